@@ -42,13 +42,6 @@
 #include "addr.h"
 #include "util.h"
 
-static const char	*listen_name(const struct conf_listen *);
-static int		bind_one(const struct conf_listen *, struct sockaddr *,
-			    socklen_t, int);
-static int		bind_socket(const struct conf_listen *);
-static void		listen_add(const struct conf_listen *, int, int);
-static int		unix_stale(const struct sockaddr_un *, const char *);
-
 /*
  * The socket files popd made (control, LMTP, auth-http), removed at a
  * clean exit if they are still the ones it made (same device and inode):
@@ -83,8 +76,6 @@ bind_init(const struct popd_conf *c)
 	else if (compat_steer_sockets() &&
 	    (ncpu = sysconf(_SC_NPROCESSORS_ONLN)) > 1)
 		nlisteners = ncpu < LISTENERS_MAX ? ncpu : LISTENERS_MAX;
-	else
-		nlisteners = 1;
 }
 
 /* "control socket" or "popd.conf:12: listen on 1.2.3.4", for messages. */
@@ -101,67 +92,56 @@ listen_name(const struct conf_listen *l)
 	return buf;
 }
 
-/*
- * Bind every address of l: "*" (all), a numeric address, or an
- * interface name (each of its addresses).
- */
-int
-bind_listen(const struct conf_listen *l)
+/* fd, bound for l, into listens[] (a slot checked free before). */
+static void
+listen_add(const struct conf_listen *l, int fd, int flags)
 {
-	struct addrinfo	 hints, *res, *ai;
-	struct ifaddrs	*ifa, *i;
-	char		 port[8];
-	const char	*h;
-	int		 error, n = 0;
+	listens[nlistens].fd = fd;
+	listens[nlistens].flags = flags | (l->flags & LISTEN_ALL);
+	(void)strlcpy(listens[nlistens].pki, l->pki,
+	    sizeof(listens[nlistens].pki));
+	listens[nlistens].uid = LISTEN_ANYUID;
+	listens[nlistens].slot = 0;
+	nlistens++;
+}
 
-	if (l->path[0] != '\0')
-		return bind_socket(l);
-	(void)snprintf(port, sizeof(port), "%d", l->port);
-	h = strcmp(l->addr, "*") == 0 ? NULL : l->addr;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
-		for (ai = res; ai != NULL; ai = ai->ai_next)
-			if (bind_one(l, ai->ai_addr, ai->ai_addrlen,
-			    h == NULL) == -1) {
-				freeaddrinfo(res);
-				return -1;
-			}
-		freeaddrinfo(res);
-		return 0;
-	}
-	/* Not an address: an interface. */
-	if (getifaddrs(&ifa) == -1) {
-		log_warn("%s: getifaddrs", listen_name(l));
+/*
+ * Before binding the unix socket sun (what names it in messages): 0
+ * if nothing is there or only a socket left by a crash (then removed),
+ * 1 if a socket there answers (a running popd's), -1 (logged) if it is
+ * not a socket or cannot be looked at.
+ */
+static int
+unix_stale(const struct sockaddr_un *sun, const char *what)
+{
+	const char	*path = sun->sun_path;
+	struct stat	 st;
+	int		 probe, live;
+
+	if (lstat(path, &st) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_warn("%s: %s", what, path);
 		return -1;
 	}
-	for (i = ifa; i != NULL; i = i->ifa_next) {
-		if (i->ifa_addr == NULL || strcmp(i->ifa_name, l->addr) != 0 ||
-		    (i->ifa_addr->sa_family != AF_INET &&
-		    i->ifa_addr->sa_family != AF_INET6))
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			((struct sockaddr_in *)i->ifa_addr)->sin_port =
-			    htons(l->port);
-		else
-			((struct sockaddr_in6 *)i->ifa_addr)->sin6_port =
-			    htons(l->port);
-		if (bind_one(l, i->ifa_addr, i->ifa_addr->sa_family ==
-		    AF_INET ? sizeof(struct sockaddr_in) :
-		    sizeof(struct sockaddr_in6), 0) == -1) {
-			freeifaddrs(ifa);
-			return -1;
-		}
-		n++;
-	}
-	freeifaddrs(ifa);
-	if (n == 0) {
-		log_warnx("%s: not an address or an interface with an "
-		    "address", listen_name(l));
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s: %s exists and is not a socket", what, path);
 		return -1;
 	}
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket", what);
+		return -1;
+	}
+	live = connect(probe, (const struct sockaddr *)sun,
+	    sizeof(*sun)) == 0 || errno != ECONNREFUSED;
+	close(probe);
+	if (live)
+		return 1;
+	if (unlink(path) == -1) {
+		log_warn("%s: unlink %s", what, path);
+		return -1;
+	}
+	log_debug("%s: removed %s, left by a popd that ended", what, path);
 	return 0;
 }
 
@@ -244,19 +224,6 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
 	while (nlistens > first)
 		close(listens[--nlistens].fd);
 	return -1;
-}
-
-/* fd, bound for l, into listens[] (a slot checked free before). */
-static void
-listen_add(const struct conf_listen *l, int fd, int flags)
-{
-	listens[nlistens].fd = fd;
-	listens[nlistens].flags = flags | (l->flags & LISTEN_ALL);
-	(void)strlcpy(listens[nlistens].pki, l->pki,
-	    sizeof(listens[nlistens].pki));
-	listens[nlistens].uid = LISTEN_ANYUID;
-	listens[nlistens].slot = 0;
-	nlistens++;
 }
 
 /*
@@ -345,42 +312,63 @@ bind_socket(const struct conf_listen *l)
 }
 
 /*
- * Before binding the unix socket sun (what names it in messages): 0
- * if nothing is there or only a socket left by a crash (then removed),
- * 1 if a socket there answers (a running popd's), -1 (logged) if it is
- * not a socket or cannot be looked at.
+ * Bind every address of l: "*" (all), a numeric address, or an
+ * interface name (each of its addresses).
  */
-static int
-unix_stale(const struct sockaddr_un *sun, const char *what)
+int
+bind_listen(const struct conf_listen *l)
 {
-	const char	*path = sun->sun_path;
-	struct stat	 st;
-	int		 probe, live;
+	struct addrinfo	 hints, *res, *ai;
+	struct ifaddrs	*ifa, *i;
+	char		 port[8];
+	const char	*h;
+	int		 error, n = 0;
 
-	if (lstat(path, &st) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		log_warn("%s: %s", what, path);
+	if (l->path[0] != '\0')
+		return bind_socket(l);
+	(void)snprintf(port, sizeof(port), "%d", l->port);
+	h = strcmp(l->addr, "*") == 0 ? NULL : l->addr;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((error = getaddrinfo(h, port, &hints, &res)) == 0) {
+		for (ai = res; ai != NULL && error == 0; ai = ai->ai_next)
+			error = bind_one(l, ai->ai_addr, ai->ai_addrlen,
+			    h == NULL);
+		freeaddrinfo(res);
+		return error;
+	}
+	/* Not an address: an interface. */
+	if (getifaddrs(&ifa) == -1) {
+		log_warn("%s: getifaddrs", listen_name(l));
 		return -1;
 	}
-	if (!S_ISSOCK(st.st_mode)) {
-		log_warnx("%s: %s exists and is not a socket", what, path);
+	for (i = ifa; i != NULL; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || strcmp(i->ifa_name, l->addr) != 0 ||
+		    (i->ifa_addr->sa_family != AF_INET &&
+		    i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			((struct sockaddr_in *)i->ifa_addr)->sin_port =
+			    htons(l->port);
+		else
+			((struct sockaddr_in6 *)i->ifa_addr)->sin6_port =
+			    htons(l->port);
+		if (bind_one(l, i->ifa_addr, i->ifa_addr->sa_family ==
+		    AF_INET ? sizeof(struct sockaddr_in) :
+		    sizeof(struct sockaddr_in6), 0) == -1) {
+			freeifaddrs(ifa);
+			return -1;
+		}
+		n++;
+	}
+	freeifaddrs(ifa);
+	if (n == 0) {
+		log_warnx("%s: not an address or an interface with an "
+		    "address", listen_name(l));
 		return -1;
 	}
-	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("%s: socket", what);
-		return -1;
-	}
-	live = connect(probe, (const struct sockaddr *)sun,
-	    sizeof(*sun)) == 0 || errno != ECONNREFUSED;
-	close(probe);
-	if (live)
-		return 1;
-	if (unlink(path) == -1) {
-		log_warn("%s: unlink %s", what, path);
-		return -1;
-	}
-	log_debug("%s: removed %s, left by a popd that ended", what, path);
 	return 0;
 }
 

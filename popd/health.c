@@ -68,13 +68,7 @@ static struct {
 	int		 said;		/* bad as logged: -1 not yet */
 } probe = { .said = -1 };
 
-static void	health_push(void);
 static void	health_paced(int, short, void *);
-static int	probe_bad(void);
-static void	probe_tick(int, short, void *);
-static void	probe_found(void *, int, const struct mailuser *,
-		    const char *);
-static void	probe_result(int, const char *);
 
 /* A listener just started: its line before its sockets. */
 void
@@ -116,6 +110,13 @@ health_sessions(size_t n)
 	now.sessions = n > UINT32_MAX ? UINT32_MAX : n;
 	if (!event_initialized(&pace) || !evtimer_pending(&pace, NULL))
 		health_push();
+}
+
+/* Does the probe keep the line from saying up? */
+static int
+probe_bad(void)
+{
+	return conf->probe_user[0] != '\0' && (!probe.ok || probe.late);
 }
 
 /* The state, from the drain and the sessions stuck; sent if new. */
@@ -168,50 +169,25 @@ health_stuck_now(void)
 	return stuck[0] + stuck[1];
 }
 
-/* With health probe: its tick, at start and after a reload. */
-void
-health_probe_start(void)
-{
-	struct timeval	 tv = { 1, 0 };
-
-	if (conf->probe_user[0] == '\0' || event_initialized(&probe.tick))
-		return;
-	health_state();		/* degraded until a probe succeeds */
-	event_set(&probe.tick, -1, EV_PERSIST, probe_tick, NULL);
-	if (event_add(&probe.tick, &tv) == -1)
-		fatal("%s: event_add", __func__);
-	probe_tick(-1, 0, NULL);
-}
-
-/* Does the probe keep the line from saying up? */
-static int
-probe_bad(void)
-{
-	return conf->probe_user[0] != '\0' && (!probe.ok || probe.late);
-}
-
-/* Every second: a probe late, or the next one due. */
+/* The latest probe's word: the line, and one log line per change. */
 static void
-probe_tick(int fd, short ev, void *arg)
+probe_result(int ok, const char *what)
 {
-	time_t	t = monotime();
+	int	bad;
 
-	if (conf->probe_user[0] == '\0') {
-		health_state();		/* a reload took it away */
-		return;
+	if (!probe.late)
+		probe.ok = ok;
+	bad = probe_bad();
+	if (bad != probe.said) {
+		if (bad)
+			log_warnx("health: degraded: the store probe as %s %s",
+			    conf->probe_user, what);
+		else
+			log_info("health: the store probe as %s %s: the mail "
+			    "store answers", conf->probe_user, what);
+		probe.said = bad;
 	}
-	if (probe.pid != 0 || probe.asking) {
-		if (!probe.late && t - probe.began > conf->set.timeout.store) {
-			probe.late = 1;
-			probe_result(0, "has not answered (timeout store)");
-		}
-		return;
-	}
-	if (probe.ended != 0 && t - probe.ended < PROBE_EVERY)
-		return;
-	probe.began = t;
-	probe.asking = 1;
-	mailuser_find(conf->probe_user, probe_found, NULL);
+	health_state();
 }
 
 /* The probe's user, found as a login's: its wrkrpop, as that user. */
@@ -247,6 +223,45 @@ probe_found(void *arg, int status, const struct mailuser *mu,
 	probe_result(0, "failed: cannot start its wrkrpop");
 }
 
+/* Every second: a probe late, or the next one due. */
+static void
+probe_tick(int fd, short ev, void *arg)
+{
+	time_t	t = monotime();
+
+	if (conf->probe_user[0] == '\0') {
+		health_state();		/* a reload took it away */
+		return;
+	}
+	if (probe.pid != 0 || probe.asking) {
+		if (!probe.late && t - probe.began > conf->set.timeout.store) {
+			probe.late = 1;
+			probe_result(0, "has not answered (timeout store)");
+		}
+		return;
+	}
+	if (probe.ended != 0 && t - probe.ended < PROBE_EVERY)
+		return;
+	probe.began = t;
+	probe.asking = 1;
+	mailuser_find(conf->probe_user, probe_found, NULL);
+}
+
+/* With health probe: its tick, at start and after a reload. */
+void
+health_probe_start(void)
+{
+	struct timeval	 tv = { 1, 0 };
+
+	if (conf->probe_user[0] == '\0' || event_initialized(&probe.tick))
+		return;
+	health_state();		/* degraded until a probe succeeds */
+	event_set(&probe.tick, -1, EV_PERSIST, probe_tick, NULL);
+	if (event_add(&probe.tick, &tv) == -1)
+		fatal("%s: event_add", __func__);
+	probe_tick(-1, 0, NULL);
+}
+
 /* A child reaped (popd.c): 1 if it was the probe. */
 int
 health_probe_exited(pid_t pid, int status)
@@ -270,25 +285,4 @@ health_probe_exited(pid_t pid, int status)
 		probe_result(0, why);
 	}
 	return 1;
-}
-
-/* The latest probe's word: the line, and one log line per change. */
-static void
-probe_result(int ok, const char *what)
-{
-	int	bad;
-
-	if (!probe.late)
-		probe.ok = ok;
-	bad = probe_bad();
-	if (bad != probe.said) {
-		if (bad)
-			log_warnx("health: degraded: the store probe as %s %s",
-			    conf->probe_user, what);
-		else
-			log_info("health: the store probe as %s %s: the mail "
-			    "store answers", conf->probe_user, what);
-		probe.said = bad;
-	}
-	health_state();
 }

@@ -154,31 +154,6 @@ static int	worker_cmp(struct worker *, struct worker *);
 RB_PROTOTYPE_STATIC(workertree, worker, entry, worker_cmp)
 RB_GENERATE_STATIC(workertree, worker, entry, worker_cmp)
 
-static struct client	*client_get(const struct peeraddr *);
-static void		client_put(struct client *);
-static void		worker_add(pid_t, const struct preauth *, const char *,
-			    struct stats_page *, int);
-static void		worker_exited(int, short, void *);
-static void		worker_to_sigchld(struct worker *);
-static void		preauth_free(struct preauth *);
-static void		session_refuse(int, const char *);
-static int		is_trusted(const struct peeraddr *);
-static int		 login_too_soon(const char *);
-static void		spawn_worker(pid_t, const struct msg_login *,
-			    const struct preauth *, int,
-			    const struct mailuser *, const struct conf_junk *);
-static void		stuck_tick(int, short, void *);
-static int		listener_tell(pid_t, uint32_t, uint32_t, uint32_t);
-static time_t		stuck_since(const char *);
-static void		refuse(pid_t, uint32_t, int, const struct preauth *,
-			    time_t);
-static void		login_find(struct proc *, const struct msg_login *,
-			    struct preauth *, int);
-static void		login_found(void *, int, const struct mailuser *,
-			    const char *);
-static void		login_junk(void *, int, const struct conf_junk *);
-static struct preauth	*preauth_take(struct proc *, uint64_t);
-
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
 static size_t		 npreauth;
 static struct clienttree clients = RB_INITIALIZER(&clients);
@@ -197,18 +172,6 @@ static int
 preauth_cmp(struct preauth *a, struct preauth *b)
 {
 	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/* Is the client in a trusted network? */
-static int
-is_trusted(const struct peeraddr *peer)
-{
-	const struct conf_trusted	*t;
-
-	TAILQ_FOREACH(t, &conf->trusted, entry)
-		if (net_match(&t->net, 1, peer))
-			return 1;
-	return 0;
 }
 
 /*
@@ -255,6 +218,112 @@ login_too_soon(const char *user)
 	return 0;
 }
 
+static int
+client_cmp(struct client *a, struct client *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+static int
+worker_cmp(struct worker *a, struct worker *b)
+{
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/*
+ * The client that a session address counts against, created if new (it
+ * stays while the caller holds a count on it), or NULL with no memory.
+ */
+static struct client *
+client_get(const struct peeraddr *peer)
+{
+	struct client	 key, *cl;
+
+	addr_key(peer, conf->set.per_address.ipv4_prefix,
+	    conf->set.per_address.ipv6_prefix, &key.key);
+	if ((cl = RB_FIND(clienttree, &clients, &key)) != NULL)
+		return cl;
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		log_warn("%s", __func__);
+		return NULL;
+	}
+	cl->key = key.key;
+	RB_INSERT(clienttree, &clients, cl);
+	return cl;
+}
+
+/* Forget a client that has no session left. */
+static void
+client_put(struct client *cl)
+{
+	if (cl == NULL || cl->prelogin > 0 || cl->loggedin > 0)
+		return;
+	RB_REMOVE(clienttree, &clients, cl);
+	free(cl);
+}
+
+/*
+ * The pre-login session id of owner, taken out of the table (MON_ONCE),
+ * or NULL if owner has no such session.
+ */
+static struct preauth *
+preauth_take(struct proc *owner, uint64_t id)
+{
+	struct preauth	 key, *pa;
+
+	key.id = id;
+	if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
+	    pa->owner != owner)
+		return NULL;
+	RB_REMOVE(preauthtree, &preauths, pa);
+	return pa;
+}
+
+/*
+ * A pre-login session taken out (preauth_take) is done with: the client
+ * has one session before login less.
+ */
+static void
+preauth_free(struct preauth *pa)
+{
+	if (pa == NULL)
+		return;
+	npreauth--;
+	pa->client->prelogin--;
+	client_put(pa->client);
+	free(pa);
+}
+
+/*
+ * A canned reply and a close: nothing from the client is read.  Never
+ * wait: the listener may have filled the socket.
+ */
+static void
+session_refuse(int fd, const char *reply)
+{
+	(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+/*
+ * Ask listener lpid to end its session lid (MSG_PARENT_KICK) or start
+ * TLS on it: 1, or 0 if it is gone.
+ */
+static int
+listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
+{
+	struct proc	*l;
+	struct msg_lid	 ml;
+
+	if ((l = proc_alive(KIND_LISTENER, lpid)) == NULL)
+		return 0;
+	memset(&ml, 0, sizeof(ml));
+	ml.lid = lid;
+	ml.why = why;
+	chan_send(&l->chan, type, -1, &ml, sizeof(ml));
+	return 1;
+}
+
 /*
  * A client is ready (after its TLS handshake, or at once on a plaintext
  * port): hand the session to the current authpop, with our own id.
@@ -263,13 +332,14 @@ void
 parent_listener_session(struct chan *c, const void *data, int fd)
 {
 	const struct msg_newsession	*mn = data;
+	const struct conf_trusted	*t;
 	struct msg_session		 ms;
 	struct preauth			*pa;
 	struct client			*cl;
 	struct stat			 st;
 	struct proc			*auth = current[KIND_AUTHPOP];
 	char				 addr[PEER_STRLEN];
-	int				 type;
+	int				 type, trusted = 0;
 	socklen_t			 len = sizeof(type);
 
 	if (fd == -1)
@@ -288,8 +358,11 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	 * Plaintext passwords: from a trusted network, or through a proxy
 	 * said to be trusted (it terminated TLS, proxy ... trusted).
 	 */
+	TAILQ_FOREACH(t, &conf->trusted, entry)
+		if (net_match(&t->net, 1, &mn->peer))
+			trusted = 1;
 	ms.flags = mn->flags & ~SESSION_PROXYTRUST;
-	if (!(mn->flags & SESSION_TLS) && (is_trusted(&mn->peer) ||
+	if (!(mn->flags & SESSION_TLS) && (trusted ||
 	    (mn->flags & SESSION_PROXYTRUST)))
 		ms.flags |= SESSION_TRUSTED;
 	ms.peer = mn->peer;
@@ -298,26 +371,21 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	if (auth == NULL || auth->chan.fd == -1) {
 		log_rate(&rate_busy, "session from %s refused: authpop is "
 		    "restarting", addr);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
 	if (npreauth >= (size_t)conf->set.limit.sessions) {
 		STAT_INC(STAT_REFUSED_SESSIONS);
 		log_rate(&rate_busy, "session from %s refused: %zu sessions "
 		    "before login (limit sessions)", addr, npreauth);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
 	if (auth->chan.outfds + npidfds >= fd_budget) {
 		log_rate(&rate_busy, "session from %s refused: authpop is not "
 		    "taking sessions, %zu wait", addr, auth->chan.outfds);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
-	if ((cl = client_get(&mn->peer)) == NULL) {
-		session_refuse(fd, BUSY);
-		return;
-	}
+	if ((cl = client_get(&mn->peer)) == NULL)
+		goto busy;
 	if (cl->prelogin >= (unsigned int)conf->set.per_address.sessions) {
 		STAT_INC(STAT_REFUSED_ADDR_SESSIONS);
 		log_rate(&rate_prelogin, "session from %s refused: %u sessions "
@@ -330,8 +398,7 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	if ((pa = calloc(1, sizeof(*pa))) == NULL) {
 		log_warn("session from %s", addr);
 		client_put(cl);
-		session_refuse(fd, BUSY);
-		return;
+		goto busy;
 	}
 	pa->client = cl;
 	cl->prelogin++;
@@ -351,6 +418,364 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	pa->ino = st.st_ino;
 	RB_INSERT(preauthtree, &preauths, pa);
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
+	return;
+ busy:
+	session_refuse(fd, BUSY);
+}
+
+/*
+ * A good password that gets no session, counted: its socket (pa's, if
+ * we still have it) goes back to authpop to say why, to the one that
+ * asked or, if that one has gone (a reload drained it), the current one.
+ * since: REFUSED_STUCK's time.
+ */
+static void
+refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
+    time_t since)
+{
+	struct msg_refused	 mr;
+	struct proc		*p;
+
+	STAT_INC(code == REFUSED_TEMP ? STAT_LOGIN_TEMP :
+	    code == REFUSED_PERM ? STAT_LOGIN_PERM :
+	    code == REFUSED_STUCK ? STAT_LOGIN_INUSE :
+	    code == REFUSED_TICKET ? STAT_LOGIN_AUTH : STAT_LOGIN_LIMIT);
+	if (fd == -1)
+		return;
+	if ((p = proc_alive(KIND_AUTHPOP, authpid)) == NULL &&
+	    ((p = current[KIND_AUTHPOP]) == NULL || p->chan.fd == -1)) {
+		log_debug("session %llu: no authpop to say why its login "
+		    "was refused", (unsigned long long)pa->id);
+		close(fd);
+		return;
+	}
+	memset(&mr, 0, sizeof(mr));
+	mr.id = pa->id;
+	mr.code = code;
+	mr.flags = pa->flags;
+	mr.peer = pa->peer;
+	mr.since = since;
+	chan_send(&p->chan, MSG_PARENT_REFUSED, fd, &mr, sizeof(mr));
+}
+
+/*
+ * A worker's page (a wrkrpop's, a dlvrpop's), looked at every second:
+ * +1 when it has just been inside one store call for more than timeout
+ * store (*stuck: since when, wall clock), -1 when it came out, else 0;
+ * each logged.  The page's word is read once and checked as any
+ * untrusted number.
+ */
+int
+store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
+    pid_t pid, const char *prep, const char *name)
+{
+	time_t	now = monotime(), wall = time(NULL);
+	int64_t	b;
+	int	in;
+
+	if (page == NULL)
+		return 0;
+	b = ((const volatile struct stats_page *)page)->busy;
+	in = b > 0 && b <= now && now - b > conf->set.timeout.store;
+	if (in && *stuck == 0) {
+		*stuck = wall - (now - b);
+		STAT_INC(STAT_STORE_STUCK);
+		log_warnx("%s %d %s %s: stuck in the mail store for %lld s "
+		    "(timeout store)%s", kind, (int)pid, prep, name,
+		    (long long)(now - b), strcmp(kind, "wrkrpop") == 0 ?
+		    ": its maildrop stays locked until it returns" : "");
+		return 1;
+	}
+	if (!in && *stuck != 0) {
+		log_info("%s %d %s %s: out of the mail store after %lld s",
+		    kind, (int)pid, prep, name, (long long)(wall - *stuck));
+		*stuck = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A new worker's page: busy from now, as it opens its maildir before
+ * it first waits (our map of the page is read-only).
+ */
+int
+store_busy_init(int pagefd)
+{
+	int64_t	busy = monotime();
+
+	return pwrite(pagefd, &busy, sizeof(busy),
+	    offsetof(struct stats_page, busy)) == sizeof(busy) ? 0 : -1;
+}
+
+/* Every second: which wrkrpops are stuck in the store, which came out. */
+static void
+stuck_tick(int fd, short ev, void *arg)
+{
+	struct worker	*w;
+	int		 r;
+
+	RB_FOREACH(w, workertree, &workers) {
+		r = store_watch(w->page, &w->stuck, "wrkrpop", w->pid, "of",
+		    w->user);
+		nstuck += r;
+		/*
+		 * Its client waits for the answer to its login: the listener
+		 * gives it [SYS/TEMP].  The page's word puts at stake only
+		 * the session of the wrkrpop that wrote it.
+		 */
+		if (r == 1 && stats_state(w->page) == PAGE_LOGIN)
+			(void)listener_tell(w->lpid, MSG_PARENT_KICK, w->lid,
+			    KICK_STORE);
+	}
+	health_stuck(0, nstuck);
+}
+
+/* A worker's descriptor closed: child_reap reaps it on SIGCHLD. */
+static void
+worker_to_sigchld(struct worker *w)
+{
+	event_del(&w->exitev);
+	close(w->pidfd);
+	w->pidfd = -1;
+	npidfds--;
+	child_track(w->pid);
+}
+
+/*
+ * A wrkrpop with a process descriptor exited: reap it, that one alone
+ * (child_reap leaves it to us).  The event is not persistent: a worker
+ * traced when it exits (strace -p) is a zombie only its tracer reaps,
+ * and the descriptor reads all that time.  The kernel then sends us
+ * SIGCHLD: the worker is child_reap's from here on, by pid.
+ */
+static void
+worker_exited(int fd, short ev, void *arg)
+{
+	struct worker	*w = arg;
+	pid_t		 pid = w->pid;
+	int		 status;
+#ifdef __linux__
+	siginfo_t	 si;
+
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == -1)
+		log_warn("wrkrpop %d: waitid", (int)pid);
+	else if (si.si_pid == 0)
+		log_debug("wrkrpop %d: exited, not yet reaped (traced?): "
+		    "reaped on SIGCHLD", (int)pid);
+	/* Either way si_pid is still 0. */
+	if (si.si_pid == 0) {
+		worker_to_sigchld(w);
+		return;
+	}
+	if (si.si_code == CLD_EXITED)
+		status = W_EXITCODE(si.si_status, 0);
+	else
+		status = W_EXITCODE(0, si.si_status) |
+		    (si.si_code == CLD_DUMPED ? WCOREFLAG : 0);
+#else
+	/* child_spawn gives none elsewhere. */
+	if (waitpid(pid, &status, WNOHANG) <= 0) {
+		worker_to_sigchld(w);
+		return;
+	}
+#endif
+	reaped_to(pid, status);
+}
+
+static void
+worker_add(pid_t pid, const struct preauth *pa, const char *user,
+    struct stats_page *page, int pidfd)
+{
+	struct timeval	 tv = { 1, 0 };
+	struct worker	*w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("%s", __func__);
+	w->pid = pid;
+	w->client = pa->client;
+	(void)strlcpy(w->user, user, sizeof(w->user));
+	w->peer = pa->peer;
+	w->lpid = pa->lpid;
+	w->lid = pa->lid;
+	w->sock = pa->sock;
+	w->since = pa->since;
+	w->page = page;
+	w->pidfd = pidfd;
+	w->client->loggedin++;
+	RB_INSERT(workertree, &workers, w);
+	nworkers++;
+	health_sessions(nworkers);
+	if (!event_initialized(&stuckev)) {
+		event_set(&stuckev, -1, EV_PERSIST, stuck_tick, NULL);
+		if (event_add(&stuckev, &tv) == -1)
+			fatal("%s: event_add", __func__);
+	}
+	if (pidfd != -1) {
+		event_set(&w->exitev, pidfd, EV_READ, worker_exited, w);
+		if (event_add(&w->exitev, NULL) == -1)
+			fatal("%s: event_add", __func__);
+		npidfds++;
+	}
+}
+
+/* Since when a session of user is stuck in the store, or 0. */
+static time_t
+stuck_since(const char *user)
+{
+	struct worker	*w;
+
+	if (nstuck == 0)
+		return 0;
+	RB_FOREACH(w, workertree, &workers)
+		if (w->stuck != 0 && strcmp(w->user, user) == 0)
+			return w->stuck;
+	return 0;
+}
+
+/*
+ * A wrkrpop for the session, as the user mailuser.c found: the ids and
+ * path come from our own usertab, or from the parent's own question to
+ * usertab's database table, never from authpop.
+ */
+static void
+spawn_worker(pid_t authpid, const struct msg_login *ml,
+    const struct preauth *pa, int fd, const struct mailuser *u,
+    const struct conf_junk *junk)
+{
+	struct stats_page	*page;
+	struct msg_worker	 who;
+	int			 pagefd = -1, pidfd = -1, moved, code = 0;
+	pid_t			 pid;
+	time_t			 since = 0;
+
+	if (nworkers >= (size_t)conf->set.limit.logged_in) {
+		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %zu "
+		    "sessions logged in (limit logged-in)", u->name, pa->addr,
+		    nworkers);
+		STAT_INC(STAT_REFUSED_LOGGED_IN);
+		code = REFUSED_BUSY;
+	} else if (pa->client->loggedin >=
+	    (unsigned int)conf->set.per_address.logged_in) {
+		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %u "
+		    "sessions logged in from that address (limit per-address "
+		    "logged-in)", u->name, pa->addr, pa->client->loggedin);
+		STAT_INC(STAT_REFUSED_ADDR_LOGGED_IN);
+		code = REFUSED_BUSY_ADDR;
+	} else if (login_too_soon(u->name)) {
+		log_info("login of \"%s\" refused: within the login-delay of "
+		    "%d seconds", u->name, conf->set.login_delay);
+		STAT_INC(STAT_REFUSED_LOGIN_DELAY);
+		code = REFUSED_DELAY;
+	} else if ((since = stuck_since(u->name)) != 0) {
+		log_info("login of \"%s\" refused: a session of the user is "
+		    "stuck in the mail store", u->name);
+		code = REFUSED_STUCK;
+	}
+	if (code != 0) {
+		refuse(authpid, code, fd, pa, since);
+		return;
+	}
+
+	/* Its client, and what logged in, for the record of each message. */
+	memset(&who, 0, sizeof(who));
+	who.peer = pa->peer;
+	who.junk = *junk;
+	(void)strlcpy(who.tls, pa->tls, sizeof(who.tls));
+	if (ml->app[0] != '\0')
+		(void)snprintf(who.cred, sizeof(who.cred), "app:%s", ml->app);
+	else
+		(void)strlcpy(who.cred, ml->expiry != 0 ? "ticket" :
+		    "password", sizeof(who.cred));
+	/* Without a page the session serves uncounted (logged). */
+	if ((page = stats_page_new(&pagefd)) != NULL &&
+	    store_busy_init(pagefd) == -1)
+		log_warn("wrkrpop for %s: its page", u->name);
+	if ((pid = mailuser_spawn(0, u, &who, fd, pagefd,
+	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
+		/* mailuser_spawn said why. */
+		stats_page_free(page);
+		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
+		return;
+	}
+	close(fd);
+	/*
+	 * Up, out of the way: a child spawned next copies the descriptors
+	 * below its own and not these (child.c).  Where there is no room
+	 * up there it stays, and only costs the next spawns a copy.
+	 */
+	if (pidfd != -1 && pidfd < pidfd_floor &&
+	    (moved = fcntl(pidfd, F_DUPFD_CLOEXEC, pidfd_floor)) != -1) {
+		close(pidfd);
+		pidfd = moved;
+	}
+	worker_add(pid, pa, u->name, page, pidfd);
+	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
+	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
+}
+
+/*
+ * Who logged in, while mailuser.c says who the user is: the session is
+ * still counted before login.
+ */
+struct login_wait {
+	pid_t			 authpid;	/* the authpop that asked */
+	struct msg_login	 ml;
+	struct preauth		*pa;
+	int			 fd;
+	struct mailuser		 mu;		/* found: its junk asked */
+};
+
+/*
+ * The user's junk folder (userjunk.c), or a table that cannot say:
+ * [SYS/TEMP], never a session that hides the folder the user expects.
+ */
+static void
+login_junk(void *arg, int status, const struct conf_junk *junk)
+{
+	struct login_wait	*w = arg;
+
+	if (status == LOOKUP_TEMP) {
+		log_warnx("login of \"%s\" refused: junk users <%s> could not "
+		    "say which folder to merge", w->ml.user,
+		    conf->set.junk_users);
+		refuse(w->authpid, REFUSED_TEMP, w->fd, w->pa, 0);
+	} else
+		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, &w->mu, junk);
+	preauth_free(w->pa);
+	free(w);
+}
+
+/* Who the user is, or why nobody: the client is told TEMP or PERM. */
+static void
+login_found(void *arg, int status, const struct mailuser *mu,
+    const char *why)
+{
+	struct login_wait	*w = arg;
+	const char		*tab = conf->set.usertab;
+	int			 db = conf->set.usersrc == TABSRC_LOOKUP;
+
+	if (status == MU_FOUND) {
+		/* Still before login until its junk folder is known. */
+		w->mu = *mu;
+		userjunk_find(mu->name, login_junk, w);
+		return;
+	}
+	/* The authpop that asked may have gone: the session is ours. */
+	if (status == MU_TEMP)
+		log_warnx("login of \"%s\" refused: table %s could not say "
+		    "who the user is", w->ml.user, tab);
+	else if (status == MU_NONE)
+		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
+		    db ? "table " : "", tab);
+	else
+		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
+		    w->ml.user, db ? "table " : "", tab, why);
+	refuse(w->authpid, status == MU_TEMP || status == MU_BROKEN ?
+	    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa, 0);
+	preauth_free(w->pa);
+	free(w);
 }
 
 /*
@@ -362,6 +787,7 @@ void
 parent_authpop_login(struct chan *c, const void *data, int fd)
 {
 	const struct msg_login	*ml = data;
+	struct login_wait	*w;
 	struct preauth		*pa;
 	struct stat		 st;
 	pid_t			 authpid = ((struct proc *)c->arg)->pid;
@@ -397,7 +823,18 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		preauth_free(pa);
 		return;
 	}
-	login_find(c->arg, ml, pa, fd);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		log_warn("login of \"%s\"", ml->user);
+		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
+		preauth_free(pa);
+		return;
+	}
+	w->authpid = authpid;
+	w->ml = *ml;
+	w->pa = pa;
+	w->fd = fd;
+	/* Still before login (preauth_free): counted as such. */
+	mailuser_find(ml->user, login_found, w);
 	return;
  bad:
 	if (fd != -1)
@@ -502,377 +939,6 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
 	preauth_free(pa);
 }
 
-/*
- * A good password that gets no session, counted: its socket (pa's, if
- * we still have it) goes back to authpop to say why, to the one that
- * asked or, if that one has gone (a reload drained it), the current one.
- * since: REFUSED_STUCK's time.
- */
-static void
-refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
-    time_t since)
-{
-	struct msg_refused	 mr;
-	struct proc		*p;
-
-	STAT_INC(code == REFUSED_TEMP ? STAT_LOGIN_TEMP :
-	    code == REFUSED_PERM ? STAT_LOGIN_PERM :
-	    code == REFUSED_STUCK ? STAT_LOGIN_INUSE :
-	    code == REFUSED_TICKET ? STAT_LOGIN_AUTH : STAT_LOGIN_LIMIT);
-	if (fd == -1)
-		return;
-	if ((p = proc_alive(KIND_AUTHPOP, authpid)) == NULL &&
-	    ((p = current[KIND_AUTHPOP]) == NULL || p->chan.fd == -1)) {
-		log_debug("session %llu: no authpop to say why its login "
-		    "was refused", (unsigned long long)pa->id);
-		close(fd);
-		return;
-	}
-	memset(&mr, 0, sizeof(mr));
-	mr.id = pa->id;
-	mr.code = code;
-	mr.flags = pa->flags;
-	mr.peer = pa->peer;
-	mr.since = since;
-	chan_send(&p->chan, MSG_PARENT_REFUSED, fd, &mr, sizeof(mr));
-}
-
-/*
- * Who logged in, while mailuser.c says who the user is: the session is
- * still counted before login.
- */
-struct login_wait {
-	pid_t			 authpid;	/* the authpop that asked */
-	struct msg_login	 ml;
-	struct preauth		*pa;
-	int			 fd;
-	struct mailuser		 mu;		/* found: its junk asked */
-};
-
-static void
-login_find(struct proc *auth, const struct msg_login *ml,
-    struct preauth *pa, int fd)
-{
-	struct login_wait	*w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		log_warn("login of \"%s\"", ml->user);
-		refuse(auth->pid, REFUSED_TEMP, fd, pa, 0);
-		preauth_free(pa);
-		return;
-	}
-	w->authpid = auth->pid;
-	w->ml = *ml;
-	w->pa = pa;
-	w->fd = fd;
-	/* Still before login (preauth_free): counted as such. */
-	mailuser_find(ml->user, login_found, w);
-}
-
-/* Who the user is, or why nobody: the client is told TEMP or PERM. */
-static void
-login_found(void *arg, int status, const struct mailuser *mu,
-    const char *why)
-{
-	struct login_wait	*w = arg;
-	const char		*tab = conf->set.usertab;
-	int			 db = conf->set.usersrc == TABSRC_LOOKUP;
-
-	if (status == MU_FOUND) {
-		/* Still before login until its junk folder is known. */
-		w->mu = *mu;
-		userjunk_find(mu->name, login_junk, w);
-		return;
-	}
-	/* The authpop that asked may have gone: the session is ours. */
-	if (status == MU_TEMP) {
-		log_warnx("login of \"%s\" refused: table %s could not say "
-		    "who the user is", w->ml.user, tab);
-		refuse(w->authpid, REFUSED_TEMP, w->fd, w->pa, 0);
-	} else if (status == MU_NONE) {
-		log_warnx("login of \"%s\" refused: not in %s%s", w->ml.user,
-		    db ? "table " : "", tab);
-		refuse(w->authpid, REFUSED_PERM, w->fd, w->pa, 0);
-	} else {
-		log_warnx("login of \"%s\" refused: the userinfo of %s%s: %s",
-		    w->ml.user, db ? "table " : "", tab, why);
-		refuse(w->authpid, status == MU_BROKEN ?
-		    REFUSED_TEMP : REFUSED_PERM, w->fd, w->pa, 0);
-	}
-	preauth_free(w->pa);
-	free(w);
-}
-
-/*
- * The user's junk folder (userjunk.c), or a table that cannot say:
- * [SYS/TEMP], never a session that hides the folder the user expects.
- */
-static void
-login_junk(void *arg, int status, const struct conf_junk *junk)
-{
-	struct login_wait	*w = arg;
-
-	if (status == LOOKUP_TEMP) {
-		log_warnx("login of \"%s\" refused: junk users <%s> could not "
-		    "say which folder to merge", w->ml.user,
-		    conf->set.junk_users);
-		refuse(w->authpid, REFUSED_TEMP, w->fd, w->pa, 0);
-	} else
-		spawn_worker(w->authpid, &w->ml, w->pa, w->fd, &w->mu, junk);
-	preauth_free(w->pa);
-	free(w);
-}
-
-/*
- * A wrkrpop for the session, as the user mailuser.c found: the ids and
- * path come from our own usertab, or from the parent's own question to
- * usertab's database table, never from authpop.
- */
-static void
-spawn_worker(pid_t authpid, const struct msg_login *ml,
-    const struct preauth *pa, int fd, const struct mailuser *u,
-    const struct conf_junk *junk)
-{
-	struct stats_page	*page;
-	struct msg_worker	 who;
-	int			 pagefd = -1, pidfd = -1, moved;
-	pid_t			 pid;
-	time_t			 since;
-
-	if (nworkers >= (size_t)conf->set.limit.logged_in) {
-		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %zu "
-		    "sessions logged in (limit logged-in)", u->name, pa->addr,
-		    nworkers);
-		STAT_INC(STAT_REFUSED_LOGGED_IN);
-		refuse(authpid, REFUSED_BUSY, fd, pa, 0);
-		return;
-	}
-	if (pa->client->loggedin >=
-	    (unsigned int)conf->set.per_address.logged_in) {
-		log_rate(&rate_loggedin, "login of \"%s\" from %s refused: %u "
-		    "sessions logged in from that address (limit per-address "
-		    "logged-in)", u->name, pa->addr, pa->client->loggedin);
-		STAT_INC(STAT_REFUSED_ADDR_LOGGED_IN);
-		refuse(authpid, REFUSED_BUSY_ADDR, fd, pa, 0);
-		return;
-	}
-	if (login_too_soon(u->name)) {
-		log_info("login of \"%s\" refused: within the login-delay of "
-		    "%d seconds", u->name, conf->set.login_delay);
-		STAT_INC(STAT_REFUSED_LOGIN_DELAY);
-		refuse(authpid, REFUSED_DELAY, fd, pa, 0);
-		return;
-	}
-	if ((since = stuck_since(u->name)) != 0) {
-		log_info("login of \"%s\" refused: a session of the user is "
-		    "stuck in the mail store", u->name);
-		refuse(authpid, REFUSED_STUCK, fd, pa, since);
-		return;
-	}
-
-	/* Its client, and what logged in, for the record of each message. */
-	memset(&who, 0, sizeof(who));
-	who.peer = pa->peer;
-	who.junk = *junk;
-	(void)strlcpy(who.tls, pa->tls, sizeof(who.tls));
-	if (ml->app[0] != '\0')
-		(void)snprintf(who.cred, sizeof(who.cred), "app:%s", ml->app);
-	else
-		(void)strlcpy(who.cred, ml->expiry != 0 ? "ticket" :
-		    "password", sizeof(who.cred));
-	/* Without a page the session serves uncounted (logged). */
-	if ((page = stats_page_new(&pagefd)) != NULL &&
-	    store_busy_init(pagefd) == -1)
-		log_warn("wrkrpop for %s: its page", u->name);
-	if ((pid = mailuser_spawn(0, u, &who, fd, pagefd,
-	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
-		/* mailuser_spawn said why. */
-		stats_page_free(page);
-		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
-		return;
-	}
-	close(fd);
-	/*
-	 * Up, out of the way: a child spawned next copies the descriptors
-	 * below its own and not these (child.c).  Where there is no room
-	 * up there it stays, and only costs the next spawns a copy.
-	 */
-	if (pidfd != -1 && pidfd < pidfd_floor &&
-	    (moved = fcntl(pidfd, F_DUPFD_CLOEXEC, pidfd_floor)) != -1) {
-		close(pidfd);
-		pidfd = moved;
-	}
-	worker_add(pid, pa, u->name, page, pidfd);
-	log_debug("wrkrpop for %s: pid %d, uid %u gid %u, %s", u->name,
-	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
-}
-
-/*
- * The pre-login session id of owner, taken out of the table (MON_ONCE),
- * or NULL if owner has no such session.
- */
-static struct preauth *
-preauth_take(struct proc *owner, uint64_t id)
-{
-	struct preauth	 key, *pa;
-
-	key.id = id;
-	if ((pa = RB_FIND(preauthtree, &preauths, &key)) == NULL ||
-	    pa->owner != owner)
-		return NULL;
-	RB_REMOVE(preauthtree, &preauths, pa);
-	return pa;
-}
-
-/*
- * A pre-login session taken out (preauth_take) is done with: the client
- * has one session before login less.
- */
-static void
-preauth_free(struct preauth *pa)
-{
-	if (pa == NULL)
-		return;
-	npreauth--;
-	pa->client->prelogin--;
-	client_put(pa->client);
-	free(pa);
-}
-
-static int
-client_cmp(struct client *a, struct client *b)
-{
-	return addrkey_cmp(&a->key, &b->key);
-}
-
-static int
-worker_cmp(struct worker *a, struct worker *b)
-{
-	return a->pid < b->pid ? -1 : a->pid > b->pid;
-}
-
-/*
- * The client that a session address counts against, created if new (it
- * stays while the caller holds a count on it), or NULL with no memory.
- */
-static struct client *
-client_get(const struct peeraddr *peer)
-{
-	struct client	 key, *cl;
-
-	addr_key(peer, conf->set.per_address.ipv4_prefix,
-	    conf->set.per_address.ipv6_prefix, &key.key);
-	if ((cl = RB_FIND(clienttree, &clients, &key)) != NULL)
-		return cl;
-	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
-		log_warn("%s", __func__);
-		return NULL;
-	}
-	cl->key = key.key;
-	RB_INSERT(clienttree, &clients, cl);
-	return cl;
-}
-
-/* Forget a client that has no session left. */
-static void
-client_put(struct client *cl)
-{
-	if (cl == NULL || cl->prelogin > 0 || cl->loggedin > 0)
-		return;
-	RB_REMOVE(clienttree, &clients, cl);
-	free(cl);
-}
-
-static void
-worker_add(pid_t pid, const struct preauth *pa, const char *user,
-    struct stats_page *page, int pidfd)
-{
-	struct timeval	 tv = { 1, 0 };
-	struct worker	*w;
-
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		fatal("%s", __func__);
-	w->pid = pid;
-	w->client = pa->client;
-	(void)strlcpy(w->user, user, sizeof(w->user));
-	w->peer = pa->peer;
-	w->lpid = pa->lpid;
-	w->lid = pa->lid;
-	w->sock = pa->sock;
-	w->since = pa->since;
-	w->page = page;
-	w->pidfd = pidfd;
-	w->client->loggedin++;
-	RB_INSERT(workertree, &workers, w);
-	nworkers++;
-	health_sessions(nworkers);
-	if (!event_initialized(&stuckev)) {
-		event_set(&stuckev, -1, EV_PERSIST, stuck_tick, NULL);
-		if (event_add(&stuckev, &tv) == -1)
-			fatal("%s: event_add", __func__);
-	}
-	if (pidfd != -1) {
-		event_set(&w->exitev, pidfd, EV_READ, worker_exited, w);
-		if (event_add(&w->exitev, NULL) == -1)
-			fatal("%s: event_add", __func__);
-		npidfds++;
-	}
-}
-
-/*
- * A wrkrpop with a process descriptor exited: reap it, that one alone
- * (child_reap leaves it to us).  The event is not persistent: a worker
- * traced when it exits (strace -p) is a zombie only its tracer reaps,
- * and the descriptor reads all that time.  The kernel then sends us
- * SIGCHLD: the worker is child_reap's from here on, by pid.
- */
-static void
-worker_exited(int fd, short ev, void *arg)
-{
-	struct worker	*w = arg;
-	pid_t		 pid = w->pid;
-	int		 status;
-#ifdef __linux__
-	siginfo_t	 si;
-
-	memset(&si, 0, sizeof(si));
-	if (waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG) == -1) {
-		log_warn("wrkrpop %d: waitid", (int)pid);
-		worker_to_sigchld(w);
-		return;
-	}
-	if (si.si_pid == 0) {
-		log_debug("wrkrpop %d: exited, not yet reaped (traced?): "
-		    "reaped on SIGCHLD", (int)pid);
-		worker_to_sigchld(w);
-		return;
-	}
-	if (si.si_code == CLD_EXITED)
-		status = W_EXITCODE(si.si_status, 0);
-	else
-		status = W_EXITCODE(0, si.si_status) |
-		    (si.si_code == CLD_DUMPED ? WCOREFLAG : 0);
-#else
-	/* child_spawn gives none elsewhere. */
-	if (waitpid(pid, &status, WNOHANG) <= 0) {
-		worker_to_sigchld(w);
-		return;
-	}
-#endif
-	reaped_to(pid, status);
-}
-
-/* A worker's descriptor closed: child_reap reaps it on SIGCHLD. */
-static void
-worker_to_sigchld(struct worker *w)
-{
-	event_del(&w->exitev);
-	close(w->pidfd);
-	w->pidfd = -1;
-	npidfds--;
-	child_track(w->pid);
-}
-
 /* Where a wrkrpop reaped through its descriptor goes, as any child. */
 void
 login_reaped_to(void (*fn)(pid_t, int))
@@ -951,95 +1017,6 @@ login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 	}
 }
 
-/* Every second: which wrkrpops are stuck in the store, which came out. */
-static void
-stuck_tick(int fd, short ev, void *arg)
-{
-	struct worker	*w;
-	int		 r;
-
-	RB_FOREACH(w, workertree, &workers) {
-		r = store_watch(w->page, &w->stuck, "wrkrpop", w->pid, "of",
-		    w->user);
-		nstuck += r;
-		/*
-		 * Its client waits for the answer to its login: the listener
-		 * gives it [SYS/TEMP].  The page's word puts at stake only
-		 * the session of the wrkrpop that wrote it.
-		 */
-		if (r == 1 && stats_state(w->page) == PAGE_LOGIN)
-			(void)listener_tell(w->lpid, MSG_PARENT_KICK, w->lid,
-			    KICK_STORE);
-	}
-	health_stuck(0, nstuck);
-}
-
-/*
- * A worker's page (a wrkrpop's, a dlvrpop's), looked at every second:
- * +1 when it has just been inside one store call for more than timeout
- * store (*stuck: since when, wall clock), -1 when it came out, else 0;
- * each logged.  The page's word is read once and checked as any
- * untrusted number.
- */
-int
-store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
-    pid_t pid, const char *prep, const char *name)
-{
-	time_t	now = monotime(), wall = time(NULL);
-	int64_t	b;
-	int	in;
-
-	if (page == NULL)
-		return 0;
-	b = ((const volatile struct stats_page *)page)->busy;
-	in = b > 0 && b <= now && now - b > conf->set.timeout.store;
-	if (in && *stuck == 0) {
-		*stuck = wall - (now - b);
-		STAT_INC(STAT_STORE_STUCK);
-		log_warnx("%s %d %s %s: stuck in the mail store for %lld s "
-		    "(timeout store)%s", kind, (int)pid, prep, name,
-		    (long long)(now - b), strcmp(kind, "wrkrpop") == 0 ?
-		    ": its maildrop stays locked until it returns" : "");
-		return 1;
-	}
-	if (!in && *stuck != 0) {
-		log_info("%s %d %s %s: out of the mail store after %lld s",
-		    kind, (int)pid, prep, name, (long long)(wall - *stuck));
-		*stuck = 0;
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * A new worker's page: busy from now, as it opens its maildir before
- * it first waits (our map of the page is read-only).
- */
-int
-store_busy_init(int pagefd)
-{
-	int64_t	busy = monotime();
-
-	if (pwrite(pagefd, &busy, sizeof(busy),
-	    offsetof(struct stats_page, busy)) != sizeof(busy))
-		return -1;
-	return 0;
-}
-
-/* Since when a session of user is stuck in the store, or 0. */
-static time_t
-stuck_since(const char *user)
-{
-	struct worker	*w;
-
-	if (nstuck == 0)
-		return 0;
-	RB_FOREACH(w, workertree, &workers)
-		if (w->stuck != 0 && strcmp(w->user, user) == 0)
-			return w->stuck;
-	return 0;
-}
-
 /*
  * popctl's kick user: each of user's sessions is ended by the listener
  * that relays it, as a dropped connection: its wrkrpop applies no DELE.
@@ -1058,46 +1035,15 @@ login_kick_user(const char *user)
 	return n;
 }
 
-/*
- * Ask listener lpid to end its session lid (MSG_PARENT_KICK) or start
- * TLS on it: 1, or 0 if it is gone.
- */
-static int
-listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
-{
-	struct proc	*l;
-	struct msg_lid	 ml;
-
-	if ((l = proc_alive(KIND_LISTENER, lpid)) == NULL)
-		return 0;
-	memset(&ml, 0, sizeof(ml));
-	ml.lid = lid;
-	ml.why = why;
-	chan_send(&l->chan, type, -1, &ml, sizeof(ml));
-	return 1;
-}
-
-/*
- * A canned reply and a close: nothing from the client is read.  Never
- * wait: the listener may have filled the socket.
- */
-static void
-session_refuse(int fd, const char *reply)
-{
-	(void)send(fd, reply, strlen(reply), MSG_DONTWAIT | MSG_NOSIGNAL);
-	close(fd);
-}
-
 /* The sessions of an authpop that died are gone with it. */
 void
 preauth_clear(struct proc *owner)
 {
 	struct preauth	*pa, *next;
 
-	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next) {
-		if (pa->owner != owner)
-			continue;
-		RB_REMOVE(preauthtree, &preauths, pa);
-		preauth_free(pa);
-	}
+	RB_FOREACH_SAFE(pa, preauthtree, &preauths, next)
+		if (pa->owner == owner) {
+			RB_REMOVE(preauthtree, &preauths, pa);
+			preauth_free(pa);
+		}
 }

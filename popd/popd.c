@@ -26,15 +26,7 @@
  * SIGHUP or popctl reload.  popd -n and -m exec confpop (confpop/),
  * which checks and prints the configuration or writes the migration
  * report: the daemon holds none of their code.  The parent's other jobs
- * have files of their own (parent.h lists them from the bottom up):
- * bind.c binds the sockets, supervise.c starts and restarts the
- * children, login.c keeps the sessions before login, recipients.c the
- * LMTP recipients and starts their delivery workers, mailuser.c finds
- * and becomes mail users, requests.c, answers.c and commands.c answer
- * popctl, users.c and system.c hold the tables,
- * lookup.c asks tablepop the database tables' questions, certs.c
- * reads, checks and follows the pki files, parent.c holds the state
- * they share.
+ * have files of their own, which parent.h lists from the bottom up.
  *
  * popd/ holds the parent alone, all of it root's: every child is a
  * program of its own in LIBEXECDIR, with a folder of its own in the tree
@@ -97,163 +89,14 @@
  */
 #define RELOAD_AUTHWAIT		5
 
-static void		conf_changes(const struct popd_conf *);
 static void		restart_needed(const char *, ...)
 			    __attribute__((__format__ (printf, 1, 2)));
-static const char	*listen_text(const struct conf_listen *);
-static const char	*tables_named(const struct popd_conf *, int);
-static void		conf_bound(const struct popd_conf *);
-static int		listen_same(const struct conf_listen *,
-			    const struct conf_listen *);
-static const char *const *conf_files(const struct popd_conf *);
-static const char	*link_dir(const char *);
-static const char *const *made_paths(const struct popd_conf *,
-			    const char *);
-static const char *const *exec_paths(const struct popd_conf *);
-static __dead void	exec_confpop(char *[]);
-static char		**strv_copy(char *const []);
 static void		reload(void);
-static void		reload_done(int, void *);
-static void		reload_checked(int, const char *);
-static void		reload_procs(void);
-static struct proc	*reload_tablepop(void);
-static void		reload_commit(void);
-static void		reload_fail(const char *);
-static void		reload_next(void);
-static void		reload_control(struct ctlans *);
-static void		reload_answer(const char *);
-static void		reload_takeover(const char *);
-static void		reload_authwait(int, short, void *);
-static void		reloaded(void);
-static void		sig_handler(int, short, void *);
-static void		child_exited(pid_t, int);
 
 static struct popd_args	 args;
 /* What confpop -C is given at each load: our arguments, our directory. */
 static char		**popd_argv;
 static char		 popd_cwd[PATH_MAX] = "/";
-
-int
-main(int argc, char *argv[])
-{
-	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
-	struct event	 sigev[nitems(sigs)];
-	struct conf_listen ctl, *l;
-	extern char	**environ;
-	const char	*tables[6];
-	int		 badtab, i, n;
-
-	/* For the table programs (lookup.c), before setproctitle(). */
-	table_env = strv_copy(environ);
-
-	log_init(1, LOG_MAIL);
-	flags_parse(argc, argv, &args, "popd");
-	/* The daemon holds no code of theirs: confpop(8) does them. */
-	if (args.noaction || args.report)
-		exec_confpop(argv);
-	log_setverbose(verbose);
-	/* Configuration errors are "file:line: message", as in smtpd -n. */
-	log_procinit("");
-	popd_argv = strv_copy(argv);
-	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
-	    NULL)
-		err(1, "getcwd: the directory a relative path names");
-	helper_path("confpop", SBINDIR "/popd", confpop_path);
-	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
-		exit(1);
-
-	privsep = (geteuid() == 0);
-	/* Check everything before daemonizing, so errors reach the admin. */
-	if (privsep)
-		check_users();
-	/* authcheck reads authtab, keypop -c the pairs for the parent. */
-	find_helpers(SBINDIR "/popd");
-	certs_tables(conf);
-	badtab = users_load(conf, &users);
-	if (conf_usable(conf, &users, badtab) != 0)
-		exit(1);
-	log_procinit("parent");
-	if (!privsep)
-		log_warnx("not started as root: all processes run as uid %u, "
-		    "usertab uids are not applied", (unsigned)getuid());
-	/* First: a popd running already says so before its ports do. */
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.flags = CONF_LISTEN_CONTROL;
-	ctl.where.file = "control socket";
-	(void)strlcpy(ctl.path, conf->ctlsock, sizeof(ctl.path));
-	if (bind_listen(&ctl) == -1)
-		exit(1);
-	bind_init(conf);
-	TAILQ_FOREACH(l, &conf->listens, entry)
-		if (bind_listen(l) == -1)
-			exit(1);
-	conf_bound(conf);
-	fd_budget_set(proc_nofile());
-
-	/* -F: a service manager keeps us; the log still goes to syslog. */
-	if (!debug && !args.foreground && daemon(0, 0) == -1)
-		err(1, "daemon");
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-	signal(SIGPIPE, SIG_IGN);
-
-	event_init();
-	if (!debug)
-		logrelay_init();
-	login_reaped_to(child_exited);
-	for (i = 0; i < (int)nitems(sigs); i++) {
-		signal_set(&sigev[i], sigs[i], sig_handler, NULL);
-		signal_add(&sigev[i], NULL);
-	}
-
-	/*
-	 * Confined before the first child: they all inherit it.  Database
-	 * tables and a router's health probes may need TCP.
-	 */
-	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf,
-	    apps_start()), conf->set.route[0] != '\0' ||
-	    lookup_names(conf, tables) != 0);
-	counters_reloaded();
-	supervise_init(reload_takeover);
-	ctl_init(reload_control);
-	tickets_start(conf->set.tls_tickets);
-	certs_start();
-	if (proc_start(KIND_AUTHPOP) == NULL ||
-	    proc_start(KIND_LISTENER) == NULL ||
-	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
-	    proc_start(KIND_TABLE) == NULL ||
-	    (proc_wanted(KIND_ROUTE) && proc_start(KIND_ROUTE) == NULL) ||
-	    (proc_wanted(KIND_HTTP) && proc_start(KIND_HTTP) == NULL))
-		fatalx("cannot start the children");
-	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
-		fatalx("cannot start the control process");
-	health_probe_start();
-	for (i = 1, n = 0; i < nlistens; i++)
-		n += listens[i].slot <= 0;
-	log_info("popd %s started: %d address%s, %d listener%s, %s, "
-	    "confinement: %s", POPD_VERSION, n, n == 1 ? "" : "es",
-	    nlisteners, nlisteners == 1 ? "" : "s",
-	    privsep ? "privilege separation by uid" : "single uid",
-	    sandbox_describe());
-
-	setproctitle("parent");
-	event_dispatch();
-	fatalx("event loop ended");
-}
-
-/*
- * popd -n and -m: confpop(8), found as the helpers are, run with our
- * arguments as whoever runs us.
- */
-static __dead void
-exec_confpop(char *argv[])
-{
-	char	path[PATH_MAX];
-
-	helper_path("confpop", SBINDIR "/popd", path);
-	execv(path, argv);
-	err(1, "%s", path);
-}
 
 /* A copy of the NULL-terminated v. */
 static char **
@@ -317,6 +160,21 @@ exec_paths(const struct popd_conf *c)
 	return paths;
 }
 
+/* The directory of the file a symbolic link leads to; NULL if none. */
+static const char *
+link_dir(const char *path)
+{
+	struct stat	 st;
+	char		 real[PATH_MAX], *dir;
+
+	if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode) ||
+	    realpath(path, real) == NULL)
+		return NULL;
+	if ((dir = strdup(dirname(real))) == NULL)
+		fatal("%s", __func__);
+	return dir;
+}
+
 /*
  * What the parent reads on SIGHUP (not popd.conf: confpop -C, whose
  * exec leaves unveil behind, does), and the pki files it follows
@@ -367,21 +225,6 @@ conf_files(const struct popd_conf *c)
 	}
 	files[n] = NULL;
 	return files;
-}
-
-/* The directory of the file a symbolic link leads to; NULL if none. */
-static const char *
-link_dir(const char *path)
-{
-	struct stat	 st;
-	char		 real[PATH_MAX], *dir;
-
-	if (lstat(path, &st) == -1 || !S_ISLNK(st.st_mode) ||
-	    realpath(path, real) == NULL)
-		return NULL;
-	if ((dir = strdup(dirname(real))) == NULL)
-		fatal("%s", __func__);
-	return dir;
 }
 
 /*
@@ -456,13 +299,12 @@ reload_control(struct ctlans *a)
 		return;
 	}
 	w->a = a;
-	if (rl.busy) {
-		TAILQ_INSERT_TAIL(&rl.after, w, entry);
+	/* reload() makes them the ones waiting. */
+	TAILQ_INSERT_TAIL(&rl.after, w, entry);
+	if (rl.busy)
 		rl.again = 1;
-		return;
-	}
-	TAILQ_INSERT_TAIL(&rl.waiting, w, entry);
-	reload();
+	else
+		reload();
 }
 
 /*
@@ -493,313 +335,6 @@ reload_answer(const char *why)
 		    NULL);
 		free(w);
 	}
-}
-
-static void
-reload(void)
-{
-	struct popd_conf	*nconf;
-
-	if (rl.busy) {
-		log_info("reload: one is under way, another one after it");
-		rl.again = 1;
-		return;
-	}
-	TAILQ_CONCAT(&rl.waiting, &rl.after, entry);
-	rl.nrestart = 0;
-	rl.restart[0] = '\0';
-	log_capture(rl.why, sizeof(rl.why));
-	nconf = conf_fetch(confpop_path, popd_argv, popd_cwd);
-	log_capture(NULL, 0);
-	if (nconf == NULL) {
-		log_warnx("reload: %s has errors, keeping the old "
-		    "configuration", conf->file);
-		reload_answer(rl.why[0] != '\0' ? rl.why :
-		    "the configuration has errors");
-		return;
-	}
-	rl.nconf = nconf;
-	rl.busy = 1;
-	certs_tables(nconf);
-	users_load_start(nconf, &rl.nusers, NULL, reload_done, NULL);
-}
-
-/*
- * certs.c: a table file changed on disk, and stayed so from one look to
- * the next: a reload of the tables alone, with the configuration in
- * force (popd.conf may be half edited), on a reload's path.  -1 while a
- * reload is under way: the next look tries again.
- */
-int
-reload_tables(void)
-{
-	if (rl.busy)
-		return -1;
-	log_info("tables changed on disk: loading %s", tables_named(conf,
-	    1));
-	certs_tables(conf);
-	rl.nconf = conf;
-	rl.busy = rl.follow = 1;
-	rl.why[0] = '\0';
-	users_load_start(conf, &rl.nusers, NULL, reload_done, NULL);
-	return 0;
-}
-
-/*
- * The new tables are checked (badtab: what is bad); then the
- * certificates, unless the tables alone are reloaded (rl.follow).
- */
-static void
-reload_done(int badtab, void *arg)
-{
-	if (rl.follow) {
-		conf_tables_errors(conf, badtab);
-		if (badtab)
-			users_free(&rl.nusers);
-		reload_checked(badtab ? -1 : 0, NULL);
-		return;
-	}
-	log_capture(rl.why, sizeof(rl.why));
-	conf_usable_start(rl.nconf, &rl.nusers, badtab, NULL,
-	    reload_checked);
-	/* Not what the event loop logs meanwhile: reload_checked's why. */
-	log_capture(NULL, 0);
-}
-
-/* Tables and certificates checked (error: conf_usable's): over. */
-static void
-reload_checked(int error, const char *why)
-{
-	struct popd_conf	*nconf = rl.nconf;
-	struct proc		*t;
-
-	log_capture(NULL, 0);
-	if (rl.why[0] == '\0' && why != NULL)
-		(void)strlcpy(rl.why, why, sizeof(rl.why));
-	rl.busy = 0;
-	if (error != 0 && rl.follow) {
-		/* Logged once: the files are read again once they change. */
-		log_warnx("tables changed on disk: not loaded, those loaded "
-		    "before serve on");
-	} else if (error != 0) {
-		if (error == -1)
-			log_warnx("reload: keeping the old tables and "
-			    "configuration");
-		else {
-			log_warnx("reload: keeping the old certificate and "
-			    "tables");
-			/* Good tables changed on disk still load. */
-			certs_tables(NULL);
-		}
-		reload_answer(rl.why[0] != '\0' ? rl.why : "the tables or "
-		    "certificates have errors");
-		conf_free(nconf);
-	} else {
-		/*
-		 * The new tablepop loads the file tables while the previous
-		 * one answers, and only then the new authpop authtab: one
-		 * table at a time in two copies (the reload's peak memory).
-		 * One that cannot start, or dies before it is ready, fails
-		 * the reload and the previous one serves on.
-		 */
-		rl.tables = current[KIND_TABLE] != NULL;
-		if (rl.tables) {
-			t = reload_tablepop();
-			if (t != NULL && successor[KIND_TABLE] == t) {
-				t->announce = 1;
-				rl.busy = rl.tablewait = 1;
-				return;
-			}
-			if (t == NULL) {
-				reload_fail("the new tablepop could not "
-				    "start");
-				return;
-			}
-		}
-		reload_commit();
-		reload_procs();
-		return;
-	}
-	reload_next();
-}
-
-/*
- * A new tablepop with the reload's configuration and tables, or NULL.
- * The backends count again (routepop/router.c): a new gen, kept if it
- * fails, so that no restart takes it.
- */
-static struct proc *
-reload_tablepop(void)
-{
-	struct popd_conf	*oconf = conf;
-	struct users		 ousers = users;
-	struct proc		*t;
-
-	conf = rl.nconf;
-	users = rl.nusers;
-	if (!rl.follow)
-		conf_gen++;
-	t = proc_start(KIND_TABLE);
-	conf = oconf;
-	users = ousers;
-	return t;
-}
-
-/*
- * The reload's configuration and tables are ours; tables followed on
- * disk: the tables alone (rl.nconf is conf).
- */
-static void
-reload_commit(void)
-{
-	if (!rl.follow) {
-		conf_changes(rl.nconf);
-		conf_free(conf);
-		conf = rl.nconf;
-		/* routepop's backends count again: reload_tablepop's gen. */
-		if (!rl.tables)
-			conf_gen++;
-	}
-	rl.nconf = NULL;
-	users_free(&users);
-	users = rl.nusers;
-	tickets_start(conf->set.tls_tickets);
-	health_probe_start();
-}
-
-/* The reload's new tablepop did not serve (why): nothing changes. */
-static void
-reload_fail(const char *why)
-{
-	log_warnx("reload: %s: keeping the old tables and configuration",
-	    why);
-	reload_answer(why);
-	if (!rl.follow)
-		conf_free(rl.nconf);
-	rl.nconf = NULL;
-	users_free(&rl.nusers);
-	reload_next();
-}
-
-/* The reload is over: the one asked for meanwhile, if any. */
-static void
-reload_next(void)
-{
-	rl.busy = rl.tables = rl.tablewait = rl.follow = 0;
-	if (rl.again) {
-		rl.again = 0;
-		reload();
-	}
-}
-
-/*
- * The reload's new processes (its tablepop started already, if any);
- * tables followed on disk: a new authpop alone.
- */
-static void
-reload_procs(void)
-{
-	struct timeval	 authwait = { RELOAD_AUTHWAIT, 0 };
-	struct proc	*fresh[KIND_MAX] = { NULL };
-	int		 id;
-
-	/* The control process has no configuration: it stays. */
-	for (id = 0; id < KIND_MAX; id++) {
-		if (rl.follow && id != KIND_AUTHPOP)
-			continue;
-		if (!proc_wanted(id))
-			proc_retire(id);
-		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
-		    rl.tables) && (fresh[id] = proc_start(id)) == NULL)
-			log_warnx("reload: keeping the previous %s",
-			    proc_str(proc_kinds[id].proc));
-	}
-	rl.followed = rl.follow;
-	/*
-	 * Said once the new authpop serves (reload_takeover); then the
-	 * older ones get the new tables (proc_takeover).  Read at once,
-	 * they would stop serving while it loads: no login for 0.6 s with
-	 * a million users.
-	 */
-	if (fresh[KIND_AUTHPOP] != NULL &&
-	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP]) {
-		fresh[KIND_AUTHPOP]->announce = 1;
-		evtimer_set(&rl.authwait, reload_authwait, NULL);
-		if (evtimer_add(&rl.authwait, &authwait) == -1)
-			fatal("evtimer_add");
-	} else {
-		users_send_tables(fresh[KIND_AUTHPOP]);
-		reloaded();
-	}
-	reload_next();
-}
-
-/*
- * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
- * started: the one that serves reads the reload's tables now, so that
- * no password the reload revoked works for longer.
- */
-static void
-reload_authwait(int fd, short ev, void *arg)
-{
-	struct proc	*p = successor[KIND_AUTHPOP];
-
-	if (p == NULL || !p->announce)
-		return;
-	log_warnx("reload: the new authpop (pid %d) does not serve after %d "
-	    "s: the current one reads the new tables meanwhile", (int)p->pid,
-	    RELOAD_AUTHWAIT);
-	users_send_tables(p);
-}
-
-/*
- * supervise.c: the reload's new tablepop, or its new authpop, serves
- * (why NULL) or died.
- */
-static void
-reload_takeover(const char *why)
-{
-	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
-		rl.tablewait = 0;
-		if (why != NULL) {
-			reload_fail(why);
-			return;
-		}
-		reload_commit();
-		reload_procs();
-	} else {
-		if (evtimer_initialized(&rl.authwait))
-			(void)evtimer_del(&rl.authwait);
-		if (why == NULL)
-			reloaded();	/* the older authpops have its tables */
-		else {
-			/* The current authpop serves on: the tables. */
-			users_send_tables(NULL);
-			reload_answer(why);
-		}
-	}
-}
-
-/* A reload is in effect: new sessions get its settings and tables. */
-static void
-reloaded(void)
-{
-	char	left[64] = "";
-
-	/* Counters since a reload: not since a table's edit. */
-	if (!rl.followed)
-		counters_reloaded();
-	if (rl.nrestart > 0)
-		(void)snprintf(left, sizeof(left), "; %d change%s need%s a "
-		    "restart", rl.nrestart, rl.nrestart == 1 ? "" : "s",
-		    rl.nrestart == 1 ? "s" : "");
-	if (rl.followed)
-		log_info("tables changed on disk, now served: %s",
-		    tables_named(conf, 1));
-	else
-		log_info("reloaded %s%s%s%s", args.legacy ? "" : conf->file,
-		    args.legacy ? "" : ", ", tables_named(conf, 0), left);
-	reload_answer(NULL);
 }
 
 /*
@@ -895,6 +430,25 @@ listen_text(const struct conf_listen *l)
 	return buf;
 }
 
+/* One change a reload cannot apply: logged, and for popctl. */
+static void
+restart_needed(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 line[PATH_MAX + 128];
+	size_t	 len = strlen(rl.restart);
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warnx("reload: %s", line);
+	rl.nrestart++;
+	/* What does not fit is in the log: popctl's error says how many. */
+	if (len + strlen(line) + 2 <= sizeof(rl.restart))
+		(void)snprintf(rl.restart + len, sizeof(rl.restart) - len,
+		    "%s%s", len > 0 ? "\n" : "", line);
+}
+
 /*
  * Say which changes of n a reload cannot apply, logged and listed in
  * popctl's answer: the sockets stay those bound at startup.  Against
@@ -936,23 +490,292 @@ conf_changes(const struct popd_conf *n)
 		    "restart", nlisteners);
 }
 
-/* One change a reload cannot apply: logged, and for popctl. */
+/* A reload is in effect: new sessions get its settings and tables. */
 static void
-restart_needed(const char *fmt, ...)
+reloaded(void)
 {
-	va_list	 ap;
-	char	 line[PATH_MAX + 128];
-	size_t	 len = strlen(rl.restart);
+	char	left[64] = "";
 
-	va_start(ap, fmt);
-	(void)vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	log_warnx("reload: %s", line);
-	rl.nrestart++;
-	/* What does not fit is in the log: popctl's error says how many. */
-	if (len + strlen(line) + 2 <= sizeof(rl.restart))
-		(void)snprintf(rl.restart + len, sizeof(rl.restart) - len,
-		    "%s%s", len > 0 ? "\n" : "", line);
+	/* Counters since a reload: not since a table's edit. */
+	if (!rl.followed)
+		counters_reloaded();
+	if (rl.nrestart > 0)
+		(void)snprintf(left, sizeof(left), "; %d change%s need%s a "
+		    "restart", rl.nrestart, rl.nrestart == 1 ? "" : "s",
+		    rl.nrestart == 1 ? "s" : "");
+	if (rl.followed)
+		log_info("tables changed on disk, now served: %s",
+		    tables_named(conf, 1));
+	else
+		log_info("reloaded %s%s%s%s", args.legacy ? "" : conf->file,
+		    args.legacy ? "" : ", ", tables_named(conf, 0), left);
+	reload_answer(NULL);
+}
+
+/* The reload is over: the one asked for meanwhile, if any. */
+static void
+reload_next(void)
+{
+	rl.busy = rl.tables = rl.tablewait = rl.follow = 0;
+	if (rl.again) {
+		rl.again = 0;
+		reload();
+	}
+}
+
+/* The reload's new tablepop did not serve (why): nothing changes. */
+static void
+reload_fail(const char *why)
+{
+	log_warnx("reload: %s: keeping the old tables and configuration",
+	    why);
+	reload_answer(why);
+	if (!rl.follow)
+		conf_free(rl.nconf);
+	rl.nconf = NULL;
+	users_free(&rl.nusers);
+	reload_next();
+}
+
+/*
+ * A new tablepop with the reload's configuration and tables, or NULL.
+ * The backends count again (routepop/router.c): a new gen, kept if it
+ * fails, so that no restart takes it.
+ */
+static struct proc *
+reload_tablepop(void)
+{
+	struct popd_conf	*oconf = conf;
+	struct users		 ousers = users;
+	struct proc		*t;
+
+	conf = rl.nconf;
+	users = rl.nusers;
+	if (!rl.follow)
+		conf_gen++;
+	t = proc_start(KIND_TABLE);
+	conf = oconf;
+	users = ousers;
+	return t;
+}
+
+/*
+ * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
+ * started: the one that serves reads the reload's tables now, so that
+ * no password the reload revoked works for longer.
+ */
+static void
+reload_authwait(int fd, short ev, void *arg)
+{
+	struct proc	*p = successor[KIND_AUTHPOP];
+
+	if (p == NULL || !p->announce)
+		return;
+	log_warnx("reload: the new authpop (pid %d) does not serve after %d "
+	    "s: the current one reads the new tables meanwhile", (int)p->pid,
+	    RELOAD_AUTHWAIT);
+	users_send_tables(p);
+}
+
+/*
+ * The reload's configuration and tables are ours, and its new processes
+ * start (its tablepop started already, if any); tables followed on
+ * disk: the tables alone (rl.nconf is conf), and a new authpop alone.
+ */
+static void
+reload_commit(void)
+{
+	struct timeval	 authwait = { RELOAD_AUTHWAIT, 0 };
+	struct proc	*fresh[KIND_MAX] = { NULL };
+	int		 id;
+
+	if (!rl.follow) {
+		conf_changes(rl.nconf);
+		conf_free(conf);
+		conf = rl.nconf;
+		/* routepop's backends count again: reload_tablepop's gen. */
+		if (!rl.tables)
+			conf_gen++;
+	}
+	rl.nconf = NULL;
+	users_free(&users);
+	users = rl.nusers;
+	tickets_start(conf->set.tls_tickets);
+	health_probe_start();
+	/* The control process has no configuration: it stays. */
+	for (id = 0; id < KIND_MAX; id++) {
+		if (rl.follow && id != KIND_AUTHPOP)
+			continue;
+		if (!proc_wanted(id))
+			proc_retire(id);
+		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
+		    rl.tables) && (fresh[id] = proc_start(id)) == NULL)
+			log_warnx("reload: keeping the previous %s",
+			    proc_str(proc_kinds[id].proc));
+	}
+	rl.followed = rl.follow;
+	/*
+	 * Said once the new authpop serves (reload_takeover); then the
+	 * older ones get the new tables (proc_takeover).  Read at once,
+	 * they would stop serving while it loads: no login for 0.6 s with
+	 * a million users.
+	 */
+	if (fresh[KIND_AUTHPOP] != NULL &&
+	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP]) {
+		fresh[KIND_AUTHPOP]->announce = 1;
+		evtimer_set(&rl.authwait, reload_authwait, NULL);
+		if (evtimer_add(&rl.authwait, &authwait) == -1)
+			fatal("evtimer_add");
+	} else {
+		users_send_tables(fresh[KIND_AUTHPOP]);
+		reloaded();
+	}
+	reload_next();
+}
+
+/*
+ * supervise.c: the reload's new tablepop, or its new authpop, serves
+ * (why NULL) or died.
+ */
+static void
+reload_takeover(const char *why)
+{
+	if (rl.tablewait && successor[KIND_TABLE] == NULL) {
+		rl.tablewait = 0;
+		if (why != NULL)
+			reload_fail(why);
+		else
+			reload_commit();
+		return;
+	}
+	if (evtimer_initialized(&rl.authwait))
+		(void)evtimer_del(&rl.authwait);
+	if (why == NULL)
+		reloaded();	/* the older authpops have its tables */
+	else {
+		/* The current authpop serves on: the tables. */
+		users_send_tables(NULL);
+		reload_answer(why);
+	}
+}
+
+/* Tables and certificates checked (error: conf_usable's): over. */
+static void
+reload_checked(int error, const char *why)
+{
+	struct proc	*t;
+
+	log_capture(NULL, 0);
+	if (rl.why[0] == '\0' && why != NULL)
+		(void)strlcpy(rl.why, why, sizeof(rl.why));
+	rl.busy = 0;
+	if (error != 0 && rl.follow) {
+		/* Logged once: the files are read again once they change. */
+		log_warnx("tables changed on disk: not loaded, those loaded "
+		    "before serve on");
+	} else if (error != 0) {
+		if (error == -1)
+			log_warnx("reload: keeping the old tables and "
+			    "configuration");
+		else {
+			log_warnx("reload: keeping the old certificate and "
+			    "tables");
+			/* Good tables changed on disk still load. */
+			certs_tables(NULL);
+		}
+		reload_answer(rl.why[0] != '\0' ? rl.why : "the tables or "
+		    "certificates have errors");
+		conf_free(rl.nconf);
+	} else {
+		/*
+		 * The new tablepop loads the file tables while the previous
+		 * one answers, and only then the new authpop authtab: one
+		 * table at a time in two copies (the reload's peak memory).
+		 * One that cannot start, or dies before it is ready, fails
+		 * the reload and the previous one serves on.
+		 */
+		if ((rl.tables = current[KIND_TABLE] != NULL) &&
+		    (t = reload_tablepop()) == NULL)
+			reload_fail("the new tablepop could not start");
+		else if (rl.tables && successor[KIND_TABLE] == t) {
+			t->announce = 1;
+			rl.busy = rl.tablewait = 1;
+		} else
+			reload_commit();
+		return;
+	}
+	reload_next();
+}
+
+/*
+ * The new tables are checked (badtab: what is bad); then the
+ * certificates, unless the tables alone are reloaded (rl.follow).
+ */
+static void
+reload_done(int badtab, void *arg)
+{
+	if (rl.follow) {
+		conf_tables_errors(conf, badtab);
+		if (badtab)
+			users_free(&rl.nusers);
+		reload_checked(badtab ? -1 : 0, NULL);
+		return;
+	}
+	log_capture(rl.why, sizeof(rl.why));
+	conf_usable_start(rl.nconf, &rl.nusers, badtab, NULL,
+	    reload_checked);
+	/* Not what the event loop logs meanwhile: reload_checked's why. */
+	log_capture(NULL, 0);
+}
+
+static void
+reload(void)
+{
+	struct popd_conf	*nconf;
+
+	if (rl.busy) {
+		log_info("reload: one is under way, another one after it");
+		rl.again = 1;
+		return;
+	}
+	TAILQ_CONCAT(&rl.waiting, &rl.after, entry);
+	rl.nrestart = 0;
+	rl.restart[0] = '\0';
+	log_capture(rl.why, sizeof(rl.why));
+	nconf = conf_fetch(confpop_path, popd_argv, popd_cwd);
+	log_capture(NULL, 0);
+	if (nconf == NULL) {
+		log_warnx("reload: %s has errors, keeping the old "
+		    "configuration", conf->file);
+		reload_answer(rl.why[0] != '\0' ? rl.why :
+		    "the configuration has errors");
+		return;
+	}
+	rl.nconf = nconf;
+	rl.busy = 1;
+	certs_tables(nconf);
+	users_load_start(nconf, &rl.nusers, NULL, reload_done, NULL);
+}
+
+/*
+ * certs.c: a table file changed on disk, and stayed so from one look to
+ * the next: a reload of the tables alone, with the configuration in
+ * force (popd.conf may be half edited), on a reload's path.  -1 while a
+ * reload is under way: the next look tries again.
+ */
+int
+reload_tables(void)
+{
+	if (rl.busy)
+		return -1;
+	log_info("tables changed on disk: loading %s", tables_named(conf,
+	    1));
+	certs_tables(conf);
+	rl.nconf = conf;
+	rl.busy = rl.follow = 1;
+	rl.why[0] = '\0';
+	users_load_start(conf, &rl.nusers, NULL, reload_done, NULL);
+	return 0;
 }
 
 /* A child reaped (child.c): whose it was. */
@@ -999,12 +822,124 @@ sig_handler(int sig, short ev, void *arg)
 		bind_close();
 		break;
 	case SIGHUP:
-		if (stopping)
-			break;
-		reload();
+		if (!stopping)
+			reload();
 		break;
 	case SIGCHLD:
 		child_reap(child_exited);
 		break;
 	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP };
+	struct event	 sigev[nitems(sigs)];
+	struct conf_listen ctl, *l;
+	extern char	**environ;
+	const char	*tables[6];
+	int		 badtab, i, n;
+
+	/* For the table programs (lookup.c), before setproctitle(). */
+	table_env = strv_copy(environ);
+
+	log_init(1, LOG_MAIL);
+	flags_parse(argc, argv, &args, "popd");
+	helper_path("confpop", SBINDIR "/popd", confpop_path);
+	/*
+	 * popd -n and -m: confpop(8), run with our arguments as whoever
+	 * runs us.  The daemon holds no code of theirs.
+	 */
+	if (args.noaction || args.report) {
+		execv(confpop_path, argv);
+		err(1, "%s", confpop_path);
+	}
+	log_setverbose(verbose);
+	/* Configuration errors are "file:line: message", as in smtpd -n. */
+	log_procinit("");
+	popd_argv = strv_copy(argv);
+	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
+	    NULL)
+		err(1, "getcwd: the directory a relative path names");
+	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
+		exit(1);
+
+	privsep = (geteuid() == 0);
+	/* Check everything before daemonizing, so errors reach the admin. */
+	if (privsep)
+		check_users();
+	/* authcheck reads authtab, keypop -c the pairs for the parent. */
+	find_helpers(SBINDIR "/popd");
+	certs_tables(conf);
+	badtab = users_load(conf, &users);
+	if (conf_usable(conf, &users, badtab) != 0)
+		exit(1);
+	log_procinit("parent");
+	if (!privsep)
+		log_warnx("not started as root: all processes run as uid %u, "
+		    "usertab uids are not applied", (unsigned)getuid());
+	/* First: a popd running already says so before its ports do. */
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.flags = CONF_LISTEN_CONTROL;
+	ctl.where.file = "control socket";
+	(void)strlcpy(ctl.path, conf->ctlsock, sizeof(ctl.path));
+	if (bind_listen(&ctl) == -1)
+		exit(1);
+	bind_init(conf);
+	TAILQ_FOREACH(l, &conf->listens, entry)
+		if (bind_listen(l) == -1)
+			exit(1);
+	conf_bound(conf);
+	fd_budget_set(proc_nofile());
+
+	/* -F: a service manager keeps us; the log still goes to syslog. */
+	if (!debug && !args.foreground && daemon(0, 0) == -1)
+		err(1, "daemon");
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	event_init();
+	if (!debug)
+		logrelay_init();
+	login_reaped_to(child_exited);
+	for (i = 0; i < (int)nitems(sigs); i++) {
+		signal_set(&sigev[i], sigs[i], sig_handler, NULL);
+		signal_add(&sigev[i], NULL);
+	}
+
+	/*
+	 * Confined before the first child: they all inherit it.  Database
+	 * tables and a router's health probes may need TCP.
+	 */
+	sandbox_parent(exec_paths(conf), conf_files(conf), made_paths(conf,
+	    apps_start()), conf->set.route[0] != '\0' ||
+	    lookup_names(conf, tables) != 0);
+	counters_reloaded();
+	supervise_init(reload_takeover);
+	ctl_init(reload_control);
+	tickets_start(conf->set.tls_tickets);
+	certs_start();
+	if (proc_start(KIND_AUTHPOP) == NULL ||
+	    proc_start(KIND_LISTENER) == NULL ||
+	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||
+	    proc_start(KIND_TABLE) == NULL ||
+	    (proc_wanted(KIND_ROUTE) && proc_start(KIND_ROUTE) == NULL) ||
+	    (proc_wanted(KIND_HTTP) && proc_start(KIND_HTTP) == NULL))
+		fatalx("cannot start the children");
+	if (proc_wanted(KIND_CONTROL) && proc_start(KIND_CONTROL) == NULL)
+		fatalx("cannot start the control process");
+	health_probe_start();
+	for (i = 1, n = 0; i < nlistens; i++)
+		n += listens[i].slot <= 0;
+	log_info("popd %s started: %d address%s, %d listener%s, %s, "
+	    "confinement: %s", POPD_VERSION, n, n == 1 ? "" : "es",
+	    nlisteners, nlisteners == 1 ? "" : "s",
+	    privsep ? "privilege separation by uid" : "single uid",
+	    sandbox_describe());
+
+	setproctitle("parent");
+	event_dispatch();
+	fatalx("event loop ended");
 }

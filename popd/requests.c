@@ -50,11 +50,6 @@
 #include "parent.h"
 #include "control_cmd.h"
 
-static int	ctl_access(struct proc *, const struct msg_ctlreq *, uid_t,
-		    gid_t);
-static const char *ctl_sent(int, const struct msg_ctlreq *);
-static void	ctl_log(const struct msg_ctlreq *, uid_t);
-
 /* popd.c's reload, which answers once the reload is over. */
 static void	(*reload_hook)(struct ctlans *);
 
@@ -65,8 +60,8 @@ ctl_init(void (*reload)(struct ctlans *))
 }
 
 /*
- * May the peer (uid, egid gid) run cmd?  0, or -1: the control process
- * is told (MSG_PARENT_CTLDENIED) and says who may (control/print.c).
+ * May the peer (uid, egid gid) run cmd?  0, or -1 (logged): the control
+ * process is told (MSG_PARENT_CTLDENIED) and says who may (control/print.c).
  */
 static int
 ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
@@ -86,6 +81,7 @@ ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 	}
 	if (member && strcmp(verb, "show") == 0)
 		return 0;
+	log_info("control: %s refused to uid %u", verb, (unsigned)uid);
 	memset(&m, 0, sizeof(m));
 	m.req = r->req;
 	m.uid = uid;
@@ -93,6 +89,47 @@ ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 	(void)strlcpy(m.group, conf->ctlgroup, sizeof(m.group));
 	chan_send(&p->chan, MSG_PARENT_CTLDENIED, -1, &m, sizeof(m));
 	return -1;
+}
+
+/*
+ * Take the client's request line from its socket, which the control
+ * process must have left there whole; NULL if it is m, or what is wrong.
+ * The parent parses no line: it writes m in its canonical words
+ * (control_cmd.c), the only form the control process passes on, and
+ * compares.
+ */
+static const char *
+ctl_sent(int fd, const struct msg_ctlreq *m)
+{
+	char		 line[CTL_LINEMAX], canon[CTL_LINEMAX];
+	const char	*lf;
+	ssize_t		 n;
+
+	n = recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0 || (lf = memchr(line, '\n', n)) == NULL)
+		return "no request line on its client's socket";
+	n = lf - line + 1;
+	if (recv(fd, line, n, MSG_DONTWAIT) != n)
+		return "the request line went away";
+	if (ctlcmd_line(m, canon, sizeof(canon)) == -1 ||
+	    strlen(canon) != (size_t)n - 1 || memcmp(canon, line, n - 1) != 0)
+		return "not the request its client sent";
+	return NULL;
+}
+
+/* The commands that change something, with who asked. */
+static void
+ctl_log(const struct msg_ctlreq *m, uid_t uid)
+{
+	if (m->cmd == CTL_RELOAD)
+		log_info("control: reload by uid %u", (unsigned)uid);
+	else if (m->cmd == CTL_LOG_VERBOSE || m->cmd == CTL_LOG_BRIEF)
+		log_info("control: log %s by uid %u", m->cmd == CTL_LOG_BRIEF ?
+		    "brief" : "verbose", (unsigned)uid);
+	else if (m->cmd == CTL_UNDELETE)
+		log_info("control: undelete %s %s%s by uid %u", m->user,
+		    m->since != 0 ? "since a time" : m->find[0] != '\0' ?
+		    "message " : "all", m->find, (unsigned)uid);
 }
 
 /* A request from the control process, with the client's socket. */
@@ -131,11 +168,8 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		    MSG_CONTROL_REQUEST), forged);
 		return;
 	}
-	if (ctl_access(p, m, uid, gid) == -1) {
-		log_info("control: %s refused to uid %u",
-		    ctlcmd_verb(m->cmd), (unsigned)uid);
+	if (ctl_access(p, m, uid, gid) == -1)
 		return;
-	}
 	if ((a = ctlans_new(p, m->req, uid)) == NULL) {
 		ctlans_error(p, m->req, "busy, try again");
 		return;
@@ -198,45 +232,3 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		break;
 	}
 }
-
-/*
- * Take the client's request line from its socket, which the control
- * process must have left there whole; NULL if it is m, or what is wrong.
- * The parent parses no line: it writes m in its canonical words
- * (control_cmd.c), the only form the control process passes on, and
- * compares.
- */
-static const char *
-ctl_sent(int fd, const struct msg_ctlreq *m)
-{
-	char		 line[CTL_LINEMAX], canon[CTL_LINEMAX];
-	const char	*lf;
-	ssize_t		 n;
-
-	n = recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0 || (lf = memchr(line, '\n', n)) == NULL)
-		return "no request line on its client's socket";
-	n = lf - line + 1;
-	if (recv(fd, line, n, MSG_DONTWAIT) != n)
-		return "the request line went away";
-	if (ctlcmd_line(m, canon, sizeof(canon)) == -1 ||
-	    strlen(canon) != (size_t)n - 1 || memcmp(canon, line, n - 1) != 0)
-		return "not the request its client sent";
-	return NULL;
-}
-
-/* The commands that change something, with who asked. */
-static void
-ctl_log(const struct msg_ctlreq *m, uid_t uid)
-{
-	if (m->cmd == CTL_RELOAD)
-		log_info("control: reload by uid %u", (unsigned)uid);
-	else if (m->cmd == CTL_LOG_VERBOSE || m->cmd == CTL_LOG_BRIEF)
-		log_info("control: log %s by uid %u", m->cmd == CTL_LOG_BRIEF ?
-		    "brief" : "verbose", (unsigned)uid);
-	else if (m->cmd == CTL_UNDELETE)
-		log_info("control: undelete %s %s%s by uid %u", m->user,
-		    m->since != 0 ? "since a time" : m->find[0] != '\0' ?
-		    "message " : "all", m->find, (unsigned)uid);
-}
-

@@ -17,13 +17,12 @@
 /*
  * supervise.c -- the parent's supervised children: the listeners,
  * authpop, httppop, the lmtp and the control process, tablepop,
- * routepop.  Each is spawned
- * (child.c) with its channel on a fixed fd, and restarted when it dies,
- * so that a crash costs its sessions, not the service; after a reload
- * the new one takes over and the previous one drains.  Here too is what
- * the parent takes from each kind (proc_kinds[]: the handlers).  The mail
- * users' processes are mailuser.c's: they end with their session or
- * their idle time.
+ * routepop.  Each is spawned (child.c) with its channel on a fixed fd,
+ * and restarted when it dies, so that a crash costs its sessions, not
+ * the service; after a reload the new one takes over and the previous
+ * one drains.  Here too is what the parent takes from each kind
+ * (proc_kinds[]: the handlers).  The mail users' processes are
+ * mailuser.c's: they end with their session or their idle time.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -59,26 +58,9 @@
  */
 #define STOP_LMTP_WAIT	5
 
-static uint32_t		conf_pki_index(const struct popd_conf *, const char *);
-static void		proc_eof(struct chan *);
-static void		proc_bad(struct chan *);
-static void		proc_takeover(struct proc *);
-static void		proc_link(struct proc *, struct proc *);
-static void		table_conf(struct chan *);
-static void		route_conf(struct chan *);
-static void		proc_drain(struct proc *);
-static void		proc_restart(int, short, void *);
-static enum proc_id	listen_kind(int);
-static void		 spool_send(struct proc *);
 static struct spool_page	*spoolpage;	/* spool_send's */
-static struct proc	*proc_spawn(enum proc_id, int);
-static struct proc	*proc_exec(enum proc_id, int);
-static struct proc	*keypop_spawn(int *);
 static void		parent_listener_full(struct chan *, const void *, int);
 static void		parent_listener_rekey(struct chan *, const void *, int);
-static void		listeners_check(const struct proc *);
-static void		listeners_fill(int, short, void *);
-static int		lmtp_left(void);
 
 /* Stopping (shutdown_lmtp_last): what to call once lmtp is gone. */
 static void		(*stop_done)(void);
@@ -136,19 +118,6 @@ static struct event	 fill_ev;	/* listeners_fill */
 /* popd.c's: a reload's new authpop took over (NULL) or died (why). */
 static void		(*reload_hook)(const char *);
 
-/* Before the first child: hook is told how a reload's authpop fares. */
-void
-supervise_init(void (*hook)(const char *))
-{
-	int	id;
-
-	reload_hook = hook;
-	for (id = 0; id < KIND_MAX; id++)
-		evtimer_set(&restart_ev[id], proc_restart,
-		    (void *)(intptr_t)id);
-	evtimer_set(&fill_ev, listeners_fill, NULL);
-}
-
 /* The listener's index of a pki name ("" is the first). */
 static uint32_t
 conf_pki_index(const struct popd_conf *c, const char *name)
@@ -162,29 +131,6 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 		i++;
 	}
 	return 0;
-}
-
-/*
- * Start a supervised child, the current one of its kind at once, or, an
- * authpop or tablepop that replaces one, once it is ready (parent_ready):
- * no session waits while it loads.  The one it replaces drains.  NULL
- * (logged) when short of resources: the current one serves on.
- */
-struct proc *
-proc_start(enum proc_id id)
-{
-	struct proc	*p;
-
-	if ((p = proc_spawn(id, 0)) == NULL)
-		return NULL;
-	/* A successor that a newer reload replaces before it was ready. */
-	if (successor[id] != NULL)
-		proc_drain(successor[id]);
-	if ((id == KIND_AUTHPOP || id == KIND_TABLE) && current[id] != NULL)
-		successor[id] = p;
-	else
-		proc_takeover(p);
-	return p;
 }
 
 /*
@@ -231,6 +177,282 @@ spool_send(struct proc *p)
 		log_warn("lmtp: the spool page");
 	else
 		p->spoolslot = i + 1;
+}
+
+/*
+ * A new tablepop's configuration: its database tables (lookup.c) and
+ * file tables opened as root (users.c).
+ */
+static void
+table_conf(struct chan *c)
+{
+	const struct {
+		int		 fd;
+		const char	*name;
+		int		 kind;
+	} files[] = {
+		{ users.userfd,	TABLE_FILE_USERS, users.userkind },
+		{ users.quotafd, TABLE_FILE_QUOTAS, users.quotakind },
+		{ users.junkfd,	TABLE_FILE_JUNK, TABLE_JUNK },
+	};
+	struct msg_tabfile	 mf;
+	size_t			 i;
+
+	lookup_conf(c, conf);
+	/* Without one, its lookups fail: [SYS/TEMP], not "no such user". */
+	for (i = 0; i < nitems(files); i++) {
+		if (files[i].fd == -1)
+			continue;
+		memset(&mf, 0, sizeof(mf));
+		(void)strlcpy(mf.name, files[i].name, sizeof(mf.name));
+		mf.kind = files[i].kind;
+		if (send_dup(c, MSG_PARENT_CONF_FILE, files[i].fd, &mf,
+		    sizeof(mf)) == -1)
+			log_warn("tablepop: table %s", files[i].name);
+	}
+	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
+}
+
+/*
+ * A new routepop's configuration: the route file opened as root
+ * (users.c), and the page where the backends' states outlive it
+ * (routepop/router.c), which root makes once and never reads.
+ */
+static void
+route_conf(struct chan *c)
+{
+	static int		 pagefd = -1;
+	struct msg_routepage	 m;
+
+	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
+	if (users.routefd != -1 && send_dup(c, MSG_PARENT_CONF_ROUTE,
+	    users.routefd, NULL, 0) == -1)
+		log_warn("routepop: the route file");
+	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
+	    ROUTEPAGE_SIZE)) == -1)
+		log_warn("routepop: the backends' page");
+	memset(&m, 0, sizeof(m));
+	m.gen = conf_gen;
+	if (pagefd != -1)
+		(void)send_dup(c, MSG_PARENT_ROUTEPAGE, pagefd, &m, sizeof(m));
+	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
+}
+
+/* Which child serves a socket of these LISTEN_* flags. */
+static enum proc_id
+listen_kind(int flags)
+{
+	if (flags & LISTEN_HTTP)
+		return KIND_HTTP;
+	if (flags & LISTEN_LMTP)
+		return KIND_LMTP;
+	if (flags & LISTEN_CONTROL)
+		return KIND_CONTROL;
+	return KIND_LISTENER;
+}
+
+/*
+ * lmtp, httppop and control run for sockets of theirs, routepop for a
+ * route, keypop never by itself; the others always (tablepop serves
+ * usertab).
+ */
+int
+proc_wanted(enum proc_id id)
+{
+	int	i;
+
+	if (id == KIND_ROUTE)
+		return conf->set.route[0] != '\0';
+	if (id == KIND_KEY)
+		return 0;
+	if (id != KIND_LMTP && id != KIND_CONTROL && id != KIND_HTTP)
+		return 1;
+	for (i = 0; i < nlistens; i++)
+		if (listen_kind(listens[i].flags) == id)
+			return 1;
+	return 0;
+}
+
+/*
+ * The program a child of kind id runs: the core one, unless an option
+ * only its -full image has is in use: for authpop (authpop/auth.h) app
+ * passwords, auth_http or a ticket key; for the listener a proxy, or a
+ * proxy-protocol socket still bound (a reload does not unbind it).
+ */
+static const char *
+prog_path(enum proc_id id)
+{
+	const struct conf_settings	*s = &conf->set;
+	int				 i;
+
+	if (id == KIND_AUTHPOP && (s->app_key[0] != '\0' ||
+	    s->apps_file[0] != '\0' || s->apps_table[0] != '\0' ||
+	    s->ticket_key[0] != '\0' || proc_wanted(KIND_HTTP)))
+		return authpopfull_path;
+	if (id == KIND_LISTENER && !TAILQ_EMPTY(&conf->proxies))
+		return listenerfull_path;
+	for (i = 0; id == KIND_LISTENER && i < nlistens; i++)
+		if (listens[i].flags & LISTEN_PROXY)
+			return listenerfull_path;
+	return proc_path[id];
+}
+
+static void
+proc_eof(struct chan *c)
+{
+	log_debug("%s closed its channel", proc_str(c->peer));
+}
+
+/*
+ * A malformed message: the child is compromised or broken.  End it; the
+ * parent goes on, and restarts it when it is reaped.
+ */
+static void
+proc_bad(struct chan *c)
+{
+	struct proc	*p = c->arg;
+
+	/* Reaped, its pid may be another process's now. */
+	if (!p->reaped)
+		(void)kill(p->pid, SIGKILL);
+}
+
+/*
+ * The fork+exec of a child of kind id, conffd (or -1) its POPD_CONF_FD,
+ * and its channel, in procs.  NULL (logged) if it could not start.
+ */
+static struct proc *
+proc_exec(enum proc_id id, int conffd)
+{
+	struct proc	*p;
+	const char	*name = proc_str(proc_kinds[id].proc);
+	int		 sp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("cannot start %s: socketpair", name);
+		return NULL;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		log_warn("cannot start %s", name);
+	/* Titles say "popd: listener" (proc.c); child_spawn logs why. */
+	else if ((p->pid = child_spawn(prog_path(id), id == KIND_LISTENER ||
+	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
+	    conffd, name, NULL, NULL)) == -1) {
+		free(p);
+		p = NULL;
+	}
+	close(sp[1]);
+	if (p == NULL) {
+		close(sp[0]);
+		return NULL;
+	}
+	p->id = id;
+	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
+	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
+	p->chan.bad = proc_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&procs, p, entry);
+	return p;
+}
+
+/*
+ * A listener's keypop (keypop.8), the one process sent the pki keys the
+ * parent checked (certs.c), in the order of the pki statements.  It
+ * signs for the listener given *lfd, its end of their channel, and ends
+ * with it: never restarted by itself.  NULL (logged) if it cannot start
+ * or a key cannot be read now.
+ */
+static struct proc *
+keypop_spawn(int *lfd)
+{
+	const struct conf_pki	*pki;
+	struct proc		*p;
+	struct msg_key		*m;
+	size_t			 len;
+	int			 kp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kp) == -1) {
+		log_warn("cannot start keypop: socketpair");
+		return NULL;
+	}
+	p = proc_exec(KIND_KEY, kp[0]);
+	close(kp[0]);
+	if (p == NULL) {
+		close(kp[1]);
+		return NULL;
+	}
+	/* It ends when its listener does: an exit 0 is no news. */
+	p->draining = 1;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("cannot start keypop");
+		goto fail;
+	}
+	chan_send(&p->chan, MSG_PARENT_CONF, -1, &conf->set,
+	    sizeof(conf->set));
+	TAILQ_FOREACH(pki, &conf->pkis, entry) {
+		len = pki->served != NULL ? pki->served->keylen : 0;
+		if (len == 0 || len > sizeof(m->pem) ||
+		    pki_pread(pki->served->keyfd, m->pem, len, 0) == -1) {
+			if (len > sizeof(m->pem))
+				log_warnx("%s: %zu bytes, not a key of at "
+				    "most %zu", pki->key, len, sizeof(m->pem));
+			else
+				log_warn("pki %s: its key", pki->name);
+			freezero(m, sizeof(*m));
+			goto fail;
+		}
+		m->len = len;
+		chan_send(&p->chan, MSG_PARENT_CONF_KEY, -1, m, sizeof(*m));
+		explicit_bzero(m, sizeof(*m));
+	}
+	free(m);
+	chan_send(&p->chan, MSG_PARENT_CONF_END, -1, NULL, 0);
+	log_debug("started keypop, pid %d", (int)p->pid);
+	*lfd = kp[1];
+	return p;
+ fail:
+	/* It exits when it sees us close both channels. */
+	chan_close(&p->chan);
+	close(kp[1]);
+	return NULL;
+}
+
+/*
+ * p gets a channel to peer, and peer the other end (naming p), in the
+ * messages of peer's kind: control asks the listeners, authpop and
+ * routepop itself, httppop asks routepop, routepop and authpop ask
+ * tablepop.  Each end closes with its process, and the parent relays
+ * none of it.
+ */
+static void
+proc_link(struct proc *p, struct proc *peer)
+{
+	static const uint32_t	 types[KIND_MAX][2] = {	/* to p, to peer */
+		[KIND_CONTROL] = { MSG_PARENT_CTLCHAN, MSG_PARENT_CTLPEER },
+		[KIND_TABLE] = { MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER },
+		/* httppop asks authpop to check its requests' passwords. */
+		[KIND_AUTHPOP] = { MSG_PARENT_AUTHCHAN, MSG_PARENT_HTTPPEER },
+		/* httppop asks routepop for its users' backends. */
+		[KIND_ROUTE] = { MSG_PARENT_ROUTECHAN, MSG_PARENT_ROUTEPEER },
+	};
+	struct msg_ctlpeer	 m;
+	int			 sp[2];
+
+	if (p == NULL || peer == NULL || peer->chan.fd == -1 ||
+	    p->chan.fd == -1)
+		return;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("no channel from %s to %s %d",
+		    proc_str(proc_kinds[peer->id].proc),
+		    proc_str(proc_kinds[p->id].proc),
+		    (int)p->pid);
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.proc = proc_kinds[p->id].proc;
+	m.pid = p->pid;
+	chan_send(&p->chan, types[peer->id][0], sp[0], NULL, 0);
+	chan_send(&peer->chan, types[peer->id][1], sp[1], &m, sizeof(m));
 }
 
 /*
@@ -325,250 +547,14 @@ proc_spawn(enum proc_id id, int slot)
 	return NULL;
 }
 
-/*
- * A new tablepop's configuration: its database tables (lookup.c) and
- * file tables opened as root (users.c).
- */
+/* After a reload: p takes no new work, and exits once it has none. */
 static void
-table_conf(struct chan *c)
+proc_drain(struct proc *p)
 {
-	const struct {
-		int		 fd;
-		const char	*name;
-		int		 kind;
-	} files[] = {
-		{ users.userfd,	TABLE_FILE_USERS, users.userkind },
-		{ users.quotafd, TABLE_FILE_QUOTAS, users.quotakind },
-		{ users.junkfd,	TABLE_FILE_JUNK, TABLE_JUNK },
-	};
-	struct msg_tabfile	 mf;
-	size_t			 i;
-
-	lookup_conf(c, conf);
-	/* Without one, its lookups fail: [SYS/TEMP], not "no such user". */
-	for (i = 0; i < nitems(files); i++) {
-		if (files[i].fd == -1)
-			continue;
-		memset(&mf, 0, sizeof(mf));
-		(void)strlcpy(mf.name, files[i].name, sizeof(mf.name));
-		mf.kind = files[i].kind;
-		if (send_dup(c, MSG_PARENT_CONF_FILE, files[i].fd, &mf,
-		    sizeof(mf)) == -1)
-			log_warn("tablepop: table %s", files[i].name);
-	}
-	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
-}
-
-/*
- * A new routepop's configuration: the route file opened as root
- * (users.c), and the page where the backends' states outlive it
- * (routepop/router.c), which root makes once and never reads.
- */
-static void
-route_conf(struct chan *c)
-{
-	static int		 pagefd = -1;
-	struct msg_routepage	 m;
-
-	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
-	if (users.routefd != -1 && send_dup(c, MSG_PARENT_CONF_ROUTE,
-	    users.routefd, NULL, 0) == -1)
-		log_warn("routepop: the route file");
-	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
-	    ROUTEPAGE_SIZE)) == -1)
-		log_warn("routepop: the backends' page");
-	memset(&m, 0, sizeof(m));
-	m.gen = conf_gen;
-	if (pagefd != -1)
-		(void)send_dup(c, MSG_PARENT_ROUTEPAGE, pagefd, &m, sizeof(m));
-	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
-}
-
-/*
- * A listener's keypop (keypop.8), the one process sent the pki keys the
- * parent checked (certs.c), in the order of the pki statements.  It
- * signs for the listener given *lfd, its end of their channel, and ends
- * with it: never restarted by itself.  NULL (logged) if it cannot start
- * or a key cannot be read now.
- */
-static struct proc *
-keypop_spawn(int *lfd)
-{
-	const struct conf_pki	*pki;
-	struct proc		*p;
-	struct msg_key		*m;
-	size_t			 len;
-	int			 kp[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, kp) == -1) {
-		log_warn("cannot start keypop: socketpair");
-		return NULL;
-	}
-	p = proc_exec(KIND_KEY, kp[0]);
-	close(kp[0]);
-	if (p == NULL) {
-		close(kp[1]);
-		return NULL;
-	}
-	/* It ends when its listener does: an exit 0 is no news. */
+	if (successor[p->id] == p)
+		successor[p->id] = NULL;
 	p->draining = 1;
-	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		log_warn("cannot start keypop");
-		goto fail;
-	}
-	chan_send(&p->chan, MSG_PARENT_CONF, -1, &conf->set,
-	    sizeof(conf->set));
-	TAILQ_FOREACH(pki, &conf->pkis, entry) {
-		len = pki->served != NULL ? pki->served->keylen : 0;
-		if (len == 0 || len > sizeof(m->pem) ||
-		    pki_pread(pki->served->keyfd, m->pem, len, 0) == -1) {
-			if (len > sizeof(m->pem))
-				log_warnx("%s: %zu bytes, not a key of at "
-				    "most %zu", pki->key, len, sizeof(m->pem));
-			else
-				log_warn("pki %s: its key", pki->name);
-			freezero(m, sizeof(*m));
-			goto fail;
-		}
-		m->len = len;
-		chan_send(&p->chan, MSG_PARENT_CONF_KEY, -1, m, sizeof(*m));
-		explicit_bzero(m, sizeof(*m));
-	}
-	free(m);
-	chan_send(&p->chan, MSG_PARENT_CONF_END, -1, NULL, 0);
-	log_debug("started keypop, pid %d", (int)p->pid);
-	*lfd = kp[1];
-	return p;
- fail:
-	/* It exits when it sees us close both channels. */
-	chan_close(&p->chan);
-	close(kp[1]);
-	return NULL;
-}
-
-/*
- * The program a child of kind id runs: the core one, unless an option
- * only its -full image has is in use: for authpop (authpop/auth.h) app
- * passwords, auth_http or a ticket key; for the listener a proxy, or a
- * proxy-protocol socket still bound (a reload does not unbind it).
- */
-static const char *
-prog_path(enum proc_id id)
-{
-	const struct conf_settings	*s = &conf->set;
-	int				 i;
-
-	if (id == KIND_AUTHPOP && (s->app_key[0] != '\0' ||
-	    s->apps_file[0] != '\0' || s->apps_table[0] != '\0' ||
-	    s->ticket_key[0] != '\0' || proc_wanted(KIND_HTTP)))
-		return authpopfull_path;
-	if (id == KIND_LISTENER && !TAILQ_EMPTY(&conf->proxies))
-		return listenerfull_path;
-	for (i = 0; id == KIND_LISTENER && i < nlistens; i++)
-		if (listens[i].flags & LISTEN_PROXY)
-			return listenerfull_path;
-	return proc_path[id];
-}
-
-/*
- * The fork+exec of a child of kind id, conffd (or -1) its POPD_CONF_FD,
- * and its channel, in procs.  NULL (logged) if it could not start.
- */
-static struct proc *
-proc_exec(enum proc_id id, int conffd)
-{
-	struct proc	*p;
-	const char	*name = proc_str(proc_kinds[id].proc);
-	int		 sp[2];
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("cannot start %s: socketpair", name);
-		return NULL;
-	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		log_warn("cannot start %s", name);
-	/* Titles say "popd: listener" (proc.c); child_spawn logs why. */
-	else if ((p->pid = child_spawn(prog_path(id), id == KIND_LISTENER ||
-	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
-	    conffd, name, NULL, NULL)) == -1) {
-		free(p);
-		p = NULL;
-	}
-	close(sp[1]);
-	if (p == NULL) {
-		close(sp[0]);
-		return NULL;
-	}
-	p->id = id;
-	chan_init(&p->chan, sp[0], PROC_PARENT, proc_kinds[id].proc, PH_START,
-	    proc_kinds[id].handlers, proc_kinds[id].nhandlers, proc_eof, p);
-	p->chan.bad = proc_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&procs, p, entry);
-	return p;
-}
-
-/*
- * A listener is full (its descriptors), or takes connections again.
- * When every listener of its sockets is full, one more starts on them:
- * sessions are the machine's limit, not one process's.  The extra ones
- * are not restarted and drain at the next reload.
- */
-static void
-parent_listener_full(struct chan *c, const void *data, int fd)
-{
-	const struct msg_count	*m = data;
-	struct proc		*p = c->arg;
-
-	p->full = m->n;
-	if (p->full && !p->draining)
-		listeners_check(p);
-}
-
-/* Its wall clock stepped ahead: a ticket key at once (tlskeys.c). */
-static void
-parent_listener_rekey(struct chan *c, const void *data, int fd)
-{
-	const struct msg_rekey	*m = data;
-
-	tickets_rekey(m->rev, m->lifetime);
-}
-
-/*
- * Start one more listener on the sockets of why if none of the serving
- * ones on them takes connections (every one full: why is the last that
- * said so, or the one that just died).
- */
-static void
-listeners_check(const struct proc *why)
-{
-	struct proc	*q;
-	int		 n = 0, open = 0, all = 0;
-
-	TAILQ_FOREACH(q, &procs, entry) {
-		if (q->id != KIND_LISTENER || q->draining ||
-		    q->chan.fd == -1)
-			continue;
-		all++;
-		if (q->slot != why->slot)
-			continue;
-		n++;
-		if (!q->full)
-			open++;
-	}
-	/* None at all: the restart timers bring one. */
-	if (open > 0 || n == 0)
-		return;
-	if (all >= LISTENER_MAX + nlisteners - 1) {
-		log_warnx("%d listeners, all full: new connections wait in "
-		    "the backlog", n);
-		return;
-	}
-	log_info("listener %d is full or gone: starting listener %d (at "
-	    "most %d)", (int)why->pid, all + 1, LISTENER_MAX + nlisteners -
-	    1);
-	if ((q = proc_spawn(KIND_LISTENER, why->slot)) != NULL)
-		q->extra = 1;
+	chan_send(&p->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 }
 
 /*
@@ -593,41 +579,6 @@ listeners_fill(int fd, short ev, void *arg)
 		if (!have && proc_spawn(KIND_LISTENER, slot) == NULL)
 			evtimer_add(&fill_ev, &tv);
 	}
-}
-
-/* Which child serves a socket of these LISTEN_* flags. */
-static enum proc_id
-listen_kind(int flags)
-{
-	if (flags & LISTEN_HTTP)
-		return KIND_HTTP;
-	if (flags & LISTEN_LMTP)
-		return KIND_LMTP;
-	if (flags & LISTEN_CONTROL)
-		return KIND_CONTROL;
-	return KIND_LISTENER;
-}
-
-/*
- * lmtp, httppop and control run for sockets of theirs, routepop for a
- * route, keypop never by itself; the others always (tablepop serves
- * usertab).
- */
-int
-proc_wanted(enum proc_id id)
-{
-	int	i;
-
-	if (id == KIND_ROUTE)
-		return conf->set.route[0] != '\0';
-	if (id == KIND_KEY)
-		return 0;
-	if (id != KIND_LMTP && id != KIND_CONTROL && id != KIND_HTTP)
-		return 1;
-	for (i = 0; i < nlistens; i++)
-		if (listen_kind(listens[i].flags) == id)
-			return 1;
-	return 0;
 }
 
 /* p becomes the current one of its kind; the one before it drains. */
@@ -692,51 +643,117 @@ proc_takeover(struct proc *p)
 }
 
 /*
- * p gets a channel to peer, and peer the other end (naming p), in the
- * messages of peer's kind: control asks the listeners, authpop and
- * routepop itself, httppop asks routepop, routepop and authpop ask
- * tablepop.  Each end closes with its process, and the parent relays
- * none of it.
+ * Start a supervised child, the current one of its kind at once, or, an
+ * authpop or tablepop that replaces one, once it is ready (parent_ready):
+ * no session waits while it loads.  The one it replaces drains.  NULL
+ * (logged) when short of resources: the current one serves on.
  */
-static void
-proc_link(struct proc *p, struct proc *peer)
+struct proc *
+proc_start(enum proc_id id)
 {
-	static const uint32_t	 types[KIND_MAX][2] = {	/* to p, to peer */
-		[KIND_CONTROL] = { MSG_PARENT_CTLCHAN, MSG_PARENT_CTLPEER },
-		[KIND_TABLE] = { MSG_PARENT_TABLECHAN, MSG_PARENT_TABLEPEER },
-		/* httppop asks authpop to check its requests' passwords. */
-		[KIND_AUTHPOP] = { MSG_PARENT_AUTHCHAN, MSG_PARENT_HTTPPEER },
-		/* httppop asks routepop for its users' backends. */
-		[KIND_ROUTE] = { MSG_PARENT_ROUTECHAN, MSG_PARENT_ROUTEPEER },
-	};
-	struct msg_ctlpeer	 m;
-	int			 sp[2];
+	struct proc	*p;
 
-	if (p == NULL || peer == NULL || peer->chan.fd == -1 ||
-	    p->chan.fd == -1)
-		return;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
-		log_warn("no channel from %s to %s %d",
-		    proc_str(proc_kinds[peer->id].proc),
-		    proc_str(proc_kinds[p->id].proc),
-		    (int)p->pid);
-		return;
-	}
-	memset(&m, 0, sizeof(m));
-	m.proc = proc_kinds[p->id].proc;
-	m.pid = p->pid;
-	chan_send(&p->chan, types[peer->id][0], sp[0], NULL, 0);
-	chan_send(&peer->chan, types[peer->id][1], sp[1], &m, sizeof(m));
+	if ((p = proc_spawn(id, 0)) == NULL)
+		return NULL;
+	/* A successor that a newer reload replaces before it was ready. */
+	if (successor[id] != NULL)
+		proc_drain(successor[id]);
+	if ((id == KIND_AUTHPOP || id == KIND_TABLE) && current[id] != NULL)
+		successor[id] = p;
+	else
+		proc_takeover(p);
+	return p;
 }
 
-/* After a reload: p takes no new work, and exits once it has none. */
 static void
-proc_drain(struct proc *p)
+proc_restart(int fd, short ev, void *arg)
 {
-	if (successor[p->id] == p)
-		successor[p->id] = NULL;
-	p->draining = 1;
-	chan_send(&p->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
+	struct timeval	 tv = { 1, 0 };
+	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
+
+	if (current[id] != NULL || !proc_wanted(id))
+		return;
+	/* A successor that was loading takes over at once. */
+	if (successor[id] != NULL)
+		proc_takeover(successor[id]);
+	else if (proc_start(id) == NULL)
+		evtimer_add(&restart_ev[id], &tv);
+}
+
+/* Before the first child: hook is told how a reload's authpop fares. */
+void
+supervise_init(void (*hook)(const char *))
+{
+	int	id;
+
+	reload_hook = hook;
+	for (id = 0; id < KIND_MAX; id++)
+		evtimer_set(&restart_ev[id], proc_restart,
+		    (void *)(intptr_t)id);
+	evtimer_set(&fill_ev, listeners_fill, NULL);
+}
+
+/*
+ * Start one more listener on the sockets of why if none of the serving
+ * ones on them takes connections (every one full: why is the last that
+ * said so, or the one that just died).
+ */
+static void
+listeners_check(const struct proc *why)
+{
+	struct proc	*q;
+	int		 n = 0, open = 0, all = 0;
+
+	TAILQ_FOREACH(q, &procs, entry) {
+		if (q->id != KIND_LISTENER || q->draining ||
+		    q->chan.fd == -1)
+			continue;
+		all++;
+		if (q->slot != why->slot)
+			continue;
+		n++;
+		if (!q->full)
+			open++;
+	}
+	/* None at all: the restart timers bring one. */
+	if (open > 0 || n == 0)
+		return;
+	if (all >= LISTENER_MAX + nlisteners - 1) {
+		log_warnx("%d listeners, all full: new connections wait in "
+		    "the backlog", n);
+		return;
+	}
+	log_info("listener %d is full or gone: starting listener %d (at "
+	    "most %d)", (int)why->pid, all + 1, LISTENER_MAX + nlisteners -
+	    1);
+	if ((q = proc_spawn(KIND_LISTENER, why->slot)) != NULL)
+		q->extra = 1;
+}
+
+/*
+ * A listener is full (its descriptors), or takes connections again.
+ * When every listener of its sockets is full, one more starts on them:
+ * sessions are the machine's limit, not one process's.  The extra ones
+ * are not restarted and drain at the next reload.
+ */
+static void
+parent_listener_full(struct chan *c, const void *data, int fd)
+{
+	const struct msg_count	*m = data;
+	struct proc		*p = c->arg;
+
+	p->full = m->n;
+	if (p->full && !p->draining)
+		listeners_check(p);
+}
+
+/* Its wall clock stepped ahead: a ticket key at once (tlskeys.c). */
+static void
+parent_listener_rekey(struct chan *c, const void *data, int fd)
+{
+	const struct msg_rekey	*m = data;
+
+	tickets_rekey(m->rev, m->lifetime);
 }
 
 /* A reload took away what a kind is for: its current one drains. */
@@ -764,39 +781,16 @@ parent_ready(struct chan *c, const void *data, int fd)
 	}
 }
 
-static void
-proc_restart(int fd, short ev, void *arg)
+/* Stopping: the processes we wait for (shutdown_lmtp_last). */
+static int
+lmtp_left(void)
 {
-	struct timeval	 tv = { 1, 0 };
-	enum proc_id	 id = (enum proc_id)(intptr_t)arg;
+	struct proc	*p;
+	int		 n = 0;
 
-	if (current[id] != NULL || !proc_wanted(id))
-		return;
-	/* A successor that was loading takes over at once. */
-	if (successor[id] != NULL)
-		proc_takeover(successor[id]);
-	else if (proc_start(id) == NULL)
-		evtimer_add(&restart_ev[id], &tv);
-}
-
-static void
-proc_eof(struct chan *c)
-{
-	log_debug("%s closed its channel", proc_str(c->peer));
-}
-
-/*
- * A malformed message: the child is compromised or broken.  End it; the
- * parent goes on, and restarts it when it is reaped.
- */
-static void
-proc_bad(struct chan *c)
-{
-	struct proc	*p = c->arg;
-
-	/* Reaped, its pid may be another process's now. */
-	if (!p->reaped)
-		(void)kill(p->pid, SIGKILL);
+	TAILQ_FOREACH(p, &procs, entry)
+		n += p->id == KIND_LMTP || p->id == KIND_CONTROL;
+	return n;
 }
 
 /* Reaped: forget it, and restart it unless it was draining. */
@@ -874,18 +868,6 @@ shutdown_children(void)
 
 	TAILQ_FOREACH(p, &procs, entry)
 		(void)kill(p->pid, SIGTERM);
-}
-
-/* Stopping: the processes we wait for (shutdown_lmtp_last). */
-static int
-lmtp_left(void)
-{
-	struct proc	*p;
-	int		 n = 0;
-
-	TAILQ_FOREACH(p, &procs, entry)
-		n += p->id == KIND_LMTP || p->id == KIND_CONTROL;
-	return n;
 }
 
 static void

@@ -64,31 +64,6 @@ static int			 lifetime;		/* seconds, 0 = off */
 static uint32_t			 nextrev;
 static struct event		 rotate_ev;
 
-static void	tickets_rotate(int, short, void *);
-
-/* At start and after each reload: the ring for life seconds (0: none). */
-void
-tickets_start(int life)
-{
-	static int	 started;
-
-	if (started && life == lifetime)
-		return;
-	if (!started) {
-		evtimer_set(&rotate_ev, tickets_rotate, NULL);
-		started = 1;
-		nextrev = arc4random();
-	}
-	evtimer_del(&rotate_ev);
-	explicit_bzero(ring, sizeof(ring));
-	nkeys = 0;
-	lifetime = life;
-	if (life > 0)
-		tickets_rotate(-1, 0, NULL);
-	else
-		log_info("tls tickets: off");
-}
-
 /*
  * A new key to every listener, every L/4; a draining one too: libtls
  * fails a handshake (its sessions' STLS) with no key younger than L.
@@ -116,6 +91,26 @@ tickets_rotate(int fd, short ev, void *arg)
 		fatal("evtimer_add");
 	log_debug("tls tickets: key %u made, the next in %ds",
 	    (unsigned)ring[0].rev, lifetime / 4);
+}
+
+/* At start and after each reload: the ring for life seconds (0: none). */
+void
+tickets_start(int life)
+{
+	if (event_initialized(&rotate_ev) && life == lifetime)
+		return;
+	if (!event_initialized(&rotate_ev)) {
+		evtimer_set(&rotate_ev, tickets_rotate, NULL);
+		nextrev = arc4random();
+	}
+	evtimer_del(&rotate_ev);
+	explicit_bzero(ring, sizeof(ring));
+	nkeys = 0;
+	lifetime = life;
+	if (life > 0)
+		tickets_rotate(-1, 0, NULL);
+	else
+		log_info("tls tickets: off");
 }
 
 /*

@@ -43,29 +43,6 @@
 #include "table.h"
 #include "lookup.h"
 
-static void	junk_answer(void *, int, const char *);
-
-/*
- * The junk setting of user (a usertab key): cb(arg, LOOKUP_FOUND, it)
- * from junk users, cb(arg, LOOKUP_NONE, it) from popd.conf's junk (the
- * table does not name the user), its folder "" for none; or cb(arg,
- * LOOKUP_TEMP, NULL) when its table cannot say; perhaps before this
- * returns.
- */
-void
-userjunk_find(const char *user, userjunk_cb cb, void *arg)
-{
-	struct user_wait	*w;
-
-	if ((w = user_wait(user, arg)) == NULL) {
-		cb(arg, LOOKUP_TEMP, NULL);
-		return;
-	}
-	w->cb.junk = cb;
-	lookup_user(conf->set.junk_users, conf->set.junk_userssrc,
-	    TABLE_FILE_JUNK, user, junk_answer, w);
-}
-
 /* The user's own setting, the default if it has none, or TEMP. */
 static void
 junk_answer(void *arg, int status, const char *value)
@@ -86,4 +63,25 @@ junk_answer(void *arg, int status, const char *value)
 	}
 	w->cb.junk(w->arg, status, status == LOOKUP_TEMP ? NULL : &j);
 	free(w);
+}
+
+/*
+ * The junk setting of user (a usertab key): cb(arg, LOOKUP_FOUND, it)
+ * from junk users, cb(arg, LOOKUP_NONE, it) from popd.conf's junk (the
+ * table does not name the user), its folder "" for none; or cb(arg,
+ * LOOKUP_TEMP, NULL) when its table cannot say; perhaps before this
+ * returns.
+ */
+void
+userjunk_find(const char *user, userjunk_cb cb, void *arg)
+{
+	struct user_wait	*w;
+
+	if ((w = user_wait(user, arg)) == NULL) {
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	w->cb.junk = cb;
+	lookup_user(conf->set.junk_users, conf->set.junk_userssrc,
+	    TABLE_FILE_JUNK, user, junk_answer, w);
 }

@@ -39,33 +39,12 @@
 #include "lookup.h"
 #include "quotarule.h"
 
-static void	quota_answer(void *, int, const char *);
-
 /* Whether any user has a limit: without, deliveries ask nothing. */
 int
 userquota_on(void)
 {
 	return conf->set.quota.bytes != 0 || conf->set.quota.msgs != 0 ||
 	    conf->set.quota.users[0] != '\0';
-}
-
-/*
- * The limit of user (a usertab key): cb(arg, LOOKUP_FOUND, limit), the
- * limit all 0 for none, or cb(arg, LOOKUP_TEMP, NULL) when its table
- * cannot say; perhaps before this returns.
- */
-void
-userquota_find(const char *user, userquota_cb cb, void *arg)
-{
-	struct user_wait	*w;
-
-	if ((w = user_wait(user, arg)) == NULL) {
-		cb(arg, LOOKUP_TEMP, NULL);
-		return;
-	}
-	w->cb.quota = cb;
-	lookup_user(conf->set.quota.users, conf->set.quota.userssrc,
-	    TABLE_FILE_QUOTAS, user, quota_answer, w);
 }
 
 /*
@@ -91,9 +70,26 @@ quota_answer(void *arg, int status, const char *value)
 		    w->user, err);
 		status = LOOKUP_TEMP;
 	}
-	if (status == LOOKUP_TEMP)
-		w->cb.quota(w->arg, LOOKUP_TEMP, NULL);
-	else
-		w->cb.quota(w->arg, LOOKUP_FOUND, &lim);
+	w->cb.quota(w->arg, status == LOOKUP_TEMP ? LOOKUP_TEMP : LOOKUP_FOUND,
+	    status == LOOKUP_TEMP ? NULL : &lim);
 	free(w);
+}
+
+/*
+ * The limit of user (a usertab key): cb(arg, LOOKUP_FOUND, limit), the
+ * limit all 0 for none, or cb(arg, LOOKUP_TEMP, NULL) when its table
+ * cannot say; perhaps before this returns.
+ */
+void
+userquota_find(const char *user, userquota_cb cb, void *arg)
+{
+	struct user_wait	*w;
+
+	if ((w = user_wait(user, arg)) == NULL) {
+		cb(arg, LOOKUP_TEMP, NULL);
+		return;
+	}
+	w->cb.quota = cb;
+	lookup_user(conf->set.quota.users, conf->set.quota.userssrc,
+	    TABLE_FILE_QUOTAS, user, quota_answer, w);
 }
