@@ -124,24 +124,14 @@ struct certs_batch {
 	void			(*done)(int, const char *);
 };
 
-static void	certs_look(const struct conf_pki *, struct pki_look *);
 static void	files_look(const char *const *, struct pki_look *);
 static void	tables_paths(const struct popd_conf *, const char **);
-static struct certs_check *check_new(const struct popd_conf *,
-		    struct conf_pki *, time_t);
-static int	check_start(struct certs_check *, const char *);
-static void	check_stop(struct certs_check *);
-static void	check_end(struct certs_check *, int, int);
-static int	check_serve(struct certs_check *);
-static void	check_free(struct certs_check *);
 static void	check_event(int, short, void *);
 static void	check_timer(int, short, void *);
 static void	check_reap(struct certs_check *);
-static void	check_done(struct certs_check *);
 static void	batch_check_done(struct certs_check *);
 static void	certs_tick(int, short, void *);
 static void	certs_tick_over(void);
-static void	certs_expiry(struct conf_pki *, time_t);
 static void	certs_refused(struct conf_pki *, const char *);
 
 static struct event	certs_ev;

@@ -48,7 +48,6 @@
 #include "config.h"
 #include "proc.h"
 
-static ssize_t	read_by(int, void *, size_t, time_t);
 static void	relay_lines(char *, size_t *, size_t);
 
 /*

@@ -52,7 +52,6 @@ static int	http_check(const struct popd_conf *);
 static int	table_files_ok(const struct popd_conf *,
 		    const struct conf_table *);
 static int	ctlgroup_load(struct popd_conf *);
-static int	lmtp_spool_check(const struct popd_conf *);
 static int	key_file_ok(const struct popd_conf *,
 		    const struct conf_where *, const char *, const char *,
 		    off_t, off_t);

@@ -74,17 +74,6 @@ struct img {
 	size_t		 left;
 };
 
-static void	where_out(const struct popd_conf *, struct conf_where *);
-static int	where_in(const struct popd_conf *, struct conf_where *);
-static int	put(FILE *, const void *, size_t);
-static const void *take(struct img *, size_t);
-static void	*take_entry(struct img *, size_t, const char **);
-static int	looked_up(const struct popd_conf *, const char *, int);
-static const char *check_top(struct popd_conf *);
-static const char *check_listen(const struct popd_conf *,
-		    const struct conf_listen *);
-static const char *check_lists(const struct popd_conf *);
-
 /* w's file as its index (see above). */
 static void
 where_out(const struct popd_conf *c, struct conf_where *w)

@@ -125,35 +125,9 @@ static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 static void	 lopt_error(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static struct file *pushfile(const char *, int);
-static void	 file_error(int, const char *, const char *);
 static const char	*conftext;	/* parse_config_text's */
 static int	 popfile(void);
-static int	 symset(const char *, const char *, int);
 static const char *symget(const char *);
-static int	 valid_macro_name(const char *);
-static int	 set_path(char *, const char *, const char *, int);
-static void	 set_table(char *, int *, struct conf_where *, const char *,
-		    const char *, int, int);
-static void	 add_table(const char *, const char *, long long, int);
-static void	 set_system(const char *, const char *, int);
-static void	 set_control(const char *, const char *, int);
-static void	 set_probe(const char *, const char *, int);
-static long long duration(const char *, int);
-static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
-static void	 set_day(int *, const char *, const char *, long long, int);
-static void	 set_failure_delay(long long, long long, int);
-static void	 add_listen(const char *, const char *, int);
-static void	 set_route_port(const char *, long long, int);
-static void	 set_apps(const char *, int, const char *, int);
-static void	 quota_arg(const char *, int);
-static void	 set_quota(int);
-static void	 set_deleted_keep(const char *, const char *, int);
-static void	 set_junk(int);
-static void	 add_pki(const char *, int, const char *, int);
-static void	 add_trusted(struct conf_trusteds *, const char *,
-		    const char *, int, int);
-static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 

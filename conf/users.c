@@ -127,8 +127,6 @@ static const int badbits[CK_MAX] = {
 	USERS_BADUSERTAB, USERS_BADAUTHTAB
 };
 
-static int	user_line(void *, char *);
-static int	check_line(void *, char *);
 static int	check_file(struct load *, int, const char *, const char *,
 		    int, int, int, int);
 static void	check_watch(struct load *, int, pid_t, int, const char *);
@@ -137,12 +135,10 @@ static void	check_end(struct check *);
 static pid_t	check_spawn(const char *, int, int, int, int, int, int);
 static void	load_sync(int, void *);
 static void	load_timeout(int, short, void *);
-static void	load_end(struct load *);
 static void	load_event(struct load *, struct event *);
 static void	users_init(struct users *);
 static void	userauth_start(struct load *);
 static void	system_start(struct load *);
-static void	system_written(struct load *);
 static int	daemon_args(char **, int, char [][DAEMON_ARGLEN]);
 
 /*

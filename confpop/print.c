@@ -30,17 +30,6 @@
 #include "config.h"
 #include "quotarule.h"
 
-static void	print_str(FILE *, const char *, const char *, const char *);
-static void	print_tab(FILE *, const struct popd_conf *, const char *,
-		    const char *, int, const char *);
-static void	print_tables(FILE *, const struct popd_conf *);
-static void	print_tls(FILE *, const struct popd_conf *);
-static void	print_options(FILE *, const struct popd_conf *);
-static void	print_listen(FILE *, const struct conf_listen *);
-static void	print_listens(FILE *, const struct popd_conf *);
-static void	print_limits(FILE *, const struct popd_conf *);
-static void	print_mailbox(FILE *, const struct popd_conf *);
-
 /* A string as the lexer reads it back, between before and after. */
 static void
 print_str(FILE *fp, const char *before, const char *s, const char *after)
