@@ -20,8 +20,8 @@
  * files, and writes this image of what it built (conf_image); the parent
  * (conf_fetch, child.c) reads it back (conf_unimage) as it reads any
  * less privileged process's message, checking every string, count,
- * range and name it relies on.  Both are the same build: the image is the structs as they
- * are, in a head's order, with each pointer as an index.
+ * range and name it relies on.  Both are the same build: the image is
+ * the structs as they are, in a head's order, each pointer an index.
  *
  *	struct conf_imghead
  *	struct popd_conf		(pointers: none)
@@ -155,16 +155,12 @@ conf_image(FILE *fp, const struct popd_conf *c)
 		where_out(c, &p.key_where);
 		r |= put(fp, &p, sizeof(p));
 	}
-	TAILQ_FOREACH(tp, &c->trusted, entry) {
-		t = *tp;
-		where_out(c, &t.where);
-		r |= put(fp, &t, sizeof(t));
-	}
-	TAILQ_FOREACH(tp, &c->proxies, entry) {
-		t = *tp;
-		where_out(c, &t.where);
-		r |= put(fp, &t, sizeof(t));
-	}
+	for (i = 0; i < 2; i++)
+		TAILQ_FOREACH(tp, i ? &c->proxies : &c->trusted, entry) {
+			t = *tp;
+			where_out(c, &t.where);
+			r |= put(fp, &t, sizeof(t));
+		}
 	TAILQ_FOREACH(tbp, &c->tables, entry) {
 		tb = *tbp;
 		where_out(c, &tb.where);

@@ -1494,7 +1494,7 @@ static void
 add_listen(const char *addr, const char *path, int line)
 {
 	struct conf_listen	*l;
-	const char		*name = path != NULL ? path : addr;
+	const char		*name = path != NULL ? path : addr, *kind;
 
 	if (path != NULL) {
 		if (lopts.flags != CONF_LISTEN_HTTP &&
@@ -1517,37 +1517,24 @@ add_listen(const char *addr, const char *path, int line)
 	if (lopts.flags == 0 && lopts.errors == 0)
 		lopt_error(line, "listen on %s: tls, starttls, auth-http, "
 		    "lmtp or health is needed", addr);
-	if (lopts.flags == CONF_LISTEN_HEALTH && lopts.errors == 0) {
-		if (path != NULL || lopts.port == 0)
-			lopt_error(line, "listen on %s health: an address "
-			    "and a port are needed", name);
-		if (lopts.proxy || lopts.pki != NULL)
-			lopt_error(line, "listen on %s health: one line in "
-			    "the clear, nothing read: no pki or "
-			    "proxy-protocol", name);
-	}
-	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
-	    lopts.errors == 0) {
+	/* health, auth-http and lmtp on an address (socket: above). */
+	kind = lopts.flags == CONF_LISTEN_HEALTH ? "health" :
+	    lopts.flags == CONF_LISTEN_HTTP ? "auth-http" :
+	    lopts.flags == CONF_LISTEN_LMTP ? "lmtp" : NULL;
+	if (kind != NULL && path == NULL && lopts.errors == 0) {
 		if (lopts.port == 0)
-			lopt_error(line, "listen on %s auth-http: a port is "
-			    "needed", addr);
-		if (lopts.proxy || lopts.pki != NULL)
-			lopt_error(line, "listen on %s auth-http: nginx "
-			    "speaks plain HTTP: no pki or proxy-protocol",
-			    addr);
-	}
-	if (lopts.flags == CONF_LISTEN_LMTP && path == NULL &&
-	    lopts.errors == 0) {
-		if (lopts.port == 0)
-			lopt_error(line, "listen on %s lmtp: a port is "
-			    "needed", addr);
-		else if (!conf_loopback_addr(addr))
+			lopt_error(line, "listen on %s %s: %s needed", addr,
+			    kind, kind[0] == 'h' ? "an address and a port "
+			    "are" : "a port is");
+		else if (kind[0] == 'l' && !conf_loopback_addr(addr))
 			lopt_error(line, "listen on %s lmtp: LMTP has no "
 			    "authentication: loopback addresses only "
 			    "(127.0.0.0/8, ::1), or a socket", addr);
 		if (lopts.proxy || lopts.pki != NULL)
-			lopt_error(line, "listen on %s lmtp: no pki or "
-			    "proxy-protocol", addr);
+			lopt_error(line, "listen on %s %s: %sno pki or "
+			    "proxy-protocol", addr, kind, kind[0] == 'h' ?
+			    "one line in the clear, nothing read: " :
+			    kind[0] == 'a' ? "nginx speaks plain HTTP: " : "");
 	}
 	if (lopts.group != NULL && (path == NULL ||
 	    strlen(lopts.group) > POPD_MAXUSER))
