@@ -55,7 +55,7 @@ static void	relay_lines(char *, size_t *, size_t);
  * messages), and setproctitle(3) on Linux writes over the argv and
  * environment strings: room for "wrkrpop: <user>".
  */
-char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
+static char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
     "................................................................"
     "................", NULL };
 

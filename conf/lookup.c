@@ -95,7 +95,7 @@ question_cmp(struct question *a, struct question *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-const char *
+static const char *
 lookup_service_str(int service)
 {
 	return service == LOOKUP_ALIAS ? "alias" : "userinfo";

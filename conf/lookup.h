@@ -52,6 +52,5 @@ void		 lookup_user(const char *, int, const char *, const char *,
 		    lookup_cb, void *);
 void		 parent_table_answer(struct chan *, const void *, int);
 void		 lookup_gone(const struct proc *);
-const char	*lookup_service_str(int);
 
 #endif

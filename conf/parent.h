@@ -83,20 +83,15 @@ struct listen_socket {
 };
 
 /*
- * The users the parent knows, see users.c: usertab (nothing when it is
- * a database table).  authfd: the system's accounts as an authtab, as
- * authcheck checked it, or -1; authimg: the image of authtab that
- * authcheck wrote, which every authpop maps.
- */
-/*
- * The file tables, opened as root and checked by authcheck: tablepop
- * parses and serves each (MSG_PARENT_CONF_FILE), no root process.
+ * The file tables, opened as root and checked by authcheck (users.c):
+ * tablepop parses and serves each (MSG_PARENT_CONF_FILE), no root
+ * process.  -1: none (a database table's, or not configured).
  */
 struct users {
 	int			 userfd;	/* usertab, a file or the system's */
 	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
-	int			 authfd;
-	int			 authimg;
+	int			 authfd;	/* the system's accounts' */
+	int			 authimg;	/* authtab's, authpop maps it */
 	int			 appsimg;	/* app passwords', a file's */
 	int			 authkind;	/* TABLE_WEAK, _PASSWD, _SKIP */
 	int			 routefd;	/* route, a file */
@@ -171,7 +166,6 @@ void		 logrelay_init(void);
 int		 logrelay_fd(const char *);
 
 /* child.c */
-extern char	*child_envp[];
 struct mailuser;
 pid_t		 child_spawn(const char *, const char *, int, int, const char *,
 		    const struct mailuser *, int *);
