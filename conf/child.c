@@ -48,8 +48,6 @@
 #include "config.h"
 #include "proc.h"
 
-static void	relay_lines(char *, size_t *, size_t);
-
 /*
  * The children's command lines are short (their configuration comes as
  * messages), and setproctitle(3) on Linux writes over the argv and
@@ -466,6 +464,34 @@ read_by(int fd, void *buf, size_t len, time_t deadline)
 }
 
 /*
+ * Each whole line of buf (n bytes, at most max) logged and removed.  A
+ * note of confpop's own ("confpop -C: sandbox degraded") is no error of
+ * the configuration, for popctl reload to give as its reason.
+ */
+static void
+relay_lines(char *buf, size_t *n, size_t max)
+{
+	char	*nl;
+	size_t	 left;
+
+	while ((nl = memchr(buf, '\n', *n)) != NULL) {
+		*nl = '\0';
+		if (strncmp(buf, "confpop -C: ", 12) == 0)
+			log_info("%s", buf);
+		else
+			log_warnx("%s", buf);
+		left = *n - (nl + 1 - buf);
+		memmove(buf, nl + 1, left);
+		*n = left;
+		buf[left] = '\0';
+	}
+	if (*n == max) {
+		log_warnx("%s", buf);
+		*n = 0;
+	}
+}
+
+/*
  * The parent: the configuration that popd's arguments name (argv as popd
  * was run, in the directory cwd), as confpop (path) -C reads and checks
  * it: its messages logged line by line as it said them, then its image
@@ -536,30 +562,3 @@ conf_fetch(const char *path, char *const argv[], const char *cwd)
 	return c;
 }
 
-/*
- * Each whole line of buf (n bytes, at most max) logged and removed.  A
- * note of confpop's own ("confpop -C: sandbox degraded") is no error of
- * the configuration, for popctl reload to give as its reason.
- */
-static void
-relay_lines(char *buf, size_t *n, size_t max)
-{
-	char	*nl;
-	size_t	 left;
-
-	while ((nl = memchr(buf, '\n', *n)) != NULL) {
-		*nl = '\0';
-		if (strncmp(buf, "confpop -C: ", 12) == 0)
-			log_info("%s", buf);
-		else
-			log_warnx("%s", buf);
-		left = *n - (nl + 1 - buf);
-		memmove(buf, nl + 1, left);
-		*n = left;
-		buf[left] = '\0';
-	}
-	if (*n == max) {
-		log_warnx("%s", buf);
-		*n = 0;
-	}
-}

@@ -61,7 +61,6 @@
 #error "lookup.h's services are not proto.h's"
 #endif
 
-
 struct question {
 	RB_ENTRY(question)	 entry;
 	uint64_t		 id;
@@ -84,11 +83,6 @@ static struct questiontree	 questions = RB_INITIALIZER(&questions);
 static uint64_t			 lastid;
 char				**table_env;	/* popd's at start (popd.c) */
 
-static void	 question_timeout(int, short, void *);
-static void	 question_done(struct question *, int, const char *);
-static double	 seconds(void);
-static void	 answered(const char *, int, double);
-
 static int
 question_cmp(struct question *a, struct question *b)
 {
@@ -99,6 +93,54 @@ static const char *
 lookup_service_str(int service)
 {
 	return service == LOOKUP_ALIAS ? "alias" : "userinfo";
+}
+
+static double
+seconds(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A lookup of table asked at asked is answered: count it, and how long
+ * it took.  The counters are the database tables' (popctl(8)): a file
+ * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
+ */
+static void
+answered(const char *table, int status, double asked)
+{
+	if (table[0] == '/')
+		return;
+	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
+	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
+	stats_lookup_time(seconds() - asked);
+}
+
+static void
+question_done(struct question *q, int status, const char *value)
+{
+	RB_REMOVE(questiontree, &questions, q);
+	(void)evtimer_del(&q->tmo);
+	answered(q->table, status, q->asked);
+	q->cb(q->arg, status, value);
+	freezero(q, sizeof(*q));
+}
+
+/* No answer in time: tablepop is stuck, or lost the question. */
+static void
+question_timeout(int fd, short ev, void *arg)
+{
+	struct question	*q = arg;
+
+	log_warnx("table %s: no answer from tablepop (pid %d) to the %s "
+	    "lookup of \"%s\" within %d s", q->table, (int)q->pid,
+	    lookup_service_str(q->service), q->key,
+	    conf->set.timeout.lookup + LOOKUP_SLACK);
+	question_done(q, LOOKUP_TEMP, NULL);
 }
 
 /* The names of the database tables that c asks, without repeats. */
@@ -290,19 +332,6 @@ parent_table_answer(struct chan *c, const void *data, int fd)
 		question_done(q, LOOKUP_FOUND, m->value);
 }
 
-/* No answer in time: tablepop is stuck, or lost the question. */
-static void
-question_timeout(int fd, short ev, void *arg)
-{
-	struct question	*q = arg;
-
-	log_warnx("table %s: no answer from tablepop (pid %d) to the %s "
-	    "lookup of \"%s\" within %d s", q->table, (int)q->pid,
-	    lookup_service_str(q->service), q->key,
-	    conf->set.timeout.lookup + LOOKUP_SLACK);
-	question_done(q, LOOKUP_TEMP, NULL);
-}
-
 /* The tablepop p has gone: what it was asked cannot be answered. */
 void
 lookup_gone(const struct proc *p)
@@ -319,37 +348,3 @@ lookup_gone(const struct proc *p)
 	}
 }
 
-static void
-question_done(struct question *q, int status, const char *value)
-{
-	RB_REMOVE(questiontree, &questions, q);
-	(void)evtimer_del(&q->tmo);
-	answered(q->table, status, q->asked);
-	q->cb(q->arg, status, value);
-	freezero(q, sizeof(*q));
-}
-
-static double
-seconds(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * A lookup of table asked at asked is answered: count it, and how long
- * it took.  The counters are the database tables' (popctl(8)): a file
- * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
- */
-static void
-answered(const char *table, int status, double asked)
-{
-	if (table[0] == '/')
-		return;
-	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
-	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
-	stats_lookup_time(seconds() - asked);
-}

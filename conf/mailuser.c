@@ -52,10 +52,6 @@
 #include "proc.h"
 #include "table.h"
 
-static void	find_answer(void *, int, const char *);
-static int	mailuser_conf(const struct mailuser *,
-		    const struct msg_worker *, uint32_t, int);
-
 /*
  * The ids and maildir of ui, checked: the rules every user is held to,
  * wherever its line came from (userinfo_parse refused root's ids and
@@ -91,27 +87,6 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 	mu->uid = ui->uid;
 	mu->gid = ui->gid;
 	return MU_FOUND;
-}
-
-/*
- * Who user is: cb(arg, status, the user or NULL, why or NULL), when
- * tablepop answers for usertab, a file's or a database's.  MU_NONE: no
- * such user; MU_TEMP: the table could not answer (no tablepop: it
- * died); MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo
- * we refuse.
- */
-void
-mailuser_find(const char *user, mailuser_cb cb, void *arg)
-{
-	struct user_wait	*w;
-
-	if ((w = user_wait(user, arg)) == NULL) {
-		cb(arg, MU_TEMP, NULL, NULL);
-		return;
-	}
-	w->cb.user = cb;
-	lookup(conf->set.usersrc == TABSRC_LOOKUP ? conf->set.usertab :
-	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
 }
 
 /*
@@ -193,34 +168,24 @@ find_answer(void *arg, int status, const char *value)
 }
 
 /*
- * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
- * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD, who and
- * the settings its configuration; pagefd (or -1) its page of counters,
- * closed in any case; with pidfd, reaped through a process descriptor
- * if the kernel gives one (child_spawn).  Returns the pid, or -1 with
- * errno set, the reason logged and nothing left running.
+ * Who user is: cb(arg, status, the user or NULL, why or NULL), when
+ * tablepop answers for usertab, a file's or a database's.  MU_NONE: no
+ * such user; MU_TEMP: the table could not answer (no tablepop: it
+ * died); MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo
+ * we refuse.
  */
-pid_t
-mailuser_spawn(uint32_t flags, const struct mailuser *mu,
-    const struct msg_worker *who, int fd, int pagefd, int *pidfd)
+void
+mailuser_find(const char *user, mailuser_cb cb, void *arg)
 {
-	const char	*path, *name;
-	pid_t		 pid;
-	int		 conffd, saved;
+	struct user_wait	*w;
 
-	path = flags & WORKER_DELIVER ? dlvrpop_path : wrkrpop_path;
-	name = flags & WORKER_DELIVER ? "dlvrpop" : "wrkrpop";
-	if ((conffd = mailuser_conf(mu, who, flags, pagefd)) == -1) {
-		log_warn("%s for %s: its configuration", name, mu->name);
-		return -1;
+	if ((w = user_wait(user, arg)) == NULL) {
+		cb(arg, MU_TEMP, NULL, NULL);
+		return;
 	}
-	/* The one place a process becomes a mail user: child.c does it. */
-	pid = child_spawn(path, name, fd, conffd, name, privsep ? mu : NULL,
-	    pidfd);
-	saved = errno;
-	close(conffd);
-	errno = saved;
-	return pid;
+	w->cb.user = cb;
+	lookup(conf->set.usersrc == TABSRC_LOOKUP ? conf->set.usertab :
+	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
 }
 
 /*
@@ -262,4 +227,35 @@ mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
 		return -1;
 	}
 	return sp[1];
+}
+
+/*
+ * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
+ * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD, who and
+ * the settings its configuration; pagefd (or -1) its page of counters,
+ * closed in any case; with pidfd, reaped through a process descriptor
+ * if the kernel gives one (child_spawn).  Returns the pid, or -1 with
+ * errno set, the reason logged and nothing left running.
+ */
+pid_t
+mailuser_spawn(uint32_t flags, const struct mailuser *mu,
+    const struct msg_worker *who, int fd, int pagefd, int *pidfd)
+{
+	const char	*path, *name;
+	pid_t		 pid;
+	int		 conffd, saved;
+
+	path = flags & WORKER_DELIVER ? dlvrpop_path : wrkrpop_path;
+	name = flags & WORKER_DELIVER ? "dlvrpop" : "wrkrpop";
+	if ((conffd = mailuser_conf(mu, who, flags, pagefd)) == -1) {
+		log_warn("%s for %s: its configuration", name, mu->name);
+		return -1;
+	}
+	/* The one place a process becomes a mail user: child.c does it. */
+	pid = child_spawn(path, name, fd, conffd, name, privsep ? mu : NULL,
+	    pidfd);
+	saved = errno;
+	close(conffd);
+	errno = saved;
+	return pid;
 }

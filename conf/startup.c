@@ -44,9 +44,6 @@
 #include "settings.h"
 #include "lookup.h"
 
-static int	pki_files_ok(const struct popd_conf *,
-		    const struct conf_pki *);
-
 /* A conf_usable_start under way. */
 static struct usable {
 	struct users	 *u;
@@ -116,6 +113,28 @@ conf_usable_done(int badpki, const char *why)
 }
 
 /*
+ * The certificate and key files of pki open as regular files, or an
+ * error names each that does not and its pki statement.
+ */
+static int
+pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
+{
+	const char	*path, *errstr;
+	int		 fd, iskey, r = 0;
+
+	for (iskey = 0; iskey < 2; iskey++) {
+		path = iskey ? pki->key : pki->cert;
+		if ((fd = open_regular(path, &errstr)) == -1)
+			r = conf_error(c, iskey ? &pki->key_where :
+			    &pki->cert_where, "pki %s %s \"%s\": %s",
+			    pki->name, iskey ? "key" : "cert", path, errstr);
+		else
+			close(fd);
+	}
+	return r;
+}
+
+/*
  * conf_usable on base (NULL: the event loop's, a reload): done(error,
  * why), unless NULL, once every keypop -c has said its verdict, error as
  * conf_usable's, why the first certificate error logged meanwhile (the
@@ -141,28 +160,6 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 		else
 			certs_batch_add(b, c, pki);
 	certs_batch_go(b);
-}
-
-/*
- * The certificate and key files of pki open as regular files, or an
- * error names each that does not and its pki statement.
- */
-static int
-pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
-{
-	const char	*path, *errstr;
-	int		 fd, iskey, r = 0;
-
-	for (iskey = 0; iskey < 2; iskey++) {
-		path = iskey ? pki->key : pki->cert;
-		if ((fd = open_regular(path, &errstr)) == -1)
-			r = conf_error(c, iskey ? &pki->key_where :
-			    &pki->cert_where, "pki %s %s \"%s\": %s",
-			    pki->name, iskey ? "key" : "cert", path, errstr);
-		else
-			close(fd);
-	}
-	return r;
 }
 
 /*
