@@ -32,17 +32,12 @@
  * and which we open for each control process that starts.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/tree.h>
 
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

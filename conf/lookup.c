@@ -37,13 +37,10 @@
  * it was asked and then goes.  A crashed one is started again.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/tree.h>
 
 #include <event.h>
-#include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

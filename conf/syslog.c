@@ -30,13 +30,11 @@
 
 #include <errno.h>
 #include <event.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"

@@ -23,7 +23,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/tree.h>
 
 #include <err.h>
 #include <fcntl.h>

@@ -23,14 +23,12 @@
  * -C for the parent (confpop.c), which parses nothing.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

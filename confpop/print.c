@@ -20,7 +20,6 @@
  * (the golden files of regress/unit/conf/ hold it).
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <stdio.h>
