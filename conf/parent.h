@@ -329,7 +329,6 @@ void		 parent_lmtp_kill(struct chan *, const void *, int);
 void		 recipients_lmtp_gone(pid_t);
 int		 dlvrpops_exited(pid_t, int);
 
-
 /*
  * supervise.c.  A reload's new authpop is the successor until it is
  * ready; then the hook is told NULL, or why not if it died before.
