@@ -123,8 +123,8 @@ int		 yylex(void);
 void		 yyerror(const char *);
 static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static void	 lopt_error(int, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
+/* An error in a listen statement's options: the listener is not added. */
+#define lopt_error(...)	(lopts.errors++, lerror(__VA_ARGS__))
 static const char	*conftext;	/* parse_config_text's */
 static int	 popfile(void);
 static const char *symget(const char *);
@@ -243,10 +243,15 @@ main		: AUTHTAB usersrc		{
 			add_table($2, $3, $5 == 0 ? -1 : $5, $<lineno>1);
 		}
 		| SYSTEM UID strnum		{
-			set_system("uid", $3, $<lineno>1);
+			set_system_uid($3, $<lineno>1);
 		}
 		| SYSTEM GROUP STRING		{
-			set_system("group", $3, $<lineno>1);
+			if (!valid_username($3))
+				lerror($<lineno>1, "system group \"%s\": not a "
+				    "group name", $3);
+			else
+				(void)strlcpy(conf->system_group, $3,
+				    sizeof(conf->system_group));
 		}
 		| CONTROL SOCKET STRING		{
 			set_control("socket", $3, $<lineno>1);
@@ -307,7 +312,10 @@ main		: AUTHTAB usersrc		{
 			    $<lineno>1);
 		} routeports
 		| APPPASSWORDS tabsrc KEY STRING	{
-			set_apps($2.name, $2.kind, $4, $<lineno>1);
+			set_table(conf->apps, &conf->appssrc, &conf->apps_where,
+			    "app-passwords", $2.name, $2.kind, $<lineno>1);
+			(void)set_path(conf->set.app_key, "app-passwords key",
+			    $4, $<lineno>1);
 		} appslast
 		| QUOTA { nqargs = 0; } qargs	{
 			set_quota($<lineno>1);
@@ -563,37 +571,18 @@ token_string(const char *s)
 	return strings[nstrings++];
 }
 
-static void
-vlerror(int line, const char *fmt, va_list ap)
-{
-	char	msg[1024];
-
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	errors++;
-	log_warnx("%s:%d: %s", file->name, line, msg);
-}
-
 /* An error in the statement that starts at line. */
 static void
 lerror(int line, const char *fmt, ...)
 {
 	va_list	ap;
+	char	msg[1024];
 
 	va_start(ap, fmt);
-	vlerror(line, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-}
-
-/* An error in a listen statement's options: the listener is not added. */
-static void
-lopt_error(int line, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlerror(line, fmt, ap);
-	va_end(ap);
-	lopts.errors++;
+	errors++;
+	log_warnx("%s:%d: %s", file->name, line, msg);
 }
 
 /*
@@ -1143,18 +1132,6 @@ set_table(char *dst, int *src, struct conf_where *w, const char *what,
 }
 
 /*
- * app-passwords FILE|<TABLE> key KEYFILE [last FILE]: the records, the
- * key of their hashes, and where their last use is kept.
- */
-static void
-set_apps(const char *arg, int kind, const char *key, int line)
-{
-	set_table(conf->apps, &conf->appssrc, &conf->apps_where,
-	    "app-passwords", arg, kind, line);
-	(void)set_path(conf->set.app_key, "app-passwords key", key, line);
-}
-
-/*
  * table NAME BACKEND:CONFIG, as in smtpd.conf(5): "file:/path" is an
  * authtab or usertab file, "passwd-file:/path" Dovecot's passwd-file
  * (both at once, and quotas), any other backend one of OpenSMTPD's table
@@ -1230,23 +1207,14 @@ add_table(const char *name, const char *spec, long long cache, int line)
 	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
 }
 
-/* system uid MIN-MAX, system group NAME: who of the system may log in. */
+/* system uid MIN-MAX: the uids of the system's that may log in. */
 static void
-set_system(const char *what, const char *arg, int line)
+set_system_uid(const char *arg, int line)
 {
 	const char	*errstr = NULL;
 	char		 buf[32], *dash;
 	long long	 lo, hi;
 
-	if (strcmp(what, "group") == 0) {
-		if (!valid_username(arg))
-			lerror(line, "system group \"%s\": not a group name",
-			    arg);
-		else
-			(void)strlcpy(conf->system_group, arg,
-			    sizeof(conf->system_group));
-		return;
-	}
 	(void)strlcpy(buf, arg, sizeof(buf));
 	if ((dash = strchr(buf, '-')) != NULL)
 		*dash++ = '\0';
