@@ -200,7 +200,7 @@ void		 users_free(struct users *);
 #define AUTHTAB_WAIT	120		/* seconds */
 void		 users_send_tables(const struct proc *);
 /* authcheck run and waited for: confpop's -n -v and -m counts too. */
-pid_t		 authtab_spawn(const char *, int, int, int, int);
+pid_t		 authtab_spawn(const char *, int, int, int, int, int, int);
 
 /* userjunk.c */
 struct conf_junk;

@@ -330,13 +330,15 @@ daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 }
 
 /*
- * authtab_spawn's, and mode "table": fd is another table, of table.h's
- * kind; a usertab's lines with a daemon's uid are said (-x), and
- * authfd, unless -1, is authtab (of authkind's flags), whose users must
- * be in it (-A), for its fd 3.
+ * "authcheck -m mode" on the authtab fd, as _pop3auth in its chroot,
+ * its stdout to out, its stderr to err; kind's TABLE_PASSWD, _SKIP and
+ * _WEAK are its flags.  Mode "table": fd is another table, of table.h's
+ * kind; a usertab's lines with a daemon's uid are said (-x), and authfd,
+ * unless -1, is authtab (of authkind's flags), whose users must be in it
+ * (-A), for its fd 3.  The pid, or -1 (logged).
  */
-static pid_t
-check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
+pid_t
+authtab_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
     int out, int err)
 {
 	char		*argv[16 + 2 * DAEMON_ARGS], other[16], names[16];
@@ -380,17 +382,6 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 }
 
 /*
- * "authcheck -m mode" on the authtab fd, as _pop3auth in its chroot,
- * its stdout to out, its stderr to err; kind's TABLE_PASSWD, _SKIP and
- * _WEAK are its flags.  The pid, or -1 (logged).
- */
-pid_t
-authtab_spawn(const char *mode, int fd, int kind, int out, int err)
-{
-	return check_spawn(mode, fd, kind, -1, 0, out, err);
-}
-
-/*
  * l's check i, pid, saying on out what it finds in file: usertab's
  * "=" lines go to user_line, authtab's to check_line; the tables'
  * warnings ("=ok" after them) leave them good.
@@ -418,7 +409,7 @@ check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 
 /*
  * l's check i, of the file table file of kind (table.h's), opened as
- * root unless fd is given, by "authcheck -m mode" (check_spawn's authfd
+ * root unless fd is given, by "authcheck -m mode" (authtab_spawn's authfd
  * and authkind): its descriptor, for tablepop, or -1 (logged, fd
  * closed, and i's table bad).  No root process parses it.
  */
@@ -440,7 +431,7 @@ check_file(struct load *l, int i, const char *mode, const char *file,
 		log_warn("%s: pipe", file);
 		goto bad;
 	}
-	pid = check_spawn(mode, fd, kind, authfd, authkind, p[1], p[1]);
+	pid = authtab_spawn(mode, fd, kind, authfd, authkind, p[1], p[1]);
 	close(p[1]);
 	if (pid == -1) {
 		close(p[0]);

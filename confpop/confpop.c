@@ -116,7 +116,7 @@ authcheck(FILE *fp, const struct popd_conf *c, const struct users *u,
 		return -1;
 	fflush(fp);
 	if ((pid = authtab_spawn(what, fd, flags | (c->set.authsrc ==
-	    TABSRC_PASSWD ? TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
+	    TABSRC_PASSWD ? TABLE_PASSWD : 0), -1, 0, fileno(fp), 2)) != -1)
 		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
 		    "authcheck");
 	if (c->set.authsrc != TABSRC_SYSTEM)
