@@ -1293,32 +1293,21 @@ set_probe(const char *what, const char *user, int line)
 static long long
 duration(const char *s, int line)
 {
-	const char	*errstr;
-	char		 num[32];
-	size_t		 n;
-	long long	 v, mult;
+	static const char	 units[] = "smhd";
+	static const long long	 mults[] = { 1, 60, 3600, 86400 };
+	const char		*errstr, *unit;
+	char			 num[32];
+	size_t			 n;
+	long long		 v, mult;
 
 	n = strspn(s, "0123456789");
 	if (n == 0 || n >= sizeof(num))
 		goto bad;
-	switch (s[n]) {
-	case '\0':
-	case 's':
+	if (s[n] == '\0')
 		mult = 1;
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
-		goto bad;
-	}
-	if (s[n] != '\0' && s[n + 1] != '\0')
+	else if ((unit = strchr(units, s[n])) != NULL && s[n + 1] == '\0')
+		mult = mults[unit - units];
+	else
 		goto bad;
 	memcpy(num, s, n);
 	num[n] = '\0';
