@@ -544,16 +544,6 @@ kw_cmp(const void *k, const void *e)
 	return strcmp(k, ((const struct keyword *)e)->name);
 }
 
-static int
-lookup(const char *s)
-{
-	const struct keyword	*kw;
-
-	kw = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
-	return kw != NULL ? kw->token : STRING;
-}
-
 static char *
 token_string(const char *s)
 {
@@ -780,10 +770,11 @@ quoted(int quote)
 int
 yylex(void)
 {
-	char		 buf[MAXTOKEN];
-	const char	*errstr;
-	size_t		 n;
-	int		 c, token;
+	const struct keyword	*kw;
+	char			 buf[MAXTOKEN];
+	const char		*errstr;
+	size_t			 n;
+	int			 c;
 
  top:
 	while ((c = lgetc()) == ' ' || c == '\t')
@@ -840,9 +831,11 @@ yylex(void)
 		}
 		return NUMBER;
 	}
-	if ((token = lookup(buf)) == STRING)
-		yylval.v.string = token_string(buf);
-	return token;
+	if ((kw = bsearch(buf, keywords, nitems(keywords),
+	    sizeof(keywords[0]), kw_cmp)) != NULL)
+		return kw->token;
+	yylval.v.string = token_string(buf);
+	return STRING;
 }
 
 /* A file that cannot be read: an include statement's, or the top one. */
