@@ -16,21 +16,17 @@
 
 /*
  * mailuser.c -- who a mail user is, and the one place where a process
- * becomes one (doc/DESIGN.md, invariant 2).
- *
- * mailuser_find answers a user name with the user's ids and maildir:
- * tablepop's answer for usertab (a file, the system's accounts or a
- * database table), checked here.  Every rule that
- * refuses a user is here, whoever asks (a login, an LMTP recipient):
- * garbage from a table is no answer (MU_BROKEN); ids of root or of one
- * of popd's daemons, a group that reads secrets (users_refused_gid),
- * or a maildir path too long, are an answer we refuse
- * (MU_REFUSED).  The caller says what each means to its client.
- *
- * mailuser_spawn starts a wrkrpop (a session, or popd -m's report) or a
- * dlvrpop as that user, with its configuration on a channel of its own.
- * The ids and path come from mailuser_find, never from authpop or the
- * lmtp process.  Nothing else in popd execs a process as a mail user.
+ * becomes one (doc/DESIGN.md, invariant 2).  mailuser_find answers a
+ * user name with the ids and maildir of tablepop's answer for usertab,
+ * checked here, whoever asks (a login, an LMTP recipient): garbage is
+ * no answer (MU_BROKEN); ids of root or of popd's daemons, a group that
+ * reads secrets (users_refused_gid) or a maildir path too long are an
+ * answer we refuse (MU_REFUSED); the caller says what each means to its
+ * client.  mailuser_spawn starts a wrkrpop (a session, or popd -m's
+ * report) or a dlvrpop as that user, with its configuration on a
+ * channel of its own; the ids and path come from mailuser_find, never
+ * from authpop or the lmtp process.  Nothing else in popd execs a
+ * process as a mail user.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -468,7 +468,6 @@ userauth_start(struct load *l)
 	u->authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
 	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
 	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
-	/* A FIFO or a device would hang or harm the root parent. */
 	if (authfile != NULL && (l->afd = l->sysauth) == -1 &&
 	    (l->afd = open_regular(authfile, &errstr)) == -1) {
 		log_warnx("%s: %s", authfile, errstr);
