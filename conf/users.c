@@ -64,9 +64,6 @@ struct check {
 	int		 out;		/* what it says */
 	struct event	 ev;
 	const char	*file;		/* what its messages name */
-	int		(*fn)(void *, char *);	/* its "=" lines, or NULL */
-	void		*arg;
-	int		 table;		/* its warnings leave it good */
 	int		 badbit;	/* USERS_BAD*: what its failure makes */
 	int		 ok, bad, failed;
 	size_t		 have;
@@ -171,9 +168,8 @@ users_refused_gid(gid_t gid, char *why, size_t len)
  * ("=user LINE NAME"), which makes authtab bad.
  */
 static int
-user_line(void *arg, char *line)
+user_line(struct checkarg *ua, char *line)
 {
-	struct checkarg	*ua = arg;
 	const char	*errstr;
 	char		*sp;
 	long long	 n;
@@ -214,9 +210,8 @@ kind_name(const char *name)
  * who cannot log in; or -1.
  */
 static int
-check_line(void *arg, char *line)
+check_line(struct checkarg *ca, char *line)
 {
-	struct checkarg		*ca = arg;
 	struct stats_kinds	*k = &ca->u->kinds;
 	const char		*errstr, *name;
 	char			*sp, *sp2;
@@ -381,11 +376,7 @@ authtab_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 	return pid;
 }
 
-/*
- * l's check i, pid, saying on out what it finds in file: usertab's
- * "=" lines go to user_line, authtab's to check_line; the tables'
- * warnings ("=ok" after them) leave them good.
- */
+/* l's check i, pid, saying on out what it finds in file. */
 static void
 check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 {
@@ -395,9 +386,6 @@ check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 	ck->pid = pid;
 	ck->out = out;
 	ck->file = file;
-	ck->fn = i == CK_USER ? user_line : i == CK_AUTH ? check_line : NULL;
-	ck->arg = i == CK_USER ? &l->ua : &l->ca;
-	ck->table = i != CK_APPS && i != CK_AUTH;
 	if (i != CK_SYSTEM)
 		ck->badbit = badbits[i];
 	event_set(&ck->ev, out, EV_READ | EV_PERSIST, check_read, ck);
@@ -630,8 +618,9 @@ load_timeout(int fd, short ev, void *arg)
 }
 
 /*
- * What an authcheck says, as it comes: each "=" line to its fn, its
- * messages logged, naming its file.
+ * What an authcheck says, as it comes: usertab's "=" lines to user_line,
+ * authtab's to check_line, its messages logged, naming its file.  The
+ * tables' warnings ("=ok" after them) leave them good.
  */
 static void
 check_read(int fd, short ev, void *arg)
@@ -640,6 +629,7 @@ check_read(int fd, short ev, void *arg)
 	struct load	*l = ck->load;
 	char		*nl, *line;
 	ssize_t		 n;
+	int		 i = ck - l->ck, table = i != CK_APPS && i != CK_AUTH;
 
 	if ((n = read(fd, ck->buf + ck->have, sizeof(ck->buf) - 1 -
 	    ck->have)) == -1 && (errno == EINTR || errno == EAGAIN))
@@ -663,16 +653,17 @@ check_read(int fd, short ev, void *arg)
 		if (strcmp(line, "=ok") == 0)
 			ck->ok = 1;
 		else if (line[0] == '=') {
-			/* A record no mode of fn's (NULL) says. */
-			if (ck->fn == NULL || ck->fn(ck->arg, line) == -1)
+			/* A record no other mode says. */
+			if ((i == CK_USER ? user_line(&l->ua, line) :
+			    i == CK_AUTH ? check_line(&l->ca, line) : -1) == -1)
 				ck->bad = 1;
 		/* Its messages name the file it read on fd 0. */
 		} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
 			log_warnx("%s%s", ck->file, line + 9);
-			ck->bad |= !ck->table;
+			ck->bad |= !table;
 		} else {
 			log_warnx("%s: %s", ck->file, line);
-			ck->bad |= !ck->table;
+			ck->bad |= !table;
 		}
 		line = nl + 1;
 	}
