@@ -40,7 +40,6 @@
 struct chan;
 struct popd_conf;
 struct proc;
-struct table;
 typedef void	(*lookup_cb)(void *, int, const char *);
 
 extern char	**table_env;

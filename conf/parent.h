@@ -104,7 +104,6 @@ struct users {
 };
 
 /* A session as login.c knows it, for popctl (login_walk). */
-struct stats_page;
 struct sessview {
 	const char		*user;		/* NULL before login */
 	const struct peeraddr	*peer;
@@ -209,7 +208,6 @@ void		 userjunk_find(const char *, userjunk_cb, void *);
 
 /* userquota.c */
 struct quota_limit;
-struct quota_use;
 typedef void	(*userquota_cb)(void *, int, const struct quota_limit *);
 int		 userquota_on(void);
 void		 userquota_find(const char *, userquota_cb, void *);
@@ -237,8 +235,6 @@ struct mailuser {
 #define MU_REFUSED	4	/* a userinfo we refuse: the admin's error */
 typedef void	(*mailuser_cb)(void *, int, const struct mailuser *,
 		    const char *);
-struct peeraddr;
-struct userinfo;
 int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
