@@ -16,42 +16,40 @@
 
 /*
  * certs.c -- the parent's keypairs: each pki's files read (pki.c) and
- * checked at start and reload, and followed on disk afterwards, so that
- * a renewed certificate is served without a reload.  The parent parses
- * no certificate: keypop -c (no other process holds a private key), as
- * the listener's user in the empty chroot and confined, tries the pair
- * and says in one line, read strictly (pki_verdict), its subject and
- * not-after time or why it does not serve.  One that crashes, takes
- * more than CERTS_WAIT seconds or says anything else leaves the pair
- * refused, as a bad pair is.  Whoever owns the files' directory may
- * point their names elsewhere: they are opened only if regular
- * (open_regular), and keypop -c, which he may slow down, is waited for
- * by the event loop, never by root itself, once the loop runs (a
- * look's checks, certs_tick, and a reload's, certs_batch_*, end by an
- * event with a deadline and a kill); only the first load waits, on an
- * event base of its own (conf_usable).
+ * checked at start and reload, and followed on disk afterwards, so that a
+ * renewed certificate is served without a reload.  The parent parses no
+ * certificate: keypop -c (no other process holds a private key), as the
+ * listener's user in the empty chroot and confined, tries the pair and says
+ * in one line, read strictly (pki_verdict), its subject and not-after time
+ * or why it does not serve.  One that crashes, takes more than CERTS_WAIT
+ * seconds or says anything else leaves the pair refused, as a bad pair is.
+ * Whoever owns the files' directory may point their names elsewhere: they
+ * are opened only if regular (open_regular), and keypop -c, which he may
+ * slow down, is waited for by the event loop, never by root itself, once
+ * the loop runs (a look's checks, certs_tick, and a reload's,
+ * certs_batch_*, end by an event with a deadline and a kill); only the
+ * first load waits, on an event base of its own (conf_usable).
  *
  * Every CERTS_TICK seconds the parent stat(2)s each pki's files, through
- * any links, and lstat(2)s their names: a handful of system calls, the
- * same on Linux and OpenBSD, that see certbot's links moved to new files
- * and files written in place or renamed over (inotify and kqueue would
- * need a watch on every link and directory on the way).  Files that
- * differ from the last look are still being written: they are read once
- * two looks agree, CERTS_TICK to 2 * CERTS_TICK seconds after the last
- * write.
+ * any links, and lstat(2)s their names: a handful of system calls, the same
+ * on Linux and OpenBSD, that see certbot's links moved to new files and
+ * files written in place or renamed over (inotify and kqueue would need a
+ * watch on every link and directory on the way).  Files that differ from
+ * the last look are still being written: they are read once two looks
+ * agree, CERTS_TICK to 2 * CERTS_TICK seconds after the last write.
  *
- * A pair that checks (it parses, the key is its own, it has not expired)
- * is served: a new listener gets it and the previous one drains, as
- * after a reload.  One that does not is logged once and the pair before
- * it serves on until the files change again; show certificates and show
- * metrics say since when and why (certs_refused).  From CERTS_WARN
- * before expiry a warning is logged once a day.
+ * A pair that checks (it parses, the key is its own, it has not expired) is
+ * served: a new listener gets it and the previous one drains, as after a
+ * reload.  One that does not is logged once and the pair before it serves
+ * on until the files change again; show certificates and show metrics say
+ * since when and why (certs_refused).  From CERTS_WARN before expiry a
+ * warning is logged once a day.
  *
- * The same looks follow authtab's, usertab's and the app passwords'
- * files (certs_tables) for popd.c's reload of the tables alone
- * (reload_tables): once two looks agree and differ from what the last
- * load read.  At most one load starts per look, none while a reload is
- * under way (the next look tries again).
+ * The same looks follow authtab's, usertab's and the app passwords' files
+ * (certs_tables) for popd.c's reload of the tables alone (reload_tables):
+ * once two looks agree and differ from what the last load read.  At most
+ * one load starts per look, none while a reload is under way (the next look
+ * tries again).
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -213,10 +213,9 @@ looked_up(const struct popd_conf *c, const char *name, int src)
 }
 
 /*
- * What is wrong with struct popd_conf as read, its lists checked first,
- * or NULL: every string ends inside its buffer, each number in its
- * range, what conf_check made sure of (a listener, each table named)
- * holds.
+ * What is wrong with struct popd_conf as read, its lists checked first, or
+ * NULL: every string ends inside its buffer, each number in its range, what
+ * conf_check made sure of (a listener, each table named) holds.
  */
 static const char *
 check_top(struct popd_conf *c)
@@ -343,8 +342,7 @@ check_lists(const struct popd_conf *c)
 
 /*
  * The parent: the configuration in the image of len bytes at buf, as
- * conf_image wrote it; NULL, with what is wrong in *why, if it is not
- * one.
+ * conf_image wrote it; NULL, with what is wrong in *why, if it is not one.
  */
 struct popd_conf *
 conf_unimage(const void *buf, size_t len, const char **why)

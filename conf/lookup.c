@@ -16,19 +16,18 @@
 
 /*
  * lookup.c -- the parent's questions to its tables.  tablepop runs
- * OpenSMTPD's table programs and asks them, and serves the file tables
- * the parent opened (users.c); the parent asks it (MSG_PARENT_LOOKUP,
- * with an id of its own) and keeps each question in a tree until its
- * answer (MSG_TABLE_ANSWER) comes.  What tablepop says is checked
- * again, as a table program's would be, by whoever asked (mailuser.c,
- * userquota.c, userjunk.c), which decide ids, maildirs and what a
- * session serves.  Password hashes and app passwords' records never
- * pass here: authpop asks tablepop on a channel of its own.  A question
- * not answered within "timeout lookup" and a second, one a dying
- * tablepop had, and one asked while none runs are all LOOKUP_TEMP,
- * never "no such user".  A reload starts a new tablepop for the new
- * tables (supervise.c), the previous one answers what it was asked and
- * goes, and a crashed one is started again.
+ * OpenSMTPD's table programs and asks them, and serves the file tables the
+ * parent opened (users.c); the parent asks it (MSG_PARENT_LOOKUP, with an
+ * id of its own) and keeps each question in a tree until its answer
+ * (MSG_TABLE_ANSWER) comes.  What tablepop says is checked again, as a
+ * table program's would be, by whoever asked (mailuser.c, userquota.c,
+ * userjunk.c), which decide ids, maildirs and what a session serves.
+ * Password hashes and app passwords' records never pass here: authpop asks
+ * tablepop on a channel of its own.  A question not answered within
+ * "timeout lookup" and a second, one a dying tablepop had, and one asked
+ * while none runs are all LOOKUP_TEMP, never "no such user".  A reload
+ * starts a new tablepop for the new tables (supervise.c), the previous one
+ * answers what it was asked and goes, and a crashed one is started again.
  */
 #include <sys/types.h>
 #include <sys/tree.h>

@@ -16,17 +16,16 @@
 
 /*
  * mailuser.c -- who a mail user is, and the one place where a process
- * becomes one (doc/DESIGN.md, invariant 2).  mailuser_find answers a
- * user name with the ids and maildir of tablepop's answer for usertab,
- * checked here, whoever asks (a login, an LMTP recipient): garbage is
- * no answer (MU_BROKEN); ids of root or of popd's daemons, a group that
- * reads secrets (users_refused_gid) or a maildir path too long are an
- * answer we refuse (MU_REFUSED); the caller says what each means to its
- * client.  mailuser_spawn starts a wrkrpop (a session, or popd -m's
- * report) or a dlvrpop as that user, with its configuration on a
- * channel of its own; the ids and path come from mailuser_find, never
- * from authpop or the lmtp process.  Nothing else in popd execs a
- * process as a mail user.
+ * becomes one (doc/DESIGN.md, invariant 2).  mailuser_find answers a user
+ * name with the ids and maildir of tablepop's answer for usertab, checked
+ * here, whoever asks (a login, an LMTP recipient): garbage is no answer
+ * (MU_BROKEN); ids of root or of popd's daemons, a group that reads secrets
+ * (users_refused_gid) or a maildir path too long are an answer we refuse
+ * (MU_REFUSED); the caller says what each means to its client.
+ * mailuser_spawn starts a wrkrpop (a session, or popd -m's report) or a
+ * dlvrpop as that user, with its configuration on a channel of its own; the
+ * ids and path come from mailuser_find, never from authpop or the lmtp
+ * process.  Nothing else in popd execs a process as a mail user.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -165,10 +164,9 @@ find_answer(void *arg, int status, const char *value)
 
 /*
  * Who user is: cb(arg, status, the user or NULL, why or NULL), when
- * tablepop answers for usertab, a file's or a database's.  MU_NONE: no
- * such user; MU_TEMP: the table could not answer (no tablepop: it
- * died); MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo
- * we refuse.
+ * tablepop answers for usertab, a file's or a database's.  MU_NONE: no such
+ * user; MU_TEMP: the table could not answer (no tablepop: it died);
+ * MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo we refuse.
  */
 void
 mailuser_find(const char *user, mailuser_cb cb, void *arg)

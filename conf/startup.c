@@ -16,10 +16,9 @@
 
 /*
  * startup.c -- what the parent checks before it serves, and confpop
- * (popd -n and -m) checks the same way: the daemon users and the
- * chroot, where the helpers are, and a configuration's tables and
- * certificates.  popd.c checks a reload's tables and certificates here
- * too.
+ * (popd -n and -m) the same way: the daemon users and the chroot, where
+ * the helpers are, and a configuration's tables and certificates.  popd.c
+ * checks a reload's tables and certificates here too.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -78,11 +77,10 @@ conf_tables_errors(struct popd_conf *c, int badtab)
 /*
  * Tables and certificates of c: both tables loaded and agreed (u, and
  * badtab: what users_load returned), and every pki read and checked
- * (certs.c), kept in c for the listeners.
- * Errors are logged, each with the popd.conf statement that names the
- * file; -1 for the tables, -2 for the certificates (u is then freed).
- * It waits for each keypop -c, on an event base of its own: before the
- * event loop only.
+ * (certs.c), kept in c for the listeners.  Errors are logged, each with the
+ * popd.conf statement that names the file; -1 for the tables, -2 for the
+ * certificates (u is then freed).  It waits for each keypop -c, on an event
+ * base of its own: before the event loop only.
  */
 int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)

@@ -16,22 +16,21 @@
 
 /*
  * users.c -- the tables as the parent keeps them: descriptors.  It opens
- * each file table as root (usertab, quota users, junk users, route) and
- * has authcheck check it as _pop3auth, as tablepop will load it; then
- * tablepop parses and serves it (lookup.c), and the parent checks each
- * answer again as a database's: no root process parses them.  The
- * authchecks all run at once, read from the event loop
- * (users_load_start): a reload keeps serving logins meanwhile.
- * authtab's check writes what it loaded as an image (common/tabimage.c)
- * into a file of no name made here, which every authpop maps, checking
- * it: authpop parses no authtab.  At a reload every authpop still
- * serving, draining ones too, is handed the new authtab and app
+ * each file table as root (usertab, quota users, junk users, route) and has
+ * authcheck check it as _pop3auth, as tablepop will load it; then tablepop
+ * parses and serves it (lookup.c), and the parent checks each answer again
+ * as a database's: no root process parses them.  The authchecks all run at
+ * once, read from the event loop (users_load_start): a reload keeps serving
+ * logins meanwhile.  authtab's check writes what it loaded as an image
+ * (common/tabimage.c) into a file of no name made here, which every authpop
+ * maps, checking it: authpop parses no authtab.  At a reload every authpop
+ * still serving, draining ones too, is handed the new authtab and app
  * passwords' images (users_send_tables) and takes them before its next
  * check, so that no attempt after the reload checks a revoked password.
  *
- * The system's accounts are written as files first, by authcheck -m
- * system, then served as files are.  A file of app passwords is checked
- * by authcheck -m apps, which writes its image as authtab's.
+ * The system's accounts are written as files first, by authcheck -m system,
+ * then served as files are.  A file of app passwords is checked by
+ * authcheck -m apps, which writes its image as authtab's.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

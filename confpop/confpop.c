@@ -41,12 +41,11 @@
 #include "confpop.h"
 
 /*
- * confpop -C dir, then popd's own arguments: run by the parent at its
- * start and at each reload (conf_fetch), in dir, where popd started, if
- * a path is relative.  popd.conf read and checked, its errors on stderr;
- * then, once descriptors 0 to 2 (all the parent's pipe) are closed, its
- * image on descriptor 3 (confimage.c).  The parent holds no parser of
- * these files.
+ * confpop -C dir, then popd's own arguments: run by the parent at its start
+ * and at each reload (conf_fetch), in dir, where popd started, if a path is
+ * relative.  popd.conf read and checked, its errors on stderr; then, once
+ * descriptors 0 to 2 (all the parent's pipe) are closed, its image on
+ * descriptor 3 (confimage.c).  The parent holds no parser of these files.
  */
 static __dead void
 for_parent(int argc, char *argv[])
