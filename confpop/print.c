@@ -102,20 +102,18 @@ static void
 print_tls(FILE *fp, const struct popd_conf *conf)
 {
 	const struct conf_pki		*p;
+	int				 i;
 
 	print_str(fp, "tls protocols ", conf->set.tls_protocols, "\n");
 	fprintf(fp, "tls tickets %s\n", conf_duration(conf->set.tls_tickets));
 
-	TAILQ_FOREACH(p, &conf->pkis, entry) {
-		if (p->cert[0] != '\0') {
-			print_str(fp, "pki ", p->name, " cert ");
-			print_str(fp, "", p->cert, "\n");
-		}
-		if (p->key[0] != '\0') {
-			print_str(fp, "pki ", p->name, " key ");
-			print_str(fp, "", p->key, "\n");
-		}
-	}
+	TAILQ_FOREACH(p, &conf->pkis, entry)
+		for (i = 0; i < 2; i++)
+			if ((i ? p->key : p->cert)[0] != '\0') {
+				print_str(fp, "pki ", p->name, i ? " key " :
+				    " cert ");
+				print_str(fp, "", i ? p->key : p->cert, "\n");
+			}
 }
 
 /* The route, quota, app passwords and ticket key. */
