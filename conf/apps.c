@@ -16,33 +16,25 @@
 
 /*
  * apps.c -- app passwords in the parent, which reads none of their
- * records and keeps nothing of them.  A file of them is read by
- * authcheck: at start and at each reload "authcheck -m apps" checks it
- * (users.c runs it), so that a bad file is refused (file:line) before
- * anything changes, and writes its image, which the parent hands every
- * authpop that starts and, at a reload, the older ones (users_send_apps,
- * users_send_tables).  A database table is asked by tablepop
- * for authpop (MSG_AUTHPOP_APPS, tablepop/ask.c), which checks what
- * it gets.  popctl's show app-passwords is the control process's: it
- * asks authpop.
+ * records and keeps nothing of them.  A file of them is checked by
+ * "authcheck -m apps" at start and at each reload (users.c), so that a
+ * bad file is refused (file:line) before anything changes, and its image
+ * is handed to every authpop (users_send_tables).  A database table is
+ * asked by tablepop for authpop (MSG_AUTHPOP_APPS, tablepop/ask.c), which
+ * checks what it gets.  popctl's show app-passwords is the control
+ * process's: it asks authpop.
  *
- * Each app password's last use is kept by the control process too
+ * Each app password's last use is kept by the control process
  * (control/lastuse.c), which authpop tells.  What needs root is here:
- * the state file (app-passwords last), whose directory we make at start
- * and which we open for each control process that starts.
+ * the state file (app-passwords last), whose directory is made at start
+ * and which is opened for each control process that starts.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/tree.h>
-
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -16,55 +16,40 @@
 
 /*
  * certs.c -- the parent's keypairs: each pki's files read (pki.c) and
- * checked by keypop -c at start and reload, and followed on disk
- * afterwards, so that a renewed certificate is served without anyone
- * reloading popd.  The parent parses no certificate: the key process
- * in its check mode (keypop -c; no other holds a private key), run as
- * the listener's user in the empty chroot and confined, tries the pair
- * and says, in one line the parent reads strictly (pki_verdict), its
- * subject and not-after time or why it does not serve.  A keypop -c
- * that crashes, takes more than CERTS_WAIT seconds or says anything
- * else leaves the pair not checked: refused, as a bad pair is.
- * The files are reached by a name that whoever owns their directory
- * may point elsewhere: they are opened only if they are regular files
- * (open_regular), and keypop -c, which that owner may slow down with
- * what he posts, is waited for by the event loop, never by root
- * itself, once the loop runs: a look's checks (certs_tick) and a
- * reload's (certs_batch_*) end by an event, each with its deadline and
- * kill, and logins go on meanwhile.  Only the first load, before the
- * loop, waits (conf_usable: a batch on an event base of its own).
+ * checked at start and reload, and followed on disk afterwards, so that a
+ * renewed certificate is served without a reload.  The parent parses no
+ * certificate: keypop -c (no other process holds a private key), as the
+ * listener's user in the empty chroot and confined, tries the pair and says
+ * in one line, read strictly (pki_verdict), its subject and not-after time
+ * or why it does not serve.  One that crashes, takes more than CERTS_WAIT
+ * seconds or says anything else leaves the pair refused, as a bad pair is.
+ * Whoever owns the files' directory may point their names elsewhere: they
+ * are opened only if regular (open_regular), and keypop -c, which he may
+ * slow down, is waited for by the event loop, never by root itself, once
+ * the loop runs (a look's checks, certs_tick, and a reload's,
+ * certs_batch_*, end by an event with a deadline and a kill); only the
+ * first load waits, on an event base of its own (conf_usable).
  *
- * Every CERTS_TICK seconds the parent looks at each pki's certificate
- * and key files: stat(2) of each, through any symbolic links, and
- * lstat(2) of its name (device, inode, size, modification and change
- * times).  A look is a handful of system calls, the same on Linux and
- * OpenBSD, and sees both ways files are renewed: certbot points the
- * symbolic links of live/ at new files in archive/, acme-client and
- * most scripts write the files in place or rename new ones over them.
- * inotify and kqueue would need a watch on every link and directory on
- * the way, renewed as links move, and code of each kind; a renewal is
- * no matter of seconds.  Files that differ from the last look are
- * still being written, perhaps one of the pair only: they are looked
- * at again on the next tick, and read once two looks agree.  So a new
- * pair is read CERTS_TICK to 2 * CERTS_TICK seconds after its last
- * write.
+ * Every CERTS_TICK seconds the parent stat(2)s each pki's files, through
+ * any links, and lstat(2)s their names: a handful of system calls, the same
+ * on Linux and OpenBSD, that see certbot's links moved to new files and
+ * files written in place or renamed over (inotify and kqueue would need a
+ * watch on every link and directory on the way).  Files that differ from
+ * the last look are still being written: they are read once two looks
+ * agree, CERTS_TICK to 2 * CERTS_TICK seconds after the last write.
  *
- * A pair that reads and checks (the certificate parses, the key is its
- * own, it has not expired) is served: a new listener gets it and the
- * previous one drains, as after a reload, so sessions in flight keep
- * theirs and the next handshake shows the new certificate.  One that
- * does not is logged once, and the pair before it serves on until the
- * files change again; show certificates and show metrics say since
- * when a renewal is refused, and why, until a pair serves again
- * (certs_refused).  From CERTS_WARN before a certificate expires, a
+ * A pair that checks (it parses, the key is its own, it has not expired) is
+ * served: a new listener gets it and the previous one drains, as after a
+ * reload.  One that does not is logged once and the pair before it serves
+ * on until the files change again; show certificates and show metrics say
+ * since when and why (certs_refused).  From CERTS_WARN before expiry a
  * warning is logged once a day.
  *
- * The same looks follow the files of authtab, usertab and the app
- * passwords (certs_tables), for popd.c's reload of the tables alone
- * (reload_tables): read once two looks agree and differ from what the
- * last load read, which authcheck checks and tablepop and a new authpop
- * load, as at a reload.  At most one load starts a look, none while a
- * reload is under way (the next look tries again).
+ * The same looks follow authtab's, usertab's and the app passwords' files
+ * (certs_tables) for popd.c's reload of the tables alone (reload_tables):
+ * once two looks agree and differ from what the last load read.  At most
+ * one load starts per look, none while a reload is under way (the next look
+ * tries again).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -124,26 +109,6 @@ struct certs_batch {
 	void			(*done)(int, const char *);
 };
 
-static void	certs_look(const struct conf_pki *, struct pki_look *);
-static void	files_look(const char *const *, struct pki_look *);
-static void	tables_paths(const struct popd_conf *, const char **);
-static struct certs_check *check_new(const struct popd_conf *,
-		    struct conf_pki *, time_t);
-static int	check_start(struct certs_check *, const char *);
-static void	check_stop(struct certs_check *);
-static void	check_end(struct certs_check *, int, int);
-static int	check_serve(struct certs_check *);
-static void	check_free(struct certs_check *);
-static void	check_event(int, short, void *);
-static void	check_timer(int, short, void *);
-static void	check_reap(struct certs_check *);
-static void	check_done(struct certs_check *);
-static void	batch_check_done(struct certs_check *);
-static void	certs_tick(int, short, void *);
-static void	certs_tick_over(void);
-static void	certs_expiry(struct conf_pki *, time_t);
-static void	certs_refused(struct conf_pki *, const char *);
-
 static struct event	certs_ev;
 /* The tables' files (certs_tables): at the last look, and last read. */
 static struct pki_look	tables_seen, tables_tried, tables_before;
@@ -154,17 +119,10 @@ static struct {
 } looking;
 
 /*
- * The files of pki as they are now: never fails, an error is a look.
- * A table's: the files a reload of the tables reads (certs_tables).
+ * The files of paths (NULL: none) as they are now: never fails, an error
+ * is a look.  A pki's are its pair; the tables' those that a reload of
+ * the tables reads (certs_tables).
  */
-static void
-certs_look(const struct conf_pki *pki, struct pki_look *look)
-{
-	const char	*paths[LOOK_FILES] = { pki->cert, pki->key, NULL };
-
-	files_look(paths, look);
-}
-
 static void
 files_look(const char *const *paths, struct pki_look *look)
 {
@@ -189,6 +147,14 @@ files_look(const char *const *paths, struct pki_look *look)
 	}
 }
 
+static void
+certs_look(const struct conf_pki *pki, struct pki_look *look)
+{
+	const char	*paths[LOOK_FILES] = { pki->cert, pki->key, NULL };
+
+	files_look(paths, look);
+}
+
 static struct certs_check *
 check_new(const struct popd_conf *c, struct conf_pki *pki, time_t notbefore)
 {
@@ -204,67 +170,6 @@ check_new(const struct popd_conf *c, struct conf_pki *pki, time_t notbefore)
 	cc->result = -1;
 	certs_look(pki, &cc->look);
 	return cc;
-}
-
-/*
- * Read cc's files and start keypop -c on the very bytes a listener and
- * keypop will read, its verdict read as it comes on its batch's event
- * base: 0, or -1 with the reason in cc->why.
- */
-static int
-check_start(struct certs_check *cc, const char *protocols)
-{
-	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
-			    NULL };
-	struct timeval	 tv = { CERTS_WAIT, 0 };
-	struct pki_pair	 pp;
-	int		 p[2], fds[4];
-
-	if (pki_read(cc->pki->cert, cc->pki->key, &pp, cc->why,
-	    sizeof(cc->why)) == -1)
-		return -1;
-	cc->certlen = pp.certlen;
-	cc->keylen = pp.keylen;
-	cc->fd = pki_memfd(pp.cert, pp.certlen);
-	if (cc->fd != -1)
-		cc->keyfd = pki_memfd(pp.key, pp.keylen);
-	pki_free(&pp);
-	if (cc->fd == -1 || cc->keyfd == -1) {
-		(void)snprintf(cc->why, sizeof(cc->why), "%s",
-		    strerror(errno));
-		return -1;
-	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		(void)snprintf(cc->why, sizeof(cc->why), "not checked: pipe: "
-		    "%s", strerror(errno));
-		return -1;
-	}
-	fds[0] = cc->fd;
-	fds[1] = p[1];
-	fds[2] = STDERR_FILENO;		/* its log lines, as authcheck's */
-	fds[3] = cc->keyfd;
-	cc->deadline = monotime() + CERTS_WAIT;
-	cc->pid = child_exec(proc_path[KIND_KEY], argv, fds, 4);
-	close(p[1]);
-	if (cc->pid == -1) {
-		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
-		    "keypop -c: %s", strerror(errno));
-		close(p[0]);
-		return -1;
-	}
-	cc->out = p[0];
-	if (set_nonblock(cc->out) == -1)
-		fatal("%s: set_nonblock", __func__);
-	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
-	evtimer_set(&cc->timer, check_timer, cc);
-	if (cc->batch != NULL && cc->batch->base != NULL &&
-	    (event_base_set(cc->batch->base, &cc->ev) == -1 ||
-	    event_base_set(cc->batch->base, &cc->timer) == -1))
-		fatalx("%s: event_base_set", __func__);
-	if (event_add(&cc->ev, NULL) == -1 ||
-	    evtimer_add(&cc->timer, &tv) == -1)
-		fatal("event_add");
-	return 0;
 }
 
 /* No more of what keypop -c says is read. */
@@ -371,6 +276,39 @@ check_free(struct certs_check *cc)
 }
 
 /*
+ * keypop -c has said all it will: its exit, looked for every
+ * CERTS_REAPMS until its deadline, when it is killed.  The verdict then
+ * goes where the check came from.
+ */
+static void
+check_reap(struct certs_check *cc)
+{
+	struct timeval	 tv = { 0, CERTS_REAPMS * 1000 };
+	pid_t		 r;
+	int		 status, late = 0;
+
+	if ((r = waitpid(cc->pid, &status, WNOHANG)) == 0) {
+		if (monotime() < cc->deadline) {
+			if (evtimer_add(&cc->timer, &tv) == -1)
+				fatal("evtimer_add");
+			return;
+		}
+		log_warnx("keypop -c %d took too long: killed", (int)cc->pid);
+		(void)kill(cc->pid, SIGKILL);
+		r = waitpid(cc->pid, &status, 0);
+		late = 1;
+	}
+	/* -1: the event loop reaped it first (child_reap). */
+	if (r == -1)
+		status = -1;
+	else
+		status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+	check_end(cc, status, late);
+	cc->done(cc);
+}
+
+/*
  * What keypop -c says, as it comes, until it closes its end, fails or
  * says more than a verdict: then one that said too much is killed.
  */
@@ -403,36 +341,72 @@ check_timer(int fd, short ev, void *arg)
 }
 
 /*
- * keypop -c has said all it will: its exit, looked for every
- * CERTS_REAPMS until its deadline, when it is killed.  The verdict then
- * goes where the check came from.
+ * Read cc's files and start keypop -c on the very bytes a listener and
+ * keypop will read, its verdict read as it comes on its batch's event
+ * base: 0, or -1 with the reason in cc->why.
  */
-static void
-check_reap(struct certs_check *cc)
+static int
+check_start(struct certs_check *cc, const char *protocols)
 {
-	struct timeval	 tv = { 0, CERTS_REAPMS * 1000 };
-	pid_t		 r;
-	int		 status, late = 0;
+	char		*argv[] = { "keypop", "-c", "-P", (char *)protocols,
+			    NULL };
+	struct timeval	 tv = { CERTS_WAIT, 0 };
+	struct pki_pair	 pp;
+	int		 p[2], fds[4];
 
-	if ((r = waitpid(cc->pid, &status, WNOHANG)) == 0) {
-		if (monotime() < cc->deadline) {
-			if (evtimer_add(&cc->timer, &tv) == -1)
-				fatal("evtimer_add");
-			return;
-		}
-		log_warnx("keypop -c %d took too long: killed", (int)cc->pid);
-		(void)kill(cc->pid, SIGKILL);
-		r = waitpid(cc->pid, &status, 0);
-		late = 1;
+	if (pki_read(cc->pki->cert, cc->pki->key, &pp, cc->why,
+	    sizeof(cc->why)) == -1)
+		return -1;
+	cc->certlen = pp.certlen;
+	cc->keylen = pp.keylen;
+	cc->fd = pki_memfd(pp.cert, pp.certlen);
+	if (cc->fd != -1)
+		cc->keyfd = pki_memfd(pp.key, pp.keylen);
+	pki_free(&pp);
+	if (cc->fd == -1 || cc->keyfd == -1) {
+		(void)snprintf(cc->why, sizeof(cc->why), "%s",
+		    strerror(errno));
+		return -1;
 	}
-	/* -1: the event loop reaped it first (child_reap). */
-	if (r == -1)
-		status = -1;
-	else
-		status = WIFEXITED(status) ? WEXITSTATUS(status) :
-		    128 + WTERMSIG(status);
-	check_end(cc, status, late);
-	cc->done(cc);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: pipe: "
+		    "%s", strerror(errno));
+		return -1;
+	}
+	fds[0] = cc->fd;
+	fds[1] = p[1];
+	fds[2] = STDERR_FILENO;		/* its log lines, as authcheck's */
+	fds[3] = cc->keyfd;
+	cc->deadline = monotime() + CERTS_WAIT;
+	cc->pid = child_exec(proc_path[KIND_KEY], argv, fds, 4);
+	close(p[1]);
+	if (cc->pid == -1) {
+		(void)snprintf(cc->why, sizeof(cc->why), "not checked: "
+		    "keypop -c: %s", strerror(errno));
+		close(p[0]);
+		return -1;
+	}
+	cc->out = p[0];
+	if (set_nonblock(cc->out) == -1)
+		fatal("%s: set_nonblock", __func__);
+	event_set(&cc->ev, cc->out, EV_READ | EV_PERSIST, check_event, cc);
+	evtimer_set(&cc->timer, check_timer, cc);
+	if (cc->batch != NULL && cc->batch->base != NULL &&
+	    (event_base_set(cc->batch->base, &cc->ev) == -1 ||
+	    event_base_set(cc->batch->base, &cc->timer) == -1))
+		fatalx("%s: event_base_set", __func__);
+	if (event_add(&cc->ev, NULL) == -1 ||
+	    evtimer_add(&cc->timer, &tv) == -1)
+		fatal("event_add");
+	return 0;
+}
+
+/* A batch's check is over. */
+static void
+batch_check_done(struct certs_check *cc)
+{
+	if (--cc->batch->pending == 0)
+		certs_batch_go(cc->batch);
 }
 
 /*
@@ -496,37 +470,6 @@ certs_batch_go(struct certs_batch *b)
 	free(b);
 }
 
-/* A batch's check is over. */
-static void
-batch_check_done(struct certs_check *cc)
-{
-	if (--cc->batch->pending == 0)
-		certs_batch_go(cc->batch);
-}
-
-/* A look's check is over. */
-static void
-check_done(struct certs_check *cc)
-{
-	struct conf_pki	*pki = cc->pki;
-	char		 date[32];
-
-	/* A reload freed the pki meanwhile: it read the files itself. */
-	if (cc->gen != conf_gen)
-		;
-	else if (cc->result == -1 || check_serve(cc) == -1)
-		certs_refused(pki, cc->why);
-	else {
-		log_info("pki %s: new certificate %s loaded, not after %s",
-		    pki->name, pki->cert, stats_time(pki->served->notafter,
-		    date, sizeof(date)));
-		looking.changed = 1;
-	}
-	check_free(cc);
-	if (--looking.pending == 0)
-		certs_tick_over();
-}
-
 /*
  * pki's changed files do not serve: said in the log, and kept for
  * show certificates and show metrics until a pair serves again.  why
@@ -554,6 +497,45 @@ certs_refused(struct conf_pki *pki, const char *why)
 	    s->refusedwhy, stats_time(s->loaded, date, sizeof(date)));
 }
 
+/* Every check of a look is over: new sessions get the new pairs. */
+static void
+certs_tick_over(void)
+{
+	struct timeval	tv = { CERTS_TICK, 0 };
+
+	/* The previous listener drains. */
+	if (looking.changed && looking.gen == conf_gen &&
+	    proc_start(KIND_LISTENER) == NULL)
+		log_warnx("the listener with the new certificates did not "
+		    "start: the previous one serves on");
+	looking.changed = 0;
+	if (evtimer_add(&certs_ev, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/* A look's check is over. */
+static void
+check_done(struct certs_check *cc)
+{
+	struct conf_pki	*pki = cc->pki;
+	char		 date[32];
+
+	/* A reload freed the pki meanwhile: it read the files itself. */
+	if (cc->gen != conf_gen)
+		;
+	else if (cc->result == -1 || check_serve(cc) == -1)
+		certs_refused(pki, cc->why);
+	else {
+		log_info("pki %s: new certificate %s loaded, not after %s",
+		    pki->name, pki->cert, stats_time(pki->served->notafter,
+		    date, sizeof(date)));
+		looking.changed = 1;
+	}
+	check_free(cc);
+	if (--looking.pending == 0)
+		certs_tick_over();
+}
+
 /* From CERTS_WARN before pki's certificate expires: once a day. */
 static void
 certs_expiry(struct conf_pki *pki, time_t now)
@@ -574,15 +556,16 @@ certs_expiry(struct conf_pki *pki, time_t now)
 	    left, s->notafter < now ? " ago" : "", 2 * CERTS_TICK);
 }
 
-/* After the first load: a look every CERTS_TICK. */
-void
-certs_start(void)
+/* The table files of c followed on disk; NULL for one not a file. */
+static void
+tables_paths(const struct popd_conf *c, const char **paths)
 {
-	struct timeval	tv = { CERTS_TICK, 0 };
-
-	evtimer_set(&certs_ev, certs_tick, NULL);
-	if (evtimer_add(&certs_ev, &tv) == -1)
-		fatal("evtimer_add");
+	paths[0] = c->set.authsrc == TABSRC_FILE ||
+	    c->set.authsrc == TABSRC_PASSWD ? c->set.authtab : NULL;
+	paths[1] = c->set.usersrc == TABSRC_FILE ||
+	    c->set.usersrc == TABSRC_PASSWD ? c->set.usertab : NULL;
+	paths[2] = c->apps[0] != '\0' && c->appssrc == TABSRC_FILE ?
+	    c->apps : NULL;
 }
 
 /*
@@ -634,16 +617,15 @@ certs_tick(int fd, short ev, void *arg)
 		certs_tick_over();
 }
 
-/* The table files of c followed on disk; NULL for one not a file. */
-static void
-tables_paths(const struct popd_conf *c, const char **paths)
+/* After the first load: a look every CERTS_TICK. */
+void
+certs_start(void)
 {
-	paths[0] = c->set.authsrc == TABSRC_FILE ||
-	    c->set.authsrc == TABSRC_PASSWD ? c->set.authtab : NULL;
-	paths[1] = c->set.usersrc == TABSRC_FILE ||
-	    c->set.usersrc == TABSRC_PASSWD ? c->set.usertab : NULL;
-	paths[2] = c->apps[0] != '\0' && c->appssrc == TABSRC_FILE ?
-	    c->apps : NULL;
+	struct timeval	tv = { CERTS_TICK, 0 };
+
+	evtimer_set(&certs_ev, certs_tick, NULL);
+	if (evtimer_add(&certs_ev, &tv) == -1)
+		fatal("evtimer_add");
 }
 
 /*
@@ -667,18 +649,3 @@ certs_tables(const struct popd_conf *c)
 	tables_seen = tables_tried;
 }
 
-/* Every check of a look is over: new sessions get the new pairs. */
-static void
-certs_tick_over(void)
-{
-	struct timeval	tv = { CERTS_TICK, 0 };
-
-	/* The previous listener drains. */
-	if (looking.changed && looking.gen == conf_gen &&
-	    proc_start(KIND_LISTENER) == NULL)
-		log_warnx("the listener with the new certificates did not "
-		    "start: the previous one serves on");
-	looking.changed = 0;
-	if (evtimer_add(&certs_ev, &tv) == -1)
-		fatal("evtimer_add");
-}

@@ -48,15 +48,12 @@
 #include "config.h"
 #include "proc.h"
 
-static ssize_t	read_by(int, void *, size_t, time_t);
-static void	relay_lines(char *, size_t *, size_t);
-
 /*
  * The children's command lines are short (their configuration comes as
  * messages), and setproctitle(3) on Linux writes over the argv and
  * environment strings: room for "wrkrpop: <user>".
  */
-char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
+static char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
     "................................................................"
     "................", NULL };
 
@@ -135,9 +132,7 @@ child_reap(void (*reaped)(pid_t, int))
 	RB_FOREACH_SAFE(t, trackedtree, &tracked, next) {
 		if ((pid = waitpid(t->pid, &status, WNOHANG)) == 0)
 			continue;
-		RB_REMOVE(trackedtree, &tracked, t);
-		ntracked--;
-		free(t);
+		child_untrack(t->pid);
 		if (pid > 0)
 			reaped(pid, status);
 	}
@@ -234,15 +229,15 @@ spawn_child(void *arg)
 	    1) == -1)
 		SPAWN_FAIL(sp, "closefrom");
 	/*
-	 * The mail user's ids, all but the real and saved uid, which stay
-	 * root's until the exec: a process may signal only those whose
-	 * real or saved uid is its own, so no process of the mail user's
-	 * can stop this one while the parent waits for its exec.  The
-	 * exec makes the saved uid the mail user's, and the program
-	 * itself then drops root's real uid before anything else
-	 * (proc.c, proc_finish_drop), and proves its ids (proc_inherited).
-	 * On Linux, a real uid of root would give the program root's
-	 * capabilities at its exec: SECBIT_NOROOT, locked, gives none.
+	 * The mail user's ids, but the real and saved uid stay root's until
+	 * the exec: a process may signal only those whose real or saved uid
+	 * is its own, so no process of the mail user's can stop this one
+	 * while the parent waits.  The exec makes the saved uid the mail
+	 * user's; the program then drops root's real uid before anything
+	 * else (proc.c, proc_finish_drop) and proves its ids
+	 * (proc_inherited).  On Linux a real uid of root would give the
+	 * program root's capabilities at exec: SECBIT_NOROOT, locked, gives
+	 * none.
 	 */
 	if (sp->mu != NULL) {
 		if (spawn_setgroups(1, &sp->mu->gid) == -1)
@@ -262,29 +257,25 @@ spawn_child(void *arg)
 
 /*
  * Start path as role's child, named argv0, with the flags every child
- * shares (-d, -v) and child_envp: fd its
- * POPD_CHANNEL_FD, conffd (or -1) its POPD_CONF_FD and nothing else
- * open beyond stdio; a daemonized parent gives it its log relay for
- * role as stderr.  With mu, as mu's uid and gid (mailuser.c, the one
- * caller that passes one: setgroups, setresgid, setresuid); without,
- * with the parent's, to become its daemon user itself (proc.c).
+ * shares (-d, -v) and child_envp: fd its POPD_CHANNEL_FD, conffd (or -1)
+ * its POPD_CONF_FD, nothing else open beyond stdio, and a daemonized
+ * parent's log relay for role as stderr.  With mu, as mu's uid and gid
+ * (mailuser.c, the one caller that passes one); without, with the
+ * parent's, to become its daemon user itself (proc.c).
  *
  * The child shares the parent's memory until it execs, as posix_spawn's
  * does (Linux: clone(2) with CLONE_VM and CLONE_VFORK; elsewhere
  * vfork(2)), and the parent waits for that: a session's wrkrpop costs
- * no copy of the parent's page tables made and thrown away.  That wait
- * is on a process no mail user may signal (spawn_child keeps its real
- * and saved uid root's until the exec): root never waits on a process
- * that a less privileged user can stop.
+ * no copy of the parent's page tables.  No mail user may signal the
+ * child meanwhile (spawn_child keeps its real and saved uid root's):
+ * root never waits on a process that a less privileged user can stop.
  *
- * With pidfd (Linux), the child comes with a process descriptor, put
- * in *pidfd: waitid(2) on it reaps that child in one step, however many
- * the parent has (login.c), and child_reap leaves it alone.  Without
- * one, or when the kernel gives none (*pidfd is then -1), it is
- * child_reap's, on SIGCHLD.
+ * With pidfd (Linux), the child's process descriptor in *pidfd (-1 if
+ * the kernel gives none): waitid(2) on it reaps that child in one step
+ * (login.c), and child_reap leaves it alone; else it is child_reap's.
  *
- * Returns the pid, or -1 with errno set and the reason logged (a child
- * that could not exec is reaped here).
+ * The pid, or -1 with errno set and the reason logged (a child that
+ * could not exec is reaped here).
  */
 pid_t
 child_spawn(const char *path, const char *argv0, int fd, int conffd,
@@ -467,6 +458,34 @@ read_by(int fd, void *buf, size_t len, time_t deadline)
 }
 
 /*
+ * Each whole line of buf (n bytes, at most max) logged and removed.  A
+ * note of confpop's own ("confpop -C: sandbox degraded") is no error of
+ * the configuration, for popctl reload to give as its reason.
+ */
+static void
+relay_lines(char *buf, size_t *n, size_t max)
+{
+	char	*nl;
+	size_t	 left;
+
+	while ((nl = memchr(buf, '\n', *n)) != NULL) {
+		*nl = '\0';
+		if (strncmp(buf, "confpop -C: ", 12) == 0)
+			log_info("%s", buf);
+		else
+			log_warnx("%s", buf);
+		left = *n - (nl + 1 - buf);
+		memmove(buf, nl + 1, left);
+		*n = left;
+		buf[left] = '\0';
+	}
+	if (*n == max) {
+		log_warnx("%s", buf);
+		*n = 0;
+	}
+}
+
+/*
  * The parent: the configuration that popd's arguments name (argv as popd
  * was run, in the directory cwd), as confpop (path) -C reads and checks
  * it: its messages logged line by line as it said them, then its image
@@ -537,30 +556,3 @@ conf_fetch(const char *path, char *const argv[], const char *cwd)
 	return c;
 }
 
-/*
- * Each whole line of buf (n bytes, at most max) logged and removed.  A
- * note of confpop's own ("confpop -C: sandbox degraded") is no error of
- * the configuration, for popctl reload to give as its reason.
- */
-static void
-relay_lines(char *buf, size_t *n, size_t max)
-{
-	char	*nl;
-	size_t	 left;
-
-	while ((nl = memchr(buf, '\n', *n)) != NULL) {
-		*nl = '\0';
-		if (strncmp(buf, "confpop -C: ", 12) == 0)
-			log_info("%s", buf);
-		else
-			log_warnx("%s", buf);
-		left = *n - (nl + 1 - buf);
-		memmove(buf, nl + 1, left);
-		*n = left;
-		buf[left] = '\0';
-	}
-	if (*n == max) {
-		log_warnx("%s", buf);
-		*n = 0;
-	}
-}

@@ -21,7 +21,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <sys/stat.h>
@@ -36,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tls.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -46,25 +44,13 @@
 #include "quotarule.h"
 #include "chan.h"
 
-static int	resolve_table(struct popd_conf *, const char *, char *, int *,
-		    const struct conf_where *);
-static int	http_check(const struct popd_conf *);
-static int	table_files_ok(const struct popd_conf *,
-		    const struct conf_table *);
-static int	ctlgroup_load(struct popd_conf *);
-static int	lmtp_spool_check(const struct popd_conf *);
-static int	key_file_ok(const struct popd_conf *,
-		    const struct conf_where *, const char *, const char *,
-		    off_t, off_t);
-
 struct popd_conf *
 conf_new(void)
 {
 	struct popd_conf	*conf;
 
-	if ((conf = malloc(sizeof(*conf))) == NULL)
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
-	memset(conf, 0, sizeof(*conf));
 	conf->set = settings_defaults;
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->pkis);
@@ -281,104 +267,6 @@ conf_pki(const struct popd_conf *conf, const char *name)
 }
 
 /*
- * What one statement cannot tell: every error is reported, each with the
- * place of the statement at fault where there is one.
- */
-int
-conf_check(struct popd_conf *conf)
-{
-	struct conf_listen	*l, *l2;
-	struct conf_pki		*p;
-	struct conf_trusted	*t;
-	const struct conf_table	*tb;
-	int			 errors = 0, n;
-
-	errors += -resolve_table(conf, "authtab", conf->set.authtab,
-	    &conf->set.authsrc, &conf->authtab_where);
-	errors += -resolve_table(conf, "usertab", conf->set.usertab,
-	    &conf->set.usersrc, &conf->usertab_where);
-	n = 0;
-	TAILQ_FOREACH(tb, &conf->tables, entry) {
-		if (++n == POPD_MAXTABLES + 1)
-			errors += -conf_error(conf, &tb->where, "more than %d "
-			    "table statements", POPD_MAXTABLES);
-		errors += -table_files_ok(conf, tb);
-	}
-
-	n = 0;
-	TAILQ_FOREACH(p, &conf->pkis, entry) {
-		if (++n == POPD_MAXPKI + 1)
-			errors += -conf_error(conf, &p->where, "more than %d "
-			    "pki statements", POPD_MAXPKI);
-		if (p->cert[0] == '\0')
-			errors += -conf_error(conf, &p->where,
-			    "pki %s: no cert", p->name);
-		if (p->key[0] == '\0')
-			errors += -conf_error(conf, &p->where,
-			    "pki %s: no key", p->name);
-	}
-	if (TAILQ_EMPTY(&conf->listens))
-		errors += -conf_error(conf, NULL, "no \"listen on\" statement");
-	n = 0;
-	TAILQ_FOREACH(t, &conf->proxies, entry)
-		if (++n == POPD_MAXPROXY + 1)
-			errors += -conf_error(conf, &t->where, "more than %d "
-			    "proxy statements", POPD_MAXPROXY);
-	errors += -resolve_table(conf, "route", conf->set.route,
-	    &conf->set.routesrc, &conf->route_where);
-	errors += -resolve_table(conf, "app-passwords", conf->apps,
-	    &conf->appssrc, &conf->apps_where);
-	if (conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE)
-		(void)strlcpy(conf->set.apps_file, conf->apps,
-		    sizeof(conf->set.apps_file));
-	else if (conf->apps[0] != '\0')
-		(void)strlcpy(conf->set.apps_table, conf->apps,
-		    sizeof(conf->set.apps_table));
-	if (conf->apps[0] != '\0' && key_file_ok(conf, &conf->apps_where,
-	    "app-passwords key", conf->set.app_key, APP_KEYMIN,
-	    APP_KEYMAX) == -1)
-		errors++;
-	errors += -resolve_table(conf, "quota users", conf->set.quota.users,
-	    &conf->set.quota.userssrc, &conf->quota_where);
-	errors += -resolve_table(conf, "junk users", conf->set.junk_users,
-	    &conf->set.junk_userssrc, &conf->junk_where);
-	errors += -http_check(conf);
-	errors += -lmtp_spool_check(conf);
-	errors += -ctlgroup_load(conf);
-	TAILQ_FOREACH(l, &conf->listens, entry) {
-		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
-		    CONF_LISTEN_HEALTH))
-			;	/* http_check's, lmtp's, health: no TLS */
-		else if (l->pki[0] != '\0' && conf_pki(conf, l->pki) == NULL)
-			errors += -conf_error(conf, &l->where,
-			    "listen on %s: unknown pki %s", l->addr, l->pki);
-		else if (TAILQ_EMPTY(&conf->pkis))
-			errors += -conf_error(conf, &l->where,
-			    "listen on %s: no pki for %s", l->addr,
-			    (l->flags & CONF_LISTEN_TLS) ? "tls" : "starttls");
-		if ((l->flags & CONF_LISTEN_PROXY) &&
-		    TAILQ_EMPTY(&conf->proxies))
-			errors += -conf_error(conf, &l->where,
-			    "listen on %s proxy-protocol: no \"proxy\" "
-			    "statement names who may send it", l->addr);
-		TAILQ_FOREACH(l2, &conf->listens, entry) {
-			if (l2 == l)
-				break;
-			if (l2->port == l->port &&
-			    strcmp(l2->addr, l->addr) == 0 &&
-			    strcmp(l2->path, l->path) == 0) {
-				errors += -conf_error(conf, &l->where,
-				    "listen on %s port %d: given twice",
-				    l->path[0] != '\0' ? l->path : l->addr,
-				    l->port);
-				break;
-			}
-		}
-	}
-	return errors ? -1 : 0;
-}
-
-/*
  * control group NAME: its gid, and the uids of the members the group
  * database lists (a peer whose egid is the gid is a member too).  Read
  * at each load, so that a reload sees a changed group.
@@ -426,6 +314,34 @@ ctlgroup_load(struct popd_conf *conf)
 }
 
 /*
+ * A key file: a regular file that others may not read, min to max
+ * bytes; else an error names what and its statement.
+ */
+static int
+key_file_ok(const struct popd_conf *conf, const struct conf_where *w,
+    const char *what, const char *path, off_t min, off_t max)
+{
+	struct stat	 st;
+	const char	*errstr;
+	int		 fd;
+
+	if ((fd = open_regular(path, &errstr)) == -1)
+		return conf_error(conf, w, "%s %s: %s", what, path, errstr);
+	errstr = NULL;
+	if (fstat(fd, &st) == -1)
+		errstr = strerror(errno);
+	else if (st.st_mode & S_IRWXO)
+		errstr = "others may read it (chmod o-rwx it)";
+	close(fd);
+	if (errstr == NULL && (st.st_size < min || st.st_size > max))
+		return conf_error(conf, w, "%s %s: must hold %lld to %lld "
+		    "bytes", what, path, (long long)min, (long long)max);
+	if (errstr != NULL)
+		return conf_error(conf, w, "%s %s: %s", what, path, errstr);
+	return 0;
+}
+
+/*
  * nginx's auth_http: a route for it to answer with, TCP only from the
  * proxy statements' addresses, a socket's group known, and a ticket key
  * that only root may read (the router signs logins with it).
@@ -465,34 +381,6 @@ http_check(const struct popd_conf *conf)
 	    TICKET_KEYMIN, TICKET_KEYMAX) == -1)
 		errors++;
 	return errors ? -1 : 0;
-}
-
-/*
- * A key file: a regular file that others may not read, min to max
- * bytes; else an error names what and its statement.
- */
-static int
-key_file_ok(const struct popd_conf *conf, const struct conf_where *w,
-    const char *what, const char *path, off_t min, off_t max)
-{
-	struct stat	 st;
-	const char	*errstr;
-	int		 fd;
-
-	if ((fd = open_regular(path, &errstr)) == -1)
-		return conf_error(conf, w, "%s %s: %s", what, path, errstr);
-	errstr = NULL;
-	if (fstat(fd, &st) == -1)
-		errstr = strerror(errno);
-	else if (st.st_mode & S_IRWXO)
-		errstr = "others may read it (chmod o-rwx it)";
-	close(fd);
-	if (errstr == NULL && (st.st_size < min || st.st_size > max))
-		return conf_error(conf, w, "%s %s: must hold %lld to %lld "
-		    "bytes", what, path, (long long)min, (long long)max);
-	if (errstr != NULL)
-		return conf_error(conf, w, "%s %s: %s", what, path, errstr);
-	return 0;
 }
 
 /* Letters, digits, "-" and "_": table names, as in <name>. */
@@ -605,6 +493,104 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 		    "it)", t->name, t->config, POPD_TABLE_USER, t->program,
 		    POPD_TABLE_USER);
 	return 0;
+}
+
+/*
+ * What one statement cannot tell: every error is reported, each with the
+ * place of the statement at fault where there is one.
+ */
+int
+conf_check(struct popd_conf *conf)
+{
+	struct conf_listen	*l, *l2;
+	struct conf_pki		*p;
+	struct conf_trusted	*t;
+	const struct conf_table	*tb;
+	int			 errors = 0, n;
+
+	errors += -resolve_table(conf, "authtab", conf->set.authtab,
+	    &conf->set.authsrc, &conf->authtab_where);
+	errors += -resolve_table(conf, "usertab", conf->set.usertab,
+	    &conf->set.usersrc, &conf->usertab_where);
+	n = 0;
+	TAILQ_FOREACH(tb, &conf->tables, entry) {
+		if (++n == POPD_MAXTABLES + 1)
+			errors += -conf_error(conf, &tb->where, "more than %d "
+			    "table statements", POPD_MAXTABLES);
+		errors += -table_files_ok(conf, tb);
+	}
+
+	n = 0;
+	TAILQ_FOREACH(p, &conf->pkis, entry) {
+		if (++n == POPD_MAXPKI + 1)
+			errors += -conf_error(conf, &p->where, "more than %d "
+			    "pki statements", POPD_MAXPKI);
+		if (p->cert[0] == '\0')
+			errors += -conf_error(conf, &p->where,
+			    "pki %s: no cert", p->name);
+		if (p->key[0] == '\0')
+			errors += -conf_error(conf, &p->where,
+			    "pki %s: no key", p->name);
+	}
+	if (TAILQ_EMPTY(&conf->listens))
+		errors += -conf_error(conf, NULL, "no \"listen on\" statement");
+	n = 0;
+	TAILQ_FOREACH(t, &conf->proxies, entry)
+		if (++n == POPD_MAXPROXY + 1)
+			errors += -conf_error(conf, &t->where, "more than %d "
+			    "proxy statements", POPD_MAXPROXY);
+	errors += -resolve_table(conf, "route", conf->set.route,
+	    &conf->set.routesrc, &conf->route_where);
+	errors += -resolve_table(conf, "app-passwords", conf->apps,
+	    &conf->appssrc, &conf->apps_where);
+	if (conf->apps[0] != '\0' && conf->appssrc == TABSRC_FILE)
+		(void)strlcpy(conf->set.apps_file, conf->apps,
+		    sizeof(conf->set.apps_file));
+	else if (conf->apps[0] != '\0')
+		(void)strlcpy(conf->set.apps_table, conf->apps,
+		    sizeof(conf->set.apps_table));
+	if (conf->apps[0] != '\0' && key_file_ok(conf, &conf->apps_where,
+	    "app-passwords key", conf->set.app_key, APP_KEYMIN,
+	    APP_KEYMAX) == -1)
+		errors++;
+	errors += -resolve_table(conf, "quota users", conf->set.quota.users,
+	    &conf->set.quota.userssrc, &conf->quota_where);
+	errors += -resolve_table(conf, "junk users", conf->set.junk_users,
+	    &conf->set.junk_userssrc, &conf->junk_where);
+	errors += -http_check(conf);
+	errors += -lmtp_spool_check(conf);
+	errors += -ctlgroup_load(conf);
+	TAILQ_FOREACH(l, &conf->listens, entry) {
+		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
+		    CONF_LISTEN_HEALTH))
+			;	/* http_check's, lmtp's, health: no TLS */
+		else if (l->pki[0] != '\0' && conf_pki(conf, l->pki) == NULL)
+			errors += -conf_error(conf, &l->where,
+			    "listen on %s: unknown pki %s", l->addr, l->pki);
+		else if (TAILQ_EMPTY(&conf->pkis))
+			errors += -conf_error(conf, &l->where,
+			    "listen on %s: no pki for %s", l->addr,
+			    (l->flags & CONF_LISTEN_TLS) ? "tls" : "starttls");
+		if ((l->flags & CONF_LISTEN_PROXY) &&
+		    TAILQ_EMPTY(&conf->proxies))
+			errors += -conf_error(conf, &l->where,
+			    "listen on %s proxy-protocol: no \"proxy\" "
+			    "statement names who may send it", l->addr);
+		TAILQ_FOREACH(l2, &conf->listens, entry) {
+			if (l2 == l)
+				break;
+			if (l2->port == l->port &&
+			    strcmp(l2->addr, l->addr) == 0 &&
+			    strcmp(l2->path, l->path) == 0) {
+				errors += -conf_error(conf, &l->where,
+				    "listen on %s port %d: given twice",
+				    l->path[0] != '\0' ? l->path : l->addr,
+				    l->port);
+				break;
+			}
+		}
+	}
+	return errors ? -1 : 0;
 }
 
 /*

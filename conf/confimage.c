@@ -20,8 +20,8 @@
  * files, and writes this image of what it built (conf_image); the parent
  * (conf_fetch, child.c) reads it back (conf_unimage) as it reads any
  * less privileged process's message, checking every string, count,
- * range and name it relies on.  Both are the same build: the image is the structs as they
- * are, in a head's order, with each pointer as an index.
+ * range and name it relies on.  Both are the same build: the image is
+ * the structs as they are, in a head's order, each pointer an index.
  *
  *	struct conf_imghead
  *	struct popd_conf		(pointers: none)
@@ -73,17 +73,6 @@ struct img {
 	const uint8_t	*p;
 	size_t		 left;
 };
-
-static void	where_out(const struct popd_conf *, struct conf_where *);
-static int	where_in(const struct popd_conf *, struct conf_where *);
-static int	put(FILE *, const void *, size_t);
-static const void *take(struct img *, size_t);
-static void	*take_entry(struct img *, size_t, const char **);
-static int	looked_up(const struct popd_conf *, const char *, int);
-static const char *check_top(struct popd_conf *);
-static const char *check_listen(const struct popd_conf *,
-		    const struct conf_listen *);
-static const char *check_lists(const struct popd_conf *);
 
 /* w's file as its index (see above). */
 static void
@@ -166,16 +155,12 @@ conf_image(FILE *fp, const struct popd_conf *c)
 		where_out(c, &p.key_where);
 		r |= put(fp, &p, sizeof(p));
 	}
-	TAILQ_FOREACH(tp, &c->trusted, entry) {
-		t = *tp;
-		where_out(c, &t.where);
-		r |= put(fp, &t, sizeof(t));
-	}
-	TAILQ_FOREACH(tp, &c->proxies, entry) {
-		t = *tp;
-		where_out(c, &t.where);
-		r |= put(fp, &t, sizeof(t));
-	}
+	for (i = 0; i < 2; i++)
+		TAILQ_FOREACH(tp, i ? &c->proxies : &c->trusted, entry) {
+			t = *tp;
+			where_out(c, &t.where);
+			r |= put(fp, &t, sizeof(t));
+		}
 	TAILQ_FOREACH(tbp, &c->tables, entry) {
 		tb = *tbp;
 		where_out(c, &tb.where);
@@ -228,10 +213,9 @@ looked_up(const struct popd_conf *c, const char *name, int src)
 }
 
 /*
- * What is wrong with struct popd_conf as read, its lists checked first,
- * or NULL: every string ends inside its buffer, each number in its
- * range, what conf_check made sure of (a listener, each table named)
- * holds.
+ * What is wrong with struct popd_conf as read, its lists checked first, or
+ * NULL: every string ends inside its buffer, each number in its range, what
+ * conf_check made sure of (a listener, each table named) holds.
  */
 static const char *
 check_top(struct popd_conf *c)
@@ -358,8 +342,7 @@ check_lists(const struct popd_conf *c)
 
 /*
  * The parent: the configuration in the image of len bytes at buf, as
- * conf_image wrote it; NULL, with what is wrong in *why, if it is not
- * one.
+ * conf_image wrote it; NULL, with what is wrong in *why, if it is not one.
  */
 struct popd_conf *
 conf_unimage(const void *buf, size_t len, const char **why)

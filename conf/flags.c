@@ -22,16 +22,11 @@
  * they name is read by confpop alone (confpop/load.c).
  */
 #include <sys/types.h>
-#include <sys/queue.h>
-#include <sys/un.h>
 
 #include <err.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tls.h>
 #include <unistd.h>
 
 #include "popd.h"

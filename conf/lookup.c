@@ -15,35 +15,25 @@
  */
 
 /*
- * lookup.c -- the parent's questions to its tables.  tablepop (tablepop/)
- * runs OpenSMTPD's table programs and asks them, and parses and serves
- * the file tables the parent opened (users.c) as well; the parent
- * asks tablepop (MSG_PARENT_LOOKUP, with an id of its own) and keeps
- * each question in a tree until its answer (MSG_TABLE_ANSWER) comes.
- *
- * What tablepop says is checked again by whoever asked, as what a
- * table program says would be: userinfo, quota and junk users by the
- * callers (mailuser.c, userquota.c, userjunk.c), which decide ids,
- * maildirs and what a session serves.  Password hashes and app
- * passwords' records never pass here: authpop asks tablepop for them
- * on a channel of its own, and checks them (a weak kind only if
- * popd.conf says so).  A question that tablepop does not answer
- * within "timeout lookup" and a second, one that a dying tablepop had,
- * and one asked while none runs are all LOOKUP_TEMP, never "no such
- * user".
- *
- * One tablepop per configuration: a reload starts a new one (supervise.c)
- * for the new configuration's tables, and the previous one answers what
- * it was asked and then goes.  A crashed one is started again.
+ * lookup.c -- the parent's questions to its tables.  tablepop runs
+ * OpenSMTPD's table programs and asks them, and serves the file tables the
+ * parent opened (users.c); the parent asks it (MSG_PARENT_LOOKUP, with an
+ * id of its own) and keeps each question in a tree until its answer
+ * (MSG_TABLE_ANSWER) comes.  What tablepop says is checked again, as a
+ * table program's would be, by whoever asked (mailuser.c, userquota.c,
+ * userjunk.c), which decide ids, maildirs and what a session serves.
+ * Password hashes and app passwords' records never pass here: authpop asks
+ * tablepop on a channel of its own.  A question not answered within
+ * "timeout lookup" and a second, one a dying tablepop had, and one asked
+ * while none runs are all LOOKUP_TEMP, never "no such user".  A reload
+ * starts a new tablepop for the new tables (supervise.c), the previous one
+ * answers what it was asked and goes, and a crashed one is started again.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/tree.h>
 
 #include <event.h>
-#include <limits.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -60,7 +50,6 @@
 #if LOOKUP_ALIAS != TABLE_ALIAS || LOOKUP_USERINFO != TABLE_USERINFO
 #error "lookup.h's services are not proto.h's"
 #endif
-
 
 struct question {
 	RB_ENTRY(question)	 entry;
@@ -84,21 +73,64 @@ static struct questiontree	 questions = RB_INITIALIZER(&questions);
 static uint64_t			 lastid;
 char				**table_env;	/* popd's at start (popd.c) */
 
-static void	 question_timeout(int, short, void *);
-static void	 question_done(struct question *, int, const char *);
-static double	 seconds(void);
-static void	 answered(const char *, int, double);
-
 static int
 question_cmp(struct question *a, struct question *b)
 {
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-const char *
+static const char *
 lookup_service_str(int service)
 {
 	return service == LOOKUP_ALIAS ? "alias" : "userinfo";
+}
+
+static double
+seconds(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		fatal("clock_gettime");
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * A lookup of table asked at asked is answered: count it, and how long
+ * it took.  The counters are the database tables' (popctl(8)): a file
+ * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
+ */
+static void
+answered(const char *table, int status, double asked)
+{
+	if (table[0] == '/')
+		return;
+	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
+	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
+	stats_lookup_time(seconds() - asked);
+}
+
+static void
+question_done(struct question *q, int status, const char *value)
+{
+	RB_REMOVE(questiontree, &questions, q);
+	(void)evtimer_del(&q->tmo);
+	answered(q->table, status, q->asked);
+	q->cb(q->arg, status, value);
+	freezero(q, sizeof(*q));
+}
+
+/* No answer in time: tablepop is stuck, or lost the question. */
+static void
+question_timeout(int fd, short ev, void *arg)
+{
+	struct question	*q = arg;
+
+	log_warnx("table %s: no answer from tablepop (pid %d) to the %s "
+	    "lookup of \"%s\" within %d s", q->table, (int)q->pid,
+	    lookup_service_str(q->service), q->key,
+	    conf->set.timeout.lookup + LOOKUP_SLACK);
+	question_done(q, LOOKUP_TEMP, NULL);
 }
 
 /* The names of the database tables that c asks, without repeats. */
@@ -290,19 +322,6 @@ parent_table_answer(struct chan *c, const void *data, int fd)
 		question_done(q, LOOKUP_FOUND, m->value);
 }
 
-/* No answer in time: tablepop is stuck, or lost the question. */
-static void
-question_timeout(int fd, short ev, void *arg)
-{
-	struct question	*q = arg;
-
-	log_warnx("table %s: no answer from tablepop (pid %d) to the %s "
-	    "lookup of \"%s\" within %d s", q->table, (int)q->pid,
-	    lookup_service_str(q->service), q->key,
-	    conf->set.timeout.lookup + LOOKUP_SLACK);
-	question_done(q, LOOKUP_TEMP, NULL);
-}
-
 /* The tablepop p has gone: what it was asked cannot be answered. */
 void
 lookup_gone(const struct proc *p)
@@ -319,37 +338,3 @@ lookup_gone(const struct proc *p)
 	}
 }
 
-static void
-question_done(struct question *q, int status, const char *value)
-{
-	RB_REMOVE(questiontree, &questions, q);
-	(void)evtimer_del(&q->tmo);
-	answered(q->table, status, q->asked);
-	q->cb(q->arg, status, value);
-	freezero(q, sizeof(*q));
-}
-
-static double
-seconds(void)
-{
-	struct timespec	ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		fatal("clock_gettime");
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * A lookup of table asked at asked is answered: count it, and how long
- * it took.  The counters are the database tables' (popctl(8)): a file
- * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
- */
-static void
-answered(const char *table, int status, double asked)
-{
-	if (table[0] == '/')
-		return;
-	STAT_INC(status == LOOKUP_FOUND ? STAT_LOOKUP_FOUND :
-	    status == LOOKUP_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
-	stats_lookup_time(seconds() - asked);
-}

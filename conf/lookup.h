@@ -40,7 +40,6 @@
 struct chan;
 struct popd_conf;
 struct proc;
-struct table;
 typedef void	(*lookup_cb)(void *, int, const char *);
 
 extern char	**table_env;
@@ -52,6 +51,5 @@ void		 lookup_user(const char *, int, const char *, const char *,
 		    lookup_cb, void *);
 void		 parent_table_answer(struct chan *, const void *, int);
 void		 lookup_gone(const struct proc *);
-const char	*lookup_service_str(int);
 
 #endif

@@ -16,21 +16,16 @@
 
 /*
  * mailuser.c -- who a mail user is, and the one place where a process
- * becomes one (doc/DESIGN.md, invariant 2).
- *
- * mailuser_find answers a user name with the user's ids and maildir:
- * tablepop's answer for usertab (a file, the system's accounts or a
- * database table), checked here.  Every rule that
- * refuses a user is here, whoever asks (a login, an LMTP recipient):
- * garbage from a table is no answer (MU_BROKEN); ids of root or of one
- * of popd's daemons, a group that reads secrets (users_refused_gid),
- * or a maildir path too long, are an answer we refuse
- * (MU_REFUSED).  The caller says what each means to its client.
- *
+ * becomes one (doc/DESIGN.md, invariant 2).  mailuser_find answers a user
+ * name with the ids and maildir of tablepop's answer for usertab, checked
+ * here, whoever asks (a login, an LMTP recipient): garbage is no answer
+ * (MU_BROKEN); ids of root or of popd's daemons, a group that reads secrets
+ * (users_refused_gid) or a maildir path too long are an answer we refuse
+ * (MU_REFUSED); the caller says what each means to its client.
  * mailuser_spawn starts a wrkrpop (a session, or popd -m's report) or a
- * dlvrpop as that user, with its configuration on a channel of its own.
- * The ids and path come from mailuser_find, never from authpop or the
- * lmtp process.  Nothing else in popd execs a process as a mail user.
+ * dlvrpop as that user, with its configuration on a channel of its own; the
+ * ids and path come from mailuser_find, never from authpop or the lmtp
+ * process.  Nothing else in popd execs a process as a mail user.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -51,10 +46,6 @@
 #include "lookup.h"
 #include "proc.h"
 #include "table.h"
-
-static void	find_answer(void *, int, const char *);
-static int	mailuser_conf(const struct mailuser *,
-		    const struct msg_worker *, uint32_t, int);
 
 /*
  * The ids and maildir of ui, checked: the rules every user is held to,
@@ -91,27 +82,6 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 	mu->uid = ui->uid;
 	mu->gid = ui->gid;
 	return MU_FOUND;
-}
-
-/*
- * Who user is: cb(arg, status, the user or NULL, why or NULL), when
- * tablepop answers for usertab, a file's or a database's.  MU_NONE: no
- * such user; MU_TEMP: the table could not answer (no tablepop: it
- * died); MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo
- * we refuse.
- */
-void
-mailuser_find(const char *user, mailuser_cb cb, void *arg)
-{
-	struct user_wait	*w;
-
-	if ((w = user_wait(user, arg)) == NULL) {
-		cb(arg, MU_TEMP, NULL, NULL);
-		return;
-	}
-	w->cb.user = cb;
-	lookup(conf->set.usersrc == TABSRC_LOOKUP ? conf->set.usertab :
-	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
 }
 
 /*
@@ -193,34 +163,23 @@ find_answer(void *arg, int status, const char *value)
 }
 
 /*
- * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
- * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD, who and
- * the settings its configuration; pagefd (or -1) its page of counters,
- * closed in any case; with pidfd, reaped through a process descriptor
- * if the kernel gives one (child_spawn).  Returns the pid, or -1 with
- * errno set, the reason logged and nothing left running.
+ * Who user is: cb(arg, status, the user or NULL, why or NULL), when
+ * tablepop answers for usertab, a file's or a database's.  MU_NONE: no such
+ * user; MU_TEMP: the table could not answer (no tablepop: it died);
+ * MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo we refuse.
  */
-pid_t
-mailuser_spawn(uint32_t flags, const struct mailuser *mu,
-    const struct msg_worker *who, int fd, int pagefd, int *pidfd)
+void
+mailuser_find(const char *user, mailuser_cb cb, void *arg)
 {
-	const char	*path, *name;
-	pid_t		 pid;
-	int		 conffd, saved;
+	struct user_wait	*w;
 
-	path = flags & WORKER_DELIVER ? dlvrpop_path : wrkrpop_path;
-	name = flags & WORKER_DELIVER ? "dlvrpop" : "wrkrpop";
-	if ((conffd = mailuser_conf(mu, who, flags, pagefd)) == -1) {
-		log_warn("%s for %s: its configuration", name, mu->name);
-		return -1;
+	if ((w = user_wait(user, arg)) == NULL) {
+		cb(arg, MU_TEMP, NULL, NULL);
+		return;
 	}
-	/* The one place a process becomes a mail user: child.c does it. */
-	pid = child_spawn(path, name, fd, conffd, name, privsep ? mu : NULL,
-	    pidfd);
-	saved = errno;
-	close(conffd);
-	errno = saved;
-	return pid;
+	w->cb.user = cb;
+	lookup(conf->set.usersrc == TABSRC_LOOKUP ? conf->set.usertab :
+	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
 }
 
 /*
@@ -262,4 +221,35 @@ mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
 		return -1;
 	}
 	return sp[1];
+}
+
+/*
+ * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
+ * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD, who and
+ * the settings its configuration; pagefd (or -1) its page of counters,
+ * closed in any case; with pidfd, reaped through a process descriptor
+ * if the kernel gives one (child_spawn).  Returns the pid, or -1 with
+ * errno set, the reason logged and nothing left running.
+ */
+pid_t
+mailuser_spawn(uint32_t flags, const struct mailuser *mu,
+    const struct msg_worker *who, int fd, int pagefd, int *pidfd)
+{
+	const char	*path, *name;
+	pid_t		 pid;
+	int		 conffd, saved;
+
+	path = flags & WORKER_DELIVER ? dlvrpop_path : wrkrpop_path;
+	name = flags & WORKER_DELIVER ? "dlvrpop" : "wrkrpop";
+	if ((conffd = mailuser_conf(mu, who, flags, pagefd)) == -1) {
+		log_warn("%s for %s: its configuration", name, mu->name);
+		return -1;
+	}
+	/* The one place a process becomes a mail user: child.c does it. */
+	pid = child_spawn(path, name, fd, conffd, name, privsep ? mu : NULL,
+	    pidfd);
+	saved = errno;
+	close(conffd);
+	errno = saved;
+	return pid;
 }

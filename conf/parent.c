@@ -24,7 +24,6 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
-#include <event.h>
 #include <fcntl.h>
 #include <limits.h>
 

@@ -83,20 +83,15 @@ struct listen_socket {
 };
 
 /*
- * The users the parent knows, see users.c: usertab (nothing when it is
- * a database table).  authfd: the system's accounts as an authtab, as
- * authcheck checked it, or -1; authimg: the image of authtab that
- * authcheck wrote, which every authpop maps.
- */
-/*
- * The file tables, opened as root and checked by authcheck: tablepop
- * parses and serves each (MSG_PARENT_CONF_FILE), no root process.
+ * The file tables, opened as root and checked by authcheck (users.c):
+ * tablepop parses and serves each (MSG_PARENT_CONF_FILE), no root
+ * process.  -1: none (a database table's, or not configured).
  */
 struct users {
 	int			 userfd;	/* usertab, a file or the system's */
 	int			 userkind;	/* TABLE_USERS [| TABLE_PASSWD] */
-	int			 authfd;
-	int			 authimg;
+	int			 authfd;	/* the system's accounts' */
+	int			 authimg;	/* authtab's, authpop maps it */
 	int			 appsimg;	/* app passwords', a file's */
 	int			 authkind;	/* TABLE_WEAK, _PASSWD, _SKIP */
 	int			 routefd;	/* route, a file */
@@ -109,7 +104,6 @@ struct users {
 };
 
 /* A session as login.c knows it, for popctl (login_walk). */
-struct stats_page;
 struct sessview {
 	const char		*user;		/* NULL before login */
 	const struct peeraddr	*peer;
@@ -171,7 +165,6 @@ void		 logrelay_init(void);
 int		 logrelay_fd(const char *);
 
 /* child.c */
-extern char	*child_envp[];
 struct mailuser;
 pid_t		 child_spawn(const char *, const char *, int, int, const char *,
 		    const struct mailuser *, int *);
@@ -206,7 +199,7 @@ void		 users_free(struct users *);
 #define AUTHTAB_WAIT	120		/* seconds */
 void		 users_send_tables(const struct proc *);
 /* authcheck run and waited for: confpop's -n -v and -m counts too. */
-pid_t		 authtab_spawn(const char *, int, int, int, int);
+pid_t		 authtab_spawn(const char *, int, int, int, int, int, int);
 
 /* userjunk.c */
 struct conf_junk;
@@ -215,7 +208,6 @@ void		 userjunk_find(const char *, userjunk_cb, void *);
 
 /* userquota.c */
 struct quota_limit;
-struct quota_use;
 typedef void	(*userquota_cb)(void *, int, const struct quota_limit *);
 int		 userquota_on(void);
 void		 userquota_find(const char *, userquota_cb, void *);
@@ -243,8 +235,6 @@ struct mailuser {
 #define MU_REFUSED	4	/* a userinfo we refuse: the admin's error */
 typedef void	(*mailuser_cb)(void *, int, const struct mailuser *,
 		    const char *);
-struct peeraddr;
-struct userinfo;
 int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
@@ -333,7 +323,6 @@ void		 parent_lmtp_dlvrpop(struct chan *, const void *, int);
 void		 parent_lmtp_kill(struct chan *, const void *, int);
 void		 recipients_lmtp_gone(pid_t);
 int		 dlvrpops_exited(pid_t, int);
-
 
 /*
  * supervise.c.  A reload's new authpop is the successor until it is

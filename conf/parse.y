@@ -123,37 +123,11 @@ int		 yylex(void);
 void		 yyerror(const char *);
 static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
-static void	 lopt_error(int, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
-static struct file *pushfile(const char *, int);
-static void	 file_error(int, const char *, const char *);
+/* An error in a listen statement's options: the listener is not added. */
+#define lopt_error(...)	(lopts.errors++, lerror(__VA_ARGS__))
 static const char	*conftext;	/* parse_config_text's */
 static int	 popfile(void);
-static int	 symset(const char *, const char *, int);
 static const char *symget(const char *);
-static int	 valid_macro_name(const char *);
-static int	 set_path(char *, const char *, const char *, int);
-static void	 set_table(char *, int *, struct conf_where *, const char *,
-		    const char *, int, int);
-static void	 add_table(const char *, const char *, long long, int);
-static void	 set_system(const char *, const char *, int);
-static void	 set_control(const char *, const char *, int);
-static void	 set_probe(const char *, const char *, int);
-static long long duration(const char *, int);
-static void	 set_knob(enum conf_knob_kind, const char *, long long, int);
-static void	 set_day(int *, const char *, const char *, long long, int);
-static void	 set_failure_delay(long long, long long, int);
-static void	 add_listen(const char *, const char *, int);
-static void	 set_route_port(const char *, long long, int);
-static void	 set_apps(const char *, int, const char *, int);
-static void	 quota_arg(const char *, int);
-static void	 set_quota(int);
-static void	 set_deleted_keep(const char *, const char *, int);
-static void	 set_junk(int);
-static void	 add_pki(const char *, int, const char *, int);
-static void	 add_trusted(struct conf_trusteds *, const char *,
-		    const char *, int, int);
-static char	*token_string(const char *);
 static void	 where(struct conf_where *, int);
 %}
 
@@ -269,10 +243,15 @@ main		: AUTHTAB usersrc		{
 			add_table($2, $3, $5 == 0 ? -1 : $5, $<lineno>1);
 		}
 		| SYSTEM UID strnum		{
-			set_system("uid", $3, $<lineno>1);
+			set_system_uid($3, $<lineno>1);
 		}
 		| SYSTEM GROUP STRING		{
-			set_system("group", $3, $<lineno>1);
+			if (!valid_username($3))
+				lerror($<lineno>1, "system group \"%s\": not a "
+				    "group name", $3);
+			else
+				(void)strlcpy(conf->system_group, $3,
+				    sizeof(conf->system_group));
 		}
 		| CONTROL SOCKET STRING		{
 			set_control("socket", $3, $<lineno>1);
@@ -333,7 +312,10 @@ main		: AUTHTAB usersrc		{
 			    $<lineno>1);
 		} routeports
 		| APPPASSWORDS tabsrc KEY STRING	{
-			set_apps($2.name, $2.kind, $4, $<lineno>1);
+			set_table(conf->apps, &conf->appssrc, &conf->apps_where,
+			    "app-passwords", $2.name, $2.kind, $<lineno>1);
+			(void)set_path(conf->set.app_key, "app-passwords key",
+			    $4, $<lineno>1);
 		} appslast
 		| QUOTA { nqargs = 0; } qargs	{
 			set_quota($<lineno>1);
@@ -562,16 +544,6 @@ kw_cmp(const void *k, const void *e)
 	return strcmp(k, ((const struct keyword *)e)->name);
 }
 
-static int
-lookup(const char *s)
-{
-	const struct keyword	*kw;
-
-	kw = bsearch(s, keywords, sizeof(keywords) / sizeof(keywords[0]),
-	    sizeof(keywords[0]), kw_cmp);
-	return kw != NULL ? kw->token : STRING;
-}
-
 static char *
 token_string(const char *s)
 {
@@ -589,37 +561,18 @@ token_string(const char *s)
 	return strings[nstrings++];
 }
 
-static void
-vlerror(int line, const char *fmt, va_list ap)
-{
-	char	msg[1024];
-
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	errors++;
-	log_warnx("%s:%d: %s", file->name, line, msg);
-}
-
 /* An error in the statement that starts at line. */
 static void
 lerror(int line, const char *fmt, ...)
 {
 	va_list	ap;
+	char	msg[1024];
 
 	va_start(ap, fmt);
-	vlerror(line, fmt, ap);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-}
-
-/* An error in a listen statement's options: the listener is not added. */
-static void
-lopt_error(int line, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	vlerror(line, fmt, ap);
-	va_end(ap);
-	lopts.errors++;
+	errors++;
+	log_warnx("%s:%d: %s", file->name, line, msg);
 }
 
 /*
@@ -817,10 +770,11 @@ quoted(int quote)
 int
 yylex(void)
 {
-	char		 buf[MAXTOKEN];
-	const char	*errstr;
-	size_t		 n;
-	int		 c, token;
+	const struct keyword	*kw;
+	char			 buf[MAXTOKEN];
+	const char		*errstr;
+	size_t			 n;
+	int			 c;
 
  top:
 	while ((c = lgetc()) == ' ' || c == '\t')
@@ -877,9 +831,11 @@ yylex(void)
 		}
 		return NUMBER;
 	}
-	if ((token = lookup(buf)) == STRING)
-		yylval.v.string = token_string(buf);
-	return token;
+	if ((kw = bsearch(buf, keywords, nitems(keywords),
+	    sizeof(keywords[0]), kw_cmp)) != NULL)
+		return kw->token;
+	yylval.v.string = token_string(buf);
+	return STRING;
 }
 
 /* A file that cannot be read: an include statement's, or the top one. */
@@ -1169,18 +1125,6 @@ set_table(char *dst, int *src, struct conf_where *w, const char *what,
 }
 
 /*
- * app-passwords FILE|<TABLE> key KEYFILE [last FILE]: the records, the
- * key of their hashes, and where their last use is kept.
- */
-static void
-set_apps(const char *arg, int kind, const char *key, int line)
-{
-	set_table(conf->apps, &conf->appssrc, &conf->apps_where,
-	    "app-passwords", arg, kind, line);
-	(void)set_path(conf->set.app_key, "app-passwords key", key, line);
-}
-
-/*
  * table NAME BACKEND:CONFIG, as in smtpd.conf(5): "file:/path" is an
  * authtab or usertab file, "passwd-file:/path" Dovecot's passwd-file
  * (both at once, and quotas), any other backend one of OpenSMTPD's table
@@ -1256,23 +1200,14 @@ add_table(const char *name, const char *spec, long long cache, int line)
 	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
 }
 
-/* system uid MIN-MAX, system group NAME: who of the system may log in. */
+/* system uid MIN-MAX: the uids of the system's that may log in. */
 static void
-set_system(const char *what, const char *arg, int line)
+set_system_uid(const char *arg, int line)
 {
 	const char	*errstr = NULL;
 	char		 buf[32], *dash;
 	long long	 lo, hi;
 
-	if (strcmp(what, "group") == 0) {
-		if (!valid_username(arg))
-			lerror(line, "system group \"%s\": not a group name",
-			    arg);
-		else
-			(void)strlcpy(conf->system_group, arg,
-			    sizeof(conf->system_group));
-		return;
-	}
 	(void)strlcpy(buf, arg, sizeof(buf));
 	if ((dash = strchr(buf, '-')) != NULL)
 		*dash++ = '\0';
@@ -1351,32 +1286,21 @@ set_probe(const char *what, const char *user, int line)
 static long long
 duration(const char *s, int line)
 {
-	const char	*errstr;
-	char		 num[32];
-	size_t		 n;
-	long long	 v, mult;
+	static const char	 units[] = "smhd";
+	static const long long	 mults[] = { 1, 60, 3600, 86400 };
+	const char		*errstr, *unit;
+	char			 num[32];
+	size_t			 n;
+	long long		 v, mult;
 
 	n = strspn(s, "0123456789");
 	if (n == 0 || n >= sizeof(num))
 		goto bad;
-	switch (s[n]) {
-	case '\0':
-	case 's':
+	if (s[n] == '\0')
 		mult = 1;
-		break;
-	case 'm':
-		mult = 60;
-		break;
-	case 'h':
-		mult = 3600;
-		break;
-	case 'd':
-		mult = 86400;
-		break;
-	default:
-		goto bad;
-	}
-	if (s[n] != '\0' && s[n + 1] != '\0')
+	else if ((unit = strchr(units, s[n])) != NULL && s[n + 1] == '\0')
+		mult = mults[unit - units];
+	else
 		goto bad;
 	memcpy(num, s, n);
 	num[n] = '\0';
@@ -1520,7 +1444,7 @@ static void
 add_listen(const char *addr, const char *path, int line)
 {
 	struct conf_listen	*l;
-	const char		*name = path != NULL ? path : addr;
+	const char		*name = path != NULL ? path : addr, *kind;
 
 	if (path != NULL) {
 		if (lopts.flags != CONF_LISTEN_HTTP &&
@@ -1543,37 +1467,24 @@ add_listen(const char *addr, const char *path, int line)
 	if (lopts.flags == 0 && lopts.errors == 0)
 		lopt_error(line, "listen on %s: tls, starttls, auth-http, "
 		    "lmtp or health is needed", addr);
-	if (lopts.flags == CONF_LISTEN_HEALTH && lopts.errors == 0) {
-		if (path != NULL || lopts.port == 0)
-			lopt_error(line, "listen on %s health: an address "
-			    "and a port are needed", name);
-		if (lopts.proxy || lopts.pki != NULL)
-			lopt_error(line, "listen on %s health: one line in "
-			    "the clear, nothing read: no pki or "
-			    "proxy-protocol", name);
-	}
-	if (lopts.flags == CONF_LISTEN_HTTP && path == NULL &&
-	    lopts.errors == 0) {
+	/* health, auth-http and lmtp on an address (socket: above). */
+	kind = lopts.flags == CONF_LISTEN_HEALTH ? "health" :
+	    lopts.flags == CONF_LISTEN_HTTP ? "auth-http" :
+	    lopts.flags == CONF_LISTEN_LMTP ? "lmtp" : NULL;
+	if (kind != NULL && path == NULL && lopts.errors == 0) {
 		if (lopts.port == 0)
-			lopt_error(line, "listen on %s auth-http: a port is "
-			    "needed", addr);
-		if (lopts.proxy || lopts.pki != NULL)
-			lopt_error(line, "listen on %s auth-http: nginx "
-			    "speaks plain HTTP: no pki or proxy-protocol",
-			    addr);
-	}
-	if (lopts.flags == CONF_LISTEN_LMTP && path == NULL &&
-	    lopts.errors == 0) {
-		if (lopts.port == 0)
-			lopt_error(line, "listen on %s lmtp: a port is "
-			    "needed", addr);
-		else if (!conf_loopback_addr(addr))
+			lopt_error(line, "listen on %s %s: %s needed", addr,
+			    kind, kind[0] == 'h' ? "an address and a port "
+			    "are" : "a port is");
+		else if (kind[0] == 'l' && !conf_loopback_addr(addr))
 			lopt_error(line, "listen on %s lmtp: LMTP has no "
 			    "authentication: loopback addresses only "
 			    "(127.0.0.0/8, ::1), or a socket", addr);
 		if (lopts.proxy || lopts.pki != NULL)
-			lopt_error(line, "listen on %s lmtp: no pki or "
-			    "proxy-protocol", addr);
+			lopt_error(line, "listen on %s %s: %sno pki or "
+			    "proxy-protocol", addr, kind, kind[0] == 'h' ?
+			    "one line in the clear, nothing read: " :
+			    kind[0] == 'a' ? "nginx speaks plain HTTP: " : "");
 	}
 	if (lopts.group != NULL && (path == NULL ||
 	    strlen(lopts.group) > POPD_MAXUSER))

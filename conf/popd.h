@@ -35,9 +35,4 @@
 enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_CONTROL,
     KIND_TABLE, KIND_ROUTE, KIND_KEY, KIND_HTTP, KIND_MAX };
 
-struct chan;
-struct conf_listen;
-struct proc;
-struct userinfo;
-
 #endif

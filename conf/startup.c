@@ -16,15 +16,13 @@
 
 /*
  * startup.c -- what the parent checks before it serves, and confpop
- * (popd -n and -m) checks the same way: the daemon users and the
- * chroot, where the helpers are, and a configuration's tables and
- * certificates.  popd.c checks a reload's tables and certificates here
- * too.
+ * (popd -n and -m) the same way: the daemon users and the chroot, where
+ * the helpers are, and a configuration's tables and certificates.  popd.c
+ * checks a reload's tables and certificates here too.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
-#include <sys/tree.h>
 
 #include <err.h>
 #include <errno.h>
@@ -34,7 +32,6 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -43,9 +40,6 @@
 #include "config.h"
 #include "settings.h"
 #include "lookup.h"
-
-static int	pki_files_ok(const struct popd_conf *,
-		    const struct conf_pki *);
 
 /* A conf_usable_start under way. */
 static struct usable {
@@ -83,11 +77,10 @@ conf_tables_errors(struct popd_conf *c, int badtab)
 /*
  * Tables and certificates of c: both tables loaded and agreed (u, and
  * badtab: what users_load returned), and every pki read and checked
- * (certs.c), kept in c for the listeners.
- * Errors are logged, each with the popd.conf statement that names the
- * file; -1 for the tables, -2 for the certificates (u is then freed).
- * It waits for each keypop -c, on an event base of its own: before the
- * event loop only.
+ * (certs.c), kept in c for the listeners.  Errors are logged, each with the
+ * popd.conf statement that names the file; -1 for the tables, -2 for the
+ * certificates (u is then freed).  It waits for each keypop -c, on an event
+ * base of its own: before the event loop only.
  */
 int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)
@@ -116,6 +109,28 @@ conf_usable_done(int badpki, const char *why)
 }
 
 /*
+ * The certificate and key files of pki open as regular files, or an
+ * error names each that does not and its pki statement.
+ */
+static int
+pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
+{
+	const char	*path, *errstr;
+	int		 fd, iskey, r = 0;
+
+	for (iskey = 0; iskey < 2; iskey++) {
+		path = iskey ? pki->key : pki->cert;
+		if ((fd = open_regular(path, &errstr)) == -1)
+			r = conf_error(c, iskey ? &pki->key_where :
+			    &pki->cert_where, "pki %s %s \"%s\": %s",
+			    pki->name, iskey ? "key" : "cert", path, errstr);
+		else
+			close(fd);
+	}
+	return r;
+}
+
+/*
  * conf_usable on base (NULL: the event loop's, a reload): done(error,
  * why), unless NULL, once every keypop -c has said its verdict, error as
  * conf_usable's, why the first certificate error logged meanwhile (the
@@ -141,28 +156,6 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 		else
 			certs_batch_add(b, c, pki);
 	certs_batch_go(b);
-}
-
-/*
- * The certificate and key files of pki open as regular files, or an
- * error names each that does not and its pki statement.
- */
-static int
-pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
-{
-	const char	*path, *errstr;
-	int		 fd, iskey, r = 0;
-
-	for (iskey = 0; iskey < 2; iskey++) {
-		path = iskey ? pki->key : pki->cert;
-		if ((fd = open_regular(path, &errstr)) == -1)
-			r = conf_error(c, iskey ? &pki->key_where :
-			    &pki->cert_where, "pki %s %s \"%s\": %s",
-			    pki->name, iskey ? "key" : "cert", path, errstr);
-		else
-			close(fd);
-	}
-	return r;
 }
 
 /*

@@ -30,13 +30,11 @@
 
 #include <errno.h>
 #include <event.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"
@@ -56,71 +54,6 @@ static struct relay	relays[] = {
 	{ .role = "lmtp" },
 	{ .role = "dlvrpop" },
 };
-#define NRELAYS	(sizeof(relays) / sizeof(relays[0]))
-
-static void	relay_read(int, short, void *);
-static void	relay_line(const struct relay *, char *, size_t);
-
-/*
- * After daemon(3) and event_init: one socket pair per role.  The
- * children's ends are non-blocking, so a child drops a line rather than
- * wait for a parent that is busy.
- */
-void
-logrelay_init(void)
-{
-	struct relay	*r;
-	size_t		 i;
-
-	for (i = 0; i < NRELAYS; i++) {
-		r = &relays[i];
-		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
-		    r->fd) == -1)
-			fatal("log relay socketpair");
-		if (set_nonblock(r->fd[0]) == -1 ||
-		    set_nonblock(r->fd[1]) == -1)
-			fatal("log relay");
-		/* The children only write. */
-		if (shutdown(r->fd[0], SHUT_WR) == -1)
-			fatal("log relay shutdown");
-		event_set(&r->ev, r->fd[0], EV_READ | EV_PERSIST, relay_read,
-		    r);
-		if (event_add(&r->ev, NULL) == -1)
-			fatal("log relay event_add");
-	}
-}
-
-/* The end a child of this role gets as its stderr, or -1 (no relay). */
-int
-logrelay_fd(const char *role)
-{
-	size_t	i;
-
-	for (i = 0; i < NRELAYS; i++)
-		if (strcmp(relays[i].role, role) == 0)
-			return relays[i].fd[1];
-	return -1;
-}
-
-static void
-relay_read(int fd, short ev, void *arg)
-{
-	struct relay	*r = arg;
-	char		 buf[LOG_RELAY_MAX + 1];
-	ssize_t		 n;
-	int		 i;
-
-	for (i = 0; i < RELAY_BURST; i++) {
-		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR)
-				log_warn("log relay %s", r->role);
-			return;
-		}
-		relay_line(r, buf, n);
-	}
-}
-
 /* "<pri>pid message"; anything else is dropped. */
 static void
 relay_line(const struct relay *r, char *buf, size_t len)
@@ -151,4 +84,64 @@ relay_line(const struct relay *r, char *buf, size_t len)
 	openlog(ident, LOG_NDELAY, LOG_MAIL);
 	syslog(pri, "%s: %s", r->role, msg);
 	openlog(getprogname(), LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+static void
+relay_read(int fd, short ev, void *arg)
+{
+	struct relay	*r = arg;
+	char		 buf[LOG_RELAY_MAX + 1];
+	ssize_t		 n;
+	int		 i;
+
+	for (i = 0; i < RELAY_BURST; i++) {
+		if ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR)
+				log_warn("log relay %s", r->role);
+			return;
+		}
+		relay_line(r, buf, n);
+	}
+}
+
+/*
+ * After daemon(3) and event_init: one socket pair per role.  The
+ * children's ends are non-blocking, so a child drops a line rather than
+ * wait for a parent that is busy.
+ */
+void
+logrelay_init(void)
+{
+	struct relay	*r;
+	size_t		 i;
+
+	for (i = 0; i < nitems(relays); i++) {
+		r = &relays[i];
+		if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+		    r->fd) == -1)
+			fatal("log relay socketpair");
+		if (set_nonblock(r->fd[0]) == -1 ||
+		    set_nonblock(r->fd[1]) == -1)
+			fatal("log relay");
+		/* The children only write. */
+		if (shutdown(r->fd[0], SHUT_WR) == -1)
+			fatal("log relay shutdown");
+		event_set(&r->ev, r->fd[0], EV_READ | EV_PERSIST, relay_read,
+		    r);
+		if (event_add(&r->ev, NULL) == -1)
+			fatal("log relay event_add");
+	}
+}
+
+/* The end a child of this role gets as its stderr, or -1 (no relay). */
+int
+logrelay_fd(const char *role)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(relays); i++)
+		if (strcmp(relays[i].role, role) == 0)
+			return relays[i].fd[1];
+	return -1;
 }

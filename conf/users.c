@@ -16,38 +16,30 @@
 
 /*
  * users.c -- the tables as the parent keeps them: descriptors.  It opens
- * each file table as root (usertab, quota users, junk users, route) and
- * has authcheck check it, as _pop3auth, as tablepop will load it; then
- * tablepop parses and serves it (lookup.c), and the parent checks each
- * answer again as a database's.  No root process parses them.  The
- * authchecks all run at once, and the parent reads what they say from
- * its event loop (users_load_start): a reload keeps serving logins
- * meanwhile, without a thread.  authpop holds the password hashes;
- * authcheck checks authtab's users against usertab.  authtab's check
- * writes the table it loaded as an image (common/tabimage.c) into a
- * file of no name made here, which the parent keeps and every authpop
- * maps, checking it: authpop parses no authtab.  At a reload the
- * parent hands every authpop still serving, draining ones too, the new
- * authtab image and app passwords as descriptors (users_send_tables):
- * each takes them before its next check, so that no attempt after the
- * reload checks a password it revoked.
+ * each file table as root (usertab, quota users, junk users, route) and has
+ * authcheck check it as _pop3auth, as tablepop will load it; then tablepop
+ * parses and serves it (lookup.c), and the parent checks each answer again
+ * as a database's: no root process parses them.  The authchecks all run at
+ * once, read from the event loop (users_load_start): a reload keeps serving
+ * logins meanwhile.  authtab's check writes what it loaded as an image
+ * (common/tabimage.c) into a file of no name made here, which every authpop
+ * maps, checking it: authpop parses no authtab.  At a reload every authpop
+ * still serving, draining ones too, is handed the new authtab and app
+ * passwords' images (users_send_tables) and takes them before its next
+ * check, so that no attempt after the reload checks a revoked password.
  *
- * The system's accounts are written as files first, by authcheck -m
- * system, and then served as files are.  A file of app passwords is
- * checked by authcheck -m apps, which writes its image as authtab's:
- * authpop maps that too.
+ * The system's accounts are written as files first, by authcheck -m system,
+ * then served as files are.  A file of app passwords is checked by
+ * authcheck -m apps, which writes its image as authtab's.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +63,6 @@ struct check {
 	int		 out;		/* what it says */
 	struct event	 ev;
 	const char	*file;		/* what its messages name */
-	int		(*fn)(void *, char *);	/* its "=" lines, or NULL */
-	void		*arg;
-	int		 table;		/* its warnings leave it good */
 	int		 badbit;	/* USERS_BAD*: what its failure makes */
 	int		 ok, bad, failed;
 	size_t		 have;
@@ -127,23 +116,7 @@ static const int badbits[CK_MAX] = {
 	USERS_BADUSERTAB, USERS_BADAUTHTAB
 };
 
-static int	user_line(void *, char *);
-static int	check_line(void *, char *);
-static int	check_file(struct load *, int, const char *, const char *,
-		    int, int, int, int);
-static void	check_watch(struct load *, int, pid_t, int, const char *);
 static void	check_read(int, short, void *);
-static void	check_end(struct check *);
-static pid_t	check_spawn(const char *, int, int, int, int, int, int);
-static void	load_sync(int, void *);
-static void	load_timeout(int, short, void *);
-static void	load_end(struct load *);
-static void	load_event(struct load *, struct event *);
-static void	users_init(struct users *);
-static void	userauth_start(struct load *);
-static void	system_start(struct load *);
-static void	system_written(struct load *);
-static int	daemon_args(char **, int, char [][DAEMON_ARGLEN]);
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -194,9 +167,8 @@ users_refused_gid(gid_t gid, char *why, size_t len)
  * ("=user LINE NAME"), which makes authtab bad.
  */
 static int
-user_line(void *arg, char *line)
+user_line(struct checkarg *ua, char *line)
 {
-	struct checkarg	*ua = arg;
 	const char	*errstr;
 	char		*sp;
 	long long	 n;
@@ -215,193 +187,75 @@ user_line(void *arg, char *line)
 	return 0;
 }
 
-/*
- * The tables of c into u, before any event loop runs (at start, and
- * for confpop): users_load_start's, on an event base of its own.
- */
-int
-users_load(const struct popd_conf *c, struct users *u)
+/* A kind's name, kept for good: u->kinds points to it. */
+static const char *
+kind_name(const char *name)
 {
-	struct event_base	*base;
-	int			 bad = 0;
+	static char	 names[STATS_KINDS][32];
+	static size_t	 n;
+	size_t		 i;
 
-	if ((base = event_base_new()) == NULL)
-		fatalx("%s: event_base_new", __func__);
-	users_load_start(c, u, base, load_sync, &bad);
-	if (event_base_dispatch(base) == -1)
-		fatalx("%s: event_base_dispatch", __func__);
-	event_base_free(base);
-	return bad;
-}
-
-static void
-load_sync(int bad, void *arg)
-{
-	*(int *)arg = bad;
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return names[i];
+	if (n == STATS_KINDS || strlen(name) >= sizeof(names[0]))
+		return NULL;
+	(void)strlcpy(names[n], name, sizeof(names[0]));
+	return names[n++];
 }
 
 /*
- * The tables of c into u: each file table opened as root and checked
- * by an authcheck, all at once, on base (NULL: the event loop's).  Then
- * done(bad, arg): bad's USERS_BAD* say which tables had bad lines
- * (logged), and u is then empty.
+ * One line of authcheck's check: a count of a kind of hash, or a user
+ * who cannot log in; or -1.
  */
-void
-users_load_start(const struct popd_conf *c, struct users *u,
-    struct event_base *base, void (*done)(int, void *), void *arg)
+static int
+check_line(struct checkarg *ca, char *line)
 {
-	const struct conf_settings *set = &c->set;
-	struct timeval	 tv = { 0, 0 };
-	struct load	*l;
-	int		 fd;
+	struct stats_kinds	*k = &ca->u->kinds;
+	const char		*errstr, *name;
+	char			*sp, *sp2;
+	long long		 n;
+	int			 weak;
 
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("%s", __func__);
-	l->c = c;
-	l->u = u;
-	l->base = base;
-	l->done = done;
-	l->arg = arg;
-	l->deadline = monotime() + AUTHTAB_WAIT;
-	l->sysuser = l->sysauth = l->afd = l->img = l->appimg = -1;
-	users_init(u);
-	/* Dovecot's passwd-file: each reading takes the columns it needs. */
-	u->userkind = TABLE_USERS |
-	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
-	/* nginx's auth_http: each user's backend, which tablepop routes. */
-	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE)
-		u->routefd = check_file(l, CK_ROUTE, "table", set->route, -1,
-		    TABLE_ROUTES, -1, 0);
-	/* App passwords, if a file holds them: their image for authpop. */
-	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
-	    (l->appimg = compat_spool_create("apps-image")) == -1) {
-		log_warn("%s: image", c->apps);
-		l->bad |= USERS_BADAPPS;
-	} else if (l->appimg != -1 && (fd = check_file(l, CK_APPS, "apps",
-	    c->apps, -1, 0, l->appimg, 0)) != -1)
-		close(fd);
-	u->quotakind = TABLE_QUOTAS |
-	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
-	if (set->quota.users[0] != '\0' &&
-	    (set->quota.userssrc == TABSRC_FILE ||
-	    set->quota.userssrc == TABSRC_PASSWD))
-		u->quotafd = check_file(l, CK_QUOTA, "table", set->quota.users,
-		    -1, u->quotakind, -1, 0);
-	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE)
-		u->junkfd = check_file(l, CK_JUNK, "table", set->junk_users, -1,
-		    TABLE_JUNK, -1, 0);
-	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM)
-		system_start(l);
-	else
-		userauth_start(l);
-	evtimer_set(&l->timer, load_timeout, l);
-	load_event(l, &l->timer);
-	if (l->running > 0)
-		tv.tv_sec = AUTHTAB_WAIT;
-	if (evtimer_add(&l->timer, &tv) == -1)
-		fatal("evtimer_add");
-}
-
-/*
- * usertab and authtab, of a file or the system's (written by then), at
- * once: usertab's check finds authtab's users in usertab, authtab on its
- * fd 3 (table.c), while authtab's counts its kinds of hash.
- */
-static void
-userauth_start(struct load *l)
-{
-	const struct conf_settings *set = &l->c->set;
-	struct users	*u = l->u;
-	const char	*userfile = NULL, *authfile = NULL, *errstr;
-
-	if (set->usersrc == TABSRC_FILE || set->usersrc == TABSRC_PASSWD)
-		userfile = set->usertab;
-	else if (set->usersrc == TABSRC_SYSTEM)
-		userfile = l->userpath;
-	if (set->authsrc == TABSRC_FILE || set->authsrc == TABSRC_PASSWD)
-		authfile = set->authtab;
-	else if (set->authsrc == TABSRC_SYSTEM)
-		authfile = l->authpath;
-	u->authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
-	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
-	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
-	/* A FIFO or a device would hang or harm the root parent. */
-	if (authfile != NULL && (l->afd = l->sysauth) == -1 &&
-	    (l->afd = open_regular(authfile, &errstr)) == -1) {
-		log_warnx("%s: %s", authfile, errstr);
-		l->bad |= USERS_BADAUTHTAB;
-	}
-	l->sysauth = -1;
-	l->ua.file = l->ca.file = authfile;
-	l->ua.userfile = userfile;
-	l->ca.u = u;
-	if (userfile != NULL)
-		u->userfd = check_file(l, CK_USER, "table", userfile,
-		    l->sysuser, u->userkind, l->afd, u->authkind);
-	l->sysuser = -1;
-	if (l->afd == -1)
-		return;
-	if ((l->img = compat_spool_create("authtab-image")) == -1) {
-		log_warn("%s: image", authfile);
-		l->bad |= USERS_BADAUTHTAB;
-		return;
-	}
-	l->afd = check_file(l, CK_AUTH, "check", authfile, l->afd,
-	    u->authkind, l->img, 0);
-}
-
-/*
- * Every check has ended, or the time is up: the images checked are what
- * every authpop maps.
- */
-static void
-load_end(struct load *l)
-{
-	struct users	*u = l->u;
-	int		 bad = l->bad | (l->ua.bad ? USERS_BADAUTHTAB : 0);
-
-	(void)event_del(&l->timer);
-	if (l->sysuser != -1)
-		close(l->sysuser);
-	if (l->sysauth != -1)
-		close(l->sysauth);
-	u->authfd = l->afd;
-	u->authimg = l->img;
-	u->appsimg = l->appimg;
-	u->kinds_read = l->afd != -1;
 	/*
-	 * Kept good, authtab's file itself only when no name opens it
-	 * again: the system accounts', for confpop's popd -nv and -m.
+	 * "=nologin LINE NAME WHY": the user stays, without a login; LINE
+	 * 0: a system account, left out.
 	 */
-	if (bad != 0)
-		users_free(u);
-	else if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
-		close(u->authfd);
-		u->authfd = -1;
+	if (strncmp(line, "=nologin ", 9) == 0) {
+		if ((sp = strchr(line + 9, ' ')) == NULL ||
+		    (sp2 = strchr(sp + 1, ' ')) == NULL)
+			return -1;
+		*sp++ = '\0';
+		*sp2++ = '\0';
+		n = strtonum(line + 9, 0, LLONG_MAX, &errstr);
+		if (errstr != NULL || !valid_username(sp))
+			return -1;
+		if (n == 0)
+			log_warnx("authtab system: user %s: %s: no login", sp,
+			    sp2);
+		else {
+			log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in",
+			    ca->file, n, sp, sp2, sp);
+			ca->u->nologin++;
+		}
+		return 0;
 	}
-	l->done(bad, l->arg);
-	free(l);
-}
-
-/* AUTHTAB_WAIT is over (or nothing was to be checked). */
-static void
-load_timeout(int fd, short ev, void *arg)
-{
-	struct load	*l = arg;
-	int		 i;
-
-	for (i = 0; i < CK_MAX; i++)
-		if (l->ck[i].pid != 0)
-			check_end(&l->ck[i]);
-	load_end(l);
-}
-
-/* ev, set, on l's event base. */
-static void
-load_event(struct load *l, struct event *ev)
-{
-	if (l->base != NULL && event_base_set(l->base, ev) == -1)
-		fatalx("%s: event_base_set", __func__);
+	if (strncmp(line, "=kind ", 6) != 0 ||
+	    (sp = strchr(line + 6, ' ')) == NULL ||
+	    (sp2 = strchr(sp + 1, ' ')) == NULL)
+		return -1;
+	*sp++ = '\0';
+	*sp2++ = '\0';
+	n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
+	weak = strcmp(sp, "1") == 0;
+	if (errstr != NULL || (!weak && strcmp(sp, "0") != 0))
+		return -1;
+	if ((name = kind_name(sp2)) != NULL && k->nkinds < STATS_KINDS) {
+		k->name[k->nkinds] = name;
+		k->n[k->nkinds] = n;
+		k->weak[k->nkinds++] = weak;
+	}
+	return 0;
 }
 
 /* u holds nothing. */
@@ -426,69 +280,59 @@ users_free(struct users *u)
 	users_init(u);
 }
 
-/*
- * A reload's tables for every authpop but fresh, which read them itself:
- * the images of authtab (none: an empty file) and of a file of app
- * passwords; app passwords in no file are tablepop's to ask.  Each
- * authpop takes them before any line a client sends after this.
- */
-void
-users_send_tables(const struct proc *fresh)
+/* ev, set, on l's event base. */
+static void
+load_event(struct load *l, struct event *ev)
 {
-	struct msg_newtab	 mt;
-	struct proc		*p;
-	int			 fd;
+	if (l->base != NULL && event_base_set(l->base, ev) == -1)
+		fatalx("%s: event_base_set", __func__);
+}
 
-	TAILQ_FOREACH(p, &procs, entry) {
-		if (p->id != KIND_AUTHPOP || p == fresh || p->chan.fd == -1)
+static void
+load_sync(int bad, void *arg)
+{
+	*(int *)arg = bad;
+}
+
+/*
+ * "-x UID:NAME" for each daemon's uid and "-y GID:WHAT" for each group
+ * no mail user may have (users_refused_gid), after argv[argc]: the new
+ * argc.  authcheck refuses a usertab line with one, naming it.
+ */
+static int
+daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
+{
+	int	i;
+
+	for (i = 0; i < DAEMON_UIDS; i++) {
+		if (daemon_uid[i] == (uid_t)-1)
 			continue;
-		memset(&mt, 0, sizeof(mt));
-		mt.kind = TABLE_AUTH | users.authkind;
-		if (users.authimg != -1)
-			fd = fcntl(users.authimg, F_DUPFD_CLOEXEC, 0);
-		else if ((fd = compat_spool_create("authtab-none")) != -1 &&
-		    compat_spool_seal(fd) == -1) {
-			close(fd);
-			fd = -1;
-		}
-		if (fd != -1)
-			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
-			    sizeof(mt));
-		mt.kind = 0;
-		if (fd != -1 && users.appsimg != -1)
-			fd = send_dup(&p->chan, MSG_PARENT_TABLE,
-			    users.appsimg, &mt, sizeof(mt));
-		if (fd == -1) {
-			/* It cannot read what it was not sent: it goes. */
-			log_warn("reload: authpop %d cannot have the new "
-			    "tables: it stops", (int)p->pid);
-			(void)kill(p->pid, SIGKILL);
-			continue;
-		}
-		if (users.appsimg == -1)
-			chan_send(&p->chan, MSG_PARENT_APPSASK, -1, NULL, 0);
+		(void)snprintf(ids[i], DAEMON_ARGLEN, "%u:%s",
+		    (unsigned)daemon_uid[i], daemon_names[i]);
+		argv[argc++] = "-x";
+		argv[argc++] = ids[i];
 	}
+	for (i = 0; i < DAEMON_GIDS; i++) {
+		if (daemon_gid[i] == (gid_t)-1)
+			continue;
+		(void)snprintf(ids[DAEMON_UIDS + i], DAEMON_ARGLEN, "%u:%.63s",
+		    (unsigned)daemon_gid[i], daemon_gwhat[i]);
+		argv[argc++] = "-y";
+		argv[argc++] = ids[DAEMON_UIDS + i];
+	}
+	return argc;
 }
 
 /*
  * "authcheck -m mode" on the authtab fd, as _pop3auth in its chroot,
  * its stdout to out, its stderr to err; kind's TABLE_PASSWD, _SKIP and
- * _WEAK are its flags.  The pid, or -1 (logged).
+ * _WEAK are its flags.  Mode "table": fd is another table, of table.h's
+ * kind; a usertab's lines with a daemon's uid are said (-x), and authfd,
+ * unless -1, is authtab (of authkind's flags), whose users must be in it
+ * (-A), for its fd 3.  The pid, or -1 (logged).
  */
 pid_t
-authtab_spawn(const char *mode, int fd, int kind, int out, int err)
-{
-	return check_spawn(mode, fd, kind, -1, 0, out, err);
-}
-
-/*
- * authtab_spawn's, and mode "table": fd is another table, of table.h's
- * kind; a usertab's lines with a daemon's uid are said (-x), and
- * authfd, unless -1, is authtab (of authkind's flags), whose users must
- * be in it (-A), for its fd 3.
- */
-static pid_t
-check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
+authtab_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
     int out, int err)
 {
 	char		*argv[16 + 2 * DAEMON_ARGS], other[16], names[16];
@@ -529,6 +373,110 @@ check_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 	if ((pid = child_exec(authcheck_path, argv, fds, n)) == -1)
 		log_warn("authtab: authcheck");
 	return pid;
+}
+
+/* l's check i, pid, saying on out what it finds in file. */
+static void
+check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
+{
+	struct check	*ck = &l->ck[i];
+
+	ck->load = l;
+	ck->pid = pid;
+	ck->out = out;
+	ck->file = file;
+	if (i != CK_SYSTEM)
+		ck->badbit = badbits[i];
+	event_set(&ck->ev, out, EV_READ | EV_PERSIST, check_read, ck);
+	load_event(l, &ck->ev);
+	if (event_add(&ck->ev, NULL) == -1)
+		fatal("event_add");
+	l->running++;
+}
+
+/*
+ * l's check i, of the file table file of kind (table.h's), opened as
+ * root unless fd is given, by "authcheck -m mode" (authtab_spawn's authfd
+ * and authkind): its descriptor, for tablepop, or -1 (logged, fd
+ * closed, and i's table bad).  No root process parses it.
+ */
+static int
+check_file(struct load *l, int i, const char *mode, const char *file,
+    int fd, int kind, int authfd, int authkind)
+{
+	const char	*errstr;
+	pid_t		 pid;
+	int		 p[2];
+
+	/* A FIFO or a device would hang or harm the root parent. */
+	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
+		log_warnx("%s: %s", file, errstr);
+		l->bad |= badbits[i];
+		return -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", file);
+		goto bad;
+	}
+	pid = authtab_spawn(mode, fd, kind, authfd, authkind, p[1], p[1]);
+	close(p[1]);
+	if (pid == -1) {
+		close(p[0]);
+		goto bad;
+	}
+	check_watch(l, i, pid, p[0], file);
+	return fd;
+ bad:
+	close(fd);
+	l->bad |= badbits[i];
+	return -1;
+}
+
+/*
+ * usertab and authtab, of a file or the system's (written by then), at
+ * once: usertab's check finds authtab's users in usertab, authtab on its
+ * fd 3 (table.c), while authtab's counts its kinds of hash.
+ */
+static void
+userauth_start(struct load *l)
+{
+	const struct conf_settings *set = &l->c->set;
+	struct users	*u = l->u;
+	const char	*userfile = NULL, *authfile = NULL, *errstr;
+
+	if (set->usersrc == TABSRC_FILE || set->usersrc == TABSRC_PASSWD)
+		userfile = set->usertab;
+	else if (set->usersrc == TABSRC_SYSTEM)
+		userfile = l->userpath;
+	if (set->authsrc == TABSRC_FILE || set->authsrc == TABSRC_PASSWD)
+		authfile = set->authtab;
+	else if (set->authsrc == TABSRC_SYSTEM)
+		authfile = l->authpath;
+	u->authkind = (set->weak_hashes ? TABLE_WEAK : 0) |
+	    (set->authsrc == TABSRC_PASSWD ? TABLE_PASSWD : 0) |
+	    (set->authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
+	if (authfile != NULL && (l->afd = l->sysauth) == -1 &&
+	    (l->afd = open_regular(authfile, &errstr)) == -1) {
+		log_warnx("%s: %s", authfile, errstr);
+		l->bad |= USERS_BADAUTHTAB;
+	}
+	l->sysauth = -1;
+	l->ua.file = l->ca.file = authfile;
+	l->ua.userfile = userfile;
+	l->ca.u = u;
+	if (userfile != NULL)
+		u->userfd = check_file(l, CK_USER, "table", userfile,
+		    l->sysuser, u->userkind, l->afd, u->authkind);
+	l->sysuser = -1;
+	if (l->afd == -1)
+		return;
+	if ((l->img = compat_spool_create("authtab-image")) == -1) {
+		log_warn("%s: image", authfile);
+		l->bad |= USERS_BADAUTHTAB;
+		return;
+	}
+	l->afd = check_file(l, CK_AUTH, "check", authfile, l->afd,
+	    u->authkind, l->img, 0);
 }
 
 /*
@@ -605,173 +553,73 @@ system_written(struct load *l)
 }
 
 /*
- * "-x UID:NAME" for each daemon's uid and "-y GID:WHAT" for each group
- * no mail user may have (users_refused_gid), after argv[argc]: the new
- * argc.  authcheck refuses a usertab line with one, naming it.
- */
-static int
-daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
-{
-	int	i;
-
-	for (i = 0; i < DAEMON_UIDS; i++) {
-		if (daemon_uid[i] == (uid_t)-1)
-			continue;
-		(void)snprintf(ids[i], DAEMON_ARGLEN, "%u:%s",
-		    (unsigned)daemon_uid[i], daemon_names[i]);
-		argv[argc++] = "-x";
-		argv[argc++] = ids[i];
-	}
-	for (i = 0; i < DAEMON_GIDS; i++) {
-		if (daemon_gid[i] == (gid_t)-1)
-			continue;
-		(void)snprintf(ids[DAEMON_UIDS + i], DAEMON_ARGLEN, "%u:%.63s",
-		    (unsigned)daemon_gid[i], daemon_gwhat[i]);
-		argv[argc++] = "-y";
-		argv[argc++] = ids[DAEMON_UIDS + i];
-	}
-	return argc;
-}
-
-/* A kind's name, kept for good: u->kinds points to it. */
-static const char *
-kind_name(const char *name)
-{
-	static char	 names[STATS_KINDS][32];
-	static size_t	 n;
-	size_t		 i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return names[i];
-	if (n == STATS_KINDS || strlen(name) >= sizeof(names[0]))
-		return NULL;
-	(void)strlcpy(names[n], name, sizeof(names[0]));
-	return names[n++];
-}
-
-/*
- * One line of authcheck's check: a count of a kind of hash, or a user
- * who cannot log in; or -1.
- */
-static int
-check_line(void *arg, char *line)
-{
-	struct checkarg		*ca = arg;
-	struct stats_kinds	*k = &ca->u->kinds;
-	const char		*errstr, *name;
-	char			*sp, *sp2;
-	long long		 n;
-	int			 weak;
-
-	/*
-	 * "=nologin LINE NAME WHY": the user stays, without a login; LINE
-	 * 0: a system account, left out.
-	 */
-	if (strncmp(line, "=nologin ", 9) == 0) {
-		if ((sp = strchr(line + 9, ' ')) == NULL ||
-		    (sp2 = strchr(sp + 1, ' ')) == NULL)
-			return -1;
-		*sp++ = '\0';
-		*sp2++ = '\0';
-		n = strtonum(line + 9, 0, LLONG_MAX, &errstr);
-		if (errstr != NULL || !valid_username(sp))
-			return -1;
-		if (n == 0)
-			log_warnx("authtab system: user %s: %s: no login", sp,
-			    sp2);
-		else {
-			log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in",
-			    ca->file, n, sp, sp2, sp);
-			ca->u->nologin++;
-		}
-		return 0;
-	}
-	if (strncmp(line, "=kind ", 6) != 0 ||
-	    (sp = strchr(line + 6, ' ')) == NULL ||
-	    (sp2 = strchr(sp + 1, ' ')) == NULL)
-		return -1;
-	*sp++ = '\0';
-	*sp2++ = '\0';
-	n = strtonum(line + 6, 1, LLONG_MAX, &errstr);
-	weak = strcmp(sp, "1") == 0;
-	if (errstr != NULL || (!weak && strcmp(sp, "0") != 0))
-		return -1;
-	if ((name = kind_name(sp2)) != NULL && k->nkinds < STATS_KINDS) {
-		k->name[k->nkinds] = name;
-		k->n[k->nkinds] = n;
-		k->weak[k->nkinds++] = weak;
-	}
-	return 0;
-}
-
-/*
- * l's check i, of the file table file of kind (table.h's), opened as
- * root unless fd is given, by "authcheck -m mode" (check_spawn's authfd
- * and authkind): its descriptor, for tablepop, or -1 (logged, fd
- * closed, and i's table bad).  No root process parses it.
- */
-static int
-check_file(struct load *l, int i, const char *mode, const char *file,
-    int fd, int kind, int authfd, int authkind)
-{
-	const char	*errstr;
-	pid_t		 pid;
-	int		 p[2];
-
-	/* A FIFO or a device would hang or harm the root parent. */
-	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
-		log_warnx("%s: %s", file, errstr);
-		l->bad |= badbits[i];
-		return -1;
-	}
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		log_warn("%s: pipe", file);
-		goto bad;
-	}
-	pid = check_spawn(mode, fd, kind, authfd, authkind, p[1], p[1]);
-	close(p[1]);
-	if (pid == -1) {
-		close(p[0]);
-		goto bad;
-	}
-	check_watch(l, i, pid, p[0], file);
-	return fd;
- bad:
-	close(fd);
-	l->bad |= badbits[i];
-	return -1;
-}
-
-/*
- * l's check i, pid, saying on out what it finds in file: usertab's
- * "=" lines go to user_line, authtab's to check_line; the tables'
- * warnings ("=ok" after them) leave them good.
+ * ck's authcheck has said all, or its time is up (child_wait kills it):
+ * its table is bad unless it said "=ok" and nothing wrong.
  */
 static void
-check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
+check_end(struct check *ck)
 {
-	struct check	*ck = &l->ck[i];
+	struct load	*l = ck->load;
 
-	ck->load = l;
-	ck->pid = pid;
-	ck->out = out;
-	ck->file = file;
-	ck->fn = i == CK_USER ? user_line : i == CK_AUTH ? check_line : NULL;
-	ck->arg = i == CK_USER ? &l->ua : &l->ca;
-	ck->table = i != CK_APPS && i != CK_AUTH;
-	if (i != CK_SYSTEM)
-		ck->badbit = badbits[i];
-	event_set(&ck->ev, out, EV_READ | EV_PERSIST, check_read, ck);
-	load_event(l, &ck->ev);
-	if (event_add(&ck->ev, NULL) == -1)
-		fatal("event_add");
-	l->running++;
+	(void)event_del(&ck->ev);
+	close(ck->out);
+	(void)child_wait(ck->pid, l->deadline, "authcheck");
+	ck->pid = 0;
+	l->running--;
+	if ((ck->failed = ck->bad || !ck->ok))
+		l->bad |= ck->badbit;
 }
 
 /*
- * What an authcheck says, as it comes: each "=" line to its fn, its
- * messages logged, naming its file.
+ * Every check has ended, or the time is up: the images checked are what
+ * every authpop maps.
+ */
+static void
+load_end(struct load *l)
+{
+	struct users	*u = l->u;
+	int		 bad = l->bad | (l->ua.bad ? USERS_BADAUTHTAB : 0);
+
+	(void)event_del(&l->timer);
+	if (l->sysuser != -1)
+		close(l->sysuser);
+	if (l->sysauth != -1)
+		close(l->sysauth);
+	u->authfd = l->afd;
+	u->authimg = l->img;
+	u->appsimg = l->appimg;
+	u->kinds_read = l->afd != -1;
+	/*
+	 * Kept good, authtab's file itself only when no name opens it
+	 * again: the system accounts', for confpop's popd -nv and -m.
+	 */
+	if (bad != 0)
+		users_free(u);
+	else if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
+		close(u->authfd);
+		u->authfd = -1;
+	}
+	l->done(bad, l->arg);
+	free(l);
+}
+
+/* AUTHTAB_WAIT is over (or nothing was to be checked). */
+static void
+load_timeout(int fd, short ev, void *arg)
+{
+	struct load	*l = arg;
+	int		 i;
+
+	for (i = 0; i < CK_MAX; i++)
+		if (l->ck[i].pid != 0)
+			check_end(&l->ck[i]);
+	load_end(l);
+}
+
+/*
+ * What an authcheck says, as it comes: usertab's "=" lines to user_line,
+ * authtab's to check_line, its messages logged, naming its file.  The
+ * tables' warnings ("=ok" after them) leave them good.
  */
 static void
 check_read(int fd, short ev, void *arg)
@@ -780,6 +628,7 @@ check_read(int fd, short ev, void *arg)
 	struct load	*l = ck->load;
 	char		*nl, *line;
 	ssize_t		 n;
+	int		 i = ck - l->ck, table = i != CK_APPS && i != CK_AUTH;
 
 	if ((n = read(fd, ck->buf + ck->have, sizeof(ck->buf) - 1 -
 	    ck->have)) == -1 && (errno == EINTR || errno == EAGAIN))
@@ -803,16 +652,17 @@ check_read(int fd, short ev, void *arg)
 		if (strcmp(line, "=ok") == 0)
 			ck->ok = 1;
 		else if (line[0] == '=') {
-			/* A record no mode of fn's (NULL) says. */
-			if (ck->fn == NULL || ck->fn(ck->arg, line) == -1)
+			/* A record no other mode says. */
+			if ((i == CK_USER ? user_line(&l->ua, line) :
+			    i == CK_AUTH ? check_line(&l->ca, line) : -1) == -1)
 				ck->bad = 1;
 		/* Its messages name the file it read on fd 0. */
 		} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
 			log_warnx("%s%s", ck->file, line + 9);
-			ck->bad |= !ck->table;
+			ck->bad |= !table;
 		} else {
 			log_warnx("%s: %s", ck->file, line);
-			ck->bad |= !ck->table;
+			ck->bad |= !table;
 		}
 		line = nl + 1;
 	}
@@ -821,19 +671,126 @@ check_read(int fd, short ev, void *arg)
 }
 
 /*
- * ck's authcheck has said all, or its time is up (child_wait kills it):
- * its table is bad unless it said "=ok" and nothing wrong.
+ * The tables of c into u: each file table opened as root and checked
+ * by an authcheck, all at once, on base (NULL: the event loop's).  Then
+ * done(bad, arg): bad's USERS_BAD* say which tables had bad lines
+ * (logged), and u is then empty.
  */
-static void
-check_end(struct check *ck)
+void
+users_load_start(const struct popd_conf *c, struct users *u,
+    struct event_base *base, void (*done)(int, void *), void *arg)
 {
-	struct load	*l = ck->load;
+	const struct conf_settings *set = &c->set;
+	struct timeval	 tv = { 0, 0 };
+	struct load	*l;
+	int		 fd;
 
-	(void)event_del(&ck->ev);
-	close(ck->out);
-	(void)child_wait(ck->pid, l->deadline, "authcheck");
-	ck->pid = 0;
-	l->running--;
-	if ((ck->failed = ck->bad || !ck->ok))
-		l->bad |= ck->badbit;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("%s", __func__);
+	l->c = c;
+	l->u = u;
+	l->base = base;
+	l->done = done;
+	l->arg = arg;
+	l->deadline = monotime() + AUTHTAB_WAIT;
+	l->sysuser = l->sysauth = l->afd = l->img = l->appimg = -1;
+	users_init(u);
+	/* Dovecot's passwd-file: each reading takes the columns it needs. */
+	u->userkind = TABLE_USERS |
+	    (set->usersrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
+	/* nginx's auth_http: each user's backend, which tablepop routes. */
+	if (set->route[0] != '\0' && set->routesrc == TABSRC_FILE)
+		u->routefd = check_file(l, CK_ROUTE, "table", set->route, -1,
+		    TABLE_ROUTES, -1, 0);
+	/* App passwords, if a file holds them: their image for authpop. */
+	if (c->apps[0] != '\0' && c->appssrc == TABSRC_FILE &&
+	    (l->appimg = compat_spool_create("apps-image")) == -1) {
+		log_warn("%s: image", c->apps);
+		l->bad |= USERS_BADAPPS;
+	} else if (l->appimg != -1 && (fd = check_file(l, CK_APPS, "apps",
+	    c->apps, -1, 0, l->appimg, 0)) != -1)
+		close(fd);
+	u->quotakind = TABLE_QUOTAS |
+	    (set->quota.userssrc == TABSRC_PASSWD ? TABLE_PASSWD : 0);
+	if (set->quota.users[0] != '\0' &&
+	    (set->quota.userssrc == TABSRC_FILE ||
+	    set->quota.userssrc == TABSRC_PASSWD))
+		u->quotafd = check_file(l, CK_QUOTA, "table", set->quota.users,
+		    -1, u->quotakind, -1, 0);
+	if (set->junk_users[0] != '\0' && set->junk_userssrc == TABSRC_FILE)
+		u->junkfd = check_file(l, CK_JUNK, "table", set->junk_users, -1,
+		    TABLE_JUNK, -1, 0);
+	if (set->usersrc == TABSRC_SYSTEM || set->authsrc == TABSRC_SYSTEM)
+		system_start(l);
+	else
+		userauth_start(l);
+	evtimer_set(&l->timer, load_timeout, l);
+	load_event(l, &l->timer);
+	if (l->running > 0)
+		tv.tv_sec = AUTHTAB_WAIT;
+	if (evtimer_add(&l->timer, &tv) == -1)
+		fatal("evtimer_add");
+}
+
+/*
+ * The tables of c into u, before any event loop runs (at start, and
+ * for confpop): users_load_start's, on an event base of its own.
+ */
+int
+users_load(const struct popd_conf *c, struct users *u)
+{
+	struct event_base	*base;
+	int			 bad = 0;
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("%s: event_base_new", __func__);
+	users_load_start(c, u, base, load_sync, &bad);
+	if (event_base_dispatch(base) == -1)
+		fatalx("%s: event_base_dispatch", __func__);
+	event_base_free(base);
+	return bad;
+}
+
+/*
+ * A reload's tables for every authpop but fresh, which read them itself:
+ * the images of authtab (none: an empty file) and of a file of app
+ * passwords; app passwords in no file are tablepop's to ask.  Each
+ * authpop takes them before any line a client sends after this.
+ */
+void
+users_send_tables(const struct proc *fresh)
+{
+	struct msg_newtab	 mt;
+	struct proc		*p;
+	int			 fd;
+
+	TAILQ_FOREACH(p, &procs, entry) {
+		if (p->id != KIND_AUTHPOP || p == fresh || p->chan.fd == -1)
+			continue;
+		memset(&mt, 0, sizeof(mt));
+		mt.kind = TABLE_AUTH | users.authkind;
+		if (users.authimg != -1)
+			fd = fcntl(users.authimg, F_DUPFD_CLOEXEC, 0);
+		else if ((fd = compat_spool_create("authtab-none")) != -1 &&
+		    compat_spool_seal(fd) == -1) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd != -1)
+			chan_send(&p->chan, MSG_PARENT_TABLE, fd, &mt,
+			    sizeof(mt));
+		mt.kind = 0;
+		if (fd != -1 && users.appsimg != -1)
+			fd = send_dup(&p->chan, MSG_PARENT_TABLE,
+			    users.appsimg, &mt, sizeof(mt));
+		if (fd == -1) {
+			/* It cannot read what it was not sent: it goes. */
+			log_warn("reload: authpop %d cannot have the new "
+			    "tables: it stops", (int)p->pid);
+			(void)kill(p->pid, SIGKILL);
+			continue;
+		}
+		if (users.appsimg == -1)
+			chan_send(&p->chan, MSG_PARENT_APPSASK, -1, NULL, 0);
+	}
 }

@@ -23,7 +23,6 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/tree.h>
 
 #include <err.h>
 #include <fcntl.h>
@@ -41,74 +40,12 @@
 #include "sandbox.h"
 #include "confpop.h"
 
-static __dead void for_parent(int, char *[]);
-static void	certs_warn(const struct popd_conf *);
-static int	authcheck(FILE *, const struct popd_conf *,
-		    const struct users *, const char *, int);
-static void	users_passwords(FILE *, const struct popd_conf *,
-		    const struct users *);
-static void	users_weak(FILE *, const struct popd_conf *,
-		    const struct users *);
-
-int
-main(int argc, char *argv[])
-{
-	struct popd_args	 a;
-	int			 badtab;
-
-	log_init(1, LOG_MAIL);
-	if (argc > 2 && strcmp(argv[1], "-C") == 0)
-		for_parent(argc, argv);
-	flags_parse(argc, argv, &a, "confpop");
-	if (!a.noaction && !a.report) {
-		fprintf(stderr, "confpop: popd -n and popd -m run it: give "
-		    "-n or -m\n");
-		popd_usage();
-	}
-	log_setverbose(verbose);
-	/* Configuration errors are "file:line: message", as in smtpd -n. */
-	log_procinit("");
-	if ((conf = flags_conf(&a)) == NULL)
-		exit(1);
-
-	privsep = (geteuid() == 0);
-	if (privsep)
-		check_users();
-	/* authcheck reads authtab (users.c), wrkrpop each maildir (-m). */
-	find_helpers(LIBEXECDIR "/confpop");
-	badtab = users_load(conf, &users);
-	/* Before the verdict: the users whose hashes refuse authtab. */
-	if (a.report)
-		users_passwords(stdout, conf, &users);
-	if (conf_usable(conf, &users, badtab) != 0)
-		exit(1);
-	if (a.report)
-		exit(migration_report());
-	certs_warn(conf);
-	if (verbose) {
-		conf_print(stdout, conf);
-		/*
-		 * How many users of authtab have each kind of hash, and
-		 * which have weak ones, to reset before weak-hashes is
-		 * turned off, as comments: what -nv prints stays a
-		 * configuration popd reads.
-		 */
-		(void)authcheck(stdout, conf, &users, "kinds",
-		    conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
-	} else
-		users_weak(stdout, conf, &users);
-	printf("configuration OK\n");
-	exit(0);
-}
-
 /*
- * confpop -C dir, then popd's own arguments: run by the parent at its
- * start and at each reload (conf_fetch), in the directory popd started
- * in if a path is relative, so that it names what it named then.  popd.conf
- * read and checked, its errors on stderr; then, once descriptors 0 to 2
- * (all the parent's pipe) are closed, the configuration's image on
- * descriptor 3 (confimage.c).
- * The parent holds no parser of these files.
+ * confpop -C dir, then popd's own arguments: run by the parent at its start
+ * and at each reload (conf_fetch), in dir, where popd started, if a path is
+ * relative.  popd.conf read and checked, its errors on stderr; then, once
+ * descriptors 0 to 2 (all the parent's pipe) are closed, its image on
+ * descriptor 3 (confimage.c).  The parent holds no parser of these files.
  */
 static __dead void
 for_parent(int argc, char *argv[])
@@ -178,7 +115,7 @@ authcheck(FILE *fp, const struct popd_conf *c, const struct users *u,
 		return -1;
 	fflush(fp);
 	if ((pid = authtab_spawn(what, fd, flags | (c->set.authsrc ==
-	    TABSRC_PASSWD ? TABLE_PASSWD : 0), fileno(fp), 2)) != -1)
+	    TABSRC_PASSWD ? TABLE_PASSWD : 0), -1, 0, fileno(fp), 2)) != -1)
 		(void)child_wait(pid, monotime() + AUTHTAB_WAIT,
 		    "authcheck");
 	if (c->set.authsrc != TABSRC_SYSTEM)
@@ -235,4 +172,55 @@ users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
 		fprintf(fp, "passwords: authtab not read: see below\n");
 		fflush(fp);
 	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct popd_args	 a;
+	int			 badtab;
+
+	log_init(1, LOG_MAIL);
+	if (argc > 2 && strcmp(argv[1], "-C") == 0)
+		for_parent(argc, argv);
+	flags_parse(argc, argv, &a, "confpop");
+	if (!a.noaction && !a.report) {
+		fprintf(stderr, "confpop: popd -n and popd -m run it: give "
+		    "-n or -m\n");
+		popd_usage();
+	}
+	log_setverbose(verbose);
+	/* Configuration errors are "file:line: message", as in smtpd -n. */
+	log_procinit("");
+	if ((conf = flags_conf(&a)) == NULL)
+		exit(1);
+
+	privsep = (geteuid() == 0);
+	if (privsep)
+		check_users();
+	/* authcheck reads authtab (users.c), wrkrpop each maildir (-m). */
+	find_helpers(LIBEXECDIR "/confpop");
+	badtab = users_load(conf, &users);
+	/* Before the verdict: the users whose hashes refuse authtab. */
+	if (a.report)
+		users_passwords(stdout, conf, &users);
+	if (conf_usable(conf, &users, badtab) != 0)
+		exit(1);
+	if (a.report)
+		exit(migration_report());
+	certs_warn(conf);
+	if (verbose) {
+		conf_print(stdout, conf);
+		/*
+		 * How many users of authtab have each kind of hash, and
+		 * which have weak ones, to reset before weak-hashes is
+		 * turned off, as comments: what -nv prints stays a
+		 * configuration popd reads.
+		 */
+		(void)authcheck(stdout, conf, &users, "kinds",
+		    conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
+	} else
+		users_weak(stdout, conf, &users);
+	printf("configuration OK\n");
+	exit(0);
 }

@@ -24,9 +24,6 @@
 
 /* load.c */
 struct popd_conf *flags_conf(struct popd_args *);
-char		*conf_from_flags(char **, int, char **, int, char **, int,
-		    char **, int);
-void		 absolute(const char *, const char *, char *, size_t);
 
 /* migrate.c */
 int		 migration_report(void);

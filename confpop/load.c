@@ -23,14 +23,12 @@
  * -C for the parent (confpop.c), which parses nothing.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/un.h>
 
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -40,62 +38,60 @@
 #include "settings.h"
 #include "confpop.h"
 
-static void	statement(FILE *, const char *, const char *, const char *);
-static void	listen_statement(FILE *, const char *, const char *);
-
 /*
- * The configuration a names: the original command line's, or the file's
- * (a->conffile made absolute); -s wins over its control socket.  NULL if
- * it has errors, each logged as "file:line: message".
+ * A file named on the command line, made absolute from the working
+ * directory at startup: popd reads its files again on SIGHUP, and its
+ * children read them, after daemon(3) has moved it to "/".  Symbolic
+ * links are left to be followed again at each reload.
  */
-struct popd_conf *
-flags_conf(struct popd_args *a)
+static void
+absolute(const char *flag, const char *path, char *dst, size_t len)
 {
-	static char		 conffile_abs[PATH_MAX];
-	struct popd_conf	*c;
-	int			 i;
+	char	cwd[PATH_MAX];
+	int	r;
 
-	for (i = 0; i < a->nd; i++)
-		if (cmdline_symset(a->macros[i]) == -1)
-			errx(1, "-D %s: not a macro=value definition",
-			    a->macros[i]);
-	if (a->legacy) {
-		if (a->conffile != NULL)
-			errx(1, "-f cannot be combined with the flags -a -c -e "
-			    "-k -l -p -T -t -u, which stand for a "
-			    "configuration file of their own");
-		if (a->text == NULL)
-			a->text = conf_from_flags(a->flags, a->tls12,
-			    a->listen_args, a->nl, a->plain_args, a->np,
-			    a->trusted_args, a->nt);
-		c = parse_config_text("the command line", a->text);
-	} else {
-		if (a->conffile == NULL) {
-			a->conffile = POPD_CONF;
-			if (access(a->conffile, F_OK) == -1) {
-				fprintf(stderr, "popd: %s: %s\n", a->conffile,
-				    strerror(errno));
-				popd_usage();
-			}
-		}
-		if (a->conffile != conffile_abs) {
-			absolute("-f", a->conffile, conffile_abs,
-			    sizeof(conffile_abs));
-			a->conffile = conffile_abs;
-		}
-		c = parse_config(a->conffile, 0);
+	if (path[0] == '/')
+		r = snprintf(dst, len, "%s", path);
+	else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			err(1, "%s %s: getcwd", flag, path);
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
+		r = snprintf(dst, len, "%s%s%s", cwd,
+		    strcmp(cwd, "/") == 0 ? "" : "/", path);
 	}
-	if (c == NULL)
-		return NULL;
-	if (a->ctlsock != NULL) {
-		if (a->ctlsock[0] != '/' || strlen(a->ctlsock) >=
-		    sizeof(((struct sockaddr_un *)0)->sun_path))
-			errx(1, "-s %s: must be an absolute path of at most "
-			    "%zu bytes", a->ctlsock,
-			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-		(void)strlcpy(c->ctlsock, a->ctlsock, sizeof(c->ctlsock));
-	}
-	return c;
+	if (r < 0 || (size_t)r >= len)
+		errx(1, "%s %s: path too long", flag, path);
+}
+
+/* words "arg" rest, as popd.conf writes it. */
+static void
+statement(FILE *fp, const char *words, const char *arg, const char *rest)
+{
+	fprintf(fp, "%s \"", words);
+	for (; *arg != '\0'; arg++)
+		fprintf(fp, "%s%c", *arg == '"' || *arg == '\\' ? "\\" : "",
+		    *arg);
+	fprintf(fp, "\"%s\n", rest);
+}
+
+/* -l and -p: "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1", "*:995". */
+static void
+listen_statement(FILE *fp, const char *opt, const char *arg)
+{
+	char		 host[ADDR_HOSTMAX], port[ADDR_PORTMAX], rest[32];
+	const char	*errstr;
+	int		 tls = strcmp(opt, "-l") == 0;
+
+	if (addr_split(arg, tls ? POPD_PORT : POPD_PLAIN_PORT, host,
+	    sizeof(host), port, sizeof(port), &errstr) == -1)
+		errx(1, "%s %s: %s", opt, arg, errstr);
+	if (!conf_valid_listen_addr(host))
+		errx(1, "%s %s: not an address, \"*\" or an interface name",
+		    opt, arg);
+	(void)snprintf(rest, sizeof(rest), " port %s %s", port, tls ? "tls" :
+	    "starttls");
+	statement(fp, "listen on", host, rest);
 }
 
 /*
@@ -105,7 +101,7 @@ flags_conf(struct popd_args *a)
  * certfile, subdir, keyfile, usertab; -l (tls) and -p (starttls)
  * listeners, -t trusted networks (nets).
  */
-char *
+static char *
 conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
     char **plain_args, int nplain, char **nets, int nnets)
 {
@@ -165,58 +161,57 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 	return text;
 }
 
-/* words "arg" rest, as popd.conf writes it. */
-static void
-statement(FILE *fp, const char *words, const char *arg, const char *rest)
-{
-	fprintf(fp, "%s \"", words);
-	for (; *arg != '\0'; arg++)
-		fprintf(fp, "%s%c", *arg == '"' || *arg == '\\' ? "\\" : "",
-		    *arg);
-	fprintf(fp, "\"%s\n", rest);
-}
-
-/* -l and -p: "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1", "*:995". */
-static void
-listen_statement(FILE *fp, const char *opt, const char *arg)
-{
-	char		 host[ADDR_HOSTMAX], port[ADDR_PORTMAX], rest[32];
-	const char	*errstr;
-	int		 tls = strcmp(opt, "-l") == 0;
-
-	if (addr_split(arg, tls ? POPD_PORT : POPD_PLAIN_PORT, host,
-	    sizeof(host), port, sizeof(port), &errstr) == -1)
-		errx(1, "%s %s: %s", opt, arg, errstr);
-	if (!conf_valid_listen_addr(host))
-		errx(1, "%s %s: not an address, \"*\" or an interface name",
-		    opt, arg);
-	(void)snprintf(rest, sizeof(rest), " port %s %s", port, tls ? "tls" :
-	    "starttls");
-	statement(fp, "listen on", host, rest);
-}
-
 /*
- * A file named on the command line, made absolute from the working
- * directory at startup: popd reads its files again on SIGHUP, and its
- * children read them, after daemon(3) has moved it to "/".  Symbolic
- * links are left to be followed again at each reload.
+ * The configuration a names: the original command line's, or the file's
+ * (a->conffile made absolute); -s wins over its control socket.  NULL if
+ * it has errors, each logged as "file:line: message".
  */
-void
-absolute(const char *flag, const char *path, char *dst, size_t len)
+struct popd_conf *
+flags_conf(struct popd_args *a)
 {
-	char	cwd[PATH_MAX];
-	int	r;
+	static char		 conffile_abs[PATH_MAX];
+	struct popd_conf	*c;
+	int			 i;
 
-	if (path[0] == '/')
-		r = snprintf(dst, len, "%s", path);
-	else {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			err(1, "%s %s: getcwd", flag, path);
-		while (path[0] == '.' && path[1] == '/')
-			path += 2;
-		r = snprintf(dst, len, "%s%s%s", cwd,
-		    strcmp(cwd, "/") == 0 ? "" : "/", path);
+	for (i = 0; i < a->nd; i++)
+		if (cmdline_symset(a->macros[i]) == -1)
+			errx(1, "-D %s: not a macro=value definition",
+			    a->macros[i]);
+	if (a->legacy) {
+		if (a->conffile != NULL)
+			errx(1, "-f cannot be combined with the flags -a -c -e "
+			    "-k -l -p -T -t -u, which stand for a "
+			    "configuration file of their own");
+		if (a->text == NULL)
+			a->text = conf_from_flags(a->flags, a->tls12,
+			    a->listen_args, a->nl, a->plain_args, a->np,
+			    a->trusted_args, a->nt);
+		c = parse_config_text("the command line", a->text);
+	} else {
+		if (a->conffile == NULL) {
+			a->conffile = POPD_CONF;
+			if (access(a->conffile, F_OK) == -1) {
+				fprintf(stderr, "popd: %s: %s\n", a->conffile,
+				    strerror(errno));
+				popd_usage();
+			}
+		}
+		if (a->conffile != conffile_abs) {
+			absolute("-f", a->conffile, conffile_abs,
+			    sizeof(conffile_abs));
+			a->conffile = conffile_abs;
+		}
+		c = parse_config(a->conffile, 0);
 	}
-	if (r < 0 || (size_t)r >= len)
-		errx(1, "%s %s: path too long", flag, path);
+	if (c == NULL)
+		return NULL;
+	if (a->ctlsock != NULL) {
+		if (a->ctlsock[0] != '/' || strlen(a->ctlsock) >=
+		    sizeof(((struct sockaddr_un *)0)->sun_path))
+			errx(1, "-s %s: must be an absolute path of at most "
+			    "%zu bytes", a->ctlsock,
+			    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		(void)strlcpy(c->ctlsock, a->ctlsock, sizeof(c->ctlsock));
+	}
+	return c;
 }

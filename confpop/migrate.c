@@ -23,7 +23,6 @@
  * like the parent, links no mail store code.
  */
 #include <sys/types.h>
-#include <sys/tree.h>
 #include <sys/wait.h>
 
 #include <errno.h>

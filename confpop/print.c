@@ -20,7 +20,6 @@
  * (the golden files of regress/unit/conf/ hold it).
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
 
 #include <stdio.h>
@@ -29,17 +28,6 @@
 #include "addr.h"
 #include "config.h"
 #include "quotarule.h"
-
-static void	print_str(FILE *, const char *, const char *, const char *);
-static void	print_tab(FILE *, const struct popd_conf *, const char *,
-		    const char *, int, const char *);
-static void	print_tables(FILE *, const struct popd_conf *);
-static void	print_tls(FILE *, const struct popd_conf *);
-static void	print_options(FILE *, const struct popd_conf *);
-static void	print_listen(FILE *, const struct conf_listen *);
-static void	print_listens(FILE *, const struct popd_conf *);
-static void	print_limits(FILE *, const struct popd_conf *);
-static void	print_mailbox(FILE *, const struct popd_conf *);
 
 /* A string as the lexer reads it back, between before and after. */
 static void
@@ -114,20 +102,18 @@ static void
 print_tls(FILE *fp, const struct popd_conf *conf)
 {
 	const struct conf_pki		*p;
+	int				 i;
 
 	print_str(fp, "tls protocols ", conf->set.tls_protocols, "\n");
 	fprintf(fp, "tls tickets %s\n", conf_duration(conf->set.tls_tickets));
 
-	TAILQ_FOREACH(p, &conf->pkis, entry) {
-		if (p->cert[0] != '\0') {
-			print_str(fp, "pki ", p->name, " cert ");
-			print_str(fp, "", p->cert, "\n");
-		}
-		if (p->key[0] != '\0') {
-			print_str(fp, "pki ", p->name, " key ");
-			print_str(fp, "", p->key, "\n");
-		}
-	}
+	TAILQ_FOREACH(p, &conf->pkis, entry)
+		for (i = 0; i < 2; i++)
+			if ((i ? p->key : p->cert)[0] != '\0') {
+				print_str(fp, "pki ", p->name, i ? " key " :
+				    " cert ");
+				print_str(fp, "", i ? p->key : p->cert, "\n");
+			}
 }
 
 /* The route, quota, app passwords and ticket key. */
