@@ -24,6 +24,9 @@
 #ifndef POPD_ADDR_H
 #define POPD_ADDR_H
 
+#include <sys/types.h>
+#include <sys/socket.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
