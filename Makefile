@@ -320,8 +320,7 @@ ${AUTHPOP_OBJS} authpop/core.o authpop/nginx.o authpop/loginticket.o \
 ${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
-${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
-    tablepop/tablecache.h
+${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h
 ${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h routepop/healthline.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
@@ -639,7 +638,7 @@ regress/unit/test_print.o regress/unit/test_lastuse.o \
 regress/unit/test_ticket.o \
 regress/unit/test_host.o regress/unit/test_quota.o regress/unit/test_logincache.o \
 regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
-    routepop/healthline.h ${CONTROL_HDRS}
+    routepop/healthline.h tablepop/tablepop.h ${CONTROL_HDRS}
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -772,7 +771,7 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
 regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
     common/table.c common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
-    ${HDRS}
+    tablepop/tablepop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
 	    tablepop/tapi.c common/table.c common/pwscheme.c common/b64.c common/settings.c common/util.c \
 	    common/quotarule.c compat/compat.c \
