@@ -321,7 +321,7 @@ ${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h
-${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h routepop/healthline.h
+${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 conf/parse.c: conf/parse.y
@@ -638,7 +638,7 @@ regress/unit/test_print.o regress/unit/test_lastuse.o \
 regress/unit/test_ticket.o \
 regress/unit/test_host.o regress/unit/test_quota.o regress/unit/test_logincache.o \
 regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
-    routepop/healthline.h tablepop/tablepop.h ${CONTROL_HDRS}
+    routepop/routepop.h tablepop/tablepop.h ${CONTROL_HDRS}
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -751,7 +751,7 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c store/oldids.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
-    routepop/healthline.c routepop/healthline.h ${HDRS}
+    routepop/healthline.c routepop/routepop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
 	    routepop/healthline.c
 FUZZ_VERDICT_SRCS=	common/pki.c common/util.c compat/compat.c \
