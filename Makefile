@@ -319,7 +319,6 @@ ${AUTHPOP_OBJS} authpop/core.o authpop/nginx.o authpop/loginticket.o \
     authpop/apps.o: authpop/auth.h
 ${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
-wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h
 ${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h
 
@@ -877,8 +876,8 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \
-    wrkrpop/send.c wrkrpop/expire.c wrkrpop/session.h \
-    store/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    wrkrpop/send.c wrkrpop/expire.c store/fslock.c wrkrpop/wrkrpop.h \
+    ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
 	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
 	    wrkrpop/undelete.c wrkrpop/send.c wrkrpop/expire.c store/fslock.c \
