@@ -319,10 +319,8 @@ ${AUTHPOP_OBJS} authpop/core.o authpop/nginx.o authpop/loginticket.o \
     authpop/apps.o: authpop/auth.h
 ${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
-wrkrpop/wrkrpop.o wrkrpop/send.o wrkrpop/expire.o: wrkrpop/session.h
-${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h tablepop/tapi.h \
-    tablepop/tablecache.h
-${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h routepop/healthline.h
+${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h
+${ROUTEPOP_OBJS}: ${HDRS} routepop/routepop.h
 
 # YACC: yacc on OpenBSD; byacc on Debian (regress/deps.sh installs it).
 conf/parse.c: conf/parse.y
@@ -639,7 +637,7 @@ regress/unit/test_print.o regress/unit/test_lastuse.o \
 regress/unit/test_ticket.o \
 regress/unit/test_host.o regress/unit/test_quota.o regress/unit/test_logincache.o \
 regress/unit/test_healthline.o: ${HDRS} regress/unit/unit.h \
-    routepop/healthline.h ${CONTROL_HDRS}
+    routepop/routepop.h tablepop/tablepop.h ${CONTROL_HDRS}
 regress/unit/test_msg.o: regress/msgends.h
 
 # Test helper: bcrypt hashes for the harness and the demo.
@@ -752,7 +750,7 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c store/oldids.c \
 	    common/util.c compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} \
 	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
-    routepop/healthline.c routepop/healthline.h ${HDRS}
+    routepop/healthline.c routepop/routepop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
 	    routepop/healthline.c
 FUZZ_VERDICT_SRCS=	common/pki.c common/util.c compat/compat.c \
@@ -772,7 +770,7 @@ regress/fuzz/fuzz_proxy: regress/fuzz/fuzz_proxy.c listener/listener_proxy.c \
 regress/fuzz/fuzz_tapi: regress/fuzz/fuzz_tapi.c tablepop/tapi.c \
     common/table.c common/pwscheme.c \
     common/settings.c common/util.c compat/compat.c regress/fuzz/logstub.c \
-    ${HDRS}
+    tablepop/tablepop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_tapi.c \
 	    tablepop/tapi.c common/table.c common/pwscheme.c common/b64.c common/settings.c common/util.c \
 	    common/quotarule.c compat/compat.c \
@@ -878,8 +876,8 @@ FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
 		compat/compat.c
 regress/fuzz/fuzz_wrkrpop: regress/fuzz/fuzz_wrkrpop.c wrkrpop/wrkrpop.c \
     wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c wrkrpop/undelete.c \
-    wrkrpop/send.c wrkrpop/expire.c wrkrpop/session.h \
-    store/fslock.c wrkrpop/wrkrpop.h ${FUZZ_ROLE_SRCS} ${HDRS}
+    wrkrpop/send.c wrkrpop/expire.c store/fslock.c wrkrpop/wrkrpop.h \
+    ${FUZZ_ROLE_SRCS} ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_wrkrpop.c \
 	    wrkrpop/report.c wrkrpop/msgid.c wrkrpop/journal.c \
 	    wrkrpop/undelete.c wrkrpop/send.c wrkrpop/expire.c store/fslock.c \

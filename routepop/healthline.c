@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "proto.h"
-#include "healthline.h"
+#include "routepop.h"
 
 /* buf, len bytes: a HEALTH_* state and *sessions, or -1. */
 int

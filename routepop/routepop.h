@@ -19,7 +19,8 @@
  * router.c keeps the routes and the backends, check.c checks their
  * health ports (the line: healthline.c).  routepop.c calls router.c,
  * which calls check.c for each new backend; check.c reports each
- * check to router.c (router_state).
+ * check to router.c (router_state).  The tests link healthline.c
+ * alone.
  */
 #ifndef POPD_ROUTEPOP_H
 #define POPD_ROUTEPOP_H
@@ -30,14 +31,18 @@
 #include <netinet/in.h>
 
 #include <event.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "chan.h"
-#include "healthline.h"
 #include "settings.h"
 
 struct page_rec;
+
+/* healthline.c: a health port's line, parsed */
+#define HEALTH_LINEMAX		32	/* "draining 4294967295\r\n" fits */
+int		 health_line(const char *, size_t, uint32_t *);
 
 struct backend {
 	TAILQ_ENTRY(backend)	 entry;

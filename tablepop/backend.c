@@ -60,8 +60,6 @@
 #include "proc.h"
 #include "pwscheme.h"
 #include "table.h"
-#include "tapi.h"
-#include "tablecache.h"
 #include "tablepop.h"
 
 #define LOOKUP_PROCS		2	/* processes per table */

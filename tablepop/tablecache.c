@@ -32,7 +32,7 @@
 #include <time.h>
 
 #include "util.h"
-#include "tablecache.h"
+#include "tablepop.h"
 
 #define TABLECACHE_MAX		65536	/* answers kept per table */
 

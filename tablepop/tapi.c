@@ -37,7 +37,7 @@
 #include "compat.h"
 #include "pwscheme.h"
 #include "table.h"
-#include "tapi.h"
+#include "tablepop.h"
 
 /*
  * The length of the first frame in buf (its type in *type, its payload

@@ -36,7 +36,7 @@
 #include "pop3.h"
 #include "maildir.h"
 #include "maildrop.h"
-#include "session.h"
+#include "wrkrpop.h"
 
 #define EXPIRE_FILE	"popd.expire"
 #define EXPIRE_TMP	"popd.expire.tmp"

@@ -34,7 +34,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "compat.h"
 #include "wrkrpop.h"
 
 #define FIELD		"Message-ID:"

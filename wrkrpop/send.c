@@ -40,7 +40,6 @@
 #include "maildrop.h"
 #include "stats.h"
 #include "wrkrpop.h"
-#include "session.h"
 
 #define FILE_CHUNK	16384		/* bigger messages are mapped */
 #define MAP_MIN		(256 * 1024)	/* RETR maps messages this big */

@@ -344,11 +344,11 @@ undelete_open(void *arg)
 }
 
 /*
- * The job of who (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,
+ * The job req asks for (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,
  * keep: deleted keep, in seconds (0: none), for the sweep after it.
  */
 __dead void
-undelete_main(const struct msg_worker *who, const char *fmt, int keep)
+undelete_main(const struct msg_worker *req, const char *fmt, int keep)
 {
 	struct undo		*u = &undo;
 	struct kept_sum		 sum;
@@ -356,12 +356,12 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	size_t			 i, restored = 0;
 	long long		 now = time(NULL);
 
-	u->who = who;
+	u->who = req;
 	u->fmt = fmt;
 	u->keep = keep;
-	u->since = who->since < 0 ? now + who->since : who->since;
-	job_start(who->user, who->maildir, undelete_open, u);
-	if (who->flags & WORKER_KEPT)
+	u->since = req->since < 0 ? now + req->since : req->since;
+	job_start(req->user, req->maildir, undelete_open, u);
+	if (req->flags & WORKER_KEPT)
 		undelete_kept(u);
 	if (maildrop_scan(&u->md) == -1)
 		undelete_fail("%s", errno == EBADMSG ? "the maildrop's UIDL "
@@ -370,11 +370,11 @@ undelete_main(const struct msg_worker *who, const char *fmt, int keep)
 	if (kept_walk(u->md.dirfd, undelete_want, u) == -1 && errno != ENOENT)
 		undelete_fail("%s: %s", KEPT_DIR, strerror(errno));
 	if (u->nkept == 0)
-		undelete_fail("no message is kept for %s", who->user);
+		undelete_fail("no message is kept for %s", req->user);
 	if (u->n == 0) {
-		if (who->find[0] != '\0')
+		if (req->find[0] != '\0')
 			undelete_fail("none of the %zu kept messages is %s",
-			    u->nkept, who->find);
+			    u->nkept, req->find);
 		undelete_fail("none of the %zu kept messages was removed "
 		    "since %s", u->nkept, journal_stamp(u->since, t,
 		    sizeof(t)));

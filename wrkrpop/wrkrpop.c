@@ -53,7 +53,6 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "wrkrpop.h"
-#include "session.h"
 
 static struct session	sess;
 

@@ -15,15 +15,91 @@
  */
 
 /*
- * wrkrpop.h -- what wrkrpop's files share: popd -m's report of one
- * maildir (report.c), run instead of a session when the parent asks,
- * a message's Message-ID for the log and where junk's subject prefix
+ * wrkrpop.h -- what wrkrpop's files share: one POP3 session, its
+ * commands (wrkrpop.c), replies and RETR/TOP's output (send.c) and
+ * EXPIRE at QUIT (expire.c); popd -m's report of one maildir
+ * (report.c), run instead of a session when the parent asks, a
+ * message's Message-ID for the log and where junk's subject prefix
  * goes (msgid.c), and popctl undelete's job (undelete.c).
  */
 #ifndef POPD_WRKRPOP_H
 #define POPD_WRKRPOP_H
 
+#include <sys/types.h>
+
+#include <time.h>
+
+#include "maildrop.h"
+#include "pop3.h"
 #include "settings.h"
+
+/* One session: wrkrpop.c, send.c and expire.c */
+#define RBUF_SIZE	16384
+#define WBUF_SIZE	262144
+
+struct session {
+	int		 fd;
+	const char	*user;
+	struct maildrop	 md;
+	struct maildrop	 junk;		/* popd.conf junk: after md's */
+	off_t		*subj;		/* junk subject: where it goes */
+	char		*flagged;	/* junk tag: the header is there */
+	off_t		 junkoct;	/* what RETR adds to all of them */
+
+	char		 rbuf[RBUF_SIZE];
+	size_t		 rpos, rlen;
+	struct pop3_framer fr;		/* the command line being read */
+
+	char		 wbuf[WBUF_SIZE];
+	size_t		 wlen;
+
+	time_t		 last;		/* last progress either way */
+	int		 trimmed;	/* memory given back since then */
+
+	size_t		 live;		/* messages not deleted or gone */
+	off_t		 liveoct;
+	size_t		 ngone;		/* found removed by another program */
+	int		 updated;	/* UPDATE done and logged (QUIT) */
+	off_t		 goneoct;
+	size_t		 nretr;		/* RETR commands answered */
+	off_t		 retroct;	/* octets of those */
+	size_t		 ntop;		/* TOP commands answered */
+	size_t		 lastno;	/* LAST: highest message retrieved */
+	size_t		 lastinit;	/* ... before this session (RSET) */
+	int		 nbad;		/* invalid commands so far */
+	off_t		 topoct;	/* octets sent by TOP */
+	struct timespec	 start;		/* for the session line */
+	time_t		 started;	/* ... and the journal's */
+};
+
+/* How a session ended, for its log line. */
+#define END_QUIT	"quit"
+#define END_TIMEOUT	"timeout"
+#define END_DROPPED	"dropped"
+#define END_ERROR	"error"
+
+extern struct conf_worker	set;	/* what we read of the settings */
+extern struct msg_worker	who;	/* who logged in, from where */
+
+/* wrkrpop.c */
+size_t		 nmsgs(const struct session *);
+struct mmsg	*msg_at(struct session *, size_t);
+struct maildrop	*msg_md(struct session *, const struct mmsg *);
+off_t		 msg_size(struct session *, const struct mmsg *);
+void		 msg_record(struct session *, const char *,
+		    const struct mmsg *, const char *);
+__dead void	 session_end(struct session *, const char *, const char *);
+
+/* send.c */
+void		 send_msg(struct session *, struct mmsg *, size_t, long long);
+void		 reply(struct session *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 out(struct session *, const char *, size_t);
+void		 out_flush(struct session *);
+void		 wait_io(struct session *, short);
+
+/* expire.c */
+void		 expire_old(struct session *);
 
 /* report.c */
 __dead void	report_main(const char *, const char *, const char *);

@@ -32,7 +32,7 @@
 #include <string.h>
 
 #include "proto.h"
-#include "../../routepop/healthline.h"
+#include "../../routepop/routepop.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
 #include "wrkrpop.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);

@@ -39,7 +39,7 @@
 #include "compat.h"
 #include "pwscheme.h"
 #include "table.h"
-#include "../../tablepop/tapi.h"
+#include "../../tablepop/tablepop.h"
 
 #define KEY	"alice"
 #define FILL	0xa5	/* in the value buffer before each answer */

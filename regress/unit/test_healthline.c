@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "proto.h"
-#include "../../routepop/healthline.h"
+#include "../../routepop/routepop.h"
 #include "unit.h"
 
 static int

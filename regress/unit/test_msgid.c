@@ -29,7 +29,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compat.h"
 #include "wrkrpop.h"
 #include "unit.h"
 

@@ -36,7 +36,7 @@
 #include "compat.h"
 #include "pwscheme.h"
 #include "table.h"
-#include "../../tablepop/tapi.h"
+#include "../../tablepop/tablepop.h"
 #include "unit.h"
 
 #define BC	"$2b$04$YdByxKSiJ.4e00dW5oeBN./JDD86S0BXGZETea57GhiFIf4iu2nQG"
