@@ -24,7 +24,7 @@
 #include <sys/types.h>
 
 /*
- * What the parent asks: OpenSMTPD's K_USERINFO (tablepop's tapi.h), and
+ * What the parent asks: OpenSMTPD's K_USERINFO (tablepop.h, tapi.c's), and
  * K_ALIAS for quota and junk users (every backend answers it with one
  * string); proto.h's TABLE_* are the same.  A password hash
  * (K_CREDENTIALS) authpop asks of tablepop itself: none passes here.
