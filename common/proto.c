@@ -482,15 +482,8 @@ valid_tablepeer(const void *p)
 static int
 valid_key(const char *s, size_t size)
 {
-	size_t	i;
-
-	if (memchr(s, '\0', size) == NULL || s[0] == '\0' ||
-	    strlen(s) > POPD_MAXUSER)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return 0;
-	return 1;
+	return memchr(s, '\0', size) != NULL && s[0] != '\0' &&
+	    strlen(s) <= POPD_MAXUSER && valid_word(s);
 }
 
 static const char *
@@ -568,7 +561,6 @@ static const char *
 valid_ctlcert(const void *p)
 {
 	const struct msg_ctlcert	*m = p;
-
 	size_t				 i;
 
 	if (!TERMINATED(m->name) || !TERMINATED(m->subject) ||
