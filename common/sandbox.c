@@ -72,19 +72,15 @@ sb_pledge(const char *role, const char *promises)
 
 #else /* Linux */
 
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
 #include <linux/sockios.h>
 
-#include <link.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <termios.h>
 
 #include "landlock.h"
 #ifndef SANDBOX_MKFILTER
