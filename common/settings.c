@@ -35,11 +35,7 @@
 #include "compat.h"
 #include "settings.h"
 
-
-/*
- * Every default, in one place; popd.conf(5) lists each one next to its
- * keyword. 
- */
+/* Every default, in one place; popd.conf(5) lists each next to its keyword. */
 const struct conf_settings settings_defaults = {
 	.authtab = "/etc/mail/authtab",
 	.usertab = "/etc/mail/usertab",
@@ -299,7 +295,7 @@ settings_folder_ok(const char *name)
 }
 
 /* junk's subject prefix: inside a header line, so no line end. */
-int
+static int
 settings_prefix_ok(const char *prefix)
 {
 	size_t	i;
