@@ -80,9 +80,8 @@ proc_finish_drop(void)
 /*
  * A child's command line from optind on: -d (log to stderr) and -v
  * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd;
- * or -V alone, which prints the version and exits.
- * Then logging is set up for role.  -1, nothing done: a wrong command
- * line, which the caller answers with its usage.
+ * or -V alone, which prints the version and exits.  Then logging is set
+ * up for role.  -1, nothing done: a wrong command line (usage follows).
  */
 static int
 proc_args(int argc, char *argv[], int fd, const char *role)

@@ -278,10 +278,7 @@ static const struct msg_decl decls[] = {
 	/* Before the configuration: the child maps it before confining. */
 	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
 	    0),
-	/*
-	 * popctl's, a stuck login's: a draining listener still has
-	 * connections.
-	 */
+	/* popctl's, a stuck login's: a draining one still has connections. */
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_kick, ANY, 0),
 	/* A new control process links again the ones that drain. */

@@ -162,10 +162,9 @@ sc_init(const char *role, uint32_t defaction)
 	sc_check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), role,
 	    "tsync");
 	/*
-	 * A binary tree of syscall numbers instead of a list: every
-	 * syscall of a RETR is checked in a few comparisons.  The same
-	 * rules either way, so an older libseccomp without it only costs
-	 * time.
+	 * A binary tree of syscall numbers, not a list: every syscall of
+	 * a RETR is checked in a few comparisons.  The same rules either
+	 * way: an older libseccomp without it only costs time.
 	 */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0)
 		log_debug("%s: seccomp: no binary tree filter", role);
