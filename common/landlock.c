@@ -80,9 +80,8 @@ ll_abi(void)
  * knows, deny TCP bind, and connect too unless nonet is LL_NOBIND,
  * scope abstract unix sockets and signals to our own domain, and allow
  * only what paths grant.  Returns the ABI used, or 0 if Landlock was
- * skipped (logged).
- * A role that needs an ABI newer than minabi to work at all (REFER for
- * the maildir renames) is left without Landlock on older kernels.
+ * skipped (logged): a kernel without it, or older than minabi (what a
+ * role needs to work at all: REFER for the maildir renames).
  */
 int
 ll_restrict(const char *role, uint64_t fs, int nonet,

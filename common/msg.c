@@ -437,9 +437,8 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
  * Read and dispatch one message.  The event is level-triggered: the loop
  * comes back for the next one, with the other events' turns between,
  * and no read is spent on finding the socket empty.  Every descriptor
- * that comes in, however many a datagram carries, is either handed to
- * the handler (which owns it) or closed here: a rejected message leaks
- * nothing.
+ * that comes in, however many a datagram carries, is handed to the
+ * handler (which owns it) or closed here: a rejected message leaks none.
  */
 static void
 chan_read(struct chan *c)

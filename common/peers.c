@@ -14,16 +14,15 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
  * peers.c -- the messages on the channels the parent makes between two
  * children, declared as proto.c declares the parent's: a listener and
  * its keypop, lmtp and its dlvrpops, authpop and tablepop or httppop,
  * routepop and httppop or tablepop, and the control process and the
- * listeners, authpop and routepop.  The parent passes these channels on and never reads one:
- * it is built without this file (Makefile), so that its reader reads
- * only its own messages, and it refuses these.  A wrkrpop, which has
- * no such channel, is built without it too.
+ * listeners, authpop and routepop.  The parent passes these channels
+ * on and never reads one: it is built without this file (Makefile), so
+ * that its reader reads only its own messages, and it refuses these.  A
+ * wrkrpop, which has no such channel, is built without it too.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

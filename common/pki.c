@@ -43,8 +43,6 @@
 #include "proto.h"
 #include "pki.h"
 
-static uint8_t	*pki_load(const char *, size_t *, char *, size_t);
-
 /*
  * The whole of a certificate or key file, or NULL with the reason in
  * why ("path: reason").  What tls_load_file() does without a password,

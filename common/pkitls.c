@@ -195,10 +195,8 @@ pki_check(const struct pki_pair *pp, const char *protocols,
 	(void)strlcpy(info->subject, s, sizeof(info->subject));
 	ret = 0;
  done:
-	if (conn != NULL)
-		tls_free(conn);
-	if (cli != NULL)
-		tls_free(cli);
+	tls_free(conn);		/* NULL: no action (tls_client(3)) */
+	tls_free(cli);
 	tls_config_free(ccfg);
 	tls_free(srv);
 	if (sv[0] != -1)

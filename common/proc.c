@@ -57,11 +57,62 @@
  */
 #define CTL_QUEUEMAX	1024
 
-static int	proc_args(int, char *[], int, const char *);
-static void	proc_finish_drop(void);
-static void	proc_inherited(const char *);
-static void	ctl_eof(struct chan *);
-static void	ctl_bad(struct chan *);
+/*
+ * A mail user's process (wrkrpop, dlvrpop) comes from the parent's
+ * spawn with its real uid root's and its effective and saved uid the
+ * mail user's (conf/child.c says why): before anything else, make the
+ * real uid the mail user's too.  Nothing else starts that way.  The
+ * ids are proved in the prologue (proc_inherited).
+ */
+static void
+proc_finish_drop(void)
+{
+	uid_t	ru, eu, su;
+
+	if (getresuid(&ru, &eu, &su) == -1)
+		fatal("getresuid");
+	if (ru != 0 || eu == 0)
+		return;
+	if (setresuid(eu, eu, eu) == -1)
+		fatal("setresuid(%u)", (unsigned)eu);
+}
+
+/*
+ * A child's command line from optind on: -d (log to stderr) and -v
+ * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd;
+ * or -V alone, which prints the version and exits.  Then logging is set
+ * up for role.  -1, nothing done: a wrong command line (usage follows).
+ */
+static int
+proc_args(int argc, char *argv[], int fd, const char *role)
+{
+	socklen_t	len;
+	int		ch, debug = 0, verbose = 0, type;
+
+	while ((ch = getopt(argc, argv, "dVv")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'V':
+			printf("%s (popd) %s\n", role, POPD_VERSION);
+			exit(0);
+		case 'v':
+			verbose++;
+			break;
+		default:
+			return -1;
+		}
+	}
+	len = sizeof(type);
+	if (optind != argc || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
+	    &len) == -1 || type != SOCK_SEQPACKET)
+		return -1;
+	log_init(debug, LOG_MAIL);
+	log_setverbose(verbose);
+	log_procinit(role);
+	return 0;
+}
 
 /* Start the role r: the one way every child starts (proc.h). */
 __dead void
@@ -108,41 +159,21 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 }
 
 /*
- * A child's command line from optind on: -d (log to stderr) and -v
- * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd;
- * or -V alone, which prints the version and exits.
- * Then logging is set up for role.  -1, nothing done: a wrong command
- * line, which the caller answers with its usage.
+ * The parent set our ids before exec (wrkrpop): prove that they are not
+ * root's, that real, effective and saved ids agree, and that root's
+ * cannot be had back.
  */
-static int
-proc_args(int argc, char *argv[], int fd, const char *role)
+static void
+proc_inherited(const char *role)
 {
-	socklen_t	len;
-	int		ch, debug = 0, verbose = 0, type;
+	uid_t	uid = getuid();
+	gid_t	gid = getgid();
 
-	while ((ch = getopt(argc, argv, "dVv")) != -1) {
-		switch (ch) {
-		case 'd':
-			debug = 1;
-			break;
-		case 'V':
-			printf("%s (popd) %s\n", role, POPD_VERSION);
-			exit(0);
-		case 'v':
-			verbose++;
-			break;
-		default:
-			return -1;
-		}
-	}
-	len = sizeof(type);
-	if (optind != argc || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type,
-	    &len) == -1 || type != SOCK_SEQPACKET)
-		return -1;
-	log_init(debug, LOG_MAIL);
-	log_setverbose(verbose);
-	log_procinit(role);
-	return 0;
+	if (uid == 0 || gid == 0)
+		fatalx("%s: running with uid %u gid %u: root's ids", role,
+		    (unsigned)uid, (unsigned)gid);
+	if (ids_final(role, uid, gid) == -1)
+		fatalx("%s: ids are not final", role);
 }
 
 void
@@ -227,6 +258,18 @@ proc_parent_verbose(struct chan *c, const void *data, int fd)
 	log_setverbose(m->level);
 }
 
+static void
+ctl_eof(struct chan *c)
+{
+	log_debug("control closed its channel");
+}
+
+/* Not ours to end: chan_bad closes its channel, and we serve on. */
+static void
+ctl_bad(struct chan *c)
+{
+}
+
 /*
  * MSG_PARENT_CTLCHAN, to a listener or authpop: c becomes its channel
  * to the control process over fd (the one before it, if any, is
@@ -246,18 +289,6 @@ proc_ctlchan(struct chan *c, int self, int fd, const struct msg_handler *h,
 	chan_init(c, fd, self, PROC_CONTROL, PH_RUN, h, n, ctl_eof, NULL);
 	c->bad = ctl_bad;
 	chan_start(c);
-}
-
-static void
-ctl_eof(struct chan *c)
-{
-	log_debug("control closed its channel");
-}
-
-/* Not ours to end: chan_bad closes its channel, and we serve on. */
-static void
-ctl_bad(struct chan *c)
-{
 }
 
 static void
@@ -312,41 +343,4 @@ proc_nofile(void)
 		}
 	}
 	return rl.rlim_cur;
-}
-/*
- * A mail user's process (wrkrpop, dlvrpop) comes from the parent's
- * spawn with its real uid root's and its effective and saved uid the
- * mail user's (conf/child.c says why): before anything else, make the
- * real uid the mail user's too.  Nothing else starts that way.  The
- * ids are proved in the prologue (proc_inherited).
- */
-static void
-proc_finish_drop(void)
-{
-	uid_t	ru, eu, su;
-
-	if (getresuid(&ru, &eu, &su) == -1)
-		fatal("getresuid");
-	if (ru != 0 || eu == 0)
-		return;
-	if (setresuid(eu, eu, eu) == -1)
-		fatal("setresuid(%u)", (unsigned)eu);
-}
-
-/*
- * The parent set our ids before exec (wrkrpop): prove that they are not
- * root's, that real, effective and saved ids agree, and that root's
- * cannot be had back.
- */
-static void
-proc_inherited(const char *role)
-{
-	uid_t	uid = getuid();
-	gid_t	gid = getgid();
-
-	if (uid == 0 || gid == 0)
-		fatalx("%s: running with uid %u gid %u: root's ids", role,
-		    (unsigned)uid, (unsigned)gid);
-	if (ids_final(role, uid, gid) == -1)
-		fatalx("%s: ids are not final", role);
 }

@@ -278,10 +278,7 @@ static const struct msg_decl decls[] = {
 	/* Before the configuration: the child maps it before confining. */
 	D(MSG_PARENT_STATS, P, L | A | M | W | V, 0, MSG_FD, valid_none, PH_START,
 	    0),
-	/*
-	 * popctl's, a stuck login's: a draining listener still has
-	 * connections.
-	 */
+	/* popctl's, a stuck login's: a draining one still has connections. */
 	D(MSG_PARENT_KICK, P, L, sizeof(struct msg_lid), MSG_NOFD,
 	    valid_kick, ANY, 0),
 	/* A new control process links again the ones that drain. */
@@ -482,15 +479,8 @@ valid_tablepeer(const void *p)
 static int
 valid_key(const char *s, size_t size)
 {
-	size_t	i;
-
-	if (memchr(s, '\0', size) == NULL || s[0] == '\0' ||
-	    strlen(s) > POPD_MAXUSER)
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
-			return 0;
-	return 1;
+	return memchr(s, '\0', size) != NULL && s[0] != '\0' &&
+	    strlen(s) <= POPD_MAXUSER && valid_word(s);
 }
 
 static const char *
@@ -568,7 +558,6 @@ static const char *
 valid_ctlcert(const void *p)
 {
 	const struct msg_ctlcert	*m = p;
-
 	size_t				 i;
 
 	if (!TERMINATED(m->name) || !TERMINATED(m->subject) ||

@@ -116,7 +116,7 @@ quota_spec_format(const struct quota_limit *lim, char *buf, size_t len)
 	static const char	 units[] = "KMGT";
 	uint64_t		 b = lim->bytes;
 	char			 size[32] = "";
-	int			 u = -1, n;
+	int			 u = -1;
 
 	if (b == 0 && lim->msgs == 0)
 		return snprintf(buf, len, "none");
@@ -129,10 +129,7 @@ quota_spec_format(const struct quota_limit *lim, char *buf, size_t len)
 		    (unsigned long long)b, u >= 0 ? 1 : 0,
 		    u >= 0 ? units + u : "");
 	if (lim->msgs == 0)
-		n = snprintf(buf, len, "%s", size);
-	else
-		n = snprintf(buf, len, "%s%smessages %llu", size,
-		    size[0] != '\0' ? " " : "",
-		    (unsigned long long)lim->msgs);
-	return n;
+		return snprintf(buf, len, "%s", size);
+	return snprintf(buf, len, "%s%smessages %llu", size,
+	    size[0] != '\0' ? " " : "", (unsigned long long)lim->msgs);
 }

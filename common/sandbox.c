@@ -72,19 +72,15 @@ sb_pledge(const char *role, const char *promises)
 
 #else /* Linux */
 
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
 #include <linux/capability.h>
 #include <linux/sockios.h>
 
-#include <link.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <termios.h>
 
 #include "landlock.h"
 #ifndef SANDBOX_MKFILTER
@@ -118,9 +114,8 @@ sb_pledge(const char *role, const char *promises)
  * The EXECUTE rules hold the helpers' inodes, not their names: a helper
  * replaced on disk (an upgrade, a rebuild) cannot be exec'd by a running
  * parent (EACCES) until popd is restarted -- it only ever runs the very
- * binaries it started with.
- * Reading and writing files stay with DAC: the
- * parent is root, and it is the one process that must reach every
+ * binaries it started with.  Reading and writing files stay with DAC:
+ * the parent is root, and it is the one process that must reach every
  * user's uid.  Its seccomp filter is a deny-list (an allow-list would
  * have to foresee getpwnam, NSS modules and every reload path of a
  * root process): what kills is what no popd process needs and what
@@ -147,8 +142,7 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: channels, and pipes from authcheck and keypop -c; rpath:
-	 * tables and certificates on SIGHUP, and the
-	 * certificates as they change (certs.c);
+	 * tables and certificates on SIGHUP and as they change (certs.c);
 	 * proc exec: one process per role and per login; id: the
 	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
 	 * listening and session sockets travel through the parent; unix:

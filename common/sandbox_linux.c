@@ -26,7 +26,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 
 #include <errno.h>
 #include <link.h>
@@ -163,10 +162,9 @@ sc_init(const char *role, uint32_t defaction)
 	sc_check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), role,
 	    "tsync");
 	/*
-	 * A binary tree of syscall numbers instead of a list: every
-	 * syscall of a RETR is checked in a few comparisons.  The same
-	 * rules either way, so an older libseccomp without it only costs
-	 * time.
+	 * A binary tree of syscall numbers, not a list: every syscall of
+	 * a RETR is checked in a few comparisons.  The same rules either
+	 * way: an older libseccomp without it only costs time.
 	 */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0)
 		log_debug("%s: seccomp: no binary tree filter", role);
@@ -269,9 +267,9 @@ sc_nofs(scmp_filter_ctx ctx, const char *role)
 }
 
 /*
- * The path of this program's ELF interpreter (ld.so), which execve(2)
- * opens for execution too, or NULL for a static binary.  The helpers
- * are built by the same toolchain, so they share it.
+ * Into *arg, the path of this program's ELF interpreter (ld.so), which
+ * execve(2) opens for execution too; none for a static binary.  The
+ * helpers are built by the same toolchain, so they share it.
  */
 static int
 elf_interp_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -284,15 +282,6 @@ elf_interp_cb(struct dl_phdr_info *info, size_t size, void *arg)
 			*interp = (const char *)(info->dlpi_addr +
 			    info->dlpi_phdr[i].p_vaddr);
 	return 1;	/* the first object is the program itself */
-}
-
-static const char *
-elf_interp(void)
-{
-	const char	*interp = NULL;
-
-	(void)dl_iterate_phdr(elf_interp_cb, &interp);
-	return interp;
 }
 
 /*
@@ -390,7 +379,7 @@ void
 exec_only(const char *role, const char *const exec[], int tcp)
 {
 	struct ll_path	 paths[48];
-	const char	*interp;
+	const char	*interp = NULL;
 	scmp_filter_ctx	 ctx;
 	size_t		 i, n = 0;
 	int		 abi;
@@ -401,7 +390,8 @@ exec_only(const char *role, const char *const exec[], int tcp)
 		paths[n].path = exec[i];
 		paths[n++].access = LL_FS_EXECUTE;
 	}
-	if ((interp = elf_interp()) != NULL) {
+	(void)dl_iterate_phdr(elf_interp_cb, &interp);
+	if (interp != NULL) {
 		paths[n].path = interp;
 		paths[n++].access = LL_FS_EXECUTE;
 	}

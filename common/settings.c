@@ -35,15 +35,13 @@
 #include "compat.h"
 #include "settings.h"
 
-
 /*
- * Every default, in one place; popd.conf(5) lists each one next to its
- * keyword. 
+ * Every default, in one place; popd.conf(5) lists each next to its
+ * keyword.  What is not here is 0 or "": off, or none.
  */
 const struct conf_settings settings_defaults = {
 	.authtab = "/etc/mail/authtab",
 	.usertab = "/etc/mail/usertab",
-	.maildir = "",
 	.tls_protocols = "tlsv1.3",
 	.protocols = TLS_PROTOCOL_TLSv1_3,
 	.timeout = {
@@ -84,19 +82,10 @@ const struct conf_settings settings_defaults = {
 		.max = 15,
 	},
 	.expire = -1,
-	.deleted_keep = 0,
 	.uidl_format = UIDL_DEFAULT_FORMAT,
-	.login_delay = 0,
 	.login_cache = 3600,
 	.tls_tickets = 3600,
-	.last = 0,
-	.weak_hashes = 0,
-	.route = "",
 	.route_port = { 110, 143, 25 },
-	.ticket_key = "",
-	.quota = { .bytes = 0, .msgs = 0, .users = "", .temporary = 0 },
-	.junk = { .folder = "", .tag = JUNK_TAG_NONE, .subject = "" },
-	.junk_users = "",
 };
 
 #define T(f)	offsetof(struct conf_settings, timeout.f)
@@ -299,7 +288,7 @@ settings_folder_ok(const char *name)
 }
 
 /* junk's subject prefix: inside a header line, so no line end. */
-int
+static int
 settings_prefix_ok(const char *prefix)
 {
 	size_t	i;

@@ -20,7 +20,8 @@
  * once (settings.c).  The parent builds it from popd.conf (conf/parse.y,
  * conf/config.c) and sends it to each child (MSG_PARENT_CONF); a child
  * checks it with settings_check() and reads its values from it.  A
- * worker gets only what a session reads (struct conf_worker).
+ * worker gets only what a session reads (struct conf_worker).  A
+ * setting lives here, in settings.c and in conf/parse.y, nowhere else.
  */
 #ifndef POPD_SETTINGS_H
 #define POPD_SETTINGS_H
@@ -38,12 +39,6 @@
 #define UIDL_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
 #define LMTP_MAXRCPT		100	/* per transaction: RFC 5321 4.5.3.1.8 */
 
-/*
- * The settings: everything of popd.conf but the lists.  This struct is
- * what the parent sends each child as its configuration (MSG_PARENT_CONF,
- * proto.h), so a setting lives here, in settings.c (its default and
- * range) and in conf/parse.y (its grammar), and nowhere else.
- */
 /*
  * Where authtab and usertab come from: a file (the path), a database
  * table whose backend the parent runs (the table's name: authpop asks
@@ -237,7 +232,6 @@ int			 settings_uidl(const char *, unsigned long,
 			    unsigned long, const char *, char *, size_t);
 int			 settings_uidl_ok(const char *);
 int			 settings_folder_ok(const char *);
-int			 settings_prefix_ok(const char *);
 int			 settings_junk_ok(const struct conf_junk *);
 int			 junk_spec_parse(const char *, struct conf_junk *,
 			    char *, size_t);

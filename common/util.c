@@ -87,33 +87,22 @@ open_regular(const char *path, const char **errstr)
 			return -1;
 		}
 		if ((fd = fcntl(n, F_DUPFD_CLOEXEC, 0)) == -1 ||
-		    lseek(fd, 0, SEEK_SET) == -1) {
-			*errstr = strerror(errno);
-			if (fd != -1)
-				close(fd);
-			return -1;
-		}
-		if (fstat(fd, &st) == -1) {
-			*errstr = strerror(errno);
+		    lseek(fd, 0, SEEK_SET) == -1 || fstat(fd, &st) == -1)
 			goto fail;
-		}
 		if (!S_ISREG(st.st_mode)) {
-			*errstr = "not a regular file";
+			errno = EFTYPE;
 			goto fail;
 		}
-	} else if ((fd = compat_open_regular(path, O_RDONLY)) == -1) {
-		*errstr = errno == EFTYPE ? "not a regular file" :
-		    strerror(errno);
-		return -1;
-	}
-	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
-		*errstr = strerror(errno);
+	} else if ((fd = compat_open_regular(path, O_RDONLY)) == -1)
 		goto fail;
-	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1)
+		goto fail;
 	return fd;
  fail:
-	close(fd);
+	*errstr = errno == EFTYPE ? "not a regular file" : strerror(errno);
+	if (fd != -1)
+		close(fd);
 	return -1;
 }
 
