@@ -52,31 +52,6 @@ static int				spare[2] = { -1, -1 };
 /* What a health port says: "up 0" until the parent says otherwise. */
 static char				 health[32] = "up 0\n";
 
-static int	spare_make(void *, const char **);
-static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
-
-/* A listening socket, with its flags and default keypair; stopped if full. */
-void
-accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
-{
-	struct listen_sock	*l;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("listening socket: calloc");
-	l->flags = ml->flags;
-	l->sock = ml->sock;
-	l->tls = tls;
-	l->acc.arg = l;
-	l->acc.prepare = spare_make;
-	l->acc.conn = accept_conn;
-	l->acc.nsessions = &nsessions;
-	l->acc.stopped = stopped;
-	acceptor_start(&l->acc, fd);
-	TAILQ_INSERT_TAIL(&listeners, l, entry);
-	log_debug("accepting on fd %d%s", fd,
-	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
-}
-
 /*
  * The session's socketpair comes first: when descriptors run out, the
  * client waits in the backlog instead of being dropped after its
@@ -114,6 +89,28 @@ accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 	STAT_INC(STAT_CONNECTIONS);
 	/* session_new takes the spare socketpair, setting both to -1. */
 	session_new(s, sa, len, l, spare);
+}
+
+/* A listening socket, with its flags and default keypair; stopped if full. */
+void
+accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
+{
+	struct listen_sock	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("listening socket: calloc");
+	l->flags = ml->flags;
+	l->sock = ml->sock;
+	l->tls = tls;
+	l->acc.arg = l;
+	l->acc.prepare = spare_make;
+	l->acc.conn = accept_conn;
+	l->acc.nsessions = &nsessions;
+	l->acc.stopped = stopped;
+	acceptor_start(&l->acc, fd);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	log_debug("accepting on fd %d%s", fd,
+	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
 }
 
 /* The parent's news for the health ports. */

@@ -59,11 +59,6 @@ static unsigned int			nhandshakes;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static const struct conf_settings	*set;		/* listener.c's */
 
-static int	source_cmp(struct source *, struct source *);
-static const char *source_str(const struct source *, char *, size_t);
-RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
-RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
-
 /* The limits are conf's, the listener's settings. */
 void
 admit_init(const struct conf_settings *conf)
@@ -76,6 +71,8 @@ source_cmp(struct source *a, struct source *b)
 {
 	return addrkey_cmp(&a->key, &b->key);
 }
+
+RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 
 /* The address as per-address limits count it, for logs. */
 static const char *
