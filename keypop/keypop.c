@@ -18,53 +18,50 @@
  * keypop.c -- the key process: it holds the private keys of popd.conf's
  * pki statements, which the parent reads and sends it, and signs the
  * full TLS handshakes of one listener, which holds certificates only
- * (smtpd's and relayd's ca.c).  A listener taken over by a client can
- * then use the keys while it lives, not carry them away.
+ * (smtpd's and relayd's ca.c): a listener taken over by a client can
+ * use the keys while it lives, not carry them away.
  *
- * One keypop per listener, started with it (popd/supervise.c): it has
- * the keys of that listener's configuration, so a listener draining
- * after a reload signs its STLS handshakes with the keys it served
- * with, and it ends when its listener does.  It runs as the listener's
- * user, not one of its own: it is not dumpable (proc.c), so a process
- * of that user may neither ptrace it nor read its /proc/PID/mem, and
- * the listener could do neither anyway (chroot, no /proc; seccomp or
- * pledge without ptrace); what it could do, kill it, it can do to its
- * own sessions already.  A user of its own would add an account to
+ * One keypop per listener, started with it (popd/supervise.c), with the
+ * keys of that listener's configuration: a listener draining after a
+ * reload signs its STLS handshakes with the keys it served with, and
+ * keypop ends with it.  It runs as the listener's user: not dumpable
+ * (proc.c), it can be neither ptraced nor read through /proc/PID/mem by
+ * that user, which the listener could not do anyway (chroot, no /proc;
+ * seccomp or pledge without ptrace); killing it, the listener can do to
+ * its own sessions already.  A user of its own would add an account to
  * every install and take nothing more away.
  *
  * Its confinement (sandbox_keypop): no file, no network, no new
  * descriptor; only its two channels.  The listener's requests are
- * declared messages of exact sizes (peers.c: MSG_LISTENER_SIGN), read one per
- * turn of the loop, and one in flight at a time: a request while our
- * last answer is unread is out of phase.  Anything else ends the
- * channel and keypop with it, and the parent restarts the listener.
- * A well-formed request for what we do not sign (sigcheck.c: only the
+ * declared messages of exact sizes (peers.c: MSG_LISTENER_SIGN), read
+ * one per turn of the loop, one in flight at a time: a request while
+ * our last answer is unread is out of phase.  Anything else ends the
+ * channel and keypop with it, and the parent restarts the listener.  A
+ * well-formed request for what we do not sign (sigcheck.c: only the
  * encodings of the schemes the listener offers, never a raw RSA
- * operation) gets an empty answer and a log line: that handshake
- * fails, and the listener's other sessions go on.
+ * operation) gets an empty answer and a log line: that handshake fails,
+ * the listener's other sessions go on.
  *
  * Peers:
  *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
  *	listener  ==fd 4==  keypop	LISTENER_SIGN in, KEY_SIGNED out
  *
- * keypop -c is the parent's check of one pki's pair (conf/certs.c),
- * which reads the files as root and parses none of them: the parent
- * puts the certificate's bytes on fd 0 and the key's on fd 3 (sealed
- * anonymous files) at start, at each reload and when the files change
- * on disk.  It becomes the listener's user in the empty chroot, not
- * dumpable, confined with no file and no network (sandbox_keycheck),
- * before it reads a byte, and has libtls try the pair (pki_check: a
- * handshake with itself).  Its one line on stdout is the verdict
- * (pki.h), which the parent reads strictly (pki_verdict):
+ * keypop -c, a mode of this program so that no process but keypop (and
+ * the parent, which reads the files as root and parses none of them)
+ * holds a private key, is the parent's check of one pki's pair
+ * (conf/certs.c): the certificate's bytes on fd 0, the key's on fd 3
+ * (sealed anonymous files), at start, at each reload and when the
+ * files change on disk.  It becomes the listener's user in the empty
+ * chroot, not dumpable, confined with no file and no network
+ * (sandbox_keycheck), before it reads a byte, and has libtls try the
+ * pair (pki_check: a handshake with itself).  Its one line on stdout
+ * is the verdict (pki.h), which the parent reads strictly (pki_verdict):
  *	ok NOTAFTER SERIAL SHA256 SUBJECT
  *	bad REASON
  * A key that parses but is not the certificate's is said so in words
- * of ours (check_mismatch), not in libtls's, which do not tell it from
- * a key OpenSSL refuses for another reason.
- * A mode of the key process, not a program of its own: no process but
- * keypop ever holds a private key (the parent aside, which reads the
- * files).  It shares nothing with the signing mode but the prologue;
- * main() picks one before anything runs.
+ * of ours (check_mismatch): libtls's do not tell it from a key OpenSSL
+ * refuses for another reason.  main() picks the mode before anything
+ * runs; the two share nothing but the prologue.
  */
 /* EVP_PKEY_get1_RSA: an RSA-PSS key as RSA (rsa_of_pss), as LibreSSL has. */
 #define OPENSSL_API_COMPAT	0x10100000L
@@ -239,21 +236,6 @@ keypop_listener_bad(struct chan *c)
 	exit(1);
 }
 
-/* Sign m's input, checked by sigcheck(), with k into r. */
-static int
-key_sign(const struct key *k, const struct msg_sign *m, struct msg_signed *r)
-{
-	size_t	len = sizeof(r->sig);
-
-	if (EVP_PKEY_sign(k->ctx[m->kind == SIGN_RSA_RAW], r->sig, &len,
-	    m->in, m->len) != 1) {
-		r->len = 0;
-		return -1;
-	}
-	r->len = len;
-	return 0;
-}
-
 /*
  * One signature, or an empty answer for a key we do not have or a
  * request we do not sign (sigcheck.c).  The listener waits for each
@@ -267,7 +249,7 @@ keypop_listener_sign(struct chan *c, const void *data, int fd)
 	const struct msg_sign	*m = data;
 	struct msg_signed	 r;
 	const char		*why;
-	size_t			 i;
+	size_t			 i, len = sizeof(r.sig);
 	int			 unread, h;
 
 	if ((unread = compat_unread(c->fd)) == -1)
@@ -290,13 +272,16 @@ keypop_listener_sign(struct chan *c, const void *data, int fd)
 	    m->len, &h)) != NULL)
 		log_warnx("listener: refused to sign with key %zu: %s (%u "
 		    "bytes): that handshake fails", i, why, m->len);
-	else if (key_sign(&keys[i], m, &r) == -1)
+	else if (EVP_PKEY_sign(keys[i].ctx[m->kind == SIGN_RSA_RAW], r.sig,
+	    &len, m->in, m->len) != 1)
 		log_warnx("listener: key %zu could not sign %u bytes", i,
 		    m->len);
-	else
+	else {
+		r.len = len;
 		log_debug("signed %s %s", m->kind == SIGN_ECDSA ? "ecdsa" :
 		    m->kind == SIGN_RSA_RAW ? "pss" : "pkcs1",
 		    sigcheck_hash(h));
+	}
 	chan_send(c, MSG_KEY_SIGNED, -1, &r, sizeof(r));
 }
 
