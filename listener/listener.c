@@ -21,11 +21,9 @@
  * parses POP3: bytes go through unchanged in both directions.
  *
  * This file runs the sessions (a PROXY header, the TLS handshake or
- * STLS, the relay, their timers and their end) and answers the parent.
- * Its helpers are below it, each told of a session only what it needs:
- * listener_accept.c takes the connections, listener_admit.c keeps the
- * limits per client address and on handshakes, listener_relay.c moves
- * the bytes, and listener_proxy.c parses PROXY headers.
+ * STLS, the relay, their timers and their end) and answers the parent;
+ * each of its helpers (listener.h) is told of a session only what it
+ * needs.
  *
  * Talks to (the messages are common/proto.c's and peers.c's, by
  * sender):
@@ -45,15 +43,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include <err.h>
 #include <errno.h>
 #include <poll.h>
 #include <event.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <tls.h>
 #include <unistd.h>
@@ -69,10 +64,7 @@
 #include "stats.h"
 #include "listener.h"
 
-/*
- * The peers of this process: only the parent, over parent_chan, and what
- * it may send (msg.c checks every message against these rules).
- */
+/* The parent's (msg.c checks what it may send: from_parent). */
 static struct chan	parent_chan;
 /*
  * keypop's, which holds the keys (keypop.8): asked for one signature at
@@ -825,10 +817,8 @@ session_free(void *arg)
 	log_debug("%s: closed", s->addr);
 	hs_end(&s->adm);
 	client_leave(&s->adm);
-	if (s->sockwant != 0)
-		event_del(&s->sockev);
-	if (s->pairwant != 0)
-		event_del(&s->pairev);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	evtimer_del(&s->timer);
 	evtimer_del(&s->again);
 	tls_free(s->io.tls);

@@ -21,9 +21,9 @@
  * the listener is full, and the sockets closed when it drains.
  *
  * It hands each connection to listener.c (session_new), and knows
- * nothing of sessions.  A health port's
- * connection is no session: it gets the line the parent last sent and
- * is closed, nothing read (listen ... health, popd.conf(5)).
+ * nothing of sessions.  A health port's connection is no session: it
+ * gets the line the parent last sent and is closed, nothing read
+ * (listen ... health, popd.conf(5)).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
