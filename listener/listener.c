@@ -899,7 +899,6 @@ listener_load(struct proc_setup *ps)
 		free(pairs[i].cert);	/* no key: keypop holds it */
 }
 
-/* What the listener does with each message the parent sends it. */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,		proc_parent_conf },
 	{ MSG_PARENT_CONF_PKI,		listener_parent_conf_pki },

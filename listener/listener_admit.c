@@ -48,7 +48,7 @@ struct source {
 	struct addrkey		 key;
 	unsigned int		 nconn;
 	unsigned int		 nhs;
-	TAILQ_HEAD(, admit)	 waiting;	/* hs_queue'd, in order */
+	TAILQ_HEAD(, admit)	 waiting;	/* hs_wait's, in order */
 };
 RB_HEAD(sourcetree, source);
 
