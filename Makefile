@@ -212,9 +212,7 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
 		common/b64.h common/quotarule.h common/pathnames.h
-LISTENER_HDRS=	listener/listener.h listener/listener_accept.h \
-		listener/listener_admit.h listener/listener_relay.h \
-		listener/listener_proxy.h
+LISTENER_HDRS=	listener/listener.h listener/listener_proxy.h
 LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp.h
 CONTROL_HDRS=	control/control.h
 

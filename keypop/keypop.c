@@ -18,53 +18,50 @@
  * keypop.c -- the key process: it holds the private keys of popd.conf's
  * pki statements, which the parent reads and sends it, and signs the
  * full TLS handshakes of one listener, which holds certificates only
- * (smtpd's and relayd's ca.c).  A listener taken over by a client can
- * then use the keys while it lives, not carry them away.
+ * (smtpd's and relayd's ca.c): a listener taken over by a client can
+ * use the keys while it lives, not carry them away.
  *
- * One keypop per listener, started with it (popd/supervise.c): it has
- * the keys of that listener's configuration, so a listener draining
- * after a reload signs its STLS handshakes with the keys it served
- * with, and it ends when its listener does.  It runs as the listener's
- * user, not one of its own: it is not dumpable (proc.c), so a process
- * of that user may neither ptrace it nor read its /proc/PID/mem, and
- * the listener could do neither anyway (chroot, no /proc; seccomp or
- * pledge without ptrace); what it could do, kill it, it can do to its
- * own sessions already.  A user of its own would add an account to
+ * One keypop per listener, started with it (popd/supervise.c), with the
+ * keys of that listener's configuration: a listener draining after a
+ * reload signs its STLS handshakes with the keys it served with, and
+ * keypop ends with it.  It runs as the listener's user: not dumpable
+ * (proc.c), it can be neither ptraced nor read through /proc/PID/mem by
+ * that user, which the listener could not do anyway (chroot, no /proc;
+ * seccomp or pledge without ptrace); killing it, the listener can do to
+ * its own sessions already.  A user of its own would add an account to
  * every install and take nothing more away.
  *
  * Its confinement (sandbox_keypop): no file, no network, no new
  * descriptor; only its two channels.  The listener's requests are
- * declared messages of exact sizes (peers.c: MSG_LISTENER_SIGN), read one per
- * turn of the loop, and one in flight at a time: a request while our
- * last answer is unread is out of phase.  Anything else ends the
- * channel and keypop with it, and the parent restarts the listener.
- * A well-formed request for what we do not sign (sigcheck.c: only the
+ * declared messages of exact sizes (peers.c: MSG_LISTENER_SIGN), read
+ * one per turn of the loop, one in flight at a time: a request while
+ * our last answer is unread is out of phase.  Anything else ends the
+ * channel and keypop with it, and the parent restarts the listener.  A
+ * well-formed request for what we do not sign (sigcheck.c: only the
  * encodings of the schemes the listener offers, never a raw RSA
- * operation) gets an empty answer and a log line: that handshake
- * fails, and the listener's other sessions go on.
+ * operation) gets an empty answer and a log line: that handshake fails,
+ * the listener's other sessions go on.
  *
  * Peers:
  *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
  *	listener  ==fd 4==  keypop	LISTENER_SIGN in, KEY_SIGNED out
  *
- * keypop -c is the parent's check of one pki's pair (conf/certs.c),
- * which reads the files as root and parses none of them: the parent
- * puts the certificate's bytes on fd 0 and the key's on fd 3 (sealed
- * anonymous files) at start, at each reload and when the files change
- * on disk.  It becomes the listener's user in the empty chroot, not
- * dumpable, confined with no file and no network (sandbox_keycheck),
- * before it reads a byte, and has libtls try the pair (pki_check: a
- * handshake with itself).  Its one line on stdout is the verdict
- * (pki.h), which the parent reads strictly (pki_verdict):
+ * keypop -c, a mode of this program so that no process but keypop (and
+ * the parent, which reads the files as root and parses none of them)
+ * holds a private key, is the parent's check of one pki's pair
+ * (conf/certs.c): the certificate's bytes on fd 0, the key's on fd 3
+ * (sealed anonymous files), at start, at each reload and when the
+ * files change on disk.  It becomes the listener's user in the empty
+ * chroot, not dumpable, confined with no file and no network
+ * (sandbox_keycheck), before it reads a byte, and has libtls try the
+ * pair (pki_check: a handshake with itself).  Its one line on stdout
+ * is the verdict (pki.h), which the parent reads strictly (pki_verdict):
  *	ok NOTAFTER SERIAL SHA256 SUBJECT
  *	bad REASON
  * A key that parses but is not the certificate's is said so in words
- * of ours (check_mismatch), not in libtls's, which do not tell it from
- * a key OpenSSL refuses for another reason.
- * A mode of the key process, not a program of its own: no process but
- * keypop ever holds a private key (the parent aside, which reads the
- * files).  It shares nothing with the signing mode but the prologue;
- * main() picks one before anything runs.
+ * of ours (check_mismatch): libtls's do not tell it from a key OpenSSL
+ * refuses for another reason.  main() picks the mode before anything
+ * runs; the two share nothing but the prologue.
  */
 /* EVP_PKEY_get1_RSA: an RSA-PSS key as RSA (rsa_of_pss), as LibreSSL has. */
 #define OPENSSL_API_COMPAT	0x10100000L
@@ -111,125 +108,9 @@ static struct chan	parent_chan, listener_chan;
 static struct key	keys[POPD_MAXPKI];
 static size_t		nkeys;
 
-static void	keypop_parent_key(struct chan *, const void *, int);
-static void	keypop_parent_eof(struct chan *);
-static void	keypop_listener_sign(struct chan *, const void *, int);
-static void	keypop_listener_eof(struct chan *);
-static void	keypop_listener_bad(struct chan *);
-static void	keypop_open(void *);
-static void	keypop_sandbox(void *);
-static int	key_sign(const struct key *, const struct msg_sign *,
-		    struct msg_signed *);
-static int	no_password(char *, int, int, void *);
-static EVP_PKEY_CTX *sign_ctx(EVP_PKEY *, int);
-static EVP_PKEY	*rsa_of_pss(EVP_PKEY *);
-static __dead void keypop_check(int, char *[]);
-static void	keypop_check_sandbox(void *);
-static uint8_t	*check_read(int, size_t *);
-static X509	*check_cert(const struct pki_pair *);
-static int	check_ident(const struct pki_pair *, struct pki_info *);
-static int	check_mismatch(const struct pki_pair *);
-static void	cut_noerror(char *);
-static void	printable(char *);
-
 #define KEYPOP_USAGE	"usage: keypop [-dVv]\n" \
 			"       keypop -c -P protocols < cert 3< key"
 #define KEYPOP_KEYFD	3		/* keypop -c: the key's bytes */
-
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,	proc_parent_conf },
-	{ MSG_PARENT_CONF_KEY,	keypop_parent_key },
-	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
-	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
-};
-static const struct msg_handler from_listener[] = {
-	{ MSG_LISTENER_SIGN,	keypop_listener_sign },
-};
-
-static const struct proc_role keypop_role = {
-	.setup = {
-		.role = "keypop",
-		.title = "keypop",
-		.user = POPD_USER,
-		.chroot = 1,
-		.open = keypop_open,
-		.sandbox = keypop_sandbox,
-	},
-	.self = PROC_KEY,
-	.chan = &parent_chan,
-	.usage = KEYPOP_USAGE "\n"
-	    "keypop is started by popd with a listener: it sends it the "
-	    "keys on its channel",
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.eof = keypop_parent_eof,
-};
-
-/* keypop -c: a pair checked for the parent, nothing signed. */
-static const struct proc_setup	check_setup = {
-	.role = "keypop -c",
-	.title = "check",
-	.user = POPD_USER,
-	.chroot = 1,
-	.sandbox = keypop_check_sandbox,
-};
-
-int
-main(int argc, char *argv[])
-{
-	/* -c first: the check, which never returns to the signing mode. */
-	if (argc > 1 && strcmp(argv[1], "-c") == 0)
-		keypop_check(argc, argv);
-	proc_run(&keypop_role, argc, argv);
-}
-
-/*
- * A key, as the parent read it from its file.  The message's bytes are
- * wiped once parsed: the key lives in its EVP_PKEY alone.
- */
-static void
-keypop_parent_key(struct chan *c, const void *data, int fd)
-{
-	struct msg_key	*m = (struct msg_key *)(uintptr_t)data;
-	struct key	*k;
-	BIO		*bio;
-	uint8_t		*der = NULL;
-	int		 len;
-
-	if (nkeys == POPD_MAXPKI)
-		fatalx("more than %d keys", POPD_MAXPKI);
-	k = &keys[nkeys];
-	if ((bio = BIO_new_mem_buf(m->pem, m->len)) == NULL)
-		fatalx("BIO_new_mem_buf");
-	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
-	BIO_free(bio);
-	explicit_bzero(m->pem, m->len);
-	if (k->pkey == NULL)
-		fatalx("key %zu: not a private key in PEM", nkeys);
-	if (EVP_PKEY_size(k->pkey) > SIGN_MAXSIG)
-		fatalx("key %zu: %d bits, at most 8192", nkeys,
-		    EVP_PKEY_bits(k->pkey));
-	if (EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA_PSS && (k->pkey =
-	    rsa_of_pss(k->pkey)) == NULL)
-		fatalx("key %zu: an RSA-PSS key without its RSA key", nkeys);
-	if (EVP_PKEY_base_id(k->pkey) != EVP_PKEY_RSA &&
-	    EVP_PKEY_base_id(k->pkey) != EVP_PKEY_EC)
-		fatalx("key %zu: neither RSA nor EC", nkeys);
-	k->rsa = EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA;
-	k->bits = EVP_PKEY_bits(k->pkey);
-	if ((k->ctx[0] = sign_ctx(k->pkey, k->rsa ? RSA_PKCS1_PADDING :
-	    0)) == NULL || (k->rsa && (k->ctx[1] = sign_ctx(k->pkey,
-	    RSA_NO_PADDING)) == NULL))
-		fatalx("key %zu: cannot sign with it", nkeys);
-	/* libtls's name of a key: the hash of its public key's bits. */
-	if ((len = i2d_PublicKey(k->pkey, &der)) <= 0)
-		fatalx("key %zu: i2d_PublicKey", nkeys);
-	SHA256(der, len, k->id);
-	OPENSSL_free(der);
-	log_debug("key %zu: %s, %d bits", nkeys, k->rsa ? "RSA" : "EC",
-	    k->bits);
-	nkeys++;
-}
 
 /* A context that signs with pkey, with that RSA padding (EC: 0). */
 static EVP_PKEY_CTX *
@@ -281,31 +162,58 @@ no_password(char *buf, int size, int rwflag, void *arg)
 	return 0;
 }
 
+/*
+ * A key, as the parent read it from its file.  The message's bytes are
+ * wiped once parsed: the key lives in its EVP_PKEY alone.
+ */
+static void
+keypop_parent_key(struct chan *c, const void *data, int fd)
+{
+	struct msg_key	*m = (struct msg_key *)(uintptr_t)data;
+	struct key	*k;
+	BIO		*bio;
+	uint8_t		*der = NULL;
+	int		 len;
+
+	if (nkeys == POPD_MAXPKI)
+		fatalx("more than %d keys", POPD_MAXPKI);
+	k = &keys[nkeys];
+	if ((bio = BIO_new_mem_buf(m->pem, m->len)) == NULL)
+		fatalx("BIO_new_mem_buf");
+	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+	BIO_free(bio);
+	explicit_bzero(m->pem, m->len);
+	if (k->pkey == NULL)
+		fatalx("key %zu: not a private key in PEM", nkeys);
+	if (EVP_PKEY_size(k->pkey) > SIGN_MAXSIG)
+		fatalx("key %zu: %d bits, at most 8192", nkeys,
+		    EVP_PKEY_bits(k->pkey));
+	if (EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA_PSS && (k->pkey =
+	    rsa_of_pss(k->pkey)) == NULL)
+		fatalx("key %zu: an RSA-PSS key without its RSA key", nkeys);
+	if (EVP_PKEY_base_id(k->pkey) != EVP_PKEY_RSA &&
+	    EVP_PKEY_base_id(k->pkey) != EVP_PKEY_EC)
+		fatalx("key %zu: neither RSA nor EC", nkeys);
+	k->rsa = EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA;
+	k->bits = EVP_PKEY_bits(k->pkey);
+	if ((k->ctx[0] = sign_ctx(k->pkey, k->rsa ? RSA_PKCS1_PADDING :
+	    0)) == NULL || (k->rsa && (k->ctx[1] = sign_ctx(k->pkey,
+	    RSA_NO_PADDING)) == NULL))
+		fatalx("key %zu: cannot sign with it", nkeys);
+	/* libtls's name of a key: the hash of its public key's bits. */
+	if ((len = i2d_PublicKey(k->pkey, &der)) <= 0)
+		fatalx("key %zu: i2d_PublicKey", nkeys);
+	SHA256(der, len, k->id);
+	OPENSSL_free(der);
+	log_debug("key %zu: %s, %d bits", nkeys, k->rsa ? "RSA" : "EC",
+	    k->bits);
+	nkeys++;
+}
+
 static void
 keypop_parent_eof(struct chan *c)
 {
 	exit(0);
-}
-
-/* Before the sandbox: the event loop, and the listener's channel in it. */
-static void
-keypop_open(void *arg)
-{
-	if (event_init() == NULL)
-		fatalx("event_init failed");
-	if (set_cloexec(POPD_CONF_FD) == -1)
-		fatal("no channel to the listener on fd %d", POPD_CONF_FD);
-	chan_init(&listener_chan, POPD_CONF_FD, PROC_KEY, PROC_LISTENER,
-	    PH_RUN, from_listener, nitems(from_listener),
-	    keypop_listener_eof, NULL);
-	listener_chan.bad = keypop_listener_bad;
-	chan_start(&listener_chan);
-}
-
-static void
-keypop_sandbox(void *arg)
-{
-	sandbox_keypop();
 }
 
 /* Its listener ended: so do we (the parent starts a keypop with each). */
@@ -341,7 +249,7 @@ keypop_listener_sign(struct chan *c, const void *data, int fd)
 	const struct msg_sign	*m = data;
 	struct msg_signed	 r;
 	const char		*why;
-	size_t			 i;
+	size_t			 i, len = sizeof(r.sig);
 	int			 unread, h;
 
 	if ((unread = compat_unread(c->fd)) == -1)
@@ -364,103 +272,42 @@ keypop_listener_sign(struct chan *c, const void *data, int fd)
 	    m->len, &h)) != NULL)
 		log_warnx("listener: refused to sign with key %zu: %s (%u "
 		    "bytes): that handshake fails", i, why, m->len);
-	else if (key_sign(&keys[i], m, &r) == -1)
+	else if (EVP_PKEY_sign(keys[i].ctx[m->kind == SIGN_RSA_RAW], r.sig,
+	    &len, m->in, m->len) != 1)
 		log_warnx("listener: key %zu could not sign %u bytes", i,
 		    m->len);
-	else
+	else {
+		r.len = len;
 		log_debug("signed %s %s", m->kind == SIGN_ECDSA ? "ecdsa" :
 		    m->kind == SIGN_RSA_RAW ? "pss" : "pkcs1",
 		    sigcheck_hash(h));
+	}
 	chan_send(c, MSG_KEY_SIGNED, -1, &r, sizeof(r));
 }
 
-/* Sign m's input, checked by sigcheck(), with k into r. */
-static int
-key_sign(const struct key *k, const struct msg_sign *m, struct msg_signed *r)
-{
-	size_t	len = sizeof(r->sig);
+static const struct msg_handler from_listener[] = {
+	{ MSG_LISTENER_SIGN,	keypop_listener_sign },
+};
 
-	if (EVP_PKEY_sign(k->ctx[m->kind == SIGN_RSA_RAW], r->sig, &len,
-	    m->in, m->len) != 1) {
-		r->len = 0;
-		return -1;
-	}
-	r->len = len;
-	return 0;
+/* Before the sandbox: the event loop, and the listener's channel in it. */
+static void
+keypop_open(void *arg)
+{
+	if (event_init() == NULL)
+		fatalx("event_init failed");
+	if (set_cloexec(POPD_CONF_FD) == -1)
+		fatal("no channel to the listener on fd %d", POPD_CONF_FD);
+	chan_init(&listener_chan, POPD_CONF_FD, PROC_KEY, PROC_LISTENER,
+	    PH_RUN, from_listener, nitems(from_listener),
+	    keypop_listener_eof, NULL);
+	listener_chan.bad = keypop_listener_bad;
+	chan_start(&listener_chan);
 }
 
-/*
- * keypop -c -P protocols: the pair on fd 0 (certificate) and fd 3
- * (key) tried as a listener would serve it, and the verdict on stdout.
- */
-static __dead void
-keypop_check(int argc, char *argv[])
+static void
+keypop_sandbox(void *arg)
 {
-	struct pki_pair	 pp;
-	struct pki_info	 info;
-	const char	*protocols = NULL;
-	char		 why[PKI_REASONMAX];
-	int		 ch;
-
-	while ((ch = getopt(argc, argv, "cP:")) != -1) {
-		switch (ch) {
-		case 'c':
-			break;
-		case 'P':
-			protocols = optarg;
-			break;
-		default:
-			goto usage;
-		}
-	}
-	if (optind != argc || protocols == NULL)
-		goto usage;
-	log_init(1, LOG_MAIL);
-	log_procinit("");
-	/* OpenSSL's configuration, read while there is a file system. */
-	if (tls_init() == -1)
-		fatalx("tls_init failed");
-	proc_prologue(&check_setup);
-
-	memset(&pp, 0, sizeof(pp));
-	if ((pp.cert = check_read(STDIN_FILENO, &pp.certlen)) == NULL ||
-	    (pp.key = check_read(KEYPOP_KEYFD, &pp.keylen)) == NULL)
-		(void)snprintf(why, sizeof(why), "cannot read the pair: %s",
-		    strerror(errno));
-	else {
-		/*
-		 * libtls appends strerror(errno) to some of its messages:
-		 * the words the parent's own check gave, not what the
-		 * prologue left in errno.
-		 */
-		errno = 0;
-		why[0] = '\0';
-		if (pki_check(&pp, protocols, &info, why, sizeof(why)) == 0) {
-			if (check_ident(&pp, &info) == 0) {
-				printable(info.subject);
-				printf("ok %lld %s %s %s\n",
-				    (long long)info.notafter, info.serial,
-				    info.sha256, info.subject);
-				goto done;
-			}
-			(void)strlcpy(why, "cannot read the certificate's "
-			    "serial number", sizeof(why));
-		} else if (check_mismatch(&pp))
-			(void)strlcpy(why, "the key does not match the "
-			    "certificate", sizeof(why));
-		else
-			cut_noerror(why);
-	}
-	printable(why);
-	printf("bad %s\n", why[0] != '\0' ? why : "no reason given");
- done:
-	pki_free(&pp);
-	if (fflush(stdout) == EOF || ferror(stdout))
-		exit(1);
-	exit(0);
- usage:
-	fprintf(stderr, "%s\n", KEYPOP_USAGE);
-	exit(1);
+	sandbox_keypop();
 }
 
 /* No file, no network: a socketpair for its handshake with itself. */
@@ -599,4 +446,122 @@ printable(char *s)
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			*s = '?';
+}
+
+/* keypop -c: a pair checked for the parent, nothing signed. */
+static const struct proc_setup	check_setup = {
+	.role = "keypop -c",
+	.title = "check",
+	.user = POPD_USER,
+	.chroot = 1,
+	.sandbox = keypop_check_sandbox,
+};
+
+/*
+ * keypop -c -P protocols: the pair on fd 0 (certificate) and fd 3
+ * (key) tried as a listener would serve it, and the verdict on stdout.
+ */
+static __dead void
+keypop_check(int argc, char *argv[])
+{
+	struct pki_pair	 pp;
+	struct pki_info	 info;
+	const char	*protocols = NULL;
+	char		 why[PKI_REASONMAX];
+	int		 ch;
+
+	while ((ch = getopt(argc, argv, "cP:")) != -1) {
+		switch (ch) {
+		case 'c':
+			break;
+		case 'P':
+			protocols = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc || protocols == NULL)
+		goto usage;
+	log_init(1, LOG_MAIL);
+	log_procinit("");
+	/* OpenSSL's configuration, read while there is a file system. */
+	if (tls_init() == -1)
+		fatalx("tls_init failed");
+	proc_prologue(&check_setup);
+
+	memset(&pp, 0, sizeof(pp));
+	if ((pp.cert = check_read(STDIN_FILENO, &pp.certlen)) == NULL ||
+	    (pp.key = check_read(KEYPOP_KEYFD, &pp.keylen)) == NULL)
+		(void)snprintf(why, sizeof(why), "cannot read the pair: %s",
+		    strerror(errno));
+	else {
+		/*
+		 * libtls appends strerror(errno) to some of its messages:
+		 * the words the parent's own check gave, not what the
+		 * prologue left in errno.
+		 */
+		errno = 0;
+		why[0] = '\0';
+		if (pki_check(&pp, protocols, &info, why, sizeof(why)) == 0) {
+			if (check_ident(&pp, &info) == 0) {
+				printable(info.subject);
+				printf("ok %lld %s %s %s\n",
+				    (long long)info.notafter, info.serial,
+				    info.sha256, info.subject);
+				goto done;
+			}
+			(void)strlcpy(why, "cannot read the certificate's "
+			    "serial number", sizeof(why));
+		} else if (check_mismatch(&pp))
+			(void)strlcpy(why, "the key does not match the "
+			    "certificate", sizeof(why));
+		else
+			cut_noerror(why);
+	}
+	printable(why);
+	printf("bad %s\n", why[0] != '\0' ? why : "no reason given");
+ done:
+	pki_free(&pp);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		exit(1);
+	exit(0);
+ usage:
+	fprintf(stderr, "%s\n", KEYPOP_USAGE);
+	exit(1);
+}
+
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,	proc_parent_conf },
+	{ MSG_PARENT_CONF_KEY,	keypop_parent_key },
+	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
+	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
+};
+
+static const struct proc_role keypop_role = {
+	.setup = {
+		.role = "keypop",
+		.title = "keypop",
+		.user = POPD_USER,
+		.chroot = 1,
+		.open = keypop_open,
+		.sandbox = keypop_sandbox,
+	},
+	.self = PROC_KEY,
+	.chan = &parent_chan,
+	.usage = KEYPOP_USAGE "\n"
+	    "keypop is started by popd with a listener: it sends it the "
+	    "keys on its channel",
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.eof = keypop_parent_eof,
+};
+
+int
+main(int argc, char *argv[])
+{
+	/* -c first: the check, which never returns to the signing mode. */
+	if (argc > 1 && strcmp(argv[1], "-c") == 0)
+		keypop_check(argc, argv);
+	proc_run(&keypop_role, argc, argv);
 }

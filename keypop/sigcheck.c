@@ -44,10 +44,6 @@
 #include "proto.h"
 #include "sigcheck.h"
 
-static int	mgf1_xor(uint8_t *, size_t, const uint8_t *, size_t,
-		    const EVP_MD *);
-static const char *pss_check(const uint8_t *, size_t, int, int *);
-
 /* The hashes TLS signs with, in sigcheck_* order. */
 static const struct {
 	const char	*name;
@@ -78,44 +74,37 @@ sigcheck_hash(int h)
 	return h >= 0 && h < (int)nitems(hashes) ? hashes[h].name : "?";
 }
 
-/*
- * Whether a key of that kind (rsa) and modulus size (bits, RSA only)
- * may sign kind's len bytes at in: NULL and the hash in *h if so, else
- * why not.
- */
-const char *
-sigcheck(int rsa, int bits, uint32_t kind, const uint8_t *in, size_t len,
-    int *h)
+/* buf ^= MGF1(seed) (RFC 8017 B.2.1) */
+static int
+mgf1_xor(uint8_t *buf, size_t len, const uint8_t *seed, size_t seedlen,
+    const EVP_MD *md)
 {
-	size_t	i;
+	EVP_MD_CTX	*ctx;
+	uint8_t		 c[4], out[EVP_MAX_MD_SIZE];
+	unsigned int	 outlen;
+	uint32_t	 n;
+	size_t		 off, i;
+	int		 rv = -1;
 
-	*h = -1;
-	switch (kind) {
-	case SIGN_RSA_PKCS1:
-		if (!rsa)
-			return "a PKCS#1 signature by an EC key";
-		for (i = 0; i < nitems(hashes); i++)
-			if (len == sizeof(hashes[i].di) + hashes[i].len &&
-			    memcmp(in, hashes[i].di, sizeof(hashes[i].di)) == 0) {
-				*h = i;
-				return NULL;
-			}
-		return "not a DigestInfo of SHA-256, -384 or -512";
-	case SIGN_RSA_RAW:
-		if (!rsa)
-			return "an RSA block for an EC key";
-		return pss_check(in, len, bits, h);
-	case SIGN_ECDSA:
-		if (rsa)
-			return "an ECDSA digest for an RSA key";
-		for (i = 0; i < nitems(hashes); i++)
-			if (len == hashes[i].len) {
-				*h = i;
-				return NULL;
-			}
-		return "not a SHA-256, -384 or -512 digest";
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	for (n = 0, off = 0; off < len; n++) {
+		c[0] = n >> 24;
+		c[1] = n >> 16;
+		c[2] = n >> 8;
+		c[3] = n;
+		if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
+		    EVP_DigestUpdate(ctx, seed, seedlen) != 1 ||
+		    EVP_DigestUpdate(ctx, c, sizeof(c)) != 1 ||
+		    EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
+			goto done;
+		for (i = 0; i < outlen && off < len; i++)
+			buf[off++] ^= out[i];
 	}
-	return "an unknown kind";
+	rv = 0;
+ done:
+	EVP_MD_CTX_free(ctx);
+	return rv;
 }
 
 /*
@@ -164,35 +153,42 @@ pss_check(const uint8_t *em, size_t len, int bits, int *h)
 	return "not a PSS encoding with SHA-256, -384 or -512";
 }
 
-/* buf ^= MGF1(seed) (RFC 8017 B.2.1) */
-static int
-mgf1_xor(uint8_t *buf, size_t len, const uint8_t *seed, size_t seedlen,
-    const EVP_MD *md)
+/*
+ * Whether a key of that kind (rsa) and modulus size (bits, RSA only)
+ * may sign kind's len bytes at in: NULL and the hash in *h if so, else
+ * why not.
+ */
+const char *
+sigcheck(int rsa, int bits, uint32_t kind, const uint8_t *in, size_t len,
+    int *h)
 {
-	EVP_MD_CTX	*ctx;
-	uint8_t		 c[4], out[EVP_MAX_MD_SIZE];
-	unsigned int	 outlen;
-	uint32_t	 n;
-	size_t		 off, i;
-	int		 rv = -1;
+	size_t	i;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	for (n = 0, off = 0; off < len; n++) {
-		c[0] = n >> 24;
-		c[1] = n >> 16;
-		c[2] = n >> 8;
-		c[3] = n;
-		if (EVP_DigestInit_ex(ctx, md, NULL) != 1 ||
-		    EVP_DigestUpdate(ctx, seed, seedlen) != 1 ||
-		    EVP_DigestUpdate(ctx, c, sizeof(c)) != 1 ||
-		    EVP_DigestFinal_ex(ctx, out, &outlen) != 1)
-			goto done;
-		for (i = 0; i < outlen && off < len; i++)
-			buf[off++] ^= out[i];
+	*h = -1;
+	switch (kind) {
+	case SIGN_RSA_PKCS1:
+		if (!rsa)
+			return "a PKCS#1 signature by an EC key";
+		for (i = 0; i < nitems(hashes); i++)
+			if (len == sizeof(hashes[i].di) + hashes[i].len &&
+			    memcmp(in, hashes[i].di, sizeof(hashes[i].di)) == 0) {
+				*h = i;
+				return NULL;
+			}
+		return "not a DigestInfo of SHA-256, -384 or -512";
+	case SIGN_RSA_RAW:
+		if (!rsa)
+			return "an RSA block for an EC key";
+		return pss_check(in, len, bits, h);
+	case SIGN_ECDSA:
+		if (rsa)
+			return "an ECDSA digest for an RSA key";
+		for (i = 0; i < nitems(hashes); i++)
+			if (len == hashes[i].len) {
+				*h = i;
+				return NULL;
+			}
+		return "not a SHA-256, -384 or -512 digest";
 	}
-	rv = 0;
- done:
-	EVP_MD_CTX_free(ctx);
-	return rv;
+	return "an unknown kind";
 }

@@ -21,11 +21,9 @@
  * parses POP3: bytes go through unchanged in both directions.
  *
  * This file runs the sessions (a PROXY header, the TLS handshake or
- * STLS, the relay, their timers and their end) and answers the parent.
- * Its helpers are below it, each told of a session only what it needs:
- * listener_accept.c takes the connections, listener_admit.c keeps the
- * limits per client address and on handshakes, listener_relay.c moves
- * the bytes, and listener_proxy.c parses PROXY headers.
+ * STLS, the relay, their timers and their end) and answers the parent;
+ * each of its helpers (listener.h) is told of a session only what it
+ * needs.
  *
  * Talks to (the messages are common/proto.c's and peers.c's, by
  * sender):
@@ -45,15 +43,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include <err.h>
 #include <errno.h>
 #include <poll.h>
 #include <event.h>
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 #include <time.h>
 #include <tls.h>
 #include <unistd.h>
@@ -69,10 +64,7 @@
 #include "stats.h"
 #include "listener.h"
 
-/*
- * The peers of this process: only the parent, over parent_chan, and what
- * it may send (msg.c checks every message against these rules).
- */
+/* The parent's (msg.c checks what it may send: from_parent). */
 static struct chan	parent_chan;
 /*
  * keypop's, which holds the keys (keypop.8): asked for one signature at
@@ -140,108 +132,6 @@ static const struct {
 	[SESS_STLS] = { &set.timeout.close,
 	    "client takes no data, closing" },
 };
-
-static void	listener_parent_conf_pki(struct chan *, const void *, int);
-static void	listener_parent_listen(struct chan *, const void *, int);
-static void	listener_parent_drain(struct chan *, const void *, int);
-static void	listener_parent_starttls(struct chan *, const void *, int);
-static void	listener_parent_ticket(struct chan *, const void *, int);
-static void	listener_parent_eof(struct chan *);
-static void	listener_key_signed(struct chan *, const void *, int);
-static void	listener_key_eof(struct chan *);
-static int	key_sign(const uint8_t *, uint32_t, const uint8_t *, size_t,
-		    uint8_t *, size_t *);
-static void	listener_open(void *);
-static void	listener_sandbox(void *);
-static void	listener_full(int);
-static int	session_start(struct session *);
-static int	session_greeted(struct session *, int);
-static void	session_run(struct session *);
-static int	session_handshake(struct session *);
-static int	session_stls(struct session *);
-static void	session_event(int, short, void *);
-static void	session_timeout(int, short, void *);
-static int	hs_start(struct session *, int);
-static int	hs_tls(struct session *);
-static int	hs_waitkey(void);
-
-/* What the listener does with each message the parent sends it. */
-static const struct msg_handler from_parent[] = {
-	{ MSG_PARENT_CONF,		proc_parent_conf },
-	{ MSG_PARENT_CONF_PKI,		listener_parent_conf_pki },
-	{ MSG_PARENT_CONF_PROXY,	listener_parent_conf_proxy },
-	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
-	{ MSG_PARENT_LISTEN,		listener_parent_listen },
-	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
-	{ MSG_PARENT_DRAIN,		listener_parent_drain },
-	{ MSG_PARENT_STATS,		proc_parent_stats },
-	{ MSG_PARENT_KICK,		listener_parent_kick },
-	{ MSG_PARENT_CTLCHAN,		listener_parent_ctlchan },
-	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
-	{ MSG_PARENT_TICKET,		listener_parent_ticket },
-	{ MSG_PARENT_HEALTH,		listener_parent_health },
-};
-
-static const struct msg_handler from_key[] = {
-	{ MSG_KEY_SIGNED,		listener_key_signed },
-};
-
-static void	listener_load(struct proc_setup *);
-
-static const struct proc_role listener_role = {
-	.setup = {
-		.role = "listener",
-		.title = "listener",
-		.user = POPD_USER,
-		.chroot = 1,
-		.nofile = 1,		/* two descriptors per session */
-		.nohup = 1,
-		.open = listener_open,
-		.sandbox = listener_sandbox,
-	},
-	.self = PROC_LISTENER,
-	.chan = &parent_chan,
-	.handlers = from_parent,
-	.nhandlers = nitems(from_parent),
-	.settings = &set,
-	.eof = listener_parent_eof,
-	.load = listener_load,
-};
-
-int
-main(int argc, char *argv[])
-{
-	proc_run(&listener_role, argc, argv);
-}
-
-/* Configured: the certificates become TLS contexts, keypop signing. */
-static void
-listener_load(struct proc_setup *ps)
-{
-	char	why[512];
-	size_t	i;
-
-	if (set_cloexec(POPD_CONF_FD) == -1)
-		fatal("no channel to keypop on fd %d", POPD_CONF_FD);
-	chan_init(&key_chan, POPD_CONF_FD, PROC_LISTENER, PROC_KEY, PH_RUN,
-	    from_key, nitems(from_key), listener_key_eof, NULL);
-	compat_tls_signer(key_sign);
-	pki_keyless = compat_tls_keyless;
-	pki_keyless_done = compat_tls_keyless_done;
-
-	/*
-	 * No keypair: popd.conf has no POP3 listener (a router answering
-	 * nginx's auth_http only), and the parent sends us no socket.
-	 */
-	if (npki == 0)
-		log_debug("no certificate: no POP3 listener");
-	for (i = 0; i < npki; i++)
-		if ((tls_srv[i] = pki_tls(npki, pairs, i, set.tls_protocols,
-		    set.tls_tickets, &tls_cfg[i], why, sizeof(why))) == NULL)
-			fatalx("cannot serve TLS: keypair %zu: %s", i, why);
-	for (i = 0; i < npki; i++)
-		free(pairs[i].cert);	/* no key: keypop holds it */
-}
 
 /*
  * The signature of a full handshake, from keypop (compat_tls_signer's
@@ -318,38 +208,6 @@ listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 }
 
 /*
- * The newest key of the session tickets (popd/tlskeys.c): every context
- * issues its tickets under it from now on, and still takes those of the
- * three before it.
- */
-static void
-listener_parent_ticket(struct chan *c, const void *data, int fd)
-{
-	struct msg_ticket	 m;
-	struct session		*s;
-	size_t			 i;
-
-	_Static_assert(sizeof(m.key) == TLS_TICKET_KEY_SIZE, "ticket key");
-	if (set.tls_tickets == 0)	/* a draining one of before a reload */
-		return;
-	memcpy(&m, data, sizeof(m));
-	for (i = 0; i < npki; i++)
-		if (tls_config_add_ticket_key(tls_cfg[i], m.rev, m.key,
-		    sizeof(m.key)) == -1)
-			log_warnx("tls tickets: key %u: %s", (unsigned)m.rev,
-			    tls_config_error(tls_cfg[i]));
-	tkey.rev = m.rev;
-	tkey.added = time(NULL);
-	tkey.have = 1;
-	tkey.asked = 0;
-	explicit_bzero(&m, sizeof(m));
-	/* The handshakes that waited for it go on, from the loop. */
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->state == SESS_WAITKEY)
-			session_turn(s);
-}
-
-/*
  * Whether a handshake starting now must wait for a new ticket key.  The
  * parent makes one every L/4 by its monotonic clock, so the newest looks
  * older than L/2 only when the wall clock stepped ahead (an NTP step, a
@@ -381,6 +239,38 @@ hs_waitkey(void)
 		tkey.asked = 1;
 	}
 	return age > set.tls_tickets - set.tls_tickets / 4;
+}
+
+/*
+ * The newest key of the session tickets (popd/tlskeys.c): every context
+ * issues its tickets under it from now on, and still takes those of the
+ * three before it.
+ */
+static void
+listener_parent_ticket(struct chan *c, const void *data, int fd)
+{
+	struct msg_ticket	 m;
+	struct session		*s;
+	size_t			 i;
+
+	_Static_assert(sizeof(m.key) == TLS_TICKET_KEY_SIZE, "ticket key");
+	if (set.tls_tickets == 0)	/* a draining one of before a reload */
+		return;
+	memcpy(&m, data, sizeof(m));
+	for (i = 0; i < npki; i++)
+		if (tls_config_add_ticket_key(tls_cfg[i], m.rev, m.key,
+		    sizeof(m.key)) == -1)
+			log_warnx("tls tickets: key %u: %s", (unsigned)m.rev,
+			    tls_config_error(tls_cfg[i]));
+	tkey.rev = m.rev;
+	tkey.added = time(NULL);
+	tkey.have = 1;
+	tkey.asked = 0;
+	explicit_bzero(&m, sizeof(m));
+	/* The handshakes that waited for it go on, from the loop. */
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->state == SESS_WAITKEY)
+			session_turn(s);
 }
 
 /* Before the sandbox, so it need not allow creating the poller. */
@@ -432,28 +322,6 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 	    tls_srv[ml->pki], full);
 }
 
-/* authpop saw STLS on a plaintext session: start TLS on it. */
-static void
-listener_parent_starttls(struct chan *c, const void *data, int fd)
-{
-	const struct msg_lid	*ml = data;
-	struct session		*s;
-
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->lid == ml->lid)
-			break;
-	/* Gone already, or a stale request: nothing to do. */
-	if (s == NULL || s->io.tls != NULL || s->state != SESS_RELAY) {
-		log_debug("STLS for session %u: no such plaintext session",
-		    ml->lid);
-		return;
-	}
-	/* What the client sent after STLS is never relayed. */
-	relaybuf_consume(&s->io.up, s->io.up.len, 1);
-	s->state = SESS_STLS;
-	session_run(s);
-}
-
 /* A new listener took over (reload): leave once our sessions are over. */
 static void
 listener_parent_drain(struct chan *c, const void *data, int fd)
@@ -496,6 +364,367 @@ listener_full(int on)
 	memset(&m, 0, sizeof(m));
 	m.n = on;
 	chan_send(&parent_chan, MSG_LISTENER_FULL, -1, &m, sizeof(m));
+}
+
+/* Start (on) or stop the clock on the client: see session_timeout. */
+void
+session_timer(struct session *s, int on)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (on == s->timer_on)
+		return;
+	s->timer_on = on;
+	if (!on) {
+		evtimer_del(&s->timer);
+		return;
+	}
+	s->lastsend = monotime();
+	tv.tv_sec = *states[s->state].limit;
+	evtimer_add(&s->timer, &tv);
+}
+
+/* Its libtls context: the handshake runs.  -1 once the session is gone. */
+static int
+hs_tls(struct session *s)
+{
+	if (tls_accept_socket(s->tlsctx, &s->io.tls, s->io.sock) == -1) {
+		log_warnx("%s: tls_accept_socket: %s", s->addr,
+		    tls_error(s->tlsctx));
+		session_free(s);
+		return -1;
+	}
+	s->state = SESS_HANDSHAKE;
+	session_timer(s, 0);
+	session_timer(s, 1);
+	return 0;
+}
+
+/*
+ * The TLS handshake of s starts now, or once a handshake of its address
+ * ends (first: at the front, as one whose turn came and was taken
+ * again, hs_wait), or once a ticket key comes (hs_waitkey).  -1 while
+ * it waits or once the session is gone.
+ */
+static int
+hs_start(struct session *s, int first)
+{
+	if (hs_wait(&s->adm, first))
+		s->state = SESS_WAITHS;
+	else {
+		hs_begin(&s->adm);
+		if (!hs_waitkey())
+			return hs_tls(s);
+		s->state = SESS_WAITKEY;
+		session_timer(s, 0);	/* timeout handshake from now */
+	}
+	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
+	session_timer(s, 1);
+	return -1;
+}
+
+/*
+ * Once the client's first bytes are in the socketpair, or it has said
+ * nothing for GREETED_WAIT (now), hand the pair's other end to the
+ * parent, which counts it against the limits and passes it on to
+ * authpop.  One that left without a word ends here.  -1 once the
+ * session is gone.
+ */
+static int
+session_greeted(struct session *s, int now)
+{
+	struct msg_newsession	ms;
+
+	if (s->io.upsent == 0 && !now) {
+		if (!s->io.client_eof)
+			return 0;
+		log_debug("%s: left after the greeting", s->addr);
+		session_free(s);
+		return -1;
+	}
+	s->state = SESS_RELAY;
+	ngreeted--;
+	if (full && FDS_USED < 2 * (maxsessions - maxsessions / 8))
+		listener_full(0);
+	memset(&ms, 0, sizeof(ms));
+	ms.lid = s->lid;
+	if (s->io.tls == NULL)
+		ms.flags = SESSION_STLS |
+		    (s->proxytrust ? SESSION_PROXYTRUST : 0);
+	else
+		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
+	ms.peer = s->peer;
+	ms.local = s->local;
+	ms.listen = s->lsock;
+	ms.since = s->since;
+	ms.waited = monotime() - s->greeted;
+	(void)strlcpy(ms.tls, s->io.tls != NULL ? tls_conn_version(s->io.tls) :
+	    "plaintext", sizeof(ms.tls));
+	/* chan_send closes it once sent. */
+	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
+	    sizeof(ms));
+	s->handoff = -1;
+	return 0;
+}
+
+/*
+ * The client is ready for POP3: greet it (after STLS no new greeting,
+ * RFC 2595), then wait for its first bytes (session_greeted), so that
+ * authpop takes the session and the client's first command in one
+ * wake-up instead of two.  -1 once the session is gone (no memory for
+ * the greeting).
+ */
+static int
+session_start(struct session *s)
+{
+	unsigned char	*p;
+	size_t		 room, len = sizeof(POP3_GREETING) - 1;
+
+	s->state = SESS_GREETED;
+	s->greeted = monotime();
+	s->io.upsent = 0;
+	ngreeted++;
+	/* Queued before anything the worker says. */
+	if (!s->resumed) {
+		if (relaybuf_space(&s->io.down, 1, &p, &room) == -1 ||
+		    room < len) {
+			log_warn("%s: no memory for a reply", s->addr);
+			session_free(s);
+			return -1;
+		}
+		memcpy(p, POP3_GREETING, len);
+		s->io.down.len += len;
+	}
+	/* No descriptor to spare: the parent has it at once. */
+	if (full || FDS_USED > 2 * maxsessions)
+		return session_greeted(s, 1);
+	return 0;
+}
+
+/* The TLS handshake: 0 once done, -1 while waiting or once gone. */
+static int
+session_handshake(struct session *s)
+{
+	int	r;
+
+	r = tls_handshake(s->io.tls);
+	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
+		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
+		    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
+		return -1;
+	}
+	if (r == -1) {
+		STAT_INC(STAT_TLS_FAILURES);
+		if (client_gone(&s->io))
+			log_debug("%s: closed during the TLS handshake",
+			    s->addr);
+		else
+			log_info("%s: TLS handshake: %s", s->addr,
+			    client_error(&s->io));
+		session_free(s);
+		return -1;
+	}
+	session_timer(s, 0);
+	hs_end(&s->adm);
+	log_debug("%s: %s %s%s", s->addr, tls_conn_version(s->io.tls),
+	    tls_conn_cipher(s->io.tls),
+	    tls_conn_session_resumed(s->io.tls) ? ", resumed" : "");
+	return session_start(s);
+}
+
+/*
+ * STLS (RFC 2595): authpop's replies and our +OK out (relay_stls), TLS
+ * starts with a fresh socket pair for authpop, so that no byte from
+ * before TLS reaches it.  0 once TLS is under way, -1 while waiting or
+ * once the session is gone.
+ */
+static int
+session_stls(struct session *s)
+{
+	int	sp[2], r, sent = 0;
+
+	/* authpop's replies are in the pair already: no need to watch it. */
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
+	r = relay_stls(&s->io, STLS_OK, sizeof(STLS_OK) - 1, &sent);
+	if (r == -1)
+		return -1;
+	if (sent)
+		s->lastsend = monotime();
+	if (r == 1) {
+		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
+		    EV_WRITE);
+		session_timer(s, 1);
+		return -1;
+	}
+
+	/* io.pair is closed (relay_stls); session_free closes both. */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
+		s->io.pair = sp[0];
+		s->handoff = sp[1];
+	}
+	if (s->io.pair == -1 || set_nonblock(s->io.pair) == -1) {
+		log_warn("%s: STLS: socketpair", s->addr);
+		session_free(s);
+		return -1;
+	}
+	relaybuf_release(&s->io.down);
+	relaybuf_release(&s->io.up);
+	s->resumed = 1;
+	log_debug("%s: STLS", s->addr);
+	/*
+	 * The +OK is out: beyond the address's handshakes in progress the
+	 * handshake waits its turn, as an implicit TLS one does, instead
+	 * of a close the client could not tell from a network error.
+	 */
+	return hs_start(s, 0);
+}
+
+/*
+ * Move as many bytes both ways as the two sockets allow, then wait for
+ * exactly the events that would let us move more.  Each direction
+ * stops reading while its buffer is full, so a slow reader holds back
+ * its writer instead of growing our memory.  How each end is passed on
+ * is the relay's (relay_round).
+ */
+static void
+session_run(struct session *s)
+{
+	struct timeval	 now = { 0, 0 };
+	short		 sw, pw;
+	int		 progress, sent = 0, rounds = 0;
+
+	if (s->state == SESS_PROXY && session_proxy(s) == -1)
+		return;
+	/*
+	 * Its turn (hs_end woke it; it waits again at the front if another
+	 * took the slot meanwhile), or a stale wake-up.
+	 */
+	if (s->state == SESS_WAITHS && (s->adm.waiting ||
+	    hs_start(s, 1) == -1))
+		return;
+	if (s->state == SESS_STLS && session_stls(s) == -1)
+		return;
+	/* A ticket key came, or a stale wake-up. */
+	if (s->state == SESS_WAITKEY && (hs_waitkey() || hs_tls(s) == -1))
+		return;
+	if (s->state == SESS_HANDSHAKE && session_handshake(s) == -1)
+		return;
+
+	do {
+		sw = pw = 0;
+		if ((progress = relay_round(&s->io, &sw, &pw, &sent)) == -1)
+			return;
+	} while (progress && ++rounds < RELAY_ROUNDS);
+	if (s->state == SESS_GREETED && session_greeted(s, 0) == -1)
+		return;
+
+	/*
+	 * Still moving: give the other sessions their turn and come back
+	 * (TLS may hold data no poll would report).
+	 */
+	if (progress)
+		evtimer_add(&s->again, &now);
+	relaybuf_release(&s->io.up);
+	relaybuf_release(&s->io.down);
+	/*
+	 * No idle timeout here (the worker has the POP3 one), but a client
+	 * that stops taking what we owe it must not pin the session.
+	 */
+	if (sent)
+		s->lastsend = monotime();
+	session_timer(s, s->io.down.len > 0 || s->io.piped > 0 ||
+	    s->state == SESS_CLOSING || s->state == SESS_GREETED);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, sw);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
+}
+
+static void
+session_event(int fd, short ev, void *arg)
+{
+	session_run(arg);
+}
+
+/* Wait for want (EV_READ/EV_WRITE, or 0 for nothing) on fd. */
+void
+session_watch(struct session *s, int fd, struct event *ev, short *cur,
+    short want)
+{
+	if (want == *cur)
+		return;
+	if (*cur != 0)
+		event_del(ev);
+	*cur = want;
+	if (want == 0)
+		return;
+	event_set(ev, fd, want | EV_PERSIST, session_event, s);
+	if (event_add(ev, NULL) == -1)
+		fatal("event_add");
+}
+
+/*
+ * The client has not finished the handshake, or has taken none of the
+ * bytes we hold for it, for the whole limit of the current state.
+ * Progress only moves lastsend, so the timer is rearmed here for what
+ * is left instead of on every write.  Progress is what we write into
+ * the kernel: a reader slow enough to free less than half of a fully
+ * grown send buffer (2 MB on Linux) in timeout send looks dead.
+ */
+static void
+session_timeout(int fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	struct timeval	 tv = { 0, 0 };
+	time_t		 limit, idle;
+
+	limit = *states[s->state].limit;
+	idle = monotime() - s->lastsend;
+	if (idle < limit) {
+		tv.tv_sec = limit - idle;
+		evtimer_add(&s->timer, &tv);
+		return;
+	}
+	if (s->state == SESS_GREETED) {
+		/* Silent: the parent counts it from now on. */
+		s->timer_on = 0;	/* it fired */
+		if (session_greeted(s, 1) == 0)
+			session_run(s);
+		return;
+	}
+	if (s->state == SESS_HANDSHAKE || s->state == SESS_WAITKEY)
+		STAT_INC(STAT_TLS_FAILURES);
+	else if (s->state == SESS_WAITHS)
+		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
+	log_info("%s: %s", s->addr, states[s->state].why);
+	session_free(s);
+}
+
+/*
+ * The session's client address is final (the connection's, or the one a
+ * PROXY header names): count it against the per-address limits, then
+ * start TLS, or POP3 on a plaintext port.  -1 while its handshake waits
+ * or once the session is gone.
+ */
+int
+session_begin(struct session *s)
+{
+	if (client_admit(&s->adm, &s->peer) == -1) {
+		if (!s->tlsport)
+			(void)send(s->io.sock, BUSY_ADDR,
+			    sizeof(BUSY_ADDR) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+		session_free(s);
+		return -1;
+	}
+	if (!s->tlsport)
+		return session_start(s);
+	/*
+	 * Many users behind one address (NAT) may connect at once: beyond
+	 * its handshakes in progress, a connection waits its turn, unread,
+	 * within timeout handshake, instead of being cut before TLS could
+	 * carry a reply.  How many may wait is bounded by client_admit.
+	 */
+	return hs_start(s, 0);
 }
 
 /* A connection accepted on l, with its session's socketpair from spare. */
@@ -559,248 +788,6 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	session_run(s);
 }
 
-/*
- * The session's client address is final (the connection's, or the one a
- * PROXY header names): count it against the per-address limits, then
- * start TLS, or POP3 on a plaintext port.  -1 while its handshake waits
- * or once the session is gone.
- */
-int
-session_begin(struct session *s)
-{
-	if (client_admit(&s->adm, &s->peer) == -1) {
-		if (!s->tlsport)
-			(void)send(s->io.sock, BUSY_ADDR,
-			    sizeof(BUSY_ADDR) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-		session_free(s);
-		return -1;
-	}
-	if (!s->tlsport)
-		return session_start(s);
-	/*
-	 * Many users behind one address (NAT) may connect at once: beyond
-	 * its handshakes in progress, a connection waits its turn, unread,
-	 * within timeout handshake, instead of being cut before TLS could
-	 * carry a reply.  How many may wait is bounded by client_admit.
-	 */
-	return hs_start(s, 0);
-}
-
-/*
- * The TLS handshake of s starts now, or once a handshake of its address
- * ends (first: at the front, as one whose turn came and was taken
- * again, hs_wait), or once a ticket key comes (hs_waitkey).  -1 while
- * it waits or once the session is gone.
- */
-static int
-hs_start(struct session *s, int first)
-{
-	if (hs_wait(&s->adm, first))
-		s->state = SESS_WAITHS;
-	else {
-		hs_begin(&s->adm);
-		if (!hs_waitkey())
-			return hs_tls(s);
-		s->state = SESS_WAITKEY;
-		session_timer(s, 0);	/* timeout handshake from now */
-	}
-	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
-	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
-	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
-	session_timer(s, 1);
-	return -1;
-}
-
-/* Its libtls context: the handshake runs.  -1 once the session is gone. */
-static int
-hs_tls(struct session *s)
-{
-	if (tls_accept_socket(s->tlsctx, &s->io.tls, s->io.sock) == -1) {
-		log_warnx("%s: tls_accept_socket: %s", s->addr,
-		    tls_error(s->tlsctx));
-		session_free(s);
-		return -1;
-	}
-	s->state = SESS_HANDSHAKE;
-	session_timer(s, 0);
-	session_timer(s, 1);
-	return 0;
-}
-
-/*
- * The client is ready for POP3: greet it (after STLS no new greeting,
- * RFC 2595), then wait for its first bytes (session_greeted), so that
- * authpop takes the session and the client's first command in one
- * wake-up instead of two.  -1 once the session is gone (no memory for
- * the greeting).
- */
-static int
-session_start(struct session *s)
-{
-	unsigned char	*p;
-	size_t		 room, len = sizeof(POP3_GREETING) - 1;
-
-	s->state = SESS_GREETED;
-	s->greeted = monotime();
-	s->io.upsent = 0;
-	ngreeted++;
-	/* Queued before anything the worker says. */
-	if (!s->resumed) {
-		if (relaybuf_space(&s->io.down, 1, &p, &room) == -1 ||
-		    room < len) {
-			log_warn("%s: no memory for a reply", s->addr);
-			session_free(s);
-			return -1;
-		}
-		memcpy(p, POP3_GREETING, len);
-		s->io.down.len += len;
-	}
-	/* No descriptor to spare: the parent has it at once. */
-	if (full || FDS_USED > 2 * maxsessions)
-		return session_greeted(s, 1);
-	return 0;
-}
-
-/*
- * Once the client's first bytes are in the socketpair, or it has said
- * nothing for GREETED_WAIT (now), hand the pair's other end to the
- * parent, which counts it against the limits and passes it on to
- * authpop.  One that left without a word ends here.  -1 once the
- * session is gone.
- */
-static int
-session_greeted(struct session *s, int now)
-{
-	struct msg_newsession	ms;
-
-	if (s->io.upsent == 0 && !now) {
-		if (!s->io.client_eof)
-			return 0;
-		log_debug("%s: left after the greeting", s->addr);
-		session_free(s);
-		return -1;
-	}
-	s->state = SESS_RELAY;
-	ngreeted--;
-	if (full && FDS_USED < 2 * (maxsessions - maxsessions / 8))
-		listener_full(0);
-	memset(&ms, 0, sizeof(ms));
-	ms.lid = s->lid;
-	if (s->io.tls == NULL)
-		ms.flags = SESSION_STLS |
-		    (s->proxytrust ? SESSION_PROXYTRUST : 0);
-	else
-		ms.flags = SESSION_TLS | (s->resumed ? SESSION_RESUMED : 0);
-	ms.peer = s->peer;
-	ms.local = s->local;
-	ms.listen = s->lsock;
-	ms.since = s->since;
-	ms.waited = monotime() - s->greeted;
-	(void)strlcpy(ms.tls, s->io.tls != NULL ? tls_conn_version(s->io.tls) :
-	    "plaintext", sizeof(ms.tls));
-	/* chan_send closes it once sent. */
-	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
-	    sizeof(ms));
-	s->handoff = -1;
-	return 0;
-}
-
-/*
- * Move as many bytes both ways as the two sockets allow, then wait for
- * exactly the events that would let us move more.  Each direction
- * stops reading while its buffer is full, so a slow reader holds back
- * its writer instead of growing our memory.  How each end is passed on
- * is the relay's (relay_round).
- */
-static void
-session_run(struct session *s)
-{
-	struct timeval	 now = { 0, 0 };
-	short		 sw, pw;
-	int		 progress, sent = 0, rounds = 0;
-
-	if (s->state == SESS_PROXY && session_proxy(s) == -1)
-		return;
-	/*
-	 * Its turn (hs_end woke it; it waits again at the front if another
-	 * took the slot meanwhile), or a stale wake-up.
-	 */
-	if (s->state == SESS_WAITHS && (s->adm.waiting ||
-	    hs_start(s, 1) == -1))
-		return;
-	if (s->state == SESS_STLS && session_stls(s) == -1)
-		return;
-	/* A ticket key came, or a stale wake-up. */
-	if (s->state == SESS_WAITKEY && (hs_waitkey() || hs_tls(s) == -1))
-		return;
-	if (s->state == SESS_HANDSHAKE && session_handshake(s) == -1)
-		return;
-
-	do {
-		sw = pw = 0;
-		if ((progress = relay_round(&s->io, &sw, &pw, &sent)) == -1)
-			return;
-	} while (progress && ++rounds < RELAY_ROUNDS);
-	if (s->state == SESS_GREETED && session_greeted(s, 0) == -1)
-		return;
-
-	/*
-	 * Still moving: give the other sessions their turn and come back
-	 * (TLS may hold data no poll would report).
-	 */
-	if (progress)
-		evtimer_add(&s->again, &now);
-	relaybuf_release(&s->io.up);
-	relaybuf_release(&s->io.down);
-	/*
-	 * No idle timeout here (the worker has the POP3 one), but a client
-	 * that stops taking what we owe it must not pin the session.
-	 */
-	if (sent)
-		s->lastsend = monotime();
-	session_timer(s, s->io.down.len > 0 || s->io.piped > 0 ||
-	    s->state == SESS_CLOSING || s->state == SESS_GREETED);
-	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, sw);
-	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, pw);
-}
-
-/* The TLS handshake: 0 once done, -1 while waiting or once gone. */
-static int
-session_handshake(struct session *s)
-{
-	int	r;
-
-	r = tls_handshake(s->io.tls);
-	if (r == TLS_WANT_POLLIN || r == TLS_WANT_POLLOUT) {
-		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
-		    r == TLS_WANT_POLLIN ? EV_READ : EV_WRITE);
-		return -1;
-	}
-	if (r == -1) {
-		STAT_INC(STAT_TLS_FAILURES);
-		if (client_gone(&s->io))
-			log_debug("%s: closed during the TLS handshake",
-			    s->addr);
-		else
-			log_info("%s: TLS handshake: %s", s->addr,
-			    client_error(&s->io));
-		session_free(s);
-		return -1;
-	}
-	session_timer(s, 0);
-	hs_end(&s->adm);
-	log_debug("%s: %s %s%s", s->addr, tls_conn_version(s->io.tls),
-	    tls_conn_cipher(s->io.tls),
-	    tls_conn_session_resumed(s->io.tls) ? ", resumed" : "");
-	return session_start(s);
-}
-
-static void
-session_event(int fd, short ev, void *arg)
-{
-	session_run(arg);
-}
-
 /* The relay's word: the worker is done; flush to the client, then end. */
 void
 session_closing(void *arg)
@@ -821,125 +808,6 @@ session_turn(void *arg)
 	evtimer_add(&s->again, &now);
 }
 
-/* Start (on) or stop the clock on the client: see session_timeout. */
-void
-session_timer(struct session *s, int on)
-{
-	struct timeval	tv = { 0, 0 };
-
-	if (on == s->timer_on)
-		return;
-	s->timer_on = on;
-	if (!on) {
-		evtimer_del(&s->timer);
-		return;
-	}
-	s->lastsend = monotime();
-	tv.tv_sec = *states[s->state].limit;
-	evtimer_add(&s->timer, &tv);
-}
-
-/*
- * The client has not finished the handshake, or has taken none of the
- * bytes we hold for it, for the whole limit of the current state.
- * Progress only moves lastsend, so the timer is rearmed here for what
- * is left instead of on every write.  Progress is what we write into
- * the kernel: a reader slow enough to free less than half of a fully
- * grown send buffer (2 MB on Linux) in timeout send looks dead.
- */
-static void
-session_timeout(int fd, short ev, void *arg)
-{
-	struct session	*s = arg;
-	struct timeval	 tv = { 0, 0 };
-	time_t		 limit, idle;
-
-	limit = *states[s->state].limit;
-	idle = monotime() - s->lastsend;
-	if (idle < limit) {
-		tv.tv_sec = limit - idle;
-		evtimer_add(&s->timer, &tv);
-		return;
-	}
-	if (s->state == SESS_GREETED) {
-		/* Silent: the parent counts it from now on. */
-		s->timer_on = 0;	/* it fired */
-		if (session_greeted(s, 1) == 0)
-			session_run(s);
-		return;
-	}
-	if (s->state == SESS_HANDSHAKE || s->state == SESS_WAITKEY)
-		STAT_INC(STAT_TLS_FAILURES);
-	else if (s->state == SESS_WAITHS)
-		STAT_INC(STAT_REFUSED_ADDR_HANDSHAKES);
-	log_info("%s: %s", s->addr, states[s->state].why);
-	session_free(s);
-}
-
-/* Wait for want (EV_READ/EV_WRITE, or 0 for nothing) on fd. */
-void
-session_watch(struct session *s, int fd, struct event *ev, short *cur,
-    short want)
-{
-	if (want == *cur)
-		return;
-	if (*cur != 0)
-		event_del(ev);
-	*cur = want;
-	if (want == 0)
-		return;
-	event_set(ev, fd, want | EV_PERSIST, session_event, s);
-	if (event_add(ev, NULL) == -1)
-		fatal("event_add");
-}
-
-/*
- * STLS (RFC 2595): authpop's replies and our +OK out (relay_stls), TLS
- * starts with a fresh socket pair for authpop, so that no byte from
- * before TLS reaches it.  0 once TLS is under way, -1 while waiting or
- * once the session is gone.
- */
-static int
-session_stls(struct session *s)
-{
-	int	sp[2], r, sent = 0;
-
-	/* authpop's replies are in the pair already: no need to watch it. */
-	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
-	r = relay_stls(&s->io, STLS_OK, sizeof(STLS_OK) - 1, &sent);
-	if (r == -1)
-		return -1;
-	if (sent)
-		s->lastsend = monotime();
-	if (r == 1) {
-		session_watch(s, s->io.sock, &s->sockev, &s->sockwant,
-		    EV_WRITE);
-		session_timer(s, 1);
-		return -1;
-	}
-
-	/* io.pair is closed (relay_stls); session_free closes both. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
-		s->io.pair = sp[0];
-		s->handoff = sp[1];
-	}
-	if (s->io.pair == -1 || set_nonblock(s->io.pair) == -1) {
-		log_warn("%s: STLS: socketpair", s->addr);
-		session_free(s);
-		return -1;
-	}
-	relaybuf_release(&s->io.down);
-	relaybuf_release(&s->io.up);
-	s->resumed = 1;
-	log_debug("%s: STLS", s->addr);
-	/*
-	 * The +OK is out: beyond the address's handshakes in progress the
-	 * handshake waits its turn, as an implicit TLS one does, instead
-	 * of a close the client could not tell from a network error.
-	 */
-	return hs_start(s, 0);
-}
-
 /* End a session at once: the worker sees EOF, the client a close. */
 void
 session_free(void *arg)
@@ -949,10 +817,8 @@ session_free(void *arg)
 	log_debug("%s: closed", s->addr);
 	hs_end(&s->adm);
 	client_leave(&s->adm);
-	if (s->sockwant != 0)
-		event_del(&s->sockev);
-	if (s->pairwant != 0)
-		event_del(&s->pairev);
+	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
+	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	evtimer_del(&s->timer);
 	evtimer_del(&s->again);
 	tls_free(s->io.tls);
@@ -976,4 +842,101 @@ session_free(void *arg)
 	if (full && FDS_USED < 2 * (maxsessions - maxsessions / 8))
 		listener_full(0);
 	trim_after_spike(nsessions);
+}
+
+/* authpop saw STLS on a plaintext session: start TLS on it. */
+static void
+listener_parent_starttls(struct chan *c, const void *data, int fd)
+{
+	const struct msg_lid	*ml = data;
+	struct session		*s;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->lid == ml->lid)
+			break;
+	/* Gone already, or a stale request: nothing to do. */
+	if (s == NULL || s->io.tls != NULL || s->state != SESS_RELAY) {
+		log_debug("STLS for session %u: no such plaintext session",
+		    ml->lid);
+		return;
+	}
+	/* What the client sent after STLS is never relayed. */
+	relaybuf_consume(&s->io.up, s->io.up.len, 1);
+	s->state = SESS_STLS;
+	session_run(s);
+}
+
+static const struct msg_handler from_key[] = {
+	{ MSG_KEY_SIGNED,		listener_key_signed },
+};
+
+/* Configured: the certificates become TLS contexts, keypop signing. */
+static void
+listener_load(struct proc_setup *ps)
+{
+	char	why[512];
+	size_t	i;
+
+	if (set_cloexec(POPD_CONF_FD) == -1)
+		fatal("no channel to keypop on fd %d", POPD_CONF_FD);
+	chan_init(&key_chan, POPD_CONF_FD, PROC_LISTENER, PROC_KEY, PH_RUN,
+	    from_key, nitems(from_key), listener_key_eof, NULL);
+	compat_tls_signer(key_sign);
+	pki_keyless = compat_tls_keyless;
+	pki_keyless_done = compat_tls_keyless_done;
+
+	/*
+	 * No keypair: popd.conf has no POP3 listener (a router answering
+	 * nginx's auth_http only), and the parent sends us no socket.
+	 */
+	if (npki == 0)
+		log_debug("no certificate: no POP3 listener");
+	for (i = 0; i < npki; i++)
+		if ((tls_srv[i] = pki_tls(npki, pairs, i, set.tls_protocols,
+		    set.tls_tickets, &tls_cfg[i], why, sizeof(why))) == NULL)
+			fatalx("cannot serve TLS: keypair %zu: %s", i, why);
+	for (i = 0; i < npki; i++)
+		free(pairs[i].cert);	/* no key: keypop holds it */
+}
+
+static const struct msg_handler from_parent[] = {
+	{ MSG_PARENT_CONF,		proc_parent_conf },
+	{ MSG_PARENT_CONF_PKI,		listener_parent_conf_pki },
+	{ MSG_PARENT_CONF_PROXY,	listener_parent_conf_proxy },
+	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },
+	{ MSG_PARENT_LISTEN,		listener_parent_listen },
+	{ MSG_PARENT_STARTTLS,		listener_parent_starttls },
+	{ MSG_PARENT_DRAIN,		listener_parent_drain },
+	{ MSG_PARENT_STATS,		proc_parent_stats },
+	{ MSG_PARENT_KICK,		listener_parent_kick },
+	{ MSG_PARENT_CTLCHAN,		listener_parent_ctlchan },
+	{ MSG_PARENT_VERBOSE,		proc_parent_verbose },
+	{ MSG_PARENT_TICKET,		listener_parent_ticket },
+	{ MSG_PARENT_HEALTH,		listener_parent_health },
+};
+
+static const struct proc_role listener_role = {
+	.setup = {
+		.role = "listener",
+		.title = "listener",
+		.user = POPD_USER,
+		.chroot = 1,
+		.nofile = 1,		/* two descriptors per session */
+		.nohup = 1,
+		.open = listener_open,
+		.sandbox = listener_sandbox,
+	},
+	.self = PROC_LISTENER,
+	.chan = &parent_chan,
+	.handlers = from_parent,
+	.nhandlers = nitems(from_parent),
+	.settings = &set,
+	.eof = listener_parent_eof,
+	.load = listener_load,
+};
+
+int
+main(int argc, char *argv[])
+{
+	proc_run(&listener_role, argc, argv);
 }

@@ -15,24 +15,123 @@
  */
 
 /*
- * listener.h -- the listener process (listener.c): its sessions, each
- * with the parts its limits and its relay engine see (listener_admit.h,
- * listener_relay.h), and what popctl asks of them (listener_control.c).
+ * listener.h -- the listener process, grouped by the file that owns
+ * each part: its listening sockets (listener_accept.c), its limits per
+ * client address and on handshakes (listener_admit.c), its relay engine
+ * (listener_relay.c), its sessions (listener.c) and what popctl asks of
+ * them (listener_control.c).  The PROXY header parser, which the tests
+ * link alone, has listener_proxy.h.
  */
 #ifndef POPD_LISTENER_H
 #define POPD_LISTENER_H
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <event.h>
 #include <stdint.h>
 #include <time.h>
 
+#include "acceptor.h"
 #include "addr.h"
-#include "listener_accept.h"
-#include "listener_admit.h"
-#include "listener_relay.h"
+
+struct chan;
+struct conf_settings;
+struct msg_listen;
+struct source;
+struct tls;
+
+struct listen_sock {
+	TAILQ_ENTRY(listen_sock) entry;
+	struct acceptor		 acc;
+	uint32_t		 flags;		/* LISTEN_* */
+	uint32_t		 sock;		/* the parent's index of it */
+	struct tls		*tls;		/* its default keypair first */
+};
+
+/* listener_accept.c */
+void	accept_add(int, const struct msg_listen *, struct tls *, int);
+void	accept_stop(int);
+void	accept_close(void);
+void	listener_parent_health(struct chan *, const void *, int);
+
+/*
+ * A connection as the limits count it: its client address, and its TLS
+ * handshake in progress or its turn awaited.  arg, the session that
+ * holds it, is what the limits give session_free and session_turn.
+ */
+struct admit {
+	TAILQ_ENTRY(admit)	 hsentry;	/* in handshakes, oldest 1st */
+	TAILQ_ENTRY(admit)	 waitentry;	/* in its client's waiting */
+	struct source		*client;
+	int			 inhs;		/* in its TLS handshake */
+	int			 waiting;	/* in its client's waiting */
+	void			*arg;		/* the session */
+	const char		*addr;		/* the client, for logs */
+};
+
+/* listener_admit.c */
+void		 admit_init(const struct conf_settings *);
+int		 client_admit(struct admit *, const struct peeraddr *);
+void		 client_leave(struct admit *);
+int		 hs_wait(struct admit *, int);
+void		 hs_begin(struct admit *);
+void		 hs_end(struct admit *);
+
+#define RELAY_UP		16384	/* client to worker: commands */
+#define RELAY_DOWN		262144	/* worker to client: replies, mail */
+#define RELAY_SPARE		8	/* empty down buffers kept for reuse */
+#define RELAY_PIPES		8	/* plaintext sessions spliced at once */
+#define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
+
+/*
+ * One direction of the relay.  The buffer is allocated only while it
+ * holds data, so an idle session costs little more than its TLS state.
+ */
+struct relaybuf {
+	unsigned char		*data;
+	size_t			 size;		/* RELAY_UP or RELAY_DOWN */
+	size_t			 off;
+	size_t			 len;
+};
+
+/*
+ * What the relay knows of a session: its two ends and what is on the
+ * way between them.  arg, the session that holds it, is what the relay
+ * gives session_closing and session_free (listener.c).
+ */
+struct relayio {
+	void			*arg;		/* the session */
+	const char		*addr;		/* the client, for logs */
+	int			 sock;		/* the client's TCP socket */
+	int			 pair;		/* our end of the socketpair */
+	struct tls		*tls;		/* NULL for plaintext */
+	int			 client_eof;	/* client finished sending */
+	int			 pair_shut;	/* we shut down our writing */
+	int			 pair_eof;	/* worker finished sending */
+	int			 wpending;	/* tls_write to redo as is */
+	int			 pipe[2];	/* plaintext down: the splice */
+	size_t			 piped;		/* octets in it */
+	size_t			 upsent;	/* octets given to the worker */
+	int			 spoke;		/* the worker sent since the
+						   client last did */
+	struct relaybuf		 up;		/* client -> worker */
+	struct relaybuf		 down;		/* worker -> client */
+};
+
+/* listener_relay.c */
+void		 relay_init(void);
+int		 relay_round(struct relayio *, short *, short *, int *);
+int		 relay_stls(struct relayio *, const char *, size_t, int *);
+int		 relay_answer(struct relayio *, const char *);
+void		 pipe_give(struct relayio *);
+const char	*client_error(struct relayio *);
+int		 client_gone(struct relayio *);
+int		 relaybuf_space(struct relaybuf *, int, unsigned char **,
+		    size_t *);
+void		 relaybuf_consume(struct relaybuf *, size_t, int);
+void		 relaybuf_release(struct relaybuf *);
 
 /* Seconds keypop may take to sign before we give up on it (fatal). */
 #define KEY_TIMEOUT		10
@@ -115,7 +214,6 @@ void	session_watch(struct session *, int, struct event *, short *, short);
  * listener_proxied.c, the PROXY protocol's sessions: in listener-full;
  * listener_core.c has the core listener's stand-ins (it is never asked).
  */
-struct chan;
 void	listener_parent_conf_proxy(struct chan *, const void *, int);
 int	proxy_accept(struct session *);
 int	session_proxy(struct session *);

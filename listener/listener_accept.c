@@ -21,9 +21,9 @@
  * the listener is full, and the sockets closed when it drains.
  *
  * It hands each connection to listener.c (session_new), and knows
- * nothing of sessions.  A health port's
- * connection is no session: it gets the line the parent last sent and
- * is closed, nothing read (listen ... health, popd.conf(5)).
+ * nothing of sessions.  A health port's connection is no session: it
+ * gets the line the parent last sent and is closed, nothing read
+ * (listen ... health, popd.conf(5)).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -51,31 +51,6 @@ static TAILQ_HEAD(, listen_sock)	listeners =
 static int				spare[2] = { -1, -1 };
 /* What a health port says: "up 0" until the parent says otherwise. */
 static char				 health[32] = "up 0\n";
-
-static int	spare_make(void *, const char **);
-static void	accept_conn(void *, int, const struct sockaddr *, socklen_t);
-
-/* A listening socket, with its flags and default keypair; stopped if full. */
-void
-accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
-{
-	struct listen_sock	*l;
-
-	if ((l = calloc(1, sizeof(*l))) == NULL)
-		fatal("listening socket: calloc");
-	l->flags = ml->flags;
-	l->sock = ml->sock;
-	l->tls = tls;
-	l->acc.arg = l;
-	l->acc.prepare = spare_make;
-	l->acc.conn = accept_conn;
-	l->acc.nsessions = &nsessions;
-	l->acc.stopped = stopped;
-	acceptor_start(&l->acc, fd);
-	TAILQ_INSERT_TAIL(&listeners, l, entry);
-	log_debug("accepting on fd %d%s", fd,
-	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
-}
 
 /*
  * The session's socketpair comes first: when descriptors run out, the
@@ -114,6 +89,28 @@ accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 	STAT_INC(STAT_CONNECTIONS);
 	/* session_new takes the spare socketpair, setting both to -1. */
 	session_new(s, sa, len, l, spare);
+}
+
+/* A listening socket, with its flags and default keypair; stopped if full. */
+void
+accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
+{
+	struct listen_sock	*l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		fatal("listening socket: calloc");
+	l->flags = ml->flags;
+	l->sock = ml->sock;
+	l->tls = tls;
+	l->acc.arg = l;
+	l->acc.prepare = spare_make;
+	l->acc.conn = accept_conn;
+	l->acc.nsessions = &nsessions;
+	l->acc.stopped = stopped;
+	acceptor_start(&l->acc, fd);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	log_debug("accepting on fd %d%s", fd,
+	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
 }
 
 /* The parent's news for the health ports. */

@@ -48,7 +48,7 @@ struct source {
 	struct addrkey		 key;
 	unsigned int		 nconn;
 	unsigned int		 nhs;
-	TAILQ_HEAD(, admit)	 waiting;	/* hs_queue'd, in order */
+	TAILQ_HEAD(, admit)	 waiting;	/* hs_wait's, in order */
 };
 RB_HEAD(sourcetree, source);
 
@@ -58,11 +58,6 @@ static TAILQ_HEAD(, admit)		handshakes =
 static unsigned int			nhandshakes;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static const struct conf_settings	*set;		/* listener.c's */
-
-static int	source_cmp(struct source *, struct source *);
-static const char *source_str(const struct source *, char *, size_t);
-RB_PROTOTYPE_STATIC(sourcetree, source, entry, source_cmp)
-RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 
 /* The limits are conf's, the listener's settings. */
 void
@@ -76,6 +71,8 @@ source_cmp(struct source *a, struct source *b)
 {
 	return addrkey_cmp(&a->key, &b->key);
 }
+
+RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 
 /* The address as per-address limits count it, for logs. */
 static const char *

@@ -34,25 +34,8 @@
 #include "stats.h"
 #include "listener.h"
 
-static void	listener_control_handshakes(struct chan *, const void *, int);
-static void	listener_control_kicknet(struct chan *, const void *, int);
-
 /* The control process's, for popctl's questions (proc_ctlchan). */
 static struct chan	ctl_chan;
-
-/* popctl's questions: all the control process may send. */
-static const struct msg_handler from_control[] = {
-	{ MSG_CONTROL_HANDSHAKES,	listener_control_handshakes },
-	{ MSG_CONTROL_KICKNET,		listener_control_kicknet },
-};
-
-/* The control process's channel: a new one replaces the old. */
-void
-listener_parent_ctlchan(struct chan *c, const void *data, int fd)
-{
-	proc_ctlchan(&ctl_chan, PROC_LISTENER, fd, from_control,
-	    nitems(from_control));
-}
 
 /*
  * popctl's show sessions: the connections the parent does not know of
@@ -89,6 +72,48 @@ listener_control_handshakes(struct chan *c, const void *data, int fd)
 }
 
 /*
+ * popctl's kick address: end every connection from a network, in any
+ * state.  The count goes first: the last session's end may end a
+ * draining listener.
+ */
+static void
+listener_control_kicknet(struct chan *c, const void *data, int fd)
+{
+	const struct msg_net	*mn = data;
+	struct msg_count	 m;
+	struct session		*s, *next;
+
+	if (proc_ctlfull(c))
+		return;
+	memset(&m, 0, sizeof(m));
+	m.req = mn->req;
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (net_match(&mn->net, 1, &s->peer))
+			m.n++;
+	chan_send(c, MSG_LISTENER_KICKED, -1, &m, sizeof(m));
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
+		if (!net_match(&mn->net, 1, &s->peer))
+			continue;
+		log_info("%s: kicked (popctl)", s->addr);
+		session_free(s);
+	}
+}
+
+/* popctl's questions: all the control process may send. */
+static const struct msg_handler from_control[] = {
+	{ MSG_CONTROL_HANDSHAKES,	listener_control_handshakes },
+	{ MSG_CONTROL_KICKNET,		listener_control_kicknet },
+};
+
+/* The control process's channel: a new one replaces the old. */
+void
+listener_parent_ctlchan(struct chan *c, const void *data, int fd)
+{
+	proc_ctlchan(&ctl_chan, PROC_LISTENER, fd, from_control,
+	    nitems(from_control));
+}
+
+/*
  * popctl's kick, or the parent's for a login whose wrkrpop is stuck in
  * the store: end a session as a dropped connection, so that its wrkrpop
  * applies no DELE.  A client still waiting for its login's answer gets
@@ -118,32 +143,4 @@ listener_parent_kick(struct chan *c, const void *data, int fd)
 		log_info("%s: ended: its wrkrpop is stuck in the mail store",
 		    s->addr);
 	session_free(s);
-}
-
-/*
- * popctl's kick address: end every connection from a network, in any
- * state.  The count goes first: the last session's end may end a
- * draining listener.
- */
-static void
-listener_control_kicknet(struct chan *c, const void *data, int fd)
-{
-	const struct msg_net	*mn = data;
-	struct msg_count	 m;
-	struct session		*s, *next;
-
-	if (proc_ctlfull(c))
-		return;
-	memset(&m, 0, sizeof(m));
-	m.req = mn->req;
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (net_match(&mn->net, 1, &s->peer))
-			m.n++;
-	chan_send(c, MSG_LISTENER_KICKED, -1, &m, sizeof(m));
-	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
-		if (!net_match(&mn->net, 1, &s->peer))
-			continue;
-		log_info("%s: kicked (popctl)", s->addr);
-		session_free(s);
-	}
 }

@@ -28,7 +28,6 @@
 #include <sys/queue.h>
 
 #include <event.h>
-#include <tls.h>
 
 #include "proto.h"
 #include "chan.h"

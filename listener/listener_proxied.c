@@ -29,7 +29,6 @@
 #include <event.h>
 #include <stdlib.h>
 #include <string.h>
-#include <tls.h>
 
 #include "proto.h"
 #include "chan.h"

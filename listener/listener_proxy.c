@@ -40,54 +40,6 @@ static const unsigned char v2sig[12] = {
 };
 static const char v1sig[] = "PROXY ";
 
-static int	parse_v1(const unsigned char *, size_t, struct proxy_hdr *,
-		    const char **);
-static int	parse_v2(const unsigned char *, size_t, struct proxy_hdr *,
-		    const char **);
-
-/*
- * The header at the start of buf (len bytes): its length once complete,
- * with *h filled in; 0 while buf is the start of a header that needs more
- * bytes; -1 with *errstr when it is not a valid header.
- */
-int
-proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h,
-    const char **errstr)
-{
-	memset(h, 0, sizeof(*h));
-	if (memcmp(buf, v2sig, len < sizeof(v2sig) ? len : sizeof(v2sig)) ==
-	    0)
-		return len < sizeof(v2sig) ? 0 : parse_v2(buf, len, h, errstr);
-	if (memcmp(buf, v1sig, len < 6 ? len : 6) == 0)
-		return len < 6 ? 0 : parse_v1(buf, len, h, errstr);
-	*errstr = "not a PROXY protocol header";
-	return -1;
-}
-
-/*
- * How many more bytes may be read after the len of buf without passing
- * the end of the header; *to_lf is set when the header is a line (v1)
- * whose end is its LF, which the reader must look for itself.
- */
-size_t
-proxy_want(const unsigned char *buf, size_t len, int *to_lf)
-{
-	size_t	total;
-
-	*to_lf = 0;
-	/* The shortest header of either version is "PROXY UNKNOWN\r\n". */
-	if (len < 15)
-		return 15 - len;
-	if (memcmp(buf, v2sig, sizeof(v2sig)) != 0) {
-		*to_lf = 1;
-		return len < PROXY_V1_MAX ? PROXY_V1_MAX - len : 0;
-	}
-	if (len < PROXY_V2_MIN)
-		return PROXY_V2_MIN - len;
-	total = PROXY_V2_MIN + ((size_t)buf[14] << 8 | buf[15]);
-	return total > len ? total - len : 0;
-}
-
 /* "PROXY TCP4 192.0.2.1 192.0.2.2 56324 995\r\n", or "PROXY UNKNOWN...". */
 static int
 parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
@@ -205,4 +157,47 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		return -1;
 	}
 	return PROXY_V2_MIN + blen;
+}
+
+/*
+ * The header at the start of buf (len bytes): its length once complete,
+ * with *h filled in; 0 while buf is the start of a header that needs more
+ * bytes; -1 with *errstr when it is not a valid header.
+ */
+int
+proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h,
+    const char **errstr)
+{
+	memset(h, 0, sizeof(*h));
+	if (memcmp(buf, v2sig, len < sizeof(v2sig) ? len : sizeof(v2sig)) ==
+	    0)
+		return len < sizeof(v2sig) ? 0 : parse_v2(buf, len, h, errstr);
+	if (memcmp(buf, v1sig, len < 6 ? len : 6) == 0)
+		return len < 6 ? 0 : parse_v1(buf, len, h, errstr);
+	*errstr = "not a PROXY protocol header";
+	return -1;
+}
+
+/*
+ * How many more bytes may be read after the len of buf without passing
+ * the end of the header; *to_lf is set when the header is a line (v1)
+ * whose end is its LF, which the reader must look for itself.
+ */
+size_t
+proxy_want(const unsigned char *buf, size_t len, int *to_lf)
+{
+	size_t	total;
+
+	*to_lf = 0;
+	/* The shortest header of either version is "PROXY UNKNOWN\r\n". */
+	if (len < 15)
+		return 15 - len;
+	if (memcmp(buf, v2sig, sizeof(v2sig)) != 0) {
+		*to_lf = 1;
+		return len < PROXY_V1_MAX ? PROXY_V1_MAX - len : 0;
+	}
+	if (len < PROXY_V2_MIN)
+		return PROXY_V2_MIN - len;
+	total = PROXY_V2_MIN + ((size_t)buf[14] << 8 | buf[15]);
+	return total > len ? total - len : 0;
 }

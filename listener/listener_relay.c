@@ -49,22 +49,6 @@ static int		 nspare;
 static int		 pipes[RELAY_PIPES][2];
 static int		 npipes;
 
-static int	relay_client_in(struct relayio *, short *);
-static int	relay_worker_out(struct relayio *, short *);
-static int	relay_worker_in(struct relayio *, short *);
-static int	relay_client_out(struct relayio *, short *);
-static int	relay_finish(struct relayio *, short *);
-static int	relay_splice_in(struct relayio *, short *);
-static int	relay_worker_none(struct relayio *, ssize_t, short *,
-		    const char *);
-static int	relay_nobuf(struct relayio *);
-static int	relay_client_fail(struct relayio *, const char *);
-static int	relay_want(ssize_t, short *);
-static int	relay_splice_out(struct relayio *, short *);
-static ssize_t	client_read(struct relayio *, void *, size_t);
-static ssize_t	client_write(struct relayio *, const void *, size_t);
-static int	pipe_take(struct relayio *);
-
 /* Before the sandbox, which allows no pipe(2): the splice pipes. */
 void
 relay_init(void)
@@ -77,33 +61,167 @@ relay_init(void)
 		}
 }
 
-/*
- * One round of the relay, in the order bytes flow: client to buffer to
- * worker, worker to buffer to client, then the ends.  Adds to *sw and
- * *pw the events the client socket and the pair wait for, sets *sent
- * when the client took data.  Returns 1 if anything moved, 0 if not,
- * -1 if the session is gone.
- */
-int
-relay_round(struct relayio *io, short *sw, short *pw, int *sent)
+/* No relay buffer could be had: the session ends. */
+static int
+relay_nobuf(struct relayio *io)
 {
-	int	cin, wout, win, cout;
+	log_warn("%s: relay buffer", io->addr);
+	session_free(io->arg);
+	return -1;
+}
 
-	if ((cin = relay_client_in(io, sw)) == -1 ||
-	    (wout = relay_worker_out(io, pw)) == -1)
+/* A client read or write failed: the session ends, logged as why. */
+static int
+relay_client_fail(struct relayio *io, const char *how)
+{
+	if (client_gone(io))
+		log_debug("%s: client gone: %s", io->addr, client_error(io));
+	else
+		log_info("%s: client %s: %s", io->addr, how, client_error(io));
+	session_free(io->arg);
+	return -1;
+}
+
+/* Adds to *sw what a TLS_WANT_* in r waits for: 1 if it was one. */
+static int
+relay_want(ssize_t r, short *sw)
+{
+	if (r == TLS_WANT_POLLIN)
+		*sw |= EV_READ;
+	else if (r == TLS_WANT_POLLOUT)
+		*sw |= EV_WRITE;
+	else
+		return 0;
+	return 1;
+}
+
+/* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
+static ssize_t
+client_read(struct relayio *io, void *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (io->tls != NULL)
+		return tls_read(io->tls, buf, len);
+	if ((n = read(io->sock, buf, len)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return TLS_WANT_POLLIN;
+	return n;
+}
+
+static ssize_t
+client_write(struct relayio *io, const void *buf, size_t len)
+{
+	ssize_t	n;
+
+	if (io->tls != NULL)
+		return tls_write(io->tls, buf, len);
+	if ((n = send(io->sock, buf, len, MSG_NOSIGNAL)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return TLS_WANT_POLLOUT;
+	return n;
+}
+
+/*
+ * Plaintext from the worker to the client through a pipe (splice(2)):
+ * the pages the worker wrote go to the TCP socket without being copied
+ * into this process and out again.  A session holds a pipe only while
+ * octets are in it; with none free it copies as TLS sessions do.
+ */
+static int
+pipe_take(struct relayio *io)
+{
+	if (io->pipe[0] != -1)
+		return 0;
+	if (npipes == 0)
 		return -1;
-	/* The client's end, after all it sent: a pipelined QUIT counts. */
-	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
-		(void)shutdown(io->pair, SHUT_WR);
-		io->pair_shut = 1;
+	npipes--;
+	io->pipe[0] = pipes[npipes][0];
+	io->pipe[1] = pipes[npipes][1];
+	return 0;
+}
+
+/*
+ * The pipe back to the pool, emptied first if the session ends with
+ * octets in it (at most the pipe's size: a few reads).
+ */
+void
+pipe_give(struct relayio *io)
+{
+	char	buf[4096];
+
+	if (io->pipe[0] == -1)
+		return;
+	while (io->piped > 0 && read(io->pipe[0], buf, sizeof(buf)) > 0)
+		;
+	io->piped = 0;
+	pipes[npipes][0] = io->pipe[0];
+	pipes[npipes][1] = io->pipe[1];
+	npipes++;
+	io->pipe[0] = io->pipe[1] = -1;
+}
+
+/*
+ * No bytes from the worker (n is 0 or -1): wait for more, or its EOF
+ * (what it sent still goes out), or the end of the session.
+ */
+static int
+relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
+{
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR)) {
+		*pw |= EV_READ;
+		return 0;
 	}
-	if ((win = relay_worker_in(io, pw)) == -1 ||
-	    (cout = relay_client_out(io, sw)) == -1 ||
-	    relay_finish(io, sw) == -1)
-		return -1;
-	if (cout)
-		*sent = 1;
-	return cin | wout | win | cout;
+	if (n == 0 || errno == ECONNRESET) {
+		io->pair_eof = 1;
+		session_closing(io->arg);
+		return 1;
+	}
+	log_warn("%s: %s from worker", io->addr, how);
+	session_free(io->arg);
+	return -1;
+}
+
+/* Worker to pipe: as relay_worker_in, for an empty pipe. */
+static int
+relay_splice_in(struct relayio *io, short *pw)
+{
+	ssize_t	n;
+
+	n = compat_splice(io->pair, io->pipe[1], RELAY_DOWN);
+	if (n > 0) {
+		io->piped = n;
+		io->spoke = 1;
+		return 1;
+	}
+	pipe_give(io);
+	return relay_worker_none(io, n, pw, "splice");
+}
+
+/* Pipe to client: as relay_client_out. */
+static int
+relay_splice_out(struct relayio *io, short *sw)
+{
+	ssize_t	n;
+	int	moved = 0;
+
+	while (io->piped > 0) {
+		n = compat_splice(io->pipe[0], io->sock, io->piped);
+		if (n > 0) {
+			io->piped -= n;
+			moved = 1;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+		    errno == EINTR)) {
+			*sw |= EV_WRITE;
+			return moved;
+		}
+		return relay_client_fail(io, "write");
+	}
+	pipe_give(io);
+	return moved;
 }
 
 /* Client to buffer; nothing more is read once the worker is done. */
@@ -191,28 +309,6 @@ relay_worker_in(struct relayio *io, short *pw)
 }
 
 /*
- * No bytes from the worker (n is 0 or -1): wait for more, or its EOF
- * (what it sent still goes out), or the end of the session.
- */
-static int
-relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
-{
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-	    errno == EINTR)) {
-		*pw |= EV_READ;
-		return 0;
-	}
-	if (n == 0 || errno == ECONNRESET) {
-		io->pair_eof = 1;
-		session_closing(io->arg);
-		return 1;
-	}
-	log_warn("%s: %s from worker", io->addr, how);
-	session_free(io->arg);
-	return -1;
-}
-
-/*
  * Buffer to client, as far as the client takes it.  libtls writes one
  * TLS record per call; with more than one to go, the records are corked
  * into segments as large as the kernel makes them, instead of a packet
@@ -245,86 +341,6 @@ relay_client_out(struct relayio *io, short *sw)
 	return moved;
 }
 
-/*
- * Plaintext from the worker to the client through a pipe (splice(2)):
- * the pages the worker wrote go to the TCP socket without being copied
- * into this process and out again.  A session holds a pipe only while
- * octets are in it; with none free it copies as TLS sessions do.
- */
-static int
-pipe_take(struct relayio *io)
-{
-	if (io->pipe[0] != -1)
-		return 0;
-	if (npipes == 0)
-		return -1;
-	npipes--;
-	io->pipe[0] = pipes[npipes][0];
-	io->pipe[1] = pipes[npipes][1];
-	return 0;
-}
-
-/*
- * The pipe back to the pool, emptied first if the session ends with
- * octets in it (at most the pipe's size: a few reads).
- */
-void
-pipe_give(struct relayio *io)
-{
-	char	buf[4096];
-
-	if (io->pipe[0] == -1)
-		return;
-	while (io->piped > 0 && read(io->pipe[0], buf, sizeof(buf)) > 0)
-		;
-	io->piped = 0;
-	pipes[npipes][0] = io->pipe[0];
-	pipes[npipes][1] = io->pipe[1];
-	npipes++;
-	io->pipe[0] = io->pipe[1] = -1;
-}
-
-/* Worker to pipe: as relay_worker_in, for an empty pipe. */
-static int
-relay_splice_in(struct relayio *io, short *pw)
-{
-	ssize_t	n;
-
-	n = compat_splice(io->pair, io->pipe[1], RELAY_DOWN);
-	if (n > 0) {
-		io->piped = n;
-		io->spoke = 1;
-		return 1;
-	}
-	pipe_give(io);
-	return relay_worker_none(io, n, pw, "splice");
-}
-
-/* Pipe to client: as relay_client_out. */
-static int
-relay_splice_out(struct relayio *io, short *sw)
-{
-	ssize_t	n;
-	int	moved = 0;
-
-	while (io->piped > 0) {
-		n = compat_splice(io->pipe[0], io->sock, io->piped);
-		if (n > 0) {
-			io->piped -= n;
-			moved = 1;
-			continue;
-		}
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		    errno == EINTR)) {
-			*sw |= EV_WRITE;
-			return moved;
-		}
-		return relay_client_fail(io, "write");
-	}
-	pipe_give(io);
-	return moved;
-}
-
 /* The worker is done, the client has it all: close TLS, then the session. */
 static int
 relay_finish(struct relayio *io, short *sw)
@@ -338,6 +354,35 @@ relay_finish(struct relayio *io, short *sw)
 		return 0;
 	session_free(io->arg);
 	return -1;
+}
+
+/*
+ * One round of the relay, in the order bytes flow: client to buffer to
+ * worker, worker to buffer to client, then the ends.  Adds to *sw and
+ * *pw the events the client socket and the pair wait for, sets *sent
+ * when the client took data.  Returns 1 if anything moved, 0 if not,
+ * -1 if the session is gone.
+ */
+int
+relay_round(struct relayio *io, short *sw, short *pw, int *sent)
+{
+	int	cin, wout, win, cout;
+
+	if ((cin = relay_client_in(io, sw)) == -1 ||
+	    (wout = relay_worker_out(io, pw)) == -1)
+		return -1;
+	/* The client's end, after all it sent: a pipelined QUIT counts. */
+	if (io->client_eof && io->up.len == 0 && !io->pair_shut) {
+		(void)shutdown(io->pair, SHUT_WR);
+		io->pair_shut = 1;
+	}
+	if ((win = relay_worker_in(io, pw)) == -1 ||
+	    (cout = relay_client_out(io, sw)) == -1 ||
+	    relay_finish(io, sw) == -1)
+		return -1;
+	if (cout)
+		*sent = 1;
+	return cin | wout | win | cout;
 }
 
 /*
@@ -422,67 +467,6 @@ relay_answer(struct relayio *io, const char *line)
 	if (io->tls != NULL)
 		(void)tls_close(io->tls);
 	return 0;
-}
-
-/* No relay buffer could be had: the session ends. */
-static int
-relay_nobuf(struct relayio *io)
-{
-	log_warn("%s: relay buffer", io->addr);
-	session_free(io->arg);
-	return -1;
-}
-
-/* A client read or write failed: the session ends, logged as why. */
-static int
-relay_client_fail(struct relayio *io, const char *how)
-{
-	if (client_gone(io))
-		log_debug("%s: client gone: %s", io->addr, client_error(io));
-	else
-		log_info("%s: client %s: %s", io->addr, how, client_error(io));
-	session_free(io->arg);
-	return -1;
-}
-
-/* Adds to *sw what a TLS_WANT_* in r waits for: 1 if it was one. */
-static int
-relay_want(ssize_t r, short *sw)
-{
-	if (r == TLS_WANT_POLLIN)
-		*sw |= EV_READ;
-	else if (r == TLS_WANT_POLLOUT)
-		*sw |= EV_WRITE;
-	else
-		return 0;
-	return 1;
-}
-
-/* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
-static ssize_t
-client_read(struct relayio *io, void *buf, size_t len)
-{
-	ssize_t	n;
-
-	if (io->tls != NULL)
-		return tls_read(io->tls, buf, len);
-	if ((n = read(io->sock, buf, len)) == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT_POLLIN;
-	return n;
-}
-
-static ssize_t
-client_write(struct relayio *io, const void *buf, size_t len)
-{
-	ssize_t	n;
-
-	if (io->tls != NULL)
-		return tls_write(io->tls, buf, len);
-	if ((n = send(io->sock, buf, len, MSG_NOSIGNAL)) == -1 &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-		return TLS_WANT_POLLOUT;
-	return n;
 }
 
 /*
