@@ -758,25 +758,14 @@ pop3_good(struct session *s, double t, const char *how)
 static void
 pop3_unchecked(struct session *s, int perm, const char *why)
 {
+	if (!perm)
+		STAT_INC(STAT_LOGIN_TEMP);
 	s->state = S_CMD;
 	s->hasuser = 0;
 	explicit_bzero(s->user, sizeof(s->user));
 	session_reply(s, "-ERR [SYS/%s] %s, %s", perm ? "PERM" : "TEMP", why,
 	    perm ? "contact the administrator" : "try again later");
 	session_deadline(s);
-}
-
-static void
-pop3_temp(struct session *s, const char *why)
-{
-	STAT_INC(STAT_LOGIN_TEMP);
-	pop3_unchecked(s, 0, why);
-}
-
-static void
-pop3_perm(struct session *s, const char *why)
-{
-	pop3_unchecked(s, 1, why);
 }
 
 /* A failure is answered after the address's delay and the floor. */
@@ -830,8 +819,8 @@ pop3_closed(struct session *s, int notify)
 
 /* A POP3 client's session, from the parent. */
 const struct session_ops pop3_ops = {
-	1, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
-	pop3_timeout, pop3_closed, pop3_perm
+	1, pop3_good, pop3_unchecked, pop3_fail_at, pop3_failed,
+	pop3_timeout, pop3_closed
 };
 
 /*

@@ -290,10 +290,8 @@ verify_end(struct session *s, int verdict, const char *why)
 	s->job = NULL;
 	if (verdict == V_GOOD)
 		s->ops->good(s, now(), why);
-	else if (verdict == V_TEMP)
-		s->ops->temp(s, why);
 	else
-		s->ops->perm(s, why);
+		s->ops->unchecked(s, verdict == V_PERM, why);
 }
 
 /*
@@ -417,7 +415,7 @@ auth_result(struct session *s, struct job *j)
 		errno = j->err;
 		log_warn("session %s%llu: %s: cannot check the password of %s",
 		    SIDP(s->id), s->addr, logname(s->user));
-		s->ops->temp(s, "cannot check passwords now");
+		s->ops->unchecked(s, 0, "cannot check passwords now");
 		return;
 	}
 	s->nfail++;
