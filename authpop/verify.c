@@ -78,12 +78,6 @@ static struct {
 }			 weak_said[WEAK_SLOTS];
 static uint64_t		 weak_key[2];
 
-static double		 failure_floor(double, double, double);
-static void		 weak_login(struct session *, const char *, double);
-static void		 table_cred(struct chan *, const void *, int);
-static void		 tablepop_eof(struct chan *);
-static void		 tablepop_lost(struct session *);
-
 /*
  * Configured: authtab is read, and the checks timed, as root before
  * the prologue; the keys were read as they came (verify_key): authpop
@@ -377,6 +371,54 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 }
 
 /*
+ * s's user logged in with a weak hash of kind (weak-hashes yes): said
+ * at most once a day for a user (weak_said), so that the admin learns
+ * who still needs a new password without a line per poll.
+ */
+static void
+weak_login(struct session *s, const char *kind, double t)
+{
+	uint64_t	key = siphash(weak_key, s->user, strlen(s->user));
+	size_t		i = key % WEAK_SLOTS;
+
+	if (weak_said[i].at > 0 && weak_said[i].key == key &&
+	    t - weak_said[i].at < WEAK_DAY)
+		return;
+	weak_said[i].key = key;
+	weak_said[i].at = t;
+	log_warnx("session %s%llu: %s logged in with a weak %s hash "
+	    "(weak-hashes yes): give the user a new password (popdpass); "
+	    "said once a day", SIDP(s->id), logname(s->user), kind);
+}
+
+/*
+ * How long after its check started a failure is answered: fail_floor,
+ * or longer while checks run slower than they did at start (a busy
+ * machine), so that no check, of whatever hash, ends after its reply
+ * would be due.  load is the most a check of a costly kind (a quarter of
+ * the slowest or more) was slowed down lately, forgotten smoothly: by
+ * half after LOAD_HALF seconds, so that checks a few seconds apart see
+ * about the same floor.
+ */
+static double
+failure_floor(double took, double expected, double t)
+{
+	double	f;
+
+	if (t > load_at)
+		load *= LOAD_HALF / (LOAD_HALF + (t - load_at));
+	load_at = t;
+	/*
+	 * Only checks of the costlier kinds tell the load: a cheap one is
+	 * mostly the time the loop took to see it, not the hash's.
+	 */
+	if (expected >= slowest / 4 && expected > 0 && took / expected > load)
+		load = took / expected;
+	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
+	return f > fail_floor ? f : fail_floor;
+}
+
+/*
  * A check is back (session.c's auth_checked).  A good password goes on
  * at once.  A wrong one is answered at a time that does not depend on
  * the stored hash or on whether the user exists (fail_floor, longer
@@ -436,54 +478,6 @@ auth_result(struct session *s, struct job *j)
 	}
 	s->state = S_DELAY;
 	timer_in(&s->tmo, at - t);
-}
-
-/*
- * s's user logged in with a weak hash of kind (weak-hashes yes): said
- * at most once a day for a user (weak_said), so that the admin learns
- * who still needs a new password without a line per poll.
- */
-static void
-weak_login(struct session *s, const char *kind, double t)
-{
-	uint64_t	key = siphash(weak_key, s->user, strlen(s->user));
-	size_t		i = key % WEAK_SLOTS;
-
-	if (weak_said[i].at > 0 && weak_said[i].key == key &&
-	    t - weak_said[i].at < WEAK_DAY)
-		return;
-	weak_said[i].key = key;
-	weak_said[i].at = t;
-	log_warnx("session %s%llu: %s logged in with a weak %s hash "
-	    "(weak-hashes yes): give the user a new password (popdpass); "
-	    "said once a day", SIDP(s->id), logname(s->user), kind);
-}
-
-/*
- * How long after its check started a failure is answered: fail_floor,
- * or longer while checks run slower than they did at start (a busy
- * machine), so that no check, of whatever hash, ends after its reply
- * would be due.  load is the most a check of a costly kind (a quarter of
- * the slowest or more) was slowed down lately, forgotten smoothly: by
- * half after LOAD_HALF seconds, so that checks a few seconds apart see
- * about the same floor.
- */
-static double
-failure_floor(double took, double expected, double t)
-{
-	double	f;
-
-	if (t > load_at)
-		load *= LOAD_HALF / (LOAD_HALF + (t - load_at));
-	load_at = t;
-	/*
-	 * Only checks of the costlier kinds tell the load: a cheap one is
-	 * mostly the time the loop took to see it, not the hash's.
-	 */
-	if (expected >= slowest / 4 && expected > 0 && took / expected > load)
-		load = took / expected;
-	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
-	return f > fail_floor ? f : fail_floor;
 }
 
 /*
@@ -570,6 +564,58 @@ verify_late(struct session *s, const struct chan *c)
 	return 1;
 }
 
+static void
+tablepop_lost(struct session *s)
+{
+	if (s->state != S_LOOKUP) {
+		/* Its late answer will not come: it may ask again. */
+		s->tablate = 0;
+		return;
+	}
+	if (s->tabapps) {
+		s->tabapps = 0;
+		verify_apps(s, CRED_TEMP, NULL);
+	} else {
+		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
+		    "credentials lookup of \"%s\" failed", SIDP(s->id),
+		    s->addr, set.authtab, logname(s->user));
+		verify_cred(s, NULL);
+	}
+	session_update(s);
+}
+
+/* A tablepop gone, or broken: what it was asked is a temporary failure. */
+static void
+tablepop_eof(struct chan *c)
+{
+	int	i = c == &tabchan[0] ? 0 : 1;
+
+	session_table_lost(i, tablepop_lost);
+	if (c->fd != -1)
+		chan_close(c);
+	c->handlers = NULL;
+	if (tabcur == i)
+		tabcur = -1;
+}
+
+/* authtab's database's answer (verify.c's question): the user's hash. */
+static void
+table_cred(struct chan *c, const void *data, int fd)
+{
+	const struct msg_cred	*mc = data;
+	struct session		*s;
+
+	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
+	    s->tabapps || &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its password hash came %s",
+		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
+		    "after its bound" : "after the session ended");
+		return;
+	}
+	verify_cred(s, mc);
+	session_update(s);
+}
+
 /*
  * tablepop's channel (MSG_PARENT_TABLECHAN): a database's password
  * hashes and app passwords (MSG_AUTHPOP_LOOKUP, _APPS: tablepop_ask,
@@ -598,57 +644,4 @@ table_chan(struct chan *pc, const void *data, int fd)
 	tabchan[i].bad = tablepop_eof;
 	chan_start(&tabchan[i]);
 	tabcur = i;
-}
-
-/* A tablepop gone, or broken: what it was asked is a temporary failure. */
-static void
-tablepop_eof(struct chan *c)
-{
-	int	i = c == &tabchan[0] ? 0 : 1;
-
-	session_table_lost(i, tablepop_lost);
-	if (c->fd != -1)
-		chan_close(c);
-	c->handlers = NULL;
-	if (tabcur == i)
-		tabcur = -1;
-}
-
-static void
-tablepop_lost(struct session *s)
-{
-	if (s->state != S_LOOKUP) {
-		/* Its late answer will not come: it may ask again. */
-		s->tablate = 0;
-		return;
-	}
-	if (s->tabapps) {
-		s->tabapps = 0;
-		verify_apps(s, CRED_TEMP, NULL);
-	} else {
-		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
-		    "credentials lookup of \"%s\" failed", SIDP(s->id),
-		    s->addr, set.authtab, logname(s->user));
-		verify_cred(s, NULL);
-	}
-	session_update(s);
-}
-
-
-/* authtab's database's answer (verify.c's question): the user's hash. */
-static void
-table_cred(struct chan *c, const void *data, int fd)
-{
-	const struct msg_cred	*mc = data;
-	struct session		*s;
-
-	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
-	    s->tabapps || &tabchan[s->tabchan] != c) {
-		log_debug("session %s%llu: its password hash came %s",
-		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
-		    "after its bound" : "after the session ended");
-		return;
-	}
-	verify_cred(s, mc);
-	session_update(s);
 }
