@@ -67,9 +67,6 @@ static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
-static void		bad_command(struct session *, const char *, ...)
-			    __attribute__((__format__ (printf, 2, 3)));
-
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
 static void		(*last_gone)(void);	/* authpop.c's, when draining */
@@ -343,24 +340,19 @@ plaintext_refused(struct session *s, int login)
 }
 
 /*
- * An invalid command: answered, and counted; at limit bad-commands the
- * session ends, so that a stream of garbage costs one connection a few
- * replies, not one each.  One reply per command, so that a pipelining
- * client stays in step: the command that reaches the limit gets the
- * closing one only.
+ * An invalid command ("-ERR " cmd why): answered, and counted; at limit
+ * bad-commands the session ends, so that a stream of garbage costs one
+ * connection a few replies, not one each.  One reply per command, so
+ * that a pipelining client stays in step: the command that reaches the
+ * limit gets the closing one only.
  */
 static void
-bad_command(struct session *s, const char *fmt, ...)
+bad_command(struct session *s, const char *cmd, const char *why)
 {
 	char	addr[PEER_STRLEN];
-	va_list	ap;
 
 	if (++s->nbad < set.limit.bad_commands) {
-		va_start(ap, fmt);
-		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
-		    evbuffer_add(s->out, "\r\n", 2) == -1)
-			fatal("evbuffer_add");
-		va_end(ap);
+		session_reply(s, "-ERR %s%s", cmd, why);
 		return;
 	}
 	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
@@ -498,7 +490,7 @@ cmd_apop(struct session *s, struct pop3_line *l)
 static void
 cmd_unknown(struct session *s, struct pop3_line *l)
 {
-	bad_command(s, "-ERR unknown command");
+	bad_command(s, "", "unknown command");
 }
 
 /*
@@ -531,17 +523,16 @@ session_line(struct session *s, char *buf, size_t len)
 		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
 			commands[l.cmd](s, &l);
 		else
-			bad_command(s, "-ERR %s is not valid before login",
-			    l.name);
+			bad_command(s, l.name, " is not valid before login");
 		break;
 	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
+		bad_command(s, "", "line too long");
 		break;
 	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
+		bad_command(s, "", "invalid character in command");
 		break;
 	default:
-		bad_command(s, "-ERR invalid arguments");
+		bad_command(s, "", "invalid arguments");
 		break;
 	}
 	explicit_bzero(&l, sizeof(l));
@@ -608,7 +599,7 @@ pop3_read(struct session *s)
 		if (r == FRAME_TOOLONG) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
 			s->sasl = 0;
-			bad_command(s, "-ERR line too long");
+			bad_command(s, "", "line too long");
 			continue;
 		}
 		session_line(s, s->fr.line, s->fr.len);
