@@ -17,12 +17,12 @@
 /*
  * authpop.c -- the authpop process: its start (proc_run's role: the
  * images of authtab and app passwords mapped and the checks timed
- * before the chroot, the worker threads after the sandbox) and what it does with each message from the parent.  Its
- * other files, from the bottom up (auth.h):
+ * before the chroot, the worker threads after the sandbox) and what it
+ * does with each message from the parent.  Its other files, from the
+ * bottom up (auth.h):
  *	state.c		the settings, the parent's channel, the clock
  *	loginticket.c	routers' tickets
- *	check.c		the password check threads (bcrypt never stalls the
- *			other sessions)
+ *	check.c		the password check threads
  *	host.c		the checks' order and times per client address
  *	verify.c	a password's way: stored hash, queue, check, answer
  *	session.c	the sessions, and the POP3 AUTHORIZATION state

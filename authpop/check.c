@@ -33,16 +33,16 @@
  *				set before the threads start, never changed
  * and, beside those, pwscheme_verify (scheme.c: crypt_rn with a buffer
  * of its own on Linux, libargon2, libmd), mem_used under jobs_mtx and
- * mem_cv (argon2's and yescrypt's memory), their own errno, and fatal() if pthreads
- * fail.
+ * mem_cv (argon2's and yescrypt's memory), their own errno, and fatal()
+ * if pthreads fail.
  *
  * Everything else belongs to the event loop, which is single-threaded:
- * the sessions, the hosts, libevent, authtab (which a reload
- * changes: a job holds a copy of its hash instead), the settings, and in
- * this file nworkers, inflight, inflight_failing (which host.c reads to
- * decide what to dispatch), jobs_pipe[0], jobs_ev, dummy_hash and
- * mem_budget (set before the threads start).
- * dummy_init and slowest_check run before any thread exists.
+ * the sessions, the hosts, libevent, authtab (which a reload changes: a
+ * job holds a copy of its hash instead), the settings, and in this file
+ * nworkers, inflight, inflight_failing (which host.c reads to decide
+ * what to dispatch), jobs_pipe[0], jobs_ev, dummy_hash and mem_budget
+ * (set before the threads start).  dummy_init and slowest_check run
+ * before any thread exists.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -277,9 +277,9 @@ jobs_init(void (*done)(struct job *), void (*next)(void))
 }
 
 /*
- * The memory-hard kinds' budget: a quarter of the memory authpop may use, the least
- * of the machine's and of its limits (a service's MemoryMax, a
- * container's).  Before the chroot: the cgroup's limit is in /sys.
+ * The memory-hard kinds' budget: a quarter of what authpop may use, the
+ * least of the machine's memory and of its limits (a service's
+ * MemoryMax, a container's).  Before the chroot: a cgroup's is in /sys.
  */
 void
 jobs_budget(void)

@@ -21,16 +21,15 @@
  * nginx auth_http request (nginx.c): its timer, its end, and for POP3
  * its socket and replies (an auth_http session has none: httppop keeps
  * nginx's connection, fd -1).  What differs between the two kinds is
- * behind struct session_ops: pop3_ops here, http_ops in nginx.c.  A password goes through verify.c; after a good
- * one the session socket goes to the parent, which starts a wrkrpop for
- * the user.
+ * behind struct session_ops: pop3_ops here, http_ops in nginx.c.  A
+ * password goes through verify.c; after a good one the session socket
+ * goes to the parent, which starts a wrkrpop for the user.
  *
  * authpop reads each session socket one line at a time (recv MSG_PEEK up
  * to the LF, then recv exactly that line), so commands a client pipelines
- * after PASS stay in the socket for wrkrpop.  authpop never answers a
- * successful PASS: wrkrpop does, once the maildrop is locked.  The socket
- * goes to the parent with the login, and the session ends here; should
- * the parent refuse the login, it sends the socket back to say why.
+ * after PASS stay in the socket for wrkrpop, which answers a successful
+ * PASS once the maildrop is locked; authpop never does.  Should the
+ * parent refuse the login, it sends the socket back to say why.
  *
  * Every recv and send on a session socket is MSG_DONTWAIT: authpop never
  * blocks on a client, and needs no fcntl of the sockets it is given.
