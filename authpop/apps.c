@@ -57,13 +57,6 @@ static int		 newapps_fd = -1;	/* a reload's, not read yet */
 static struct msg_appused	 used;
 static struct event		 used_ev;
 
-static void		 app_fail(struct session *, const char *);
-static void		 app_used(struct session *, const char *);
-static void		 used_wait(int, short, void *);
-static int		 app_filed(const char *, const char *);
-static int		 tablepop_ctlapps(uint64_t, const char *);
-static void		 verify_ctlanswer(uint64_t, int, const char *);
-
 /* Configured (verify_load): a file's image came before the settings. */
 void
 opts_load(void)
@@ -136,6 +129,62 @@ verify_appsask(struct chan *c, const void *data, int fd)
 }
 
 /*
+ * An app password that may not log in, or a barred main password: a
+ * failure like a wrong password, at the same time, with its own reason
+ * in the log.  The check runs against the dummy hash for its time; its
+ * reason alone makes it fail (check.c), and no login cache is asked.
+ */
+static void
+app_fail(struct session *s, const char *why)
+{
+	(void)strlcpy(s->job->why, why, sizeof(s->job->why));
+	s->job->known = 1;
+	auth_enqueue(s, NULL);
+}
+
+/* The uses gathered, to the control process now. */
+void
+verify_used_flush(void)
+{
+	if (used.n == 0)
+		return;
+	evtimer_del(&used_ev);
+	auth_ctl_send(MSG_AUTHPOP_APPUSED, &used, sizeof(used));
+	memset(&used, 0, sizeof(used));
+}
+
+static void
+used_wait(int fd, short ev, void *arg)
+{
+	verify_used_flush();
+}
+
+/*
+ * The last use of an app password, for the control process, which
+ * keeps it: gathered, and sent with those of the next second
+ * (APPUSED_WAIT).  A POP3 login names it to the parent too
+ * (session_handoff), for the worker's record of who removed what.
+ */
+static void
+app_used(struct session *s, const char *label)
+{
+	struct appuse	*u;
+
+	if (s->ops->pop3)
+		(void)strlcpy(s->app, label, sizeof(s->app));
+	if (used.n == 0) {
+		evtimer_set(&used_ev, used_wait, NULL);
+		timer_in(&used_ev, APPUSED_WAIT);
+	}
+	u = &used.use[used.n++];
+	(void)strlcpy(u->user, s->user, sizeof(u->user));
+	(void)strlcpy(u->label, label, sizeof(u->label));
+	u->peer = s->peer;
+	if (used.n == APPUSED_MAX)
+		verify_used_flush();
+}
+
+/*
  * The user's app passwords, ours or tablepop's answer.  A password of
  * their form is hashed under the site's key and compared with each (a few
  * microseconds: no checker thread); one that matches logs in if it has
@@ -204,78 +253,6 @@ verify_apps(struct session *s, int status, const char *joined)
 }
 
 /*
- * The last use of an app password, for the control process, which
- * keeps it: gathered, and sent with those of the next second
- * (APPUSED_WAIT).  A POP3 login names it to the parent too
- * (session_handoff), for the worker's record of who removed what.
- */
-static void
-app_used(struct session *s, const char *label)
-{
-	struct appuse	*u;
-
-	if (s->ops->pop3)
-		(void)strlcpy(s->app, label, sizeof(s->app));
-	if (used.n == 0) {
-		evtimer_set(&used_ev, used_wait, NULL);
-		timer_in(&used_ev, APPUSED_WAIT);
-	}
-	u = &used.use[used.n++];
-	(void)strlcpy(u->user, s->user, sizeof(u->user));
-	(void)strlcpy(u->label, label, sizeof(u->label));
-	u->peer = s->peer;
-	if (used.n == APPUSED_MAX)
-		verify_used_flush();
-}
-
-static void
-used_wait(int fd, short ev, void *arg)
-{
-	verify_used_flush();
-}
-
-/* The uses gathered, to the control process now. */
-void
-verify_used_flush(void)
-{
-	if (used.n == 0)
-		return;
-	evtimer_del(&used_ev);
-	auth_ctl_send(MSG_AUTHPOP_APPUSED, &used, sizeof(used));
-	memset(&used, 0, sizeof(used));
-}
-
-/*
- * popctl's show app-passwords (question req): user's records, from our
- * file now, or asked of tablepop (verify_ctlanswer then).
- */
-void
-verify_ctlapps(struct chan *c, const void *data, int fd)
-{
-	const struct msg_ctlappsq	*q = data;
-	const char			*recs, *user = q->user;
-	uint64_t			 req = q->req;
-
-	if (proc_ctlfull(c))
-		return;
-	/* What popctl shows next has the last second's uses. */
-	verify_used_flush();
-	tables_read();
-	if (set.app_key[0] == '\0') {
-		verify_ctlanswer(req, CRED_NONE, NULL);
-		return;
-	}
-	if (!apps_ask) {
-		recs = table_get(&apptab, user);
-		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
-		    recs);
-		return;
-	}
-	if (tablepop_ctlapps(req, user) == -1)
-		verify_ctlanswer(req, CRED_TEMP, NULL);
-}
-
-/*
  * The records joined (status CRED_FOUND) to the control process,
  * without their hashes: a database's are checked here first, as for a
  * login.
@@ -307,6 +284,55 @@ verify_ctlanswer(uint64_t req, int status, const char *joined)
 	}
 	explicit_bzero(recs, sizeof(recs));
 	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
+}
+
+/*
+ * popctl's show app-passwords (question req) for user, asked of
+ * tablepop as for a session, under an id of no session: -1 if no
+ * tablepop runs.
+ */
+static int
+tablepop_ctlapps(uint64_t req, const char *user)
+{
+	struct msg_login	ml;
+
+	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
+		return -1;
+	memset(&ml, 0, sizeof(ml));
+	ml.id = req | SID_CTL;
+	(void)strlcpy(ml.user, user, sizeof(ml.user));
+	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
+	return 0;
+}
+
+/*
+ * popctl's show app-passwords (question req): user's records, from our
+ * file now, or asked of tablepop (verify_ctlanswer then).
+ */
+void
+verify_ctlapps(struct chan *c, const void *data, int fd)
+{
+	const struct msg_ctlappsq	*q = data;
+	const char			*recs, *user = q->user;
+	uint64_t			 req = q->req;
+
+	if (proc_ctlfull(c))
+		return;
+	/* What popctl shows next has the last second's uses. */
+	verify_used_flush();
+	tables_read();
+	if (set.app_key[0] == '\0') {
+		verify_ctlanswer(req, CRED_NONE, NULL);
+		return;
+	}
+	if (!apps_ask) {
+		recs = table_get(&apptab, user);
+		verify_ctlanswer(req, recs != NULL ? CRED_FOUND : CRED_NONE,
+		    recs);
+		return;
+	}
+	if (tablepop_ctlapps(req, user) == -1)
+		verify_ctlanswer(req, CRED_TEMP, NULL);
 }
 
 /* Has our file user's app password label? */
@@ -345,39 +371,6 @@ verify_appskept(struct chan *c, const void *data, int fd)
 			gone.rec[gone.n++] = m->rec[i];
 	if (gone.n > 0)
 		auth_ctl_send(MSG_AUTHPOP_APPSGONE, &gone, sizeof(gone));
-}
-
-/*
- * An app password that may not log in, or a barred main password: a
- * failure like a wrong password, at the same time, with its own reason
- * in the log.  The check runs against the dummy hash for its time; its
- * reason alone makes it fail (check.c), and no login cache is asked.
- */
-static void
-app_fail(struct session *s, const char *why)
-{
-	(void)strlcpy(s->job->why, why, sizeof(s->job->why));
-	s->job->known = 1;
-	auth_enqueue(s, NULL);
-}
-
-/*
- * popctl's show app-passwords (question req) for user, asked of
- * tablepop as for a session, under an id of no session: -1 if no
- * tablepop runs.
- */
-static int
-tablepop_ctlapps(uint64_t req, const char *user)
-{
-	struct msg_login	ml;
-
-	if (tabcur == -1 || (req & (SID_CTL | SID_HTTP)) != 0)
-		return -1;
-	memset(&ml, 0, sizeof(ml));
-	ml.id = req | SID_CTL;
-	(void)strlcpy(ml.user, user, sizeof(ml.user));
-	chan_send(&tabchan[tabcur], MSG_AUTHPOP_APPS, -1, &ml, sizeof(ml));
-	return 0;
 }
 
 /* tablepop's answer: a session's, or popctl's (SID_CTL). */

@@ -94,13 +94,13 @@ struct session;
 struct session_ops {
 	int	  pop3;		/* a POP3 client's: tickets, login counters */
 	void	(*good)(struct session *, double, const char *);
-	void	(*temp)(struct session *, const char *); /* no check made */
+	void	(*unchecked)(struct session *, int, const char *); /* perm:
+						   never checkable */
 	double	(*fail_at)(struct session *, double, double); /* delay,
 							   floor: when */
 	void	(*failed)(struct session *);		/* its time came */
 	void	(*timeout)(struct session *);		/* S_CMD, S_TICKET */
 	void	(*closed)(struct session *, int);
-	void	(*perm)(struct session *, const char *); /* never checkable */
 };
 
 struct session {

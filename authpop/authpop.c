@@ -17,12 +17,12 @@
 /*
  * authpop.c -- the authpop process: its start (proc_run's role: the
  * images of authtab and app passwords mapped and the checks timed
- * before the chroot, the worker threads after the sandbox) and what it does with each message from the parent.  Its
- * other files, from the bottom up (auth.h):
+ * before the chroot, the worker threads after the sandbox) and what it
+ * does with each message from the parent.  Its other files, from the
+ * bottom up (auth.h):
  *	state.c		the settings, the parent's channel, the clock
  *	loginticket.c	routers' tickets
- *	check.c		the password check threads (bcrypt never stalls the
- *			other sessions)
+ *	check.c		the password check threads
  *	host.c		the checks' order and times per client address
  *	verify.c	a password's way: stored hash, queue, check, answer
  *	session.c	the sessions, and the POP3 AUTHORIZATION state
@@ -83,9 +83,6 @@ static void		authpop_control_penalties(struct chan *, const void *,
 			    int);
 static void		authpop_control_unpenalize(struct chan *, const void *,
 			    int);
-static void		drained(void);
-static void		authpop_stop(int, short, void *);
-static void		drain_wait(int, short, void *);
 
 static struct event	 term_ev;
 
@@ -179,6 +176,39 @@ authpop_run(void)
 	fatalx("event loop ended");
 }
 
+/*
+ * Until the channels' queues are empty (the parent's, and the control
+ * process's: the last uses of app passwords), at most a few seconds.
+ */
+static void
+drain_wait(int fd, short ev, void *arg)
+{
+	static struct event	 ev_drained;
+	static int		 tries;
+
+	if (((TAILQ_EMPTY(&parent.outq) || parent.fd == -1) &&
+	    (ctl_chan.handlers == NULL || ctl_chan.fd == -1 ||
+	    TAILQ_EMPTY(&ctl_chan.outq))) || tries++ > 300)
+		exit(0);
+	if (tries == 1)
+		evtimer_set(&ev_drained, drain_wait, NULL);
+	timer_in(&ev_drained, 0.01);
+}
+
+/* The last session is gone: exit once what host_export queued is sent. */
+static void
+drained(void)
+{
+	verify_used_flush();
+	drain_wait(-1, 0, NULL);
+}
+
+static void
+authpop_stop(int sig, short ev, void *arg)
+{
+	drained();
+}
+
 /* The event loop and the workers' way back into it. */
 static void
 authpop_open(void *arg)
@@ -193,12 +223,6 @@ authpop_open(void *arg)
 	signal_set(&term_ev, SIGTERM, authpop_stop, NULL);
 	if (signal_add(&term_ev, NULL) == -1)
 		fatal("signal_add");
-}
-
-static void
-authpop_stop(int sig, short ev, void *arg)
-{
-	drained();
 }
 
 static void
@@ -223,33 +247,6 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 	host_export(c);
 	session_handback();
 	session_last(drained);
-}
-
-/* The last session is gone: exit once what host_export queued is sent. */
-static void
-drained(void)
-{
-	verify_used_flush();
-	drain_wait(-1, 0, NULL);
-}
-
-/*
- * Until the channels' queues are empty (the parent's, and the control
- * process's: the last uses of app passwords), at most a few seconds.
- */
-static void
-drain_wait(int fd, short ev, void *arg)
-{
-	static struct event	 ev_drained;
-	static int		 tries;
-
-	if (((TAILQ_EMPTY(&parent.outq) || parent.fd == -1) &&
-	    (ctl_chan.handlers == NULL || ctl_chan.fd == -1 ||
-	    TAILQ_EMPTY(&ctl_chan.outq))) || tries++ > 300)
-		exit(0);
-	if (tries == 1)
-		evtimer_set(&ev_drained, drain_wait, NULL);
-	timer_in(&ev_drained, 0.01);
 }
 
 /* The control process's channel: a new one replaces the old. */
@@ -286,4 +283,3 @@ authpop_control_unpenalize(struct chan *c, const void *data, int fd)
 	/* Checks that waited out a delay may start now. */
 	jobs_kick();
 }
-

@@ -33,16 +33,16 @@
  *				set before the threads start, never changed
  * and, beside those, pwscheme_verify (scheme.c: crypt_rn with a buffer
  * of its own on Linux, libargon2, libmd), mem_used under jobs_mtx and
- * mem_cv (argon2's and yescrypt's memory), their own errno, and fatal() if pthreads
- * fail.
+ * mem_cv (argon2's and yescrypt's memory), their own errno, and fatal()
+ * if pthreads fail.
  *
  * Everything else belongs to the event loop, which is single-threaded:
- * the sessions, the hosts, libevent, authtab (which a reload
- * changes: a job holds a copy of its hash instead), the settings, and in
- * this file nworkers, inflight, inflight_failing (which host.c reads to
- * decide what to dispatch), jobs_pipe[0], jobs_ev, dummy_hash and
- * mem_budget (set before the threads start).
- * dummy_init and slowest_check run before any thread exists.
+ * the sessions, the hosts, libevent, authtab (which a reload changes: a
+ * job holds a copy of its hash instead), the settings, and in this file
+ * nworkers, inflight, inflight_failing (which host.c reads to decide
+ * what to dispatch), jobs_pipe[0], jobs_ev, dummy_hash and mem_budget
+ * (set before the threads start).  dummy_init and slowest_check run
+ * before any thread exists.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -60,13 +60,9 @@
 
 #define AUTH_DEFAULT_COST	10
 
-static void	*worker_main(void *);
 /* jobs_init's: where results go, and what runs after them. */
 static void	(*done_cb)(struct job *);
 static void	(*next_cb)(void);
-static void	 jobs_collect(int, short, void *);
-static void	 xlock(pthread_mutex_t *);
-static void	 xunlock(pthread_mutex_t *);
 
 /* What unknown users are checked against (dummy_init). */
 char			 dummy_hash[COMPAT_HASH_MAX + 1];
@@ -222,6 +218,46 @@ check_learn(const char *hash, double took)
 	return most = took;
 }
 
+static void
+xlock(pthread_mutex_t *m)
+{
+	if ((errno = pthread_mutex_lock(m)) != 0)
+		fatal("pthread_mutex_lock");
+}
+
+static void
+xunlock(pthread_mutex_t *m)
+{
+	if ((errno = pthread_mutex_unlock(m)) != 0)
+		fatal("pthread_mutex_unlock");
+}
+
+/* Results back in the event loop. */
+static void
+jobs_collect(int fd, short ev, void *arg)
+{
+	struct jobq	 done = TAILQ_HEAD_INITIALIZER(done);
+	struct job	*j;
+	char		 buf[64];
+
+	/* Drain first: a job finished after this wakes us again. */
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	xlock(&jobs_mtx);
+	TAILQ_CONCAT(&done, &jobs_done, entry);
+	xunlock(&jobs_mtx);
+
+	while ((j = TAILQ_FIRST(&done)) != NULL) {
+		TAILQ_REMOVE(&done, j, entry);
+		inflight--;
+		if (j->failing)
+			inflight_failing--;
+		done_cb(j);
+		freezero(j, sizeof(*j));
+	}
+	next_cb();
+}
+
 /*
  * The workers' way back into the event loop, once it exists: done gets
  * each finished job (session.c's auth_checked), next runs after a batch
@@ -241,9 +277,9 @@ jobs_init(void (*done)(struct job *), void (*next)(void))
 }
 
 /*
- * The memory-hard kinds' budget: a quarter of the memory authpop may use, the least
- * of the machine's and of its limits (a service's MemoryMax, a
- * container's).  Before the chroot: the cgroup's limit is in /sys.
+ * The memory-hard kinds' budget: a quarter of what authpop may use, the
+ * least of the machine's memory and of its limits (a service's
+ * MemoryMax, a container's).  Before the chroot: a cgroup's is in /sys.
  */
 void
 jobs_budget(void)
@@ -262,36 +298,6 @@ jobs_budget(void)
 	log_debug("argon2 and yescrypt checks hold %lu MiB at most%s",
 	    mem_budget / 1024,
 	    limit > 0 ? " (a memory limit)" : "");
-}
-
-/* As many checkers as CPUs (at least 2): logins use every core. */
-void
-workers_start(void)
-{
-	pthread_t	t;
-	long		i;
-
-	for (i = 0; i < nworkers; i++) {
-		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)
-			fatal("pthread_create");
-		if ((errno = pthread_detach(t)) != 0)
-			fatal("pthread_detach");
-	}
-	log_debug("%ld password checkers", nworkers);
-}
-
-/* A check for the workers, from the event loop (jobs_dispatch). */
-void
-jobs_submit(struct job *j)
-{
-	if (j->failing)
-		inflight_failing++;
-	inflight++;
-	xlock(&jobs_mtx);
-	TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
-	if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
-		fatal("pthread_cond_signal");
-	xunlock(&jobs_mtx);
 }
 
 /* A worker thread: it touches only the job queues, never libevent. */
@@ -363,42 +369,32 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Results back in the event loop. */
-static void
-jobs_collect(int fd, short ev, void *arg)
+/* As many checkers as CPUs (at least 2): logins use every core. */
+void
+workers_start(void)
 {
-	struct jobq	 done = TAILQ_HEAD_INITIALIZER(done);
-	struct job	*j;
-	char		 buf[64];
+	pthread_t	t;
+	long		i;
 
-	/* Drain first: a job finished after this wakes us again. */
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	xlock(&jobs_mtx);
-	TAILQ_CONCAT(&done, &jobs_done, entry);
-	xunlock(&jobs_mtx);
-
-	while ((j = TAILQ_FIRST(&done)) != NULL) {
-		TAILQ_REMOVE(&done, j, entry);
-		inflight--;
-		if (j->failing)
-			inflight_failing--;
-		done_cb(j);
-		freezero(j, sizeof(*j));
+	for (i = 0; i < nworkers; i++) {
+		if ((errno = pthread_create(&t, NULL, worker_main, NULL)) != 0)
+			fatal("pthread_create");
+		if ((errno = pthread_detach(t)) != 0)
+			fatal("pthread_detach");
 	}
-	next_cb();
+	log_debug("%ld password checkers", nworkers);
 }
 
-static void
-xlock(pthread_mutex_t *m)
+/* A check for the workers, from the event loop (jobs_dispatch). */
+void
+jobs_submit(struct job *j)
 {
-	if ((errno = pthread_mutex_lock(m)) != 0)
-		fatal("pthread_mutex_lock");
-}
-
-static void
-xunlock(pthread_mutex_t *m)
-{
-	if ((errno = pthread_mutex_unlock(m)) != 0)
-		fatal("pthread_mutex_unlock");
+	if (j->failing)
+		inflight_failing++;
+	inflight++;
+	xlock(&jobs_mtx);
+	TAILQ_INSERT_TAIL(&jobs_todo, j, entry);
+	if ((errno = pthread_cond_signal(&jobs_cv)) != 0)
+		fatal("pthread_cond_signal");
+	xunlock(&jobs_mtx);
 }

@@ -59,13 +59,6 @@ static int	httppop_unread(struct chan *);
 static void	verdict_send(struct chan *, uint64_t, uint64_t, int, int,
 		    const char *);
 static void	http_verdict(struct session *, int, int);
-static void	http_good(struct session *, double, const char *);
-static void	http_temp(struct session *, const char *);
-static double	http_fail_at(struct session *, double, double);
-static void	http_failed(struct session *);
-static void	http_timeout(struct session *);
-static void	http_closed(struct session *, int);
-static void	http_perm(struct session *, const char *);
 
 static const struct session_ops http_ops;
 
@@ -295,15 +288,9 @@ http_failed(struct session *s)
 
 /* A database could not say, or the check failed: no answer but this. */
 static void
-http_temp(struct session *s, const char *why)
+http_unchecked(struct session *s, int perm, const char *why)
 {
-	http_verdict(s, HV_TEMP, 0);
-}
-
-static void
-http_perm(struct session *s, const char *why)
-{
-	http_verdict(s, HV_PERM, 0);
+	http_verdict(s, perm ? HV_PERM : HV_TEMP, 0);
 }
 
 /*
@@ -321,8 +308,8 @@ http_timeout(struct session *s)
 
 /* nginx's auth_http requests, as sessions (session.c). */
 static const struct session_ops http_ops = {
-	0, http_good, http_temp, http_fail_at, http_failed,
-	http_timeout, http_closed, http_perm
+	0, http_good, http_unchecked, http_fail_at, http_failed,
+	http_timeout, http_closed
 };
 
 /*

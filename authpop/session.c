@@ -21,16 +21,15 @@
  * nginx auth_http request (nginx.c): its timer, its end, and for POP3
  * its socket and replies (an auth_http session has none: httppop keeps
  * nginx's connection, fd -1).  What differs between the two kinds is
- * behind struct session_ops: pop3_ops here, http_ops in nginx.c.  A password goes through verify.c; after a good
- * one the session socket goes to the parent, which starts a wrkrpop for
- * the user.
+ * behind struct session_ops: pop3_ops here, http_ops in nginx.c.  A
+ * password goes through verify.c; after a good one the session socket
+ * goes to the parent, which starts a wrkrpop for the user.
  *
  * authpop reads each session socket one line at a time (recv MSG_PEEK up
  * to the LF, then recv exactly that line), so commands a client pipelines
- * after PASS stay in the socket for wrkrpop.  authpop never answers a
- * successful PASS: wrkrpop does, once the maildrop is locked.  The socket
- * goes to the parent with the login, and the session ends here; should
- * the parent refuse the login, it sends the socket back to say why.
+ * after PASS stay in the socket for wrkrpop, which answers a successful
+ * PASS once the maildrop is locked; authpop never does.  Should the
+ * parent refuse the login, it sends the socket back to say why.
  *
  * Every recv and send on a session socket is MSG_DONTWAIT: authpop never
  * blocks on a client, and needs no fcntl of the sockets it is given.
@@ -66,9 +65,6 @@ RB_HEAD(sesstree, session);
 static int	session_cmp(struct session *, struct session *);
 RB_PROTOTYPE_STATIC(sesstree, session, entry, session_cmp)
 RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
-
-static void		bad_command(struct session *, const char *, ...)
-			    __attribute__((__format__ (printf, 2, 3)));
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
@@ -343,24 +339,19 @@ plaintext_refused(struct session *s, int login)
 }
 
 /*
- * An invalid command: answered, and counted; at limit bad-commands the
- * session ends, so that a stream of garbage costs one connection a few
- * replies, not one each.  One reply per command, so that a pipelining
- * client stays in step: the command that reaches the limit gets the
- * closing one only.
+ * An invalid command ("-ERR " cmd why): answered, and counted; at limit
+ * bad-commands the session ends, so that a stream of garbage costs one
+ * connection a few replies, not one each.  One reply per command, so
+ * that a pipelining client stays in step: the command that reaches the
+ * limit gets the closing one only.
  */
 static void
-bad_command(struct session *s, const char *fmt, ...)
+bad_command(struct session *s, const char *cmd, const char *why)
 {
 	char	addr[PEER_STRLEN];
-	va_list	ap;
 
 	if (++s->nbad < set.limit.bad_commands) {
-		va_start(ap, fmt);
-		if (evbuffer_add_vprintf(s->out, fmt, ap) == -1 ||
-		    evbuffer_add(s->out, "\r\n", 2) == -1)
-			fatal("evbuffer_add");
-		va_end(ap);
+		session_reply(s, "-ERR %s%s", cmd, why);
 		return;
 	}
 	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
@@ -498,7 +489,7 @@ cmd_apop(struct session *s, struct pop3_line *l)
 static void
 cmd_unknown(struct session *s, struct pop3_line *l)
 {
-	bad_command(s, "-ERR unknown command");
+	bad_command(s, "", "unknown command");
 }
 
 /*
@@ -531,17 +522,16 @@ session_line(struct session *s, char *buf, size_t len)
 		if ((size_t)l.cmd < nitems(commands) && commands[l.cmd] != NULL)
 			commands[l.cmd](s, &l);
 		else
-			bad_command(s, "-ERR %s is not valid before login",
-			    l.name);
+			bad_command(s, l.name, " is not valid before login");
 		break;
 	case POP3_ETOOLONG:
-		bad_command(s, "-ERR line too long");
+		bad_command(s, "", "line too long");
 		break;
 	case POP3_EBADCHAR:
-		bad_command(s, "-ERR invalid character in command");
+		bad_command(s, "", "invalid character in command");
 		break;
 	default:
-		bad_command(s, "-ERR invalid arguments");
+		bad_command(s, "", "invalid arguments");
 		break;
 	}
 	explicit_bzero(&l, sizeof(l));
@@ -608,7 +598,7 @@ pop3_read(struct session *s)
 		if (r == FRAME_TOOLONG) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
 			s->sasl = 0;
-			bad_command(s, "-ERR line too long");
+			bad_command(s, "", "line too long");
 			continue;
 		}
 		session_line(s, s->fr.line, s->fr.len);
@@ -758,25 +748,14 @@ pop3_good(struct session *s, double t, const char *how)
 static void
 pop3_unchecked(struct session *s, int perm, const char *why)
 {
+	if (!perm)
+		STAT_INC(STAT_LOGIN_TEMP);
 	s->state = S_CMD;
 	s->hasuser = 0;
 	explicit_bzero(s->user, sizeof(s->user));
 	session_reply(s, "-ERR [SYS/%s] %s, %s", perm ? "PERM" : "TEMP", why,
 	    perm ? "contact the administrator" : "try again later");
 	session_deadline(s);
-}
-
-static void
-pop3_temp(struct session *s, const char *why)
-{
-	STAT_INC(STAT_LOGIN_TEMP);
-	pop3_unchecked(s, 0, why);
-}
-
-static void
-pop3_perm(struct session *s, const char *why)
-{
-	pop3_unchecked(s, 1, why);
 }
 
 /* A failure is answered after the address's delay and the floor. */
@@ -830,8 +809,8 @@ pop3_closed(struct session *s, int notify)
 
 /* A POP3 client's session, from the parent. */
 const struct session_ops pop3_ops = {
-	1, pop3_good, pop3_temp, pop3_fail_at, pop3_failed,
-	pop3_timeout, pop3_closed, pop3_perm
+	1, pop3_good, pop3_unchecked, pop3_fail_at, pop3_failed,
+	pop3_timeout, pop3_closed
 };
 
 /*

@@ -78,12 +78,6 @@ static struct {
 }			 weak_said[WEAK_SLOTS];
 static uint64_t		 weak_key[2];
 
-static double		 failure_floor(double, double, double);
-static void		 weak_login(struct session *, const char *, double);
-static void		 table_cred(struct chan *, const void *, int);
-static void		 tablepop_eof(struct chan *);
-static void		 tablepop_lost(struct session *);
-
 /*
  * Configured: authtab is read, and the checks timed, as root before
  * the prologue; the keys were read as they came (verify_key): authpop
@@ -290,10 +284,8 @@ verify_end(struct session *s, int verdict, const char *why)
 	s->job = NULL;
 	if (verdict == V_GOOD)
 		s->ops->good(s, now(), why);
-	else if (verdict == V_TEMP)
-		s->ops->temp(s, why);
 	else
-		s->ops->perm(s, why);
+		s->ops->unchecked(s, verdict == V_PERM, why);
 }
 
 /*
@@ -379,68 +371,6 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 }
 
 /*
- * A check is back (session.c's auth_checked).  A good password goes on
- * at once.  A wrong one is answered at a time that does not depend on
- * the stored hash or on whether the user exists (fail_floor, longer
- * than the slowest check in authtab, after the check started) nor
- * sooner than the address's failure delay; meanwhile the session reads
- * nothing.
- */
-void
-auth_result(struct session *s, struct job *j)
-{
-	char		 addr[PEER_STRLEN];
-	double		 t = now(), at, wait, floor, most;
-
-	/* Its user's next check may skip the queue now (host.c). */
-	host_dequeue(s);
-	/* A database's hash of a kind not seen before: now it is. */
-	if (j->known && set.authsrc == TABSRC_LOOKUP &&
-	    (most = check_learn(j->hash, j->took)) > slowest) {
-		slowest = most;
-		fail_floor = 2 * slowest + 0.05;
-	}
-	floor = failure_floor(t - s->started, j->expected, t);
-	if (j->ok) {
-		if (j->known && j->lcmacked)
-			logincache_put(s->user, j->lcmac, t);
-		if (j->weak != NULL)
-			weak_login(s, j->weak, t);
-		s->ops->good(s, t, "");
-		return;
-	}
-	s->state = S_CMD;
-	/* RFC 1939: after a failed PASS the client starts over. */
-	s->hasuser = 0;
-	if (j->err != 0) {
-		/* A system error is never passed off as a wrong password. */
-		errno = j->err;
-		log_warn("session %s%llu: %s: cannot check the password of %s",
-		    SIDP(s->id), s->addr, logname(s->user));
-		s->ops->temp(s, "cannot check passwords now");
-		return;
-	}
-	s->nfail++;
-	log_info("session %s%llu: failed login for \"%s\" from %s: %s",
-	    SIDP(s->id), logname(s->user), peer_log(&s->peer, addr,
-	    sizeof(addr)), j->why[0] != '\0' ? j->why : j->known ?
-	    "wrong password" : "unknown user");
-	if (s->ops->pop3)
-		STAT_INC(STAT_LOGIN_AUTH);
-	wait = host_failure(s->host, s->user, j->known, j->passmac, t,
-	    s->started);
-	explicit_bzero(s->user, sizeof(s->user));
-	s->failclose = s->nfail >= set.limit.failures;
-	at = s->started + s->ops->fail_at(s, wait, floor);
-	if (at <= t) {
-		s->ops->failed(s);
-		return;
-	}
-	s->state = S_DELAY;
-	timer_in(&s->tmo, at - t);
-}
-
-/*
  * s's user logged in with a weak hash of kind (weak-hashes yes): said
  * at most once a day for a user (weak_said), so that the admin learns
  * who still needs a new password without a line per poll.
@@ -486,6 +416,68 @@ failure_floor(double took, double expected, double t)
 		load = took / expected;
 	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
 	return f > fail_floor ? f : fail_floor;
+}
+
+/*
+ * A check is back (session.c's auth_checked).  A good password goes on
+ * at once.  A wrong one is answered at a time that does not depend on
+ * the stored hash or on whether the user exists (fail_floor, longer
+ * than the slowest check in authtab, after the check started) nor
+ * sooner than the address's failure delay; meanwhile the session reads
+ * nothing.
+ */
+void
+auth_result(struct session *s, struct job *j)
+{
+	char		 addr[PEER_STRLEN];
+	double		 t = now(), at, wait, floor, most;
+
+	/* Its user's next check may skip the queue now (host.c). */
+	host_dequeue(s);
+	/* A database's hash of a kind not seen before: now it is. */
+	if (j->known && set.authsrc == TABSRC_LOOKUP &&
+	    (most = check_learn(j->hash, j->took)) > slowest) {
+		slowest = most;
+		fail_floor = 2 * slowest + 0.05;
+	}
+	floor = failure_floor(t - s->started, j->expected, t);
+	if (j->ok) {
+		if (j->known && j->lcmacked)
+			logincache_put(s->user, j->lcmac, t);
+		if (j->weak != NULL)
+			weak_login(s, j->weak, t);
+		s->ops->good(s, t, "");
+		return;
+	}
+	s->state = S_CMD;
+	/* RFC 1939: after a failed PASS the client starts over. */
+	s->hasuser = 0;
+	if (j->err != 0) {
+		/* A system error is never passed off as a wrong password. */
+		errno = j->err;
+		log_warn("session %s%llu: %s: cannot check the password of %s",
+		    SIDP(s->id), s->addr, logname(s->user));
+		s->ops->unchecked(s, 0, "cannot check passwords now");
+		return;
+	}
+	s->nfail++;
+	log_info("session %s%llu: failed login for \"%s\" from %s: %s",
+	    SIDP(s->id), logname(s->user), peer_log(&s->peer, addr,
+	    sizeof(addr)), j->why[0] != '\0' ? j->why : j->known ?
+	    "wrong password" : "unknown user");
+	if (s->ops->pop3)
+		STAT_INC(STAT_LOGIN_AUTH);
+	wait = host_failure(s->host, s->user, j->known, j->passmac, t,
+	    s->started);
+	explicit_bzero(s->user, sizeof(s->user));
+	s->failclose = s->nfail >= set.limit.failures;
+	at = s->started + s->ops->fail_at(s, wait, floor);
+	if (at <= t) {
+		s->ops->failed(s);
+		return;
+	}
+	s->state = S_DELAY;
+	timer_in(&s->tmo, at - t);
 }
 
 /*
@@ -572,6 +564,58 @@ verify_late(struct session *s, const struct chan *c)
 	return 1;
 }
 
+static void
+tablepop_lost(struct session *s)
+{
+	if (s->state != S_LOOKUP) {
+		/* Its late answer will not come: it may ask again. */
+		s->tablate = 0;
+		return;
+	}
+	if (s->tabapps) {
+		s->tabapps = 0;
+		verify_apps(s, CRED_TEMP, NULL);
+	} else {
+		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
+		    "credentials lookup of \"%s\" failed", SIDP(s->id),
+		    s->addr, set.authtab, logname(s->user));
+		verify_cred(s, NULL);
+	}
+	session_update(s);
+}
+
+/* A tablepop gone, or broken: what it was asked is a temporary failure. */
+static void
+tablepop_eof(struct chan *c)
+{
+	int	i = c == &tabchan[0] ? 0 : 1;
+
+	session_table_lost(i, tablepop_lost);
+	if (c->fd != -1)
+		chan_close(c);
+	c->handlers = NULL;
+	if (tabcur == i)
+		tabcur = -1;
+}
+
+/* authtab's database's answer (verify.c's question): the user's hash. */
+static void
+table_cred(struct chan *c, const void *data, int fd)
+{
+	const struct msg_cred	*mc = data;
+	struct session		*s;
+
+	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
+	    s->tabapps || &tabchan[s->tabchan] != c) {
+		log_debug("session %s%llu: its password hash came %s",
+		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
+		    "after its bound" : "after the session ended");
+		return;
+	}
+	verify_cred(s, mc);
+	session_update(s);
+}
+
 /*
  * tablepop's channel (MSG_PARENT_TABLECHAN): a database's password
  * hashes and app passwords (MSG_AUTHPOP_LOOKUP, _APPS: tablepop_ask,
@@ -600,57 +644,4 @@ table_chan(struct chan *pc, const void *data, int fd)
 	tabchan[i].bad = tablepop_eof;
 	chan_start(&tabchan[i]);
 	tabcur = i;
-}
-
-/* A tablepop gone, or broken: what it was asked is a temporary failure. */
-static void
-tablepop_eof(struct chan *c)
-{
-	int	i = c == &tabchan[0] ? 0 : 1;
-
-	session_table_lost(i, tablepop_lost);
-	if (c->fd != -1)
-		chan_close(c);
-	c->handlers = NULL;
-	if (tabcur == i)
-		tabcur = -1;
-}
-
-static void
-tablepop_lost(struct session *s)
-{
-	if (s->state != S_LOOKUP) {
-		/* Its late answer will not come: it may ask again. */
-		s->tablate = 0;
-		return;
-	}
-	if (s->tabapps) {
-		s->tabapps = 0;
-		verify_apps(s, CRED_TEMP, NULL);
-	} else {
-		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
-		    "credentials lookup of \"%s\" failed", SIDP(s->id),
-		    s->addr, set.authtab, logname(s->user));
-		verify_cred(s, NULL);
-	}
-	session_update(s);
-}
-
-
-/* authtab's database's answer (verify.c's question): the user's hash. */
-static void
-table_cred(struct chan *c, const void *data, int fd)
-{
-	const struct msg_cred	*mc = data;
-	struct session		*s;
-
-	if ((s = session_find(mc->id)) == NULL || s->state != S_LOOKUP ||
-	    s->tabapps || &tabchan[s->tabchan] != c) {
-		log_debug("session %s%llu: its password hash came %s",
-		    SIDP(mc->id), s != NULL && verify_late(s, c) ?
-		    "after its bound" : "after the session ended");
-		return;
-	}
-	verify_cred(s, mc);
-	session_update(s);
 }
