@@ -591,6 +591,8 @@ def classify(pid):
     # Exited and not yet reaped (a zombie has no command line): none.
     if cmd == "":
         return None
+    # The tree's own path names no role (a checkout in .../wt-authpop).
+    cmd = cmd.replace(REPO + "/", "/")
     if comm.startswith("wrkrpop") or "wrkrpop" in cmd:
         return "wrkrpop"
     # The parent's reading of authtab, a moment long.
