@@ -84,7 +84,8 @@ PROC_BASE=	common/log.o common/msg.o common/settings.o common/quotarule.o \
 		common/protocheck.o common/landlock.o
 PROC_OBJS=	${PROC_BASE} common/proto.o common/peers.o
 STORE_OBJS=	store/maildir.o store/crlf.o store/popcache.o \
-		store/oldids.o store/maildrop.o store/quota.o store/kept.o
+		store/popcache_scan.o store/oldids.o store/maildrop.o \
+		store/quota.o store/kept.o
 # The steps of a delivery, for mda and dlvrpop.
 DELIVER_OBJS=	store/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
@@ -204,7 +205,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/table.h common/landlock.h \
 		common/apppass.h common/authhttp.h \
 		common/pop3.h store/crlf.h store/maildir.h store/maildrop.h \
-		store/popcache.h common/sandbox.h common/sandbox_linux.h \
+		store/popcache.h store/popcache_file.h common/sandbox.h \
+		common/sandbox_linux.h \
 		common/addr.h common/proc.h \
 		conf/popd.h compat/compat.h conf/config.h \
 		store/oldids.h common/chan.h common/settings.h conf/parent.h \
@@ -410,7 +412,7 @@ popctl/popctl: ${POPCTL_OBJS}
 # Unit tests link the code they test and what it calls, nothing more
 # where that is known (test_crlf, test_popcache); each is one C file.
 TEST_CRLF_OBJS=	store/crlf.o store/maildir.o common/settings.o
-TEST_PC_OBJS=	store/maildrop.o store/popcache.o \
+TEST_PC_OBJS=	store/maildrop.o store/popcache.o store/popcache_scan.o \
 		store/maildir.o store/oldids.o common/settings.o common/util.o \
 		compat/compat.o \
 		store/crlf.o common/log.o store/quota.o store/kept.o
@@ -730,12 +732,12 @@ regress/fuzz/fuzz_passwdfile: regress/fuzz/fuzz_passwdfile.c common/table.c \
 	    common/quotarule.c common/util.c \
 	    compat/compat.c regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 regress/fuzz/fuzz_popcache: regress/fuzz/fuzz_popcache.c store/popcache.c \
-    store/maildrop.c store/maildir.c store/crlf.c \
+    store/popcache_scan.c store/maildrop.c store/maildir.c store/crlf.c \
     regress/fuzz/logstub.c \
     store/oldids.c common/settings.c common/util.c compat/compat.c \
     store/quota.c store/kept.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_popcache.c \
-	    store/popcache.c store/maildrop.c \
+	    store/popcache.c store/popcache_scan.c store/maildrop.c \
 	    store/maildir.c store/oldids.c \
 	    store/quota.c store/kept.c \
 	    common/settings.c common/util.c compat/compat.c store/crlf.c \
@@ -864,7 +866,7 @@ regress/fuzz/fuzz_confimage: regress/fuzz/fuzz_confimage.c \
 # shared code it calls.
 FUZZ_ROLE_SRCS=	common/addr.c common/pop3.c store/crlf.c store/maildrop.c \
 		store/oldids.c store/quota.c store/kept.c \
-		store/maildir.c store/popcache.c \
+		store/maildir.c store/popcache.c store/popcache_scan.c \
 		common/util.c common/proc.c \
 		common/sandbox.c common/sandbox_linux.c common/log.c common/msg.c \
 		common/table.c common/pwscheme.c \

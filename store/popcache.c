@@ -28,6 +28,8 @@
  *
  * The maildrop owns the message list and struct popcache, and lends the
  * list as a struct popcache_msgs; nothing here calls it back.
+ * popcache_load, which reconciles the file with the directories, is
+ * popcache_scan.c (popcache_file.h: what the two share).
  *
  * Writers: wrkrpop (whole file: temp file, fsync, rename) and mda (one
  * appended record, a hint for new/).  Both take popcache.lock for a few
@@ -48,6 +50,7 @@
 #include <unistd.h>
 
 #include "popcache.h"
+#include "popcache_file.h"
 
 #define PC_FILE		POPCACHE_FILE
 #define PC_TMP		"popcache.tmp"
@@ -58,41 +61,8 @@
 #define PC_SIZEDIGITS	18		/* at most 18 digits: no overflow */
 #define PC_MAXSIZE	999999999999999999LL
 #define PC_RECMAX	(PC_SIZEDIGITS + UIDL_MAX + NAME_MAX + 8)
-#define PC_SETTLE	2		/* s: a younger dir stamp is doubtful */
-#define PC_AHEAD	16		/* records: the prefetch's distance */
 
-#define D_NEW		POPCACHE_NEW
-#define D_CUR		POPCACHE_CUR
-#define D_N		POPCACHE_NDIRS
-
-static const char *pc_dirs[D_N] = { "new", "cur" };
-
-/* One record of the file; the strings point into the file buffer. */
-struct pc_rec {
-	char		*name;		/* "new/x" or "cur/x:2,S" */
-	char		*uidl;
-	off_t		 size;
-	unsigned short	 namelen;
-	unsigned char	 uidllen;
-	unsigned char	 dir;
-	long		 ent;		/* matching directory entry, or -1 */
-};
-
-struct pc_file {
-	char		*buf;
-	size_t		 len;
-	struct popcache_stamp	 stamp[D_N];
-	char		*first;		/* the first record's line */
-	char		*trailer;	/* the trailer's line */
-	size_t		 count;		/* lines between them */
-	struct pc_rec	*recs;		/* parsed when reconciling */
-	size_t		 nrecs;
-	struct pc_rec	*hints;		/* appended by mda after "end" */
-	size_t		 nhints;
-	dev_t		 dev;
-	ino_t		 ino;
-	int		 partial;	/* the last line has no line end */
-};
+const char *pc_dirs[D_N] = { "new", "cur" };
 
 /* For the maildrop, right after it opened the maildir. */
 void
@@ -179,7 +149,7 @@ pc_putnum(char *p, unsigned long long v)
  * the name tables.  Not cryptographic: it catches damage, not forgery
  * (whoever can write the popcache can write the messages too).
  */
-static uint64_t
+uint64_t
 pc_hash(const void *buf, size_t len, uint64_t h)
 {
 	const unsigned char	*s = buf;
@@ -204,7 +174,7 @@ pc_hash(const void *buf, size_t len, uint64_t h)
  * + 1 (0 is free).  A table of slotsize-byte slots for n keys, *mask
  * set to its size - 1.
  */
-static void *
+void *
 pc_tab(size_t n, size_t slotsize, size_t *mask)
 {
 	size_t	size;
@@ -303,7 +273,7 @@ pc_pread(int fd, char *buf, size_t len, off_t off)
 
 /* --- stamps ------------------------------------------------------------ */
 
-static int
+int
 pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
 {
 	struct stat	st;
@@ -319,7 +289,7 @@ pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
 	return 0;
 }
 
-static int
+int
 pc_stamp_eq(const struct popcache_stamp *a, const struct popcache_stamp *b)
 {
 	return a->valid && b->valid && a->msec == b->msec &&
@@ -559,7 +529,7 @@ pc_check_trailer(struct pc_file *f, char *recs, long long count,
  * Record i of f, at *pp, into r; *pp is left at the line after it,
  * which after the last one is the trailer.
  */
-static int
+int
 pc_next_rec(struct pc_file *f, char **pp, size_t i, struct pc_rec *r)
 {
 	char	*nl;
@@ -574,7 +544,7 @@ pc_next_rec(struct pc_file *f, char **pp, size_t i, struct pc_rec *r)
 }
 
 /* Record i (0 is the first) is not one. */
-static void
+void
 pc_bad_rec(struct popcache *pc, size_t i)
 {
 	log_warnx("popcache: %s/%s:%zu: bad record", pc->path, PC_FILE,
@@ -612,20 +582,11 @@ pc_parse_hints(struct pc_file *f, char *p, const char **why)
 	return 0;
 }
 
-static void
-pc_file_free(struct pc_file *f)
-{
-	free(f->buf);
-	free(f->recs);
-	free(f->hints);
-	memset(f, 0, sizeof(*f));
-}
-
 /*
  * Read and check the whole file.  Returns 0, or -1 with *why set (the
  * reason, for the log) and errno ENOENT when there is no file.
  */
-static int
+int
 pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 {
 	char		*recs, *hints;
@@ -644,6 +605,15 @@ pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 	pc_file_free(f);
 	errno = saved;
 	return -1;
+}
+
+void
+pc_file_free(struct pc_file *f)
+{
+	free(f->buf);
+	free(f->recs);
+	free(f->hints);
+	memset(f, 0, sizeof(*f));
 }
 
 /* --- writing ------------------------------------------------------------ */
@@ -1005,556 +975,5 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 	close(fd);
 	pc_unlock(lockfd);
 	errno = saved;
-	return -1;
-}
-
-/* --- loading: the file reconciled with the directories ----------------- */
-
-/* Names read from the changed directories. */
-struct pc_ent {
-	size_t		 off;		/* of "dir/name" in pc_ents.names */
-	long		 rec;		/* matching record, or -1 */
-};
-
-struct pc_ents {
-	const char	*dir;		/* the one being read */
-	char		*names;
-	size_t		 len, cap;
-	struct pc_ent	*v;
-	size_t		 n, nalloc;
-};
-
-static void
-pc_tab_put(uint32_t *tab, size_t mask, uint64_t hv, size_t i)
-{
-	size_t	j;
-
-	for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask)
-		;
-	tab[j] = i + 1;
-}
-
-/* The unique part of "dir/name": up to the first ':'. */
-static size_t
-pc_uniqlen(const char *name)
-{
-	return strcspn(name + 4, ":");
-}
-
-/*
- * Directory times have a coarse granularity: a change made in the same
- * tick as the stamp leaves the stamp as it was.  A stamp is only
- * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
- */
-static int
-pc_settled(const struct popcache_stamp *s, time_t now)
-{
-	long long	t = s->msec > s->csec ? s->msec : s->csec;
-
-	return s->valid && t + PC_SETTLE <= (long long)now;
-}
-
-/*
- * The warm path hands the UIDLs out as they are: make sure no two of
- * the n in pm are the same (the file was written that way; a damaged
- * or hand-made one is rebuilt).  hv holds their hashes, taken in file
- * order.  Returns 1 if they are unique, 0 if not, -1 on error.
- *
- * Each slot holds a hash's upper half beside the message's index + 1,
- * so that a probe looks at no message unless the halves match, and the
- * slot of a message PC_AHEAD further on is fetched while this one is
- * placed: a big table is one cache miss per message, and those overlap.
- * An index fits in the lower half: a record takes 10 bytes of at most
- * PC_MAXFILE.
- */
-static int
-pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
-    size_t n)
-{
-	struct popcache_rec	 a, b;
-	uint64_t		*tab, hi;
-	size_t			 mask, i, j;
-	int			 rv = 1;
-
-	if ((tab = pc_tab(n, sizeof(*tab), &mask)) == NULL)
-		return -1;
-	for (i = 0; i < n && rv == 1; i++) {
-		if (i + PC_AHEAD < n)
-			__builtin_prefetch(&tab[hv[i + PC_AHEAD] & mask], 1);
-		hi = hv[i] & 0xffffffff00000000ULL;
-		for (j = hv[i] & mask; tab[j] != 0; j = (j + 1) & mask) {
-			if ((tab[j] & 0xffffffff00000000ULL) != hi)
-				continue;
-			pm->get(pm->arg, (tab[j] & 0xffffffff) - 1, &a);
-			pm->get(pm->arg, i, &b);
-			if (strcmp(a.uidl, b.uidl) == 0) {
-				rv = 0;
-				break;
-			}
-		}
-		tab[j] = hi | (i + 1);
-	}
-	free(tab);
-	return rv;
-}
-
-/* All records into f->recs, for pc_reconcile. */
-static int
-pc_parse_recs(struct popcache *pc, struct pc_file *f)
-{
-	char	*p = f->first;
-	size_t	 i;
-
-	if (f->count > 0 &&
-	    (f->recs = calloc(f->count, sizeof(*f->recs))) == NULL) {
-		log_warn("popcache: %s", pc->path);
-		return -1;
-	}
-	for (i = 0; i < f->count; i++)
-		if (pc_next_rec(f, &p, i, &f->recs[i]) == -1) {
-			pc_bad_rec(pc, i);
-			return -1;
-		}
-	f->nrecs = f->count;
-	return 0;
-}
-
-/* maildir_readdir's callback: keep "dir/name" in e. */
-static int
-pc_ent_add(void *arg, const char *name)
-{
-	struct pc_ents	*e = arg;
-	struct pc_ent	*v;
-	char		*nb;
-	size_t		 len, need, n;
-
-	len = strlen(name);
-	need = e->len + 4 + len + 1;
-	if (need > e->cap) {
-		for (n = e->cap == 0 ? 65536 : e->cap; n < need; n *= 2)
-			;
-		if ((nb = realloc(e->names, n)) == NULL)
-			return -1;
-		e->names = nb;
-		e->cap = n;
-	}
-	if (e->n == e->nalloc) {
-		n = e->nalloc == 0 ? 1024 : e->nalloc * 2;
-		if ((v = reallocarray(e->v, n, sizeof(*v))) == NULL)
-			return -1;
-		e->v = v;
-		e->nalloc = n;
-	}
-	e->v[e->n].off = e->len;
-	e->v[e->n].rec = -1;
-	memcpy(e->names + e->len, e->dir, 3);
-	e->names[e->len + 3] = '/';
-	memcpy(e->names + e->len + 4, name, len + 1);
-	e->len = need;
-	e->n++;
-	return 0;
-}
-
-static const char *pc_sort_names;
-
-/* New names in maildir.c's message order. */
-static int
-pc_ent_cmp(const void *a, const void *b)
-{
-	return maildir_namecmp(pc_sort_names + ((const struct pc_ent *)a)->off,
-	    pc_sort_names + ((const struct pc_ent *)b)->off);
-}
-
-/* Hand one message to the maildrop, counting it for popcache_write. */
-static int
-pc_add(struct popcache *pc, const struct popcache_msgs *pm,
-    const char *name, off_t size, const char *uidl)
-{
-	struct popcache_rec	r = { name, uidl, size };
-
-	if (pm->add(pm->arg, &r) == -1)
-		return -1;
-	pc->count[name[0] == 'n' ? D_NEW : D_CUR]++;
-	return 0;
-}
-
-/* The names in the changed directories, into e. */
-static int
-pc_read_dirs(struct popcache *pc, const int *changed, struct pc_ents *e)
-{
-	int	d;
-
-	for (d = 0; d < D_N; d++) {
-		if (!changed[d])
-			continue;
-		pc->stats.dirs_read++;
-		e->dir = pc_dirs[d];
-		if (maildir_readdir(pc->dirfd, pc_dirs[d], pc_ent_add,
-		    e) == -1) {
-			log_warn("popcache: %s/%s", pc->path, pc_dirs[d]);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/*
- * Pair the records of the changed directories with the names read:
- * pass 0 matches identical names, pass 1 the same unique name under
- * another name (moved to cur/, flags changed): it keeps its UIDL and
- * size.
- */
-static int
-pc_match(struct pc_file *f, const int *changed, struct pc_ents *e)
-{
-	struct pc_rec	*r;
-	uint32_t	*tab;
-	const char	*name;
-	size_t		 mask, i, j, k, len;
-	uint64_t	 hv;
-	int		 pass;
-
-	/* Index the records of the changed directories by unique name. */
-	if ((tab = pc_tab(f->nrecs, sizeof(*tab), &mask)) == NULL)
-		return -1;
-	for (i = 0; i < f->nrecs; i++)
-		if (changed[f->recs[i].dir])
-			pc_tab_put(tab, mask, pc_hash(f->recs[i].name + 4,
-			    pc_uniqlen(f->recs[i].name), 0), i);
-
-	for (pass = 0; pass < 2; pass++) {
-		for (k = 0; k < e->n; k++) {
-			if (e->v[k].rec != -1)
-				continue;
-			name = e->names + e->v[k].off;
-			len = pc_uniqlen(name);
-			hv = pc_hash(name + 4, len, 0);
-			for (j = hv & mask; tab[j] != 0; j = (j + 1) & mask) {
-				r = &f->recs[tab[j] - 1];
-				if (r->ent != -1)
-					continue;
-				if (pass == 0 ? strcmp(r->name, name) != 0 :
-				    (pc_uniqlen(r->name) != len ||
-				    memcmp(r->name + 4, name + 4, len) != 0))
-					continue;
-				r->ent = k;
-				e->v[k].rec = tab[j] - 1;
-				break;
-			}
-		}
-	}
-	free(tab);
-	return 0;
-}
-
-/*
- * The records in file order: those of unchanged directories as they
- * are, those of changed ones under the name found now; the others are
- * gone.
- */
-static int
-pc_add_known(struct popcache *pc, const struct popcache_msgs *pm,
-    struct pc_file *f, const int *changed, struct pc_ents *e, size_t *gone)
-{
-	struct pc_rec	*r;
-	const char	*name;
-	size_t		 i, k;
-
-	for (i = 0, k = 0; i < f->nrecs; i++)
-		if (!changed[f->recs[i].dir])
-			k++;
-	if (pm->reserve(pm->arg, k + e->n) == -1)
-		return -1;
-	for (i = 0; i < f->nrecs; i++) {
-		r = &f->recs[i];
-		if (!changed[r->dir])
-			name = r->name;
-		else if (r->ent != -1)
-			name = e->names + e->v[r->ent].off;
-		else {
-			(*gone)++;
-			continue;
-		}
-		if (pc_add(pc, pm, name, r->size, r->uidl) == -1)
-			return -1;
-	}
-	return 0;
-}
-
-/* The size mda's hint gives name, or -1. */
-static off_t
-pc_hint(struct pc_file *f, uint32_t *htab, size_t hmask, const char *name)
-{
-	uint64_t	hv;
-	size_t		j;
-
-	hv = pc_hash(name, strlen(name), 0);
-	for (j = hv & hmask; htab[j] != 0; j = (j + 1) & hmask)
-		if (strcmp(f->hints[htab[j] - 1].name, name) == 0)
-			return f->hints[htab[j] - 1].size;
-	return -1;
-}
-
-/*
- * The names no record knows, in maildir.c's message order, sized from
- * mda's hints, their name or by reading them.
- */
-static int
-pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
-    struct pc_file *f, struct pc_ents *e, size_t *nnew)
-{
-	uint32_t	*htab;
-	const char	*name, *u;
-	char		 uidl[UIDL_MAX + 1];
-	size_t		 hmask, i, k;
-	off_t		 size, named;
-	int		 rv = -1, hinted;
-
-	for (k = 0; k < e->n; k++)
-		if (e->v[k].rec == -1)
-			e->v[(*nnew)++] = e->v[k];
-	pc_sort_names = e->names;
-	/* No new message: e->v may be NULL, which qsort(3) must not get. */
-	if (*nnew > 1)
-		qsort(e->v, *nnew, sizeof(e->v[0]), pc_ent_cmp);
-
-	/* mda's hints spare reading a new message that has no ",W=". */
-	if ((htab = pc_tab(f->nhints, sizeof(*htab), &hmask)) == NULL)
-		return -1;
-	for (i = 0; i < f->nhints; i++)
-		pc_tab_put(htab, hmask, pc_hash(f->hints[i].name,
-		    f->hints[i].namelen, 0), i);
-	for (k = 0; k < *nnew; k++) {
-		name = e->names + e->v[k].off;
-		/*
-		 * A hint lies after the checksum: it is believed only where
-		 * it fits the name's ",S=" and the name gives no ",W=" of
-		 * its own; where the two disagree, neither is: the file is
-		 * read.
-		 */
-		size = pc_hint(f, htab, hmask, name);
-		hinted = size != -1;
-		named = maildir_namesize(name);
-		if (size != -1 && (named != -1 ? named != size :
-		    !maildir_size_fits(name, size)))
-			named = -2;
-		if (size == -1 || named == -2) {
-			pc->stats.sized++;
-			if ((named == -2 ? maildir_readsize(pc->dirfd, name,
-			    &size) : maildir_msgsize(pc->dirfd, name,
-			    &size)) == -1) {
-				if (errno == ENOENT)
-					continue;	/* removed meanwhile */
-				/* The full scan knows what to do with it. */
-				log_warn("popcache: %s/%s", pc->path, name);
-				goto done;
-			}
-		}
-		/* Moved here by another program: the UIDL it had. */
-		if (!hinted && pm->moved != NULL &&
-		    (u = pm->moved(pm->arg, name)) != NULL)
-			(void)strlcpy(uidl, u, sizeof(uidl));
-		else if (maildir_uidl(name, uidl, sizeof(uidl)) == -1)
-			goto done;
-		if (pc_add(pc, pm, name, size, uidl) == -1)
-			goto done;
-	}
-	rv = 0;
- done:
-	free(htab);
-	return rv;
-}
-
-/*
- * Bring the records of the changed directories up to date with what
- * readdir says, and fill the message list: unchanged directories and
- * known names cost nothing, unknown names are sized, vanished ones
- * dropped.
- */
-static int
-pc_reconcile(struct popcache *pc, const struct popcache_msgs *pm,
-    struct pc_file *f, const int *changed)
-{
-	struct pc_ents	 e;
-	size_t		 nnew = 0, gone = 0;
-	int		 rv = -1, saved;
-
-	memset(&e, 0, sizeof(e));
-	if (pc_read_dirs(pc, changed, &e) == -1 ||
-	    pc_match(f, changed, &e) == -1 ||
-	    pc_add_known(pc, pm, f, changed, &e, &gone) == -1 ||
-	    pc_add_new(pc, pm, f, &e, &nnew) == -1)
-		goto done;
-	log_debug("popcache: %s: read%s%s: %zu new, %zu gone", pc->path,
-	    changed[D_NEW] ? " new/" : "", changed[D_CUR] ? " cur/" : "",
-	    nnew, gone);
-	rv = 0;
- done:
-	saved = errno;
-	free(e.names);
-	free(e.v);
-	errno = saved;
-	return rv;
-}
-
-/*
- * Forget what pc knew: a load starts from nothing but the directory.
- * Until it succeeds, popcache_write records no stamp.
- */
-static void
-pc_forget(struct popcache *pc)
-{
-	struct popcache	 keep = *pc;
-
-	memset(pc, 0, sizeof(*pc));
-	pc->dirfd = keep.dirfd;
-	pc->path = keep.path;
-	pc->havepre = keep.havepre;
-	memcpy(pc->pre, keep.pre, sizeof(pc->pre));
-	pc->known = 1;
-	pc->stats.result = POPCACHE_REBUILD;
-}
-
-/*
- * The stamps of new/ and cur/ now, before anything is read: whatever
- * changes after this is seen next time.  pc's view keeps only those
- * old enough to be trusted.
- */
-static int
-pc_stamp_now(struct popcache *pc, struct popcache_stamp *now_st)
-{
-	struct timespec	ts;
-	int		d;
-
-	for (d = 0; d < D_N; d++)
-		if (pc->havepre)
-			now_st[d] = pc->pre[d];
-		else if (pc_stamp_dir(pc->dirfd, d, &now_st[d]) == -1) {
-			log_warn("popcache: %s/%s", pc->path, pc_dirs[d]);
-			return -1;
-		}
-	pc->havepre = 0;
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return -1;
-	for (d = 0; d < D_N; d++) {
-		pc->view[d] = now_st[d];
-		if (!pc_settled(&now_st[d], ts.tv_sec))
-			pc->view[d].valid = 0;
-	}
-	return 0;
-}
-
-/*
- * Warm: nothing changed, the file is the maildrop.  Its records go
- * straight into pm, which is empty, in one pass; then the UIDLs'
- * uniqueness.
- */
-static int
-pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
-    struct pc_file *f)
-{
-	struct pc_rec	 r;
-	uint64_t	*hv;
-	char		*p = f->first;
-	size_t		 i;
-	int		 rv = -1;
-
-	if ((hv = reallocarray(NULL, f->count + 1, sizeof(*hv))) == NULL ||
-	    pm->reserve(pm->arg, f->count) == -1) {
-		log_warn("popcache: %s", pc->path);
-		goto done;
-	}
-	for (i = 0; i < f->count; i++) {
-		if (pc_next_rec(f, &p, i, &r) == -1) {
-			pc_bad_rec(pc, i);
-			goto done;
-		}
-		hv[i] = pc_hash(r.uidl, r.uidllen, 0);
-		if (pc_add(pc, pm, r.name, r.size, r.uidl) == -1) {
-			log_warn("popcache: %s", pc->path);
-			goto done;
-		}
-	}
-	f->nrecs = f->count;
-	switch (pc_uidls_unique(pm, hv, f->count)) {
-	case -1:
-		log_warn("popcache: %s", pc->path);
-		goto done;
-	case 0:
-		log_warnx("popcache: %s: two records with one UIDL",
-		    pc->path);
-		goto done;
-	}
-	pc->clean = f->nhints == 0;
-	pc->stats.result = POPCACHE_WARM;
-	rv = 0;
- done:
-	free(hv);
-	return rv;
-}
-
-/*
- * Fill the (empty) message list pm from the popcache.  Returns 0, or
- * -1 when there is no usable cache: the caller then empties the list,
- * scans the maildir and calls popcache_write, which records the stamps
- * taken here, before that scan.
- */
-int
-popcache_load(struct popcache *pc, const struct popcache_msgs *pm)
-{
-	struct pc_file		 f;
-	struct popcache_stamp	 now_st[D_N];
-	const char		*why;
-	int			 d, changed[D_N];
-
-	pc_forget(pc);
-	if (pc_stamp_now(pc, now_st) == -1)
-		return -1;
-	if (pc_read(pc, &f, &why) == -1) {
-		if (errno == ENOENT)
-			log_info("popcache: %s: missing, rebuilding it from "
-			    "the maildir", pc->path);
-		else
-			log_warnx("popcache: %s: %s, rebuilding it from the "
-			    "maildir", pc->path, why);
-		return -1;
-	}
-	/* The list may point into the buffer: the maildrop's from now. */
-	pm->keep(pm->arg, f.buf, f.len + 1);
-	f.buf = NULL;
-	pc->havefile = 1;
-	pc->dev = f.dev;
-	pc->ino = f.ino;
-	pc->size = f.len;
-	pc->partial = f.partial;
-
-	for (d = 0; d < D_N; d++) {
-		changed[d] = !pc_stamp_eq(&f.stamp[d], &now_st[d]);
-		/* The header's stamps were settled when written. */
-		if (!changed[d])
-			pc->view[d] = now_st[d];
-	}
-	if (!changed[D_NEW] && !changed[D_CUR]) {
-		if (pc_load_warm(pc, pm, &f) == -1)
-			goto fail;
-	} else {
-		if (pc_parse_recs(pc, &f) == -1)
-			goto fail;
-		if (pc_reconcile(pc, pm, &f, changed) == -1)
-			goto fail;
-		pc->stats.result = POPCACHE_UPDATED;
-	}
-	pc->counted = 1;
-	pc->stats.records = f.nrecs;
-	log_debug("popcache: %s: %s, %zu messages", pc->path,
-	    pc->stats.result == POPCACHE_WARM ? "warm" : "updated",
-	    pc->count[D_NEW] + pc->count[D_CUR]);
-	pc_file_free(&f);
-	return 0;
- fail:
-	pc_file_free(&f);
-	pc->counted = pc->clean = 0;
-	pc->stats.result = POPCACHE_REBUILD;
-	log_warnx("popcache: %s: rebuilding it from the maildir", pc->path);
 	return -1;
 }
