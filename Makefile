@@ -92,15 +92,19 @@ COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o common/pwscheme.o common/b64.o store/fslock.o
 
 POPD_OBJS=	popd/popd.o conf/flags.o conf/startup.o popd/supervise.o \
-		popd/requests.o popd/commands.o popd/login.o popd/recipients.o \
+		popd/requests.o popd/commands.o popd/login.o \
 		conf/mailuser.o popd/answers.o \
 		popd/counters.o popd/spent.o conf/users.o \
 		conf/lookup.o conf/apps.o popd/bind.o conf/syslog.o \
 		conf/child.o conf/parent.o conf/config.o conf/confimage.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o conf/certs.o \
-		popd/health.o compat/steer.o
-POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o \
-		common/pki.o common/control_cmd.o
+		compat/steer.o
+POPD_LIBS=	${PROC_BASE} common/table.o common/pki.o common/control_cmd.o
+# The parent, two images as the listener's and authpop's: the core popd,
+# and popd-full, with LMTP's recipients and the health ports, which popd
+# execs where popd.conf has an lmtp or health socket or a health probe.
+POPD_CORE=	popd/core.o common/proto-popd.o
+POPD_FULL=	popd/recipients.o popd/health.o common/proto-popdfull.o
 # confpop: popd -n and -m, which exec it.  It reads the command line
 # and checks the configuration with the parent's own files, and starts
 # authcheck and wrkrpop as the parent does.
@@ -189,7 +193,7 @@ POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
-PROGS=		popd/popd listener/listener listener/listener-full lmtp/lmtp \
+PROGS=		popd/popd popd/popd-full listener/listener listener/listener-full lmtp/lmtp \
 		control/control \
 		authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl tablepop/tablepop \
@@ -245,7 +249,8 @@ all: ${PROGS}
 # proto.c once per program, with PROTO_SELF its PROC_* (0: no channel):
 # a program holds the checks of the messages it receives only (what it
 # sends is checked where it arrives).
-PROTO_popd=	PROC_PARENT
+PROTO_popd=	PROC_PARENT -DPROTO_CORE
+PROTO_popdfull=	PROC_PARENT
 PROTO_listener=	PROC_LISTENER -DPROTO_CORE
 PROTO_listenerfull= PROC_LISTENER
 PROTO_lmtp=	PROC_LMTP
@@ -259,7 +264,8 @@ PROTO_dlvrpop=	PROC_DLVRPOP
 PROTO_keypop=	PROC_KEY
 PROTO_httppop=	PROC_HTTP
 PROTO_none=	0
-PROTO_PROGS=	common/proto-popd.o common/proto-listener.o \
+PROTO_PROGS=	common/proto-popd.o common/proto-popdfull.o \
+		common/proto-listener.o \
 		common/proto-listenerfull.o \
 		common/proto-lmtp.o common/proto-control.o \
 		common/proto-authpop.o common/proto-authpopfull.o \
@@ -287,7 +293,8 @@ ${PEERS_PROGS}: common/peers.c ${HDRS}
 .c.o:
 	${CC} ${CFLAGS} -c $< -o $@
 
-${COMMON_OBJS} ${POPD_OBJS} ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
+${COMMON_OBJS} ${POPD_OBJS} popd/core.o popd/recipients.o popd/health.o \
+${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
 ${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS} \
 ${HTTPPOP_OBJS}: ${HDRS}
@@ -327,8 +334,12 @@ conf/parse.c: conf/parse.y
 	${YACC} -o $@ conf/parse.y
 conf/parse.o: conf/parse.c
 
-popd/popd: ${POPD_OBJS} ${POPD_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
+popd/popd: ${POPD_OBJS} ${POPD_CORE} ${POPD_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_CORE} ${POPD_LIBS} \
+	    ${MD_LIBS} ${LDLIBS}
+popd/popd-full: ${POPD_OBJS} ${POPD_FULL} ${POPD_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_FULL} ${POPD_LIBS} \
+	    ${MD_LIBS} ${LDLIBS}
 
 # The build-time check of tlssign.c: libtls must call libssl's
 # SSL_CTX_check_private_key through its dynamic symbols, where the
@@ -978,7 +989,8 @@ install: all
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
-	install -m 555 listener/listener listener/listener-full lmtp/lmtp \
+	install -m 555 popd/popd-full listener/listener listener/listener-full \
+	    lmtp/lmtp \
 	    control/control \
 	    authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop tablepop/tablepop routepop/routepop keypop/keypop \

@@ -55,8 +55,6 @@ pki_load(const char *path, size_t *lenp, char *why, size_t whylen)
 	struct stat	 st;
 	uint8_t		*buf;
 	const char	*errstr;
-	size_t		 len = 0;
-	ssize_t		 n;
 	int		 fd;
 
 	if ((fd = open_regular(path, &errstr)) == -1) {
@@ -73,19 +71,13 @@ pki_load(const char *path, size_t *lenp, char *why, size_t whylen)
 	}
 	if ((buf = malloc(st.st_size)) == NULL)
 		goto fail;
-	while (len < (size_t)st.st_size) {
-		if ((n = read(fd, buf + len, st.st_size - len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			freezero(buf, st.st_size);
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += n;
+	/* A file cut short meanwhile is an error (EIO): its change comes. */
+	if (pki_pread(fd, buf, st.st_size, 0) == -1) {
+		freezero(buf, st.st_size);
+		goto fail;
 	}
 	close(fd);
-	*lenp = len;
+	*lenp = st.st_size;
 	return buf;
  fail:
 	(void)snprintf(why, whylen, "%s: %s", path, strerror(errno));

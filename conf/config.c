@@ -454,12 +454,11 @@ resolve_table(struct popd_conf *conf, const char *what, char *name,
  * parent is root: access(2) would say yes to anything).
  */
 static int
-table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
+table_files_ok(const struct popd_conf *conf, struct conf_table *t)
 {
 	struct passwd	*pw;
 	struct stat	 st;
 	const char	*errstr;
-	char		 interp[PATH_MAX];
 	int		 fd;
 
 	if (conf_table_file(t))
@@ -471,10 +470,15 @@ table_files_ok(const struct popd_conf *conf, const struct conf_table *t)
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR))
 		return conf_error(conf, &t->where, "table %s: %s: not an "
 		    "executable file", t->name, t->program);
-	if (conf_script_interp(t->program, interp, sizeof(interp)) == -1)
+	/* The parent's sandbox and tablepop run it from the image. */
+	switch (conf_script_interp(t->program, t->interp, sizeof(t->interp))) {
+	case -1:
 		return conf_error(conf, &t->where, "table %s: %s: a script "
 		    "whose interpreter cannot run: %s", t->name, t->program,
-		    interp);
+		    t->interp);
+	case 0:
+		t->interp[0] = '\0';
+	}
 	if ((fd = open_regular(t->config, &errstr)) == -1)
 		return conf_error(conf, &t->where, "table %s: %s: %s",
 		    t->name, t->config, errstr);
@@ -505,7 +509,7 @@ conf_check(struct popd_conf *conf)
 	struct conf_listen	*l, *l2;
 	struct conf_pki		*p;
 	struct conf_trusted	*t;
-	const struct conf_table	*tb;
+	struct conf_table	*tb;
 	int			 errors = 0, n;
 
 	errors += -resolve_table(conf, "authtab", conf->set.authtab,

@@ -145,6 +145,7 @@ struct conf_table {
 	char			 backend[CONF_NAMELEN];	/* "file", "sqlite".. */
 	char			 program[PATH_MAX];	/* "" for file */
 	char			 config[PATH_MAX];
+	char			 interp[PATH_MAX];	/* a script's "#!" */
 	int			 cache;		/* seconds, 0: none */
 	struct conf_where	 where;
 };

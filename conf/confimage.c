@@ -322,6 +322,8 @@ check_lists(const struct popd_conf *c)
 	TAILQ_FOREACH(tb, &c->tables, entry) {
 		if (!TERMINATED(tb->name) || !TERMINATED(tb->backend) ||
 		    !TERMINATED(tb->program) || !TERMINATED(tb->config) ||
+		    !TERMINATED(tb->interp) || (tb->interp[0] != '\0' &&
+		    tb->interp[0] != '/') ||
 		    !conf_valid_table_name(tb->name) || tb->cache < 0 ||
 		    tb->cache > CONF_MAXCACHE)
 			return "table";

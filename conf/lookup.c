@@ -190,9 +190,7 @@ lookup_conf(struct chan *ch, const struct popd_conf *c)
 		(void)strlcpy(mt->name, ct->name, sizeof(mt->name));
 		(void)strlcpy(mt->program, ct->program, sizeof(mt->program));
 		(void)strlcpy(mt->config, ct->config, sizeof(mt->config));
-		if (conf_script_interp(ct->program, mt->interp,
-		    sizeof(mt->interp)) != 1)
-			mt->interp[0] = '\0';
+		(void)strlcpy(mt->interp, ct->interp, sizeof(mt->interp));
 		mt->cache = ct->cache;
 		chan_send(ch, MSG_PARENT_CONF_TABLE, -1, mt, sizeof(*mt));
 	}

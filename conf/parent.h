@@ -151,10 +151,16 @@ void		 tickets_start(int);
 void		 tickets_send(struct proc *);
 void		 tickets_rekey(uint32_t, uint32_t);
 
-/* health.c: what the health ports say. */
+/*
+ * health.c: what the health ports say; and, in popd-full, with
+ * recipients.c, what the core popd (core.c) lacks.
+ */
+struct ctlans;
+extern const char popd_installed[];
+const char	*options_missing(const struct popd_conf *);
 void		 health_send(struct chan *);
 void		 health_sessions(size_t);
-uint32_t	 health_drain(int);
+void		 health_drain(struct ctlans *, int);
 void		 health_stuck(int, size_t);
 size_t		 health_stuck_now(void);
 void		 health_probe_start(void);
@@ -321,7 +327,8 @@ void		 parent_lmtp_rcpt(struct chan *, const void *, int);
 void		 parent_lmtp_forget(struct chan *, const void *, int);
 void		 parent_lmtp_dlvrpop(struct chan *, const void *, int);
 void		 parent_lmtp_kill(struct chan *, const void *, int);
-void		 recipients_lmtp_gone(pid_t);
+void		 recipients_lmtp_new(struct proc *);
+void		 recipients_lmtp_gone(struct proc *);
 int		 dlvrpops_exited(pid_t, int);
 
 /*

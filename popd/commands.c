@@ -248,17 +248,10 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 void
 ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 {
-	int		 on = r->cmd == CTL_DRAIN;
-	uint32_t	 n;
-
-	if (r->net.af != 0) {
+	if (r->net.af != 0)
 		ctlans_end(a, NULL);
-		return;
-	}
-	n = health_drain(on);
-	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
-	    "undrain", (unsigned)ctlans_uid(a), n, n == 1 ? "" : "s");
-	ctlans_count(a, n);
+	else
+		health_drain(a, r->cmd == CTL_DRAIN);
 }
 
 /* A job that never started: its answer's end (why), and ours. */

@@ -56,6 +56,15 @@ static struct event		 pace;
 static int			 drained;
 static size_t			 stuck[2];	/* sessions, deliveries */
 
+/* popd-full: every option of the parent's (core.c has none). */
+const char	 popd_installed[] = LIBEXECDIR "/popd-full";
+
+const char *
+options_missing(const struct popd_conf *c)
+{
+	return NULL;
+}
+
 #define PROBE_EVERY	3	/* seconds from a probe's end to the next */
 
 static struct {
@@ -132,16 +141,19 @@ health_state(void)
 /*
  * popctl drain, undrain: only what the health ports say.  Logins are
  * still served: not sending them is the fronts' job, which they learn
- * here.  Returns the sessions now.
+ * here.  The answer counts the sessions now.
  */
-uint32_t
-health_drain(int on)
+void
+health_drain(struct ctlans *a, int on)
 {
 	if (on && !drained && now.sessions == 0)
 		log_info("drained: no session was open");
 	drained = on;
 	health_state();
-	return now.sessions;
+	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
+	    "undrain", (unsigned)ctlans_uid(a), now.sessions,
+	    now.sessions == 1 ? "" : "s");
+	ctlans_count(a, now.sessions);
 }
 
 /*

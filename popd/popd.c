@@ -127,7 +127,6 @@ exec_paths(const struct popd_conf *c)
 {
 	static const char	*paths[KIND_MAX + 8 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
-	char			 interp[PATH_MAX];
 	size_t			 i, n = 0;
 
 	for (i = 0; i < KIND_MAX; i++)
@@ -146,14 +145,12 @@ exec_paths(const struct popd_conf *c)
 		/* TABLEDIR's are there already; a script's interpreter not. */
 		if (strcmp(t->backend, "proc") == 0)
 			paths[n++] = t->program;
-		/* None we could run: popd -n says so. */
-		if (conf_script_interp(t->program, interp,
-		    sizeof(interp)) != 1)
-			continue;
-		for (i = 0; i < n; i++)
-			if (strcmp(paths[i], interp) == 0)
+		/* confpop read it (conf/config.c table_files_ok). */
+		for (i = 0; t->interp[0] != '\0' && i < n; i++)
+			if (strcmp(paths[i], t->interp) == 0)
 				break;
-		if (i == n && (paths[n++] = strdup(interp)) == NULL)
+		if (t->interp[0] != '\0' && i == n &&
+		    (paths[n++] = strdup(t->interp)) == NULL)
 			fatal("%s", __func__);
 	}
 	paths[n] = NULL;
@@ -478,6 +475,9 @@ conf_changes(const struct popd_conf *n)
 			restart_needed("%s, as at startup: served until a "
 			    "restart", listen_text(&bound[i]));
 	free(kept);
+	if (options_missing(n) != NULL)
+		restart_needed("%s: popd-full runs it, from a restart",
+		    options_missing(n));
 	if (strcmp(boundctl, n->ctlsock) != 0)
 		restart_needed("control socket %s: popd keeps %s until a "
 		    "restart", n->ctlsock, boundctl);
@@ -838,7 +838,8 @@ main(int argc, char *argv[])
 	struct event	 sigev[nitems(sigs)];
 	struct conf_listen ctl, *l;
 	extern char	**environ;
-	const char	*tables[6];
+	const char	*tables[6], *why;
+	char		 path[PATH_MAX];
 	int		 badtab, i, n;
 
 	/* For the table programs (lookup.c), before setproctitle(). */
@@ -846,7 +847,7 @@ main(int argc, char *argv[])
 
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
-	helper_path("confpop", SBINDIR "/popd", confpop_path);
+	helper_path("confpop", popd_installed, confpop_path);
 	/*
 	 * popd -n and -m: confpop(8), run with our arguments as whoever
 	 * runs us.  The daemon holds no code of theirs.
@@ -864,13 +865,19 @@ main(int argc, char *argv[])
 		err(1, "getcwd: the directory a relative path names");
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
+	/* The core popd execs popd-full for what only it has (core.c). */
+	if ((why = options_missing(conf)) != NULL) {
+		helper_path("popd-full", popd_installed, path);
+		execv(path, popd_argv);
+		err(1, "%s, which popd.conf's %s needs", path, why);
+	}
 
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
 	/* authcheck reads authtab, keypop -c the pairs for the parent. */
-	find_helpers(SBINDIR "/popd");
+	find_helpers(popd_installed);
 	certs_tables(conf);
 	badtab = users_load(conf, &users);
 	if (conf_usable(conf, &users, badtab) != 0)

@@ -28,6 +28,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/tree.h>
 #include <sys/wait.h>
@@ -102,6 +103,7 @@ struct dlvrpop {
 static LIST_HEAD(, dlvrpop)	 dlvrpops = LIST_HEAD_INITIALIZER(dlvrpops);
 static size_t			 nstuck;	/* of them in the store */
 static struct event		 stuckev;
+static struct spool_page	*spoolpage;	/* recipients_lmtp_new's */
 
 static int
 rcptref_cmp(struct rcptref *a, struct rcptref *b)
@@ -135,14 +137,63 @@ rcptref_free(struct rcptref *r)
 	free(r);
 }
 
-/* The lmtp process pid is gone, and its transactions with it. */
+/*
+ * A new lmtp process p: its slot, zeroed, in the page of what each lmtp process spools
+ * (proto.h), made once.  Without one p counts only its own spool.
+ */
 void
-recipients_lmtp_gone(pid_t pid)
+recipients_lmtp_new(struct proc *p)
+{
+	static int			 pagefd = -1;
+	struct msg_spoolpage		 m;
+	struct proc			*q;
+	unsigned int			 used = 0, i;
+	int				 fd;
+
+	if (pagefd == -1) {
+		if ((fd = compat_page_create("popd-spool",
+		    sizeof(*spoolpage))) == -1 || (spoolpage = mmap(NULL,
+		    sizeof(*spoolpage), PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0)) == MAP_FAILED) {
+			log_warn("lmtp: the spool page");
+			spoolpage = NULL;
+			if (fd != -1)
+				close(fd);
+			return;
+		}
+		pagefd = fd;
+	}
+	TAILQ_FOREACH(q, &procs, entry)
+		if (q->id == KIND_LMTP && q->spoolslot != 0)
+			used |= 1U << (q->spoolslot - 1);
+	for (i = 0; i < SPOOL_SLOTS && (used & (1U << i)); i++)
+		;
+	if (i == SPOOL_SLOTS) {
+		log_warnx("lmtp: %d lmtp processes: the new one keeps "
+		    "within limit lmtp-spool alone", SPOOL_SLOTS + 1);
+		return;
+	}
+	__atomic_store_n(&spoolpage->held[i], 0, __ATOMIC_RELAXED);
+	memset(&m, 0, sizeof(m));
+	m.slot = i;
+	if (send_dup(&p->chan, MSG_PARENT_SPOOLPAGE, pagefd, &m,
+	    sizeof(m)) == -1)
+		log_warn("lmtp: the spool page");
+	else
+		p->spoolslot = i + 1;
+}
+
+/* The lmtp process p is gone, and its transactions with it. */
+void
+recipients_lmtp_gone(struct proc *p)
 {
 	struct rcptref	*r, *next;
 
+	if (p->spoolslot != 0)
+		__atomic_store_n(&spoolpage->held[p->spoolslot - 1], 0,
+		    __ATOMIC_RELAXED);
 	RB_FOREACH_SAFE(r, rcptreftree, &rcptrefs, next)
-		if (r->lmtppid == pid) {
+		if (r->lmtppid == p->pid) {
 			RB_REMOVE(rcptreftree, &rcptrefs, r);
 			rcptref_free(r);
 		}

@@ -58,7 +58,6 @@
  */
 #define STOP_LMTP_WAIT	5
 
-static struct spool_page	*spoolpage;	/* spool_send's */
 static void		parent_listener_full(struct chan *, const void *, int);
 static void		parent_listener_rekey(struct chan *, const void *, int);
 
@@ -131,52 +130,6 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 		i++;
 	}
 	return 0;
-}
-
-/*
- * p's slot, zeroed, in the page of what each lmtp process spools
- * (proto.h), made once.  Without one p counts only its own spool.
- */
-static void
-spool_send(struct proc *p)
-{
-	static int			 pagefd = -1;
-	struct msg_spoolpage		 m;
-	struct proc			*q;
-	unsigned int			 used = 0, i;
-	int				 fd;
-
-	if (pagefd == -1) {
-		if ((fd = compat_page_create("popd-spool",
-		    sizeof(*spoolpage))) == -1 || (spoolpage = mmap(NULL,
-		    sizeof(*spoolpage), PROT_READ | PROT_WRITE, MAP_SHARED,
-		    fd, 0)) == MAP_FAILED) {
-			log_warn("lmtp: the spool page");
-			spoolpage = NULL;
-			if (fd != -1)
-				close(fd);
-			return;
-		}
-		pagefd = fd;
-	}
-	TAILQ_FOREACH(q, &procs, entry)
-		if (q->id == KIND_LMTP && q->spoolslot != 0)
-			used |= 1U << (q->spoolslot - 1);
-	for (i = 0; i < SPOOL_SLOTS && (used & (1U << i)); i++)
-		;
-	if (i == SPOOL_SLOTS) {
-		log_warnx("lmtp: %d lmtp processes: the new one keeps "
-		    "within limit lmtp-spool alone", SPOOL_SLOTS + 1);
-		return;
-	}
-	__atomic_store_n(&spoolpage->held[i], 0, __ATOMIC_RELAXED);
-	memset(&m, 0, sizeof(m));
-	m.slot = i;
-	if (send_dup(&p->chan, MSG_PARENT_SPOOLPAGE, pagefd, &m,
-	    sizeof(m)) == -1)
-		log_warn("lmtp: the spool page");
-	else
-		p->spoolslot = i + 1;
 }
 
 /*
@@ -484,7 +437,7 @@ proc_spawn(enum proc_id id, int slot)
 	    id != KIND_HTTP && (p->page = stats_page_new(&pagefd)) != NULL)
 		chan_send(&p->chan, MSG_PARENT_STATS, pagefd, NULL, 0);
 	if (id == KIND_LMTP)
-		spool_send(p);
+		recipients_lmtp_new(p);
 	/* The control process's one file, before its configuration. */
 	if (id == KIND_CONTROL)
 		apps_send_last(&p->chan);
@@ -838,10 +791,7 @@ proc_exited(struct proc *p, int status)
 	if (p->id == KIND_CONTROL)
 		ctlans_gone(p);
 	if (p->id == KIND_LMTP)
-		recipients_lmtp_gone(p->pid);
-	if (p->spoolslot != 0)
-		__atomic_store_n(&spoolpage->held[p->spoolslot - 1], 0,
-		    __ATOMIC_RELAXED);
+		recipients_lmtp_gone(p);
 	if (p->id == KIND_TABLE)
 		lookup_gone(p);
 	TAILQ_REMOVE(&procs, p, entry);

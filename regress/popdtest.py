@@ -75,6 +75,7 @@ import traceback
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POPD = os.path.join(REPO, "popd", "popd")
+POPDFULL = os.path.join(REPO, "popd", "popd-full")
 LISTENER = os.path.join(REPO, "listener", "listener")
 LMTP = os.path.join(REPO, "lmtp", "lmtp")
 CONTROL = os.path.join(REPO, "control", "control")
@@ -563,6 +564,20 @@ def msg_numbers(*names):
     found = re.findall(r"\b(MSG_[A-Z_]+)\b", body)
     return [version] + [found.index(n) for n in names]
 
+
+def health_line(port, addr=HOST):
+    """What a health port says, read to its close (at most 100 bytes)."""
+    s = socket.create_connection((addr, port), timeout=5)
+    out = b""
+    try:
+        while len(out) < 100:
+            d = s.recv(100)
+            if not d:
+                break
+            out += d
+    finally:
+        s.close()
+    return out.decode(errors="replace")
 
 def proc_comm(pid):
     try:

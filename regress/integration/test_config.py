@@ -183,7 +183,7 @@ def programs_hold_their_own_checks(srv):
     with their session; the listener and authpop, which never get them,
     link no such check."""
     own = {T.LISTENER: "valid_signed", T.AUTHPOP: "valid_session",
-           T.POPD: "valid_rcpt"}
+           T.POPD: "valid_ctlreq"}
     sent = {T.LISTENER: ("valid_sign",), T.AUTHPOP: ("valid_login",),
             T.POPD: ("valid_worker", "valid_session", "valid_ctlsessions",
                      "valid_pki")}
@@ -201,6 +201,15 @@ def programs_hold_their_own_checks(srv):
         if prog != T.POPD:
             T.expect(sorted(syms & set(others)), [],
                      "other processes' checks in %s" % prog)
+    # The core popd has none of LMTP's recipients or the health ports:
+    # popd-full has them (popd/core.c).
+    for prog, holds in ((T.POPD, False), (T.POPDFULL, True)):
+        nm = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
+                            check=True).stdout.decode()
+        syms = set(ln.split()[-1] for ln in nm.splitlines() if ln.strip())
+        for name in ("valid_rcpt", "valid_dlvrpop", "rcpt_found",
+                     "probe_tick", "health_push"):
+            T.expect(name in syms, holds, "%s holds %s" % (prog, name))
     # A wrkrpop talks to the parent alone.
     nm = subprocess.run(["nm", T.WRKRPOP], stdout=subprocess.PIPE,
                         check=True).stdout.decode()
@@ -681,6 +690,39 @@ def reload_changes_a_limit(srv):
     write(srv.conffile, text + "listen on 127.0.0.1 port %d tls\n" % port)
     srv.reload()
     srv.wait_log("port %d: not bound until a restart" % port)
+
+
+@T.test(start=False)
+def core_popd_execs_popd_full(srv):
+    """The core popd serves a site with no lmtp or health socket and no
+    health probe; with one, popd execs popd-full before binding anything,
+    in the same process (a service manager's pid stays), with the same
+    command line.  The core popd refuses popctl drain, which only health
+    ports say, and a reload that adds a probe says it takes a restart."""
+    srv.start()
+    exe = os.path.realpath("/proc/%d/exe" % srv.proc.pid)
+    T.expect(exe, os.path.realpath(T.POPD), "the parent's program")
+    rc, out, err = srv.popctl("drain")
+    T.expect_true(rc != 0 and "no health port" in err,
+                  "popctl drain without a health port", (rc, out, err))
+    text, _ = srv.config()
+    write(srv.conffile, text + "health probe alice\n")
+    srv.reload()
+    srv.wait_log("reload: health probe: popd-full runs it, from a restart")
+    srv.stop()
+    hport = T.free_port()
+    srv.conf_extra = ('listen on 127.0.0.1 port %d health\n'
+                      'listen on socket "%s" lmtp\n'
+                      % (hport, os.path.join(srv.tmpdir, "lmtp.sock")))
+    srv.start()
+    exe = os.path.realpath("/proc/%d/exe" % srv.proc.pid)
+    T.expect(exe, os.path.realpath(T.POPDFULL), "the parent's program")
+    T.expect(T.proc_cmdline(srv.proc.pid), "popd: parent",
+             "what ps says of it")
+    rc, out, err = srv.popctl("drain")
+    T.expect(rc, 0, "popctl drain with a health port: %s" % err)
+    T.wait_for(lambda: T.health_line(hport).startswith("draining"),
+               what="the health port saying draining")
 
 
 def make_sni(srv):
