@@ -14,11 +14,13 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
 """codecount.py -- how many lines of C a reviewer reads to know what one
-program can do: the root code (popd, the parent) and the code that runs
-before login (the core listener and authpop; on lines of their own
-listener-full and authpop-full, which a site with the PROXY protocol,
-app passwords, auth_http or tickets runs, and httppop, which parses
-nginx's auth_http requests and holds no password hash).
+program can do: the root code (the core popd, the parent; on a line of
+its own popd-full, which a site with LMTP or health ports runs) and
+the code that runs before login (the core listener and authpop; on
+lines of their own listener-full and authpop-full, which a site with
+the PROXY protocol, app passwords, auth_http or tickets runs, and
+httppop, which parses nginx's auth_http requests and holds no password
+hash).
 `make count` runs it on the programs just built.
 
 How it is counted:
@@ -62,6 +64,7 @@ import subprocess
 import sys
 
 ROOT = ("popd/popd",)
+ROOTFULL = ("popd/popd-full",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 PARSER = ("confpop/confpop",)
 AUTHHTTP = ("httppop/httppop",)
@@ -198,6 +201,7 @@ def main():
     top = os.path.realpath(args[0] if args else
                            os.path.join(os.path.dirname(__file__), ".."))
     for label, progs in (("root", ROOT),
+                         ("root, with every option", ROOTFULL),
                          ("popd.conf's parser, read-only (confpop -C)",
                           PARSER), ("pre-login", PRELOGIN),
                          ("pre-login, auth_http", AUTHHTTP),
