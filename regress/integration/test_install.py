@@ -70,7 +70,7 @@ def installed_popd_uses_libexecdir(srv):
                   "man/man8/popctl.8", "libexec/popd/listener",
                   "libexec/popd/lmtp", "libexec/popd/control",
                   "libexec/popd/authpop", "libexec/popd/authpop-full",
-                  "libexec/popd/listener-full",
+                  "libexec/popd/listener-full", "libexec/popd/popd-full",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "libexec/popd/tablepop", "man/man8/tablepop.8",
