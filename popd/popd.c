@@ -610,7 +610,8 @@ reload_commit(void)
 			proc_retire(id);
 		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
 		    rl.tables) && (fresh[id] = proc_start(id)) == NULL)
-			log_warnx("reload: keeping the previous %s",
+			restart_needed("the new %s did not start: the "
+			    "previous one serves as before",
 			    proc_str(proc_kinds[id].proc));
 	}
 	rl.followed = rl.follow;

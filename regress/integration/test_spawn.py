@@ -304,5 +304,29 @@ def exec_refused_says_why(srv):
                  "upgrade" % wrkrpop)
 
 
+@T.test(start=False)
+def reload_whose_authpop_cannot_start(srv):
+    """authpop replaced on disk (an upgrade without a restart): a reload
+    cannot exec the new one, and the previous authpop serves on.  popctl
+    reload says so and exits 1, rather than reporting a reload that took
+    effect; logins still work."""
+    T.need_root()
+    authpop = os.path.join(os.path.dirname(os.path.dirname(
+        T.build_copy(srv))), "authpop", "authpop")
+    srv.start()
+    shutil.copy2(authpop, authpop + ".new")
+    os.rename(authpop + ".new", authpop)
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 1, "popctl reload's exit status: %s %s" % (out, err))
+    T.expect_true("the new authpop did not start" in out + err,
+                  "popctl reload names authpop", (out, err))
+    srv.wait_log("reload: the new authpop did not start: the previous one "
+                 "serves as before")
+    with srv.raw() as r:
+        r.line()
+        r.login("alice", srv.password("alice"))
+        T.expect_true(r.cmd(b"STAT").startswith(b"+OK"), "STAT after it")
+
+
 if __name__ == "__main__":
     T.main()
