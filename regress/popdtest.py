@@ -88,7 +88,8 @@ PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "routepop", "keypop", "authcheck",
             "confpop", "httppop")
 # Programs of a folder not named after it: another image of its process.
-IMAGES = ("listener/listener-full", "authpop/authpop-full")
+IMAGES = ("popd/popd-full", "listener/listener-full",
+          "authpop/authpop-full")
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
 MDA = os.path.join(REPO, "mda", "mda")
