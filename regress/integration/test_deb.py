@@ -268,9 +268,9 @@ def deb_builds_lintian_clean(srv):
     elves = [os.path.join(x, "usr/sbin", p)
              for p in ("popd", "popdpass", "popctl")] + \
         [os.path.join(x, "usr/libexec/popd", p)
-         for p in ("listener", "listener-full", "lmtp", "control",
-                   "authpop", "authpop-full", "wrkrpop", "mda", "dlvrpop",
-                   "tablepop", "routepop", "keypop", "authcheck",
+         for p in ("popd-full", "listener", "listener-full", "lmtp",
+                   "control", "authpop", "authpop-full", "wrkrpop", "mda",
+                   "dlvrpop", "tablepop", "routepop", "keypop", "authcheck",
                    "confpop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
              "hardening-check")
@@ -702,6 +702,7 @@ def check_installed(c, root, v):
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
               "/usr/libexec/popd/authpop-full",
               "/usr/libexec/popd/listener-full",
+              "/usr/libexec/popd/popd-full",
               "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop",
               "/usr/libexec/popd/tablepop", "/usr/libexec/popd/routepop",
               "/usr/libexec/popd/keypop", "/usr/libexec/popd/authcheck",

@@ -14,7 +14,8 @@
 
 """make install: an installed popd runs its helpers from LIBEXECDIR (the
 paths come from the build, never from the build tree; popd -n and -m
-through confpop too), and DESTDIR
+through confpop too; popd-full, which popd execs for an lmtp socket,
+and its helpers too), and DESTDIR
 stages the same layout; INSTALL.md and the manual pages name mda where
 each way of installing puts it.  Built in a copy of the tree with its own
 PREFIX so the working tree is left alone."""
@@ -115,6 +116,17 @@ def installed_popd_uses_libexecdir(srv):
             T.expect_true(r.returncode == 0 and "passwords:" in out and
                           "alice: " in out,
                           "installed popd -m (%d)" % r.returncode, out)
+            # An lmtp socket: the installed popd execs popd-full from
+            # LIBEXECDIR, which runs its helpers from there too.
+            srv.stop()
+            srv.conf_extra = 'listen on socket "%s" lmtp\n' % \
+                os.path.join(srv.tmpdir, "lmtp.sock")
+            srv.start()
+            fexe = os.readlink("/proc/%d/exe" % srv.proc.pid)
+            lmtp = T.wait_for(lambda: [
+                p for p in T.descendants(srv.proc.pid)
+                if T.proc_comm(p) == "lmtp"], what="the lmtp process")
+            lexe = [os.readlink("/proc/%d/exe" % p) for p in lmtp]
         finally:
             T.POPD = saved
             T.POPCTL = saved_ctl
@@ -126,6 +138,10 @@ def installed_popd_uses_libexecdir(srv):
                  "authpop from LIBEXECDIR")
         T.expect(wexe, os.path.join(libexec, "wrkrpop"),
                  "wrkrpop from LIBEXECDIR")
+        T.expect(fexe, os.path.join(libexec, "popd-full"),
+                 "popd-full from LIBEXECDIR (an lmtp socket)")
+        T.expect(lexe, [os.path.join(libexec, "lmtp")],
+                 "its lmtp from LIBEXECDIR")
         srv.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -86,8 +86,8 @@ MK = os.path.join(HERE, "mk")
 OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
-PROGS = ("popd/popd", "listener/listener", "listener/listener-full",
-         "lmtp/lmtp", "control/control",
+PROGS = ("popd/popd", "popd/popd-full", "listener/listener",
+         "listener/listener-full", "lmtp/lmtp", "control/control",
          "authpop/authpop", "authpop/authpop-full", "wrkrpop/wrkrpop",
          "mda/mda",
          "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
