@@ -230,10 +230,7 @@ worker_cmp(struct worker *a, struct worker *b)
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
-/*
- * The client that a session address counts against, created if new (it
- * stays while the caller holds a count on it), or NULL with no memory.
- */
+/* The client peer counts against, made if new; NULL: out of memory. */
 static struct client *
 client_get(const struct peeraddr *peer)
 {
@@ -262,10 +259,7 @@ client_put(struct client *cl)
 	free(cl);
 }
 
-/*
- * The pre-login session id of owner, taken out of the table (MON_ONCE),
- * or NULL if owner has no such session.
- */
+/* owner's pre-login session id, out of the table (MON_ONCE), or NULL. */
 static struct preauth *
 preauth_take(struct proc *owner, uint64_t id)
 {
@@ -279,10 +273,7 @@ preauth_take(struct proc *owner, uint64_t id)
 	return pa;
 }
 
-/*
- * A pre-login session taken out (preauth_take) is done with: the client
- * has one session before login less.
- */
+/* A session preauth_take gave is done with: one before login less. */
 static void
 preauth_free(struct preauth *pa)
 {
@@ -294,10 +285,7 @@ preauth_free(struct preauth *pa)
 	free(pa);
 }
 
-/*
- * A canned reply and a close: nothing from the client is read.  Never
- * wait: the listener may have filled the socket.
- */
+/* A canned reply, never waited for (the listener may fill the socket). */
 static void
 session_refuse(int fd, const char *reply)
 {
@@ -305,10 +293,7 @@ session_refuse(int fd, const char *reply)
 	close(fd);
 }
 
-/*
- * Ask listener lpid to end its session lid (MSG_PARENT_KICK) or start
- * TLS on it: 1, or 0 if it is gone.
- */
+/* Ask listener lpid to end session lid or start TLS on it: 0 if gone. */
 static int
 listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
 {

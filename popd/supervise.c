@@ -59,7 +59,6 @@
 #define STOP_LMTP_WAIT	5
 
 static void		parent_listener_full(struct chan *, const void *, int);
-static void		parent_listener_rekey(struct chan *, const void *, int);
 
 /* Stopping (shutdown_lmtp_last): what to call once lmtp is gone. */
 static void		(*stop_done)(void);
@@ -256,10 +255,7 @@ proc_eof(struct chan *c)
 	log_debug("%s closed its channel", proc_str(c->peer));
 }
 
-/*
- * A malformed message: the child is compromised or broken.  End it; the
- * parent goes on, and restarts it when it is reaped.
- */
+/* A malformed message: the child is ended, and restarted once reaped. */
 static void
 proc_bad(struct chan *c)
 {
@@ -408,10 +404,7 @@ proc_link(struct proc *p, struct proc *peer)
 	chan_send(&peer->chan, types[peer->id][1], sp[1], &m, sizeof(m));
 }
 
-/*
- * proc_start's child (proc_exec), and what every new child is sent; a
- * listener serves the sockets of slot (bind.c).
- */
+/* A new child and what it is sent; a listener serves slot's sockets. */
 static struct proc *
 proc_spawn(enum proc_id id, int slot)
 {
@@ -429,7 +422,7 @@ proc_spawn(enum proc_id id, int slot)
 	p = proc_exec(id, conffd);
 	/* Only the listener holds its end of its keypop's channel. */
 	if (id == KIND_LISTENER)
-		close(conffd);	/* its keypop sees the end */
+		close(conffd);
 	if (p == NULL)
 		return NULL;
 	/* Its page of counters; without one it serves uncounted. */
@@ -684,10 +677,9 @@ listeners_check(const struct proc *why)
 }
 
 /*
- * A listener is full (its descriptors), or takes connections again.
- * When every listener of its sockets is full, one more starts on them:
- * sessions are the machine's limit, not one process's.  The extra ones
- * are not restarted and drain at the next reload.
+ * A listener is full (its descriptors), or takes connections again: when
+ * all on its sockets are, one more starts (the machine is the limit, not
+ * a process), never restarted, drained at the next reload.
  */
 static void
 parent_listener_full(struct chan *c, const void *data, int fd)
@@ -698,15 +690,6 @@ parent_listener_full(struct chan *c, const void *data, int fd)
 	p->full = m->n;
 	if (p->full && !p->draining)
 		listeners_check(p);
-}
-
-/* Its wall clock stepped ahead: a ticket key at once (tlskeys.c). */
-static void
-parent_listener_rekey(struct chan *c, const void *data, int fd)
-{
-	const struct msg_rekey	*m = data;
-
-	tickets_rekey(m->rev, m->lifetime);
 }
 
 /* A reload took away what a kind is for: its current one drains. */
