@@ -194,10 +194,7 @@ lastlogin_cmp(struct lastlogin *a, struct lastlogin *b)
 	return strcmp(a->name, b->name);
 }
 
-/*
- * A login of user sooner than login-delay after the previous one is
- * refused (RFC 2449 LOGIN-DELAY); otherwise it is recorded.
- */
+/* RFC 2449 LOGIN-DELAY: 1 if user's last login is too recent; recorded. */
 static int
 login_too_soon(const char *user)
 {
@@ -409,10 +406,9 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A good password that gets no session, counted: its socket (pa's, if
- * we still have it) goes back to authpop to say why, to the one that
- * asked or, if that one has gone (a reload drained it), the current one.
- * since: REFUSED_STUCK's time.
+ * A good password that gets no session, counted: its socket (pa's, if we
+ * still have it) goes back to the authpop that asked, or if it is gone
+ * the current one, to say why.  since: REFUSED_STUCK's time.
  */
 static void
 refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
@@ -480,10 +476,7 @@ store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
 	return 0;
 }
 
-/*
- * A new worker's page: busy from now, as it opens its maildir before
- * it first waits (our map of the page is read-only).
- */
+/* A new worker's page: busy from now (it opens its maildir first). */
 int
 store_busy_init(int pagefd)
 {
@@ -700,10 +693,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
 }
 
-/*
- * Who logged in, while mailuser.c says who the user is: the session is
- * still counted before login.
- */
+/* A login while mailuser.c finds the user: still counted before login. */
 struct login_wait {
 	pid_t			 authpid;	/* the authpop that asked */
 	struct msg_login	 ml;
@@ -763,11 +753,7 @@ login_found(void *arg, int status, const struct mailuser *mu,
 	free(w);
 }
 
-/*
- * A good password.  Only for a session we handed out and that has not
- * logged in yet, and only with its own socket: a compromised authpop can
- * at most name an existing user for its own session.
- */
+/* A good password: only for a session of this authpop's, with its socket. */
 void
 parent_authpop_login(struct chan *c, const void *data, int fd)
 {
@@ -835,10 +821,7 @@ parent_authpop_closed(struct chan *c, const void *data, int fd)
 	preauth_free(preauth_take(c->arg, mi->id));
 }
 
-/*
- * A draining authpop's knowledge of addresses, for the current authpop
- * (none if it is the current one: its successor could not start).
- */
+/* A draining authpop's knowledge of addresses, for the current one. */
 void
 parent_authpop_penalty(struct chan *c, const void *data, int fd)
 {
@@ -900,10 +883,7 @@ parent_authpop_handback(struct chan *c, const void *data, int fd)
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
 }
 
-/*
- * STLS: the session ends here for authpop; the listener starts TLS and
- * hands over a new one.
- */
+/* STLS: the session ends for authpop; the listener hands a new one. */
 void
 parent_authpop_stls(struct chan *c, const void *data, int fd)
 {
@@ -931,10 +911,7 @@ login_reaped_to(void (*fn)(pid_t, int))
 	reaped_to = fn;
 }
 
-/*
- * A wrkrpop reaped, either way: how it ended.  Its counters' page is
- * the caller's, for counters.c's totals (NULL: none).
- */
+/* A wrkrpop reaped: its counters' page (or NULL), for counters.c's totals. */
 struct stats_page *
 worker_reaped(pid_t pid, int status)
 {
@@ -971,10 +948,7 @@ worker_reaped(pid_t pid, int status)
 	return page;
 }
 
-/*
- * popctl's view of the sessions before login (handed to authpop) and
- * logged in (a wrkrpop); the TLS handshakes are the listeners' to tell.
- */
+/* popctl's view of the sessions handed to authpop and logged in. */
 void
 login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 {
@@ -1003,9 +977,8 @@ login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 }
 
 /*
- * popctl's kick user: each of user's sessions is ended by the listener
- * that relays it, as a dropped connection: its wrkrpop applies no DELE.
- * Returns how many were asked to end.
+ * popctl's kick user: the listener ends each of user's sessions as a
+ * dropped connection (no DELE applied).  How many were asked to end.
  */
 int
 login_kick_user(const char *user)
