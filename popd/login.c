@@ -762,19 +762,16 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	struct preauth		*pa;
 	struct stat		 st;
 	pid_t			 authpid = ((struct proc *)c->arg)->pid;
-	int			 spent;
+	int			 spent = 0;
 
 	if ((pa = preauth_take(c->arg, ml->id)) == NULL) {
 		chan_bad(c, "authpop logged in unknown session %llu",
 		    (unsigned long long)ml->id);
 		goto bad;
 	}
-	if (fd == -1) {
-		/* Lost to our own shortage of descriptors (logged). */
-		refuse(authpid, REFUSED_TEMP, -1, pa, 0);
-		preauth_free(pa);
-		return;
-	}
+	/* Lost to our own shortage of descriptors (logged). */
+	if (fd == -1)
+		goto refused;
 	if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
 	    st.st_ino != pa->ino) {
 		preauth_free(pa);
@@ -789,16 +786,11 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		    (unsigned long long)ml->id, pa->addr, ml->user,
 		    spent == SPENT_AGAIN ? "used before" : "too many tickets "
 		    "in their minute");
-		refuse(authpid, spent == SPENT_AGAIN ?
-		    REFUSED_TICKET : REFUSED_TEMP, fd, pa, 0);
-		preauth_free(pa);
-		return;
+		goto refused;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("login of \"%s\"", ml->user);
-		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
-		preauth_free(pa);
-		return;
+		goto refused;
 	}
 	w->authpid = authpid;
 	w->ml = *ml;
@@ -806,6 +798,11 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	w->fd = fd;
 	/* Still before login (preauth_free): counted as such. */
 	mailuser_find(ml->user, login_found, w);
+	return;
+ refused:
+	refuse(authpid, spent == SPENT_AGAIN ? REFUSED_TICKET : REFUSED_TEMP,
+	    fd, pa, 0);
+	preauth_free(pa);
 	return;
  bad:
 	if (fd != -1)

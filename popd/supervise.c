@@ -131,10 +131,7 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 	return 0;
 }
 
-/*
- * A new tablepop's configuration: its database tables (lookup.c) and
- * file tables opened as root (users.c).
- */
+/* A new tablepop's configuration: lookup.c's tables, users.c's files. */
 static void
 table_conf(struct chan *c)
 {
@@ -205,8 +202,7 @@ listen_kind(int flags)
 
 /*
  * lmtp, httppop and control run for sockets of theirs, routepop for a
- * route, keypop never by itself; the others always (tablepop serves
- * usertab).
+ * route, keypop never by itself; the others always (tablepop: usertab).
  */
 int
 proc_wanted(enum proc_id id)
@@ -305,11 +301,10 @@ proc_exec(enum proc_id id, int conffd)
 }
 
 /*
- * A listener's keypop (keypop.8), the one process sent the pki keys the
- * parent checked (certs.c), in the order of the pki statements.  It
- * signs for the listener given *lfd, its end of their channel, and ends
- * with it: never restarted by itself.  NULL (logged) if it cannot start
- * or a key cannot be read now.
+ * A listener's keypop (keypop.8), the one process sent the pki keys
+ * (certs.c), in the pki statements' order: it signs for the listener
+ * given *lfd, its end of their channel, and ends with it.  NULL (logged)
+ * if it cannot start or a key cannot be read now.
  */
 static struct proc *
 keypop_spawn(int *lfd)
@@ -589,10 +584,9 @@ proc_takeover(struct proc *p)
 }
 
 /*
- * Start a supervised child, the current one of its kind at once, or, an
- * authpop or tablepop that replaces one, once it is ready (parent_ready):
- * no session waits while it loads.  The one it replaces drains.  NULL
- * (logged) when short of resources: the current one serves on.
+ * Start a supervised child, the current one of its kind at once, or an
+ * authpop or tablepop that replaces one once it is ready (parent_ready);
+ * the one it replaces drains.  NULL (logged): the current one serves on.
  */
 struct proc *
 proc_start(enum proc_id id)
@@ -640,9 +634,8 @@ supervise_init(void (*hook)(const char *))
 }
 
 /*
- * Start one more listener on the sockets of why if none of the serving
- * ones on them takes connections (every one full: why is the last that
- * said so, or the one that just died).
+ * One more listener on the sockets of why (the last to say it is full, or
+ * one that died) if none of those serving them takes connections.
  */
 static void
 listeners_check(const struct proc *why)
@@ -814,9 +807,8 @@ stop_timeout(int fd, short ev, void *arg)
 /*
  * popd stops: every child ends now but the lmtp processes, which drain
  * so that a message written is acknowledged, not sent again, and the
- * control process, which writes the app passwords' last uses as it
- * ends.  done is called once they are reaped, or after STOP_LMTP_WAIT
- * seconds.  Returns how many it waits for.
+ * control process, which writes the app passwords' last uses.  done
+ * once they are reaped, or after STOP_LMTP_WAIT s; how many it waits for.
  */
 int
 shutdown_lmtp_last(void (*done)(void))
