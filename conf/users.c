@@ -666,10 +666,9 @@ check_read(int fd, short ev, void *arg)
 }
 
 /*
- * The tables of c into u: each file table opened as root and checked
- * by an authcheck, all at once, on base (NULL: the event loop's).  Then
- * done(bad, arg): bad's USERS_BAD* say which tables had bad lines
- * (logged), and u is then empty.
+ * The tables of c into u, each file opened as root and checked by an
+ * authcheck, all at once, on base (NULL: the event loop's); then
+ * done(bad, arg), bad's USERS_BAD* the tables refused (u then empty).
  */
 void
 users_load_start(const struct popd_conf *c, struct users *u,
