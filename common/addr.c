@@ -202,9 +202,8 @@ peer_from_sockaddr(struct peeraddr *p, const struct sockaddr *sa,
 }
 
 /*
- * "1.2.3.4:port" or "[v6]:port" (as peer_str writes them), or
- * "1.2.3.4" (port 0), for tests and tools.  Returns -1 if it does not
- * parse.
+ * "1.2.3.4:port" or "[v6]:port" (peer_str's), or "1.2.3.4" (port 0), for
+ * tests and tools; -1 if it does not parse.
  */
 int
 peer_parse(const char *text, struct peeraddr *p)

@@ -64,11 +64,9 @@ chan_handler(const struct chan *c, uint32_t type)
 }
 
 /*
- * c is self's end of a channel to peer over fd, in phase; handlers say
- * what self does with each message peer sends it, and must cover exactly
- * the types declared from peer to self.  eof: the peer closed the
- * channel (NULL: fatal).  The channel reads only when chan_poll() is
- * called until chan_start() puts it into the event loop.
+ * c is self's end of a channel to peer over fd, in phase; handlers must
+ * cover exactly the types declared from peer to self.  eof: the peer
+ * closed it (NULL: fatal).  It reads only in chan_poll until chan_start.
  */
 void
 chan_init(struct chan *c, int fd, int self, int peer, int phase,
@@ -115,10 +113,7 @@ chan_start(struct chan *c)
 	chan_update(c);
 }
 
-/*
- * Before the event loop: wait for one message and handle it (one only,
- * so a phase change is seen before the next message).
- */
+/* Before the event loop: one message, so that its phase change is seen. */
 void
 chan_poll(struct chan *c)
 {
@@ -258,9 +253,8 @@ chan_priority(struct chan *c, int pri)
 }
 
 /*
- * Did the kernel drop the descriptors of a message (MSG_CTRUNC) because
- * we are out of them, rather than because the peer sent too many?  Our
- * own shortage is never blamed on the peer.
+ * Did the kernel drop a message's descriptors (MSG_CTRUNC) because we
+ * are out of them, not the peer's fault?  That is never blamed on it.
  */
 static int
 fds_exhausted(int probe)
@@ -274,10 +268,7 @@ fds_exhausted(int probe)
 	return errno == EMFILE || errno == ENFILE;
 }
 
-/*
- * The peer broke the protocol.  With a bad() handler it is ended (the
- * handler closes the channel) and we go on; without one we die.
- */
+/* The peer broke the protocol: bad() ends it, or without one we die. */
 void
 chan_bad(struct chan *c, const char *fmt, ...)
 {

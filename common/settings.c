@@ -160,11 +160,9 @@ conf_knobs(size_t *n)
 }
 
 /*
- * What is wrong with a configuration a child received (MSG_PARENT_CONF,
- * proto.c), or NULL: every string ends inside its buffer and every
- * number is in the range the grammar allows.  The parent built it from
- * a checked popd.conf, so this fails only when the parent is broken or
- * not ours.
+ * What is wrong with a configuration a child received (MSG_PARENT_CONF),
+ * or NULL: every string ends inside its buffer, every number is in the
+ * grammar's range.  Only a parent broken or not ours fails it.
  */
 const char *
 settings_check(const void *p)
@@ -257,10 +255,7 @@ settings_check_worker(const struct conf_worker *w)
 	return NULL;
 }
 
-/*
- * The maildir setting (a directory below each user's path): a relative
- * path without "..".
- */
+/* The maildir setting, below each user's path: relative, without "..". */
 int
 settings_subdir_ok(const char *subdir)
 {
@@ -299,10 +294,7 @@ settings_prefix_ok(const char *prefix)
 	return i > 0 && i < CONF_FOLDERLEN;
 }
 
-/*
- * A junk setting as a child receives it: strings that end inside their
- * buffers, a folder and a prefix that popd.conf or a table could give.
- */
+/* A junk setting received: one that popd.conf or a table could give. */
 int
 settings_junk_ok(const struct conf_junk *j)
 {
@@ -384,9 +376,8 @@ junk_spec_format(const struct conf_junk *j, char *buf, size_t len)
 }
 
 /*
- * A user's maildir: "<home>/<subdir>", or home alone when subdir is NULL
- * or "", into out.  Returns 0, or -1 with errno ENAMETOOLONG when it does
- * not fit.  The caller checked subdir with settings_subdir_ok.
+ * A user's maildir into out: "<home>/<subdir>", or home alone when subdir
+ * is NULL or "" (settings_subdir_ok).  0, or -1 (ENAMETOOLONG).
  */
 int
 settings_maildir(char *out, size_t outlen, const char *home,
@@ -462,9 +453,8 @@ settings_uidl(const char *fmt, unsigned long uid, unsigned long uidv,
 }
 
 /*
- * Whether fmt is a uidl-format settings_uidl knows, whose UIDLs are not
- * empty and fit UIDL_MAX for the largest UID and UIDVALIDITY and a
- * typical name.
+ * Whether settings_uidl knows fmt, and its UIDLs are not empty and fit
+ * UIDL_MAX for the largest UID and UIDVALIDITY and a typical name.
  */
 int
 settings_uidl_ok(const char *fmt)
@@ -475,10 +465,7 @@ settings_uidl_ok(const char *fmt)
 	    "1700000000.M1P1.host", test, sizeof(test)) > 0;
 }
 
-/*
- * Why a setting's value (a junk, a quota: quotarule.c) is not one, into
- * err (NULL: nowhere); -1.
- */
+/* Why a junk or quota setting is not one, into err (NULL: nowhere); -1. */
 int
 spec_err(char *err, size_t errlen, const char *fmt, ...)
 {

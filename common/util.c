@@ -59,19 +59,15 @@ set_nonblock(int fd)
 }
 
 /*
- * Open a file that the configuration names (popd.conf and its includes,
- * authtab, usertab, certificates and keys) for reading, as root: only a
- * regular file, and without waiting.  Opening a FIFO blocks until a
- * writer comes, and so would the whole parent; opening a device may do
- * anything; and whoever owns a directory on the way may swap one in
- * between a look at the name and its open.  So the name is resolved
- * once and the file it names checked before it is opened, never
- * opened if it is not a regular file (compat_open_regular), and only
- * then is O_NONBLOCK cleared.  The descriptor, or -1 with *errstr
- * saying why: strerror(errno) or "not a regular file".
- *
- * "/dev/fd/N" is descriptor N, read from its start, without a look at
- * /dev: a chrooted authcheck reads so the tables the parent opened.
+ * Open a file the configuration names (popd.conf, tables, certificates,
+ * keys) for reading, as root: only a regular file, without waiting.  A
+ * FIFO would block the whole parent until a writer comes, a device may
+ * do anything, and whoever owns a directory on the way may swap one in
+ * between a look and the open: so the name is resolved once and the file
+ * checked before it is opened (compat_open_regular), and only then is
+ * O_NONBLOCK cleared.  The descriptor, or -1 with *errstr: strerror(errno)
+ * or "not a regular file".  "/dev/fd/N" is descriptor N, from its start,
+ * without a look at /dev: a chrooted authcheck reads the tables so.
  */
 int
 open_regular(const char *path, const char **errstr)

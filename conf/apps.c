@@ -44,10 +44,7 @@
 #include "config.h"
 #include "parent.h"
 
-/*
- * At start: the state file's directory, made before unveil(2) names it;
- * NULL if none.
- */
+/* At start: the state file's directory, made before unveil(2); or NULL. */
 const char *
 apps_start(void)
 {
@@ -66,9 +63,8 @@ apps_start(void)
 
 /*
  * To a control process that starts (before its prologue): the state
- * file, opened here as root, read and written there.  Made 0600 if it
- * is not there; a symbolic link or anything but a regular file is
- * refused, and without it the last uses are not kept.
+ * file, opened here as root, read and written there; without it the last
+ * uses are not kept.
  */
 void
 apps_send_last(struct chan *c)
@@ -78,9 +74,8 @@ apps_send_last(struct chan *c)
 	if (conf->apps[0] == '\0')
 		return;
 	/*
-	 * A new file, or the regular file there, never opened if it is
-	 * anything else (a FIFO, a device swapped in by whoever owns the
-	 * directory): compat_open_regular.
+	 * Made 0600, or the regular file there, never a link or anything
+	 * else (a FIFO, a device swapped in by the directory's owner).
 	 */
 	if ((fd = open(conf->apps_last, O_RDWR | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) == -1 &&

@@ -119,9 +119,8 @@ static struct {
 } looking;
 
 /*
- * The files of paths (NULL: none) as they are now: never fails, an error
- * is a look.  A pki's are its pair; the tables' those that a reload of
- * the tables reads (certs_tables).
+ * The files of paths (NULL: none) as they are now, an error as a look: a
+ * pki's pair, or the tables a reload of the tables reads (certs_tables).
  */
 static void
 files_look(const char *const *paths, struct pki_look *look)
@@ -276,9 +275,8 @@ check_free(struct certs_check *cc)
 }
 
 /*
- * keypop -c has said all it will: its exit, looked for every
- * CERTS_REAPMS until its deadline, when it is killed.  The verdict then
- * goes where the check came from.
+ * keypop -c has said all it will: its exit, looked for every CERTS_REAPMS
+ * until its deadline (then killed); the verdict goes to cc->done.
  */
 static void
 check_reap(struct certs_check *cc)
@@ -342,8 +340,7 @@ check_timer(int fd, short ev, void *arg)
 
 /*
  * Read cc's files and start keypop -c on the very bytes a listener and
- * keypop will read, its verdict read as it comes on its batch's event
- * base: 0, or -1 with the reason in cc->why.
+ * keypop will read, on its batch's event base: 0, or -1 (cc->why).
  */
 static int
 check_start(struct certs_check *cc, const char *protocols)
@@ -410,11 +407,10 @@ batch_check_done(struct certs_check *cc)
 }
 
 /*
- * A load's checks, on base (NULL: the event loop's, and logins go on):
- * certs_batch_add each pki of the configuration c, then certs_batch_go;
- * done(bad, why) once all are over, after the errors are logged, each
- * with the statement that names it (bad: 1 if any; why: the first of
- * them), and the pairs that are good are in their pki.
+ * A load's checks, on base (NULL: the event loop's): certs_batch_add
+ * each pki, then certs_batch_go; done(bad, why) once all are over, the
+ * errors logged with the statement that names each (why: the first), the
+ * good pairs in their pki.
  */
 struct certs_batch *
 certs_batch_new(struct event_base *base, void (*done)(int, const char *))
@@ -471,10 +467,9 @@ certs_batch_go(struct certs_batch *b)
 }
 
 /*
- * pki's changed files do not serve: said in the log, and kept for
- * show certificates and show metrics until a pair serves again.  why
- * holds keypop -c's words: printable ASCII alone is kept, and no more
- * than CTL_PKIWHY - 1 bytes of it.
+ * pki's changed files do not serve: logged, and kept for show
+ * certificates and metrics until a pair serves again.  why holds keypop
+ * -c's words: printable ASCII alone, CTL_PKIWHY - 1 bytes at most.
  */
 static void
 certs_refused(struct conf_pki *pki, const char *why)
@@ -630,9 +625,9 @@ certs_start(void)
 
 /*
  * The tables of c are about to be read: their files as they are, read
- * again only once they change (a bad one logged once).  NULL: what was
- * read is not served (a reload refused for its certificates): the next
- * look reads them if they changed from what the load before read.
+ * again once they change.  NULL: what was read is not served (a reload
+ * refused for its certificates): the next look reads them if they
+ * changed from what the load before read.
  */
 void
 certs_tables(const struct popd_conf *c)

@@ -111,9 +111,8 @@ child_untrack(pid_t pid)
 }
 
 /*
- * SIGCHLD: every child that exited and has no process descriptor goes
- * to reaped with its status.  So may one that has (its exit signals
- * too): reaped then closes its descriptor.
+ * SIGCHLD: each child that exited without a process descriptor goes to
+ * reaped; so may one with (reaped then closes its descriptor).
  */
 void
 child_reap(void (*reaped)(pid_t, int))
@@ -192,11 +191,9 @@ struct spawn {
 } while (0)
 
 /*
- * The child, in the parent's memory until its execve: system calls
- * only (no malloc, no stdio, no log), and what failed left in sp for
- * the parent, which goes on only once the child has exec'd or exited.
- * fd becomes POPD_CHANNEL_FD and conffd (or -1) POPD_CONF_FD, nothing
- * else stays open beyond stdio, every signal is back to its default.
+ * The child, in the parent's memory until its execve: system calls only
+ * (no malloc, stdio or log); what failed is left in sp for the parent,
+ * which goes on once the child has exec'd or exited.
  */
 static int
 spawn_child(void *arg)
@@ -230,14 +227,12 @@ spawn_child(void *arg)
 		SPAWN_FAIL(sp, "closefrom");
 	/*
 	 * The mail user's ids, but the real and saved uid stay root's until
-	 * the exec: a process may signal only those whose real or saved uid
-	 * is its own, so no process of the mail user's can stop this one
-	 * while the parent waits.  The exec makes the saved uid the mail
-	 * user's; the program then drops root's real uid before anything
-	 * else (proc.c, proc_finish_drop) and proves its ids
-	 * (proc_inherited).  On Linux a real uid of root would give the
-	 * program root's capabilities at exec: SECBIT_NOROOT, locked, gives
-	 * none.
+	 * the exec, so that no process of the mail user's may signal this
+	 * one while the parent waits.  The exec makes the saved uid the mail
+	 * user's; the program drops root's real uid first of all (proc.c
+	 * proc_finish_drop) and proves its ids (proc_inherited).  Linux
+	 * would give a real uid of root capabilities at exec:
+	 * SECBIT_NOROOT, locked, gives none.
 	 */
 	if (sp->mu != NULL) {
 		if (spawn_setgroups(1, &sp->mu->gid) == -1)
@@ -260,22 +255,19 @@ spawn_child(void *arg)
  * shares (-d, -v) and child_envp: fd its POPD_CHANNEL_FD, conffd (or -1)
  * its POPD_CONF_FD, nothing else open beyond stdio, and a daemonized
  * parent's log relay for role as stderr.  With mu, as mu's uid and gid
- * (mailuser.c, the one caller that passes one); without, with the
- * parent's, to become its daemon user itself (proc.c).
+ * (mailuser.c); without, with the parent's, to become its daemon user
+ * itself (proc.c).
  *
- * The child shares the parent's memory until it execs, as posix_spawn's
- * does (Linux: clone(2) with CLONE_VM and CLONE_VFORK; elsewhere
- * vfork(2)), and the parent waits for that: a session's wrkrpop costs
- * no copy of the parent's page tables.  No mail user may signal the
- * child meanwhile (spawn_child keeps its real and saved uid root's):
- * root never waits on a process that a less privileged user can stop.
+ * The child shares the parent's memory until it execs (Linux: clone(2)
+ * with CLONE_VM and CLONE_VFORK; elsewhere vfork(2)), and the parent
+ * waits for that: a wrkrpop costs no copy of the parent's page tables.
+ * No mail user may signal the child meanwhile (spawn_child): root never
+ * waits on a process that a less privileged user can stop.
  *
  * With pidfd (Linux), the child's process descriptor in *pidfd (-1 if
- * the kernel gives none): waitid(2) on it reaps that child in one step
- * (login.c), and child_reap leaves it alone; else it is child_reap's.
- *
- * The pid, or -1 with errno set and the reason logged (a child that
- * could not exec is reaped here).
+ * none): waitid(2) on it reaps that child (login.c), and child_reap
+ * leaves it alone.  The pid, or -1 with errno set and the reason logged
+ * (a child that could not exec is reaped here).
  */
 pid_t
 child_spawn(const char *path, const char *argv0, int fd, int conffd,
@@ -407,10 +399,9 @@ child_exec(const char *path, char *const argv[], const int fds[], int n)
 }
 
 /*
- * Wait for pid, a child_exec's, until deadline (monotime), then kill
- * it: root waits on no unprivileged process without an end.  Its exit
- * status, 128 + the signal that ended it, or -1 if the event loop
- * reaped it first (child_reap).
+ * Wait for pid, a child_exec's, until deadline (monotime), then kill it:
+ * root waits on no unprivileged process without an end.  Its exit status,
+ * 128 + its signal, or -1 if the event loop reaped it first (child_reap).
  */
 int
 child_wait(pid_t pid, time_t deadline, const char *name)
@@ -486,11 +477,10 @@ relay_lines(char *buf, size_t *n, size_t max)
 }
 
 /*
- * The parent: the configuration that popd's arguments name (argv as popd
- * was run, in the directory cwd), as confpop (path) -C reads and checks
- * it: its messages logged line by line as it said them, then its image
- * read back.  NULL if it has errors, or confpop failed or took longer
- * than CONF_WAIT: root waits on no helper without an end.
+ * The configuration that popd's arguments name (argv as popd was run,
+ * in cwd), as confpop (path) -C reads and checks it: its messages logged
+ * line by line, then its image read back.  NULL if it has errors, or
+ * confpop failed or took longer than CONF_WAIT.
  */
 struct popd_conf *
 conf_fetch(const char *path, char *const argv[], const char *cwd)

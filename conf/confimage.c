@@ -214,8 +214,8 @@ looked_up(const struct popd_conf *c, const char *name, int src)
 
 /*
  * What is wrong with struct popd_conf as read, its lists checked first, or
- * NULL: every string ends inside its buffer, each number in its range, what
- * conf_check made sure of (a listener, each table named) holds.
+ * NULL: strings end inside their buffers, numbers are in range, and what
+ * conf_check made sure of holds.
  */
 static const char *
 check_top(struct popd_conf *c)
@@ -342,10 +342,7 @@ check_lists(const struct popd_conf *c)
 	return NULL;
 }
 
-/*
- * The parent: the configuration in the image of len bytes at buf, as
- * conf_image wrote it; NULL, with what is wrong in *why, if it is not one.
- */
+/* The parent: the configuration conf_image wrote at buf; NULL: *why. */
 struct popd_conf *
 conf_unimage(const void *buf, size_t len, const char **why)
 {

@@ -96,9 +96,8 @@ seconds(void)
 }
 
 /*
- * A lookup of table asked at asked is answered: count it, and how long
- * it took.  The counters are the database tables' (popctl(8)): a file
- * table's (TABLE_FILE_*, a name no popd.conf table has) is not counted.
+ * A lookup of table asked at asked is answered: counted, with its time,
+ * if a database table's (popctl(8)), not a file's (TABLE_FILE_*).
  */
 static void
 answered(const char *table, int status, double asked)
@@ -209,10 +208,8 @@ lookup_conf(struct chan *ch, const struct popd_conf *c)
 }
 
 /*
- * Ask table name for key's service; cb(arg, LOOKUP_*, value) is called
- * once, perhaps before this returns.  The value is the string the table
- * gave, valid during the call: the caller checks it (authpop a password
- * hash).
+ * Ask table name for key's service: cb(arg, LOOKUP_*, value) once,
+ * perhaps before this returns, value valid during the call, unchecked.
  */
 void
 lookup(const char *name, int service, const char *key, lookup_cb cb,
@@ -258,8 +255,7 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 
 /*
  * A user's value in the table a statement names (quota users, junk
- * users; "": LOOKUP_NONE), from the file table file or the database
- * name, as lookup's.
+ * users; "": LOOKUP_NONE), the file table file or the database name.
  */
 void
 lookup_user(const char *name, int src, const char *file, const char *user,
@@ -272,10 +268,7 @@ lookup_user(const char *name, int src, const char *file, const char *user,
 		    cb, arg);
 }
 
-/*
- * A wait for a question about user, for the finders of parent.h (the
- * caller sets its callback), or NULL, logged, when out of memory.
- */
+/* A wait for a question about user (the caller sets cb); NULL, logged. */
 struct user_wait *
 user_wait(const char *user, void *arg)
 {
@@ -290,10 +283,7 @@ user_wait(const char *user, void *arg)
 	return w;
 }
 
-/*
- * tablepop's answer, for its caller to check.  An answer to a question
- * no longer waiting (its deadline passed) is normal: it is dropped.
- */
+/* tablepop's answer, for its caller to check; one too late is dropped. */
 void
 parent_table_answer(struct chan *c, const void *data, int fd)
 {
@@ -312,12 +302,9 @@ parent_table_answer(struct chan *c, const void *data, int fd)
 		    (int)p->pid, (int)q->pid);
 		return;
 	}
-	if (m->status == TABANS_NONE)
-		question_done(q, LOOKUP_NONE, NULL);
-	else if (m->status == TABANS_TEMP)
-		question_done(q, LOOKUP_TEMP, NULL);
-	else
-		question_done(q, LOOKUP_FOUND, m->value);
+	question_done(q, m->status == TABANS_NONE ? LOOKUP_NONE :
+	    m->status == TABANS_TEMP ? LOOKUP_TEMP : LOOKUP_FOUND,
+	    m->status == TABANS_FOUND ? m->value : NULL);
 }
 
 /* The tablepop p has gone: what it was asked cannot be answered. */

@@ -48,10 +48,8 @@
 #include "table.h"
 
 /*
- * The ids and maildir of ui, checked: the rules every user is held to,
- * wherever its line came from (userinfo_parse refused root's ids and
- * a relative path already), and the system's accounts' uid range.
- * MU_FOUND, or MU_REFUSED with why.
+ * The ids and maildir of ui, checked against the rules every user is held
+ * to, wherever its line came from: MU_FOUND, or MU_REFUSED with why.
  */
 int
 mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
@@ -163,10 +161,9 @@ find_answer(void *arg, int status, const char *value)
 }
 
 /*
- * Who user is: cb(arg, status, the user or NULL, why or NULL), when
- * tablepop answers for usertab, a file's or a database's.  MU_NONE: no such
- * user; MU_TEMP: the table could not answer (no tablepop: it died);
- * MU_BROKEN: its answer is no userinfo; MU_REFUSED: a userinfo we refuse.
+ * Who user is: cb(arg, status, the user or NULL, why or NULL) once
+ * tablepop answers for usertab.  MU_NONE: no such user; MU_TEMP: no
+ * answer; MU_BROKEN: no userinfo; MU_REFUSED: a userinfo we refuse.
  */
 void
 mailuser_find(const char *user, mailuser_cb cb, void *arg)
@@ -183,10 +180,9 @@ mailuser_find(const char *user, mailuser_cb cb, void *arg)
 }
 
 /*
- * A worker's configuration, on a channel that is done with once it has
- * read it: its page of counters, then who it works for and the settings
- * a session reads (MSG_PARENT_WORKER), not all of them.  Returns the
- * child's end, or -1.
+ * A worker's configuration, on a channel of its own: its page of
+ * counters, then who it works for and the settings a session reads
+ * (MSG_PARENT_WORKER).  Returns the child's end, or -1.
  */
 static int
 mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
@@ -224,12 +220,10 @@ mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
 }
 
 /*
- * Start a wrkrpop, or a dlvrpop (flags WORKER_DELIVER), for flags'
- * work (WORKER_*; 0: a session) as mu, fd its POPD_CHANNEL_FD, who and
- * the settings its configuration; pagefd (or -1) its page of counters,
- * closed in any case; with pidfd, reaped through a process descriptor
- * if the kernel gives one (child_spawn).  Returns the pid, or -1 with
- * errno set, the reason logged and nothing left running.
+ * Start a wrkrpop, or a dlvrpop (WORKER_DELIVER), for flags' work (0: a
+ * session) as mu, fd its POPD_CHANNEL_FD; pagefd (or -1), its page of
+ * counters, is closed in any case; pidfd as child_spawn's.  The pid, or
+ * -1 with errno set, logged, nothing left running.
  */
 pid_t
 mailuser_spawn(uint32_t flags, const struct mailuser *mu,

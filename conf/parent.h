@@ -149,7 +149,7 @@ int		 send_dup(struct chan *, uint32_t, int, const void *, size_t);
 /* tlskeys.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);
 void		 tickets_send(struct proc *);
-void		 tickets_rekey(uint32_t, uint32_t);
+void		 parent_listener_rekey(struct chan *, const void *, int);
 
 /*
  * health.c: what the health ports say; and, in popd-full, with

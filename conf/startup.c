@@ -75,12 +75,11 @@ conf_tables_errors(struct popd_conf *c, int badtab)
 }
 
 /*
- * Tables and certificates of c: both tables loaded and agreed (u, and
- * badtab: what users_load returned), and every pki read and checked
- * (certs.c), kept in c for the listeners.  Errors are logged, each with the
- * popd.conf statement that names the file; -1 for the tables, -2 for the
- * certificates (u is then freed).  It waits for each keypop -c, on an event
- * base of its own: before the event loop only.
+ * Tables and certificates of c: the tables loaded (u, and badtab: what
+ * users_load returned), every pki read and checked (certs.c) and kept in
+ * c.  Errors are logged with the statement that names each file; -1 for
+ * the tables, -2 for the certificates (u is then freed).  Before the
+ * event loop only: it waits on an event base of its own.
  */
 int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)
@@ -131,11 +130,10 @@ pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
 }
 
 /*
- * conf_usable on base (NULL: the event loop's, a reload): done(error,
- * why), unless NULL, once every keypop -c has said its verdict, error as
- * conf_usable's, why the first certificate error logged meanwhile (the
- * errors logged before this returns are the caller's to catch).  One at
- * a time.
+ * conf_usable on base (NULL: the event loop's): done(error, why), unless
+ * NULL, once every keypop -c is over, why the first certificate error
+ * logged meanwhile (those before this returns are the caller's to
+ * catch).  One at a time.
  */
 void
 conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
@@ -269,10 +267,7 @@ helper_replaced(const char *path)
 	    st.st_mtim.tv_nsec != helper_ids[i].mtim.tv_nsec;
 }
 
-/*
- * The daemon users, the chroot and CAP_SETPCAP, as root: each missing
- * one says how.
- */
+/* The daemon users, the chroot and CAP_SETPCAP: each missing says how. */
 void
 check_users(void)
 {

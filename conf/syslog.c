@@ -106,9 +106,8 @@ relay_read(int fd, short ev, void *arg)
 }
 
 /*
- * After daemon(3) and event_init: one socket pair per role.  The
- * children's ends are non-blocking, so a child drops a line rather than
- * wait for a parent that is busy.
+ * After daemon(3) and event_init: a socket pair per role, non-blocking:
+ * a child drops a line rather than wait for a busy parent.
  */
 void
 logrelay_init(void)

@@ -324,11 +324,10 @@ daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 }
 
 /*
- * "authcheck -m mode" on the authtab fd, as _pop3auth in its chroot,
- * its stdout to out, its stderr to err; kind's TABLE_PASSWD, _SKIP and
- * _WEAK are its flags.  Mode "table": fd is another table, of table.h's
- * kind; a usertab's lines with a daemon's uid are said (-x), and authfd,
- * unless -1, is authtab (of authkind's flags), whose users must be in it
+ * "authcheck -m mode" on the authtab fd, its stdout to out, its stderr to
+ * err; kind's TABLE_PASSWD, _SKIP and _WEAK are its flags.  Mode "table":
+ * fd is another table, of table.h's kind (a usertab's: -x), and authfd,
+ * unless -1, authtab (of authkind's flags), whose users must be in it
  * (-A), for its fd 3.  The pid, or -1 (logged).
  */
 pid_t
@@ -395,10 +394,9 @@ check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 }
 
 /*
- * l's check i, of the file table file of kind (table.h's), opened as
- * root unless fd is given, by "authcheck -m mode" (authtab_spawn's authfd
- * and authkind): its descriptor, for tablepop, or -1 (logged, fd
- * closed, and i's table bad).  No root process parses it.
+ * l's check i of file, of kind, opened as root unless fd is given, by
+ * "authcheck -m mode" (authtab_spawn's): its descriptor, for tablepop,
+ * or -1 (logged, fd closed, i's table bad).  No root process parses it.
  */
 static int
 check_file(struct load *l, int i, const char *mode, const char *file,
@@ -570,10 +568,7 @@ check_end(struct check *ck)
 		l->bad |= ck->badbit;
 }
 
-/*
- * Every check has ended, or the time is up: the images checked are what
- * every authpop maps.
- */
+/* Every check has ended, or the time is up: authpops map the images. */
 static void
 load_end(struct load *l)
 {
@@ -617,9 +612,9 @@ load_timeout(int fd, short ev, void *arg)
 }
 
 /*
- * What an authcheck says, as it comes: usertab's "=" lines to user_line,
- * authtab's to check_line, its messages logged, naming its file.  The
- * tables' warnings ("=ok" after them) leave them good.
+ * What an authcheck says, as it comes: "=" lines to user_line or
+ * check_line, its messages logged.  A table's warnings ("=ok" after
+ * them) leave it good.
  */
 static void
 check_read(int fd, short ev, void *arg)
@@ -656,12 +651,12 @@ check_read(int fd, short ev, void *arg)
 			if ((i == CK_USER ? user_line(&l->ua, line) :
 			    i == CK_AUTH ? check_line(&l->ca, line) : -1) == -1)
 				ck->bad = 1;
-		/* Its messages name the file it read on fd 0. */
-		} else if (strncmp(line, "/dev/fd/0", 9) == 0) {
-			log_warnx("%s%s", ck->file, line + 9);
-			ck->bad |= !table;
 		} else {
-			log_warnx("%s: %s", ck->file, line);
+			/* Its messages name the file it read on fd 0. */
+			if (strncmp(line, "/dev/fd/0", 9) == 0)
+				log_warnx("%s%s", ck->file, line + 9);
+			else
+				log_warnx("%s: %s", ck->file, line);
 			ck->bad |= !table;
 		}
 		line = nl + 1;
@@ -671,10 +666,9 @@ check_read(int fd, short ev, void *arg)
 }
 
 /*
- * The tables of c into u: each file table opened as root and checked
- * by an authcheck, all at once, on base (NULL: the event loop's).  Then
- * done(bad, arg): bad's USERS_BAD* say which tables had bad lines
- * (logged), and u is then empty.
+ * The tables of c into u, each file opened as root and checked by an
+ * authcheck, all at once, on base (NULL: the event loop's); then
+ * done(bad, arg), bad's USERS_BAD* the tables refused (u then empty).
  */
 void
 users_load_start(const struct popd_conf *c, struct users *u,
@@ -732,10 +726,7 @@ users_load_start(const struct popd_conf *c, struct users *u,
 		fatal("evtimer_add");
 }
 
-/*
- * The tables of c into u, before any event loop runs (at start, and
- * for confpop): users_load_start's, on an event base of its own.
- */
+/* users_load_start before any event loop, on an event base of its own. */
 int
 users_load(const struct popd_conf *c, struct users *u)
 {

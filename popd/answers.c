@@ -87,9 +87,8 @@ ctlans_new(struct proc *p, uint64_t req, uid_t uid)
 }
 
 /*
- * A record of the answer (proto.h: MSG_PARENT_CTL*, each beginning
- * with the request's name), which the control process prints, with
- * fd (or -1; closed here either way).
+ * A record of the answer (MSG_PARENT_CTL*, each starting with the
+ * request's name), with fd (or -1; closed here either way).
  */
 void
 ctlans_rec(struct ctlans *a, uint32_t type, int fd, void *rec, size_t len)

@@ -62,9 +62,9 @@ int			 nlistens;
 int			 nlisteners = 1;
 
 /*
- * How many listeners serve (popd.conf's listeners, or one per core up
- * to LISTENERS_MAX), before the first bind_listen.  Where the kernel
- * cannot steer a client to one of them, one unless popd.conf says.
+ * How many listeners serve, before the first bind_listen: popd.conf's
+ * listeners, or one per core up to LISTENERS_MAX where the kernel can
+ * steer a client to one of them.
  */
 void
 bind_init(const struct popd_conf *c)
@@ -146,11 +146,9 @@ unix_stale(const struct sockaddr_un *sun, const char *what)
 }
 
 /*
- * any: sa is one of the wildcard addresses of "listen on *", which
- * names every address the host has.  A kernel without IPv6 (built
- * without it, or booted with ipv6.disable=1) refuses AF_INET6 sockets
- * with EAFNOSUPPORT: "*" then means IPv4 alone, as an admin expects,
- * and the log says so.  An IPv6 address named on its own still fails.
+ * Bind sa for l.  any: sa is a wildcard address of "listen on *": a
+ * kernel without IPv6 refuses AF_INET6 sockets (EAFNOSUPPORT), and "*"
+ * then means IPv4 alone, logged.  An IPv6 address named still fails.
  */
 static int
 bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
@@ -160,10 +158,10 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
 
 	/*
 	 * A POP3 port of several listeners, where the kernel can steer
-	 * each client to one of them: a socket each (compat_steer).  A
-	 * PROXY header names the client only once accepted: such ports,
-	 * and health ports, keep one socket, which the first listener
-	 * alone serves, so that its counts per client stay exact.
+	 * each client to one: a socket each (compat_steer).  A PROXY
+	 * header names the client only once accepted: such ports, and
+	 * health ports, keep one socket, served by the first listener
+	 * alone, so that its counts per client stay exact.
 	 */
 	n = nlisteners > 1 && compat_steer_sockets() &&
 	    !(l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |

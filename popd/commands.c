@@ -92,10 +92,7 @@ listener_name(uint32_t i)
 	return names[i];
 }
 
-/*
- * A row of show sessions, sent when CTL_SESSROWS are held; r NULL:
- * send what is held.
- */
+/* A row of show sessions, sent CTL_SESSROWS at a time; NULL: the rest. */
 static void
 session_add(struct ctlans *a, const struct ctl_session *r)
 {
@@ -137,10 +134,7 @@ session_row(const struct sessview *v, void *a)
 	session_add(a, &s);
 }
 
-/*
- * show sessions: ours; the control process prints the listeners'
- * handshakes before them.
- */
+/* show sessions: ours (the control process adds the listeners'). */
 void
 ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -241,10 +235,7 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_count(a, n);
 }
 
-/*
- * drain, undrain: this popd's health ports say draining (or up again);
- * logins are still served.  With a backend, control asks routepop.
- */
+/* drain, undrain: the health ports say so, logins go on; backends: control. */
 void
 ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -263,8 +254,8 @@ mdjob_done(struct mdjob *j, const char *why)
 }
 
 /*
- * Too long: killed, and the answer ends now.  The job waits for its
- * reaping (mdjob_exited), so that its pid is never another's.
+ * Too long: killed, the answer ended; the job waits for its reaping
+ * (mdjob_exited), so that its pid is never another's.
  */
 static void
 mdjob_timeout(int fd, short ev, void *arg)
@@ -277,9 +268,8 @@ mdjob_timeout(int fd, short ev, void *arg)
 }
 
 /*
- * The user and its maildir, with quota (CTLQ_*), the limit of show quota
- * and the junk setting of show user and show quota; then the wrkrpop of
- * j as the user, whose text the control process relays.
+ * The user and its maildir, with quota (CTLQ_*), its limit and junk
+ * setting; then j's wrkrpop, whose text the control process relays.
  */
 static void
 mdjob_start(struct mdjob *j, uint32_t quota)
@@ -337,10 +327,7 @@ mdjob_limit(void *arg, int status, const struct quota_limit *lim)
 	    CTLQ_LIMIT);
 }
 
-/*
- * show user, show quota: the user's junk setting (a table that cannot
- * say fails none), then show user's journal or show quota's limit.
- */
+/* The user's junk setting (none known fails none), then the next step. */
 static void
 mdjob_junk(void *arg, int status, const struct conf_junk *junk)
 {
@@ -376,9 +363,8 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 }
 
 /*
- * show quota NAME (the user's junk setting, limit, use and what is
- * kept), show user NAME (what its popd.journal says), undelete NAME:
- * a wrkrpop as the user does the work; the parent never opens a maildir.
+ * show quota NAME (junk setting, limit, use, what is kept), show user
+ * NAME (its popd.journal), undelete NAME: a wrkrpop as the user works.
  */
 void
 ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
@@ -400,9 +386,8 @@ ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
 }
 
 /*
- * A child reaped (popd.c): 1 if it was a job's wrkrpop, whose answer
- * ends ok (an error is its text's last line, which the control process
- * turns into the answer's end).
+ * A child reaped: 1 if a job's wrkrpop, whose answer ends ok (an error
+ * is its text's last line, which the control process makes the end).
  */
 int
 mdjob_exited(pid_t pid, int status)

@@ -194,10 +194,7 @@ lastlogin_cmp(struct lastlogin *a, struct lastlogin *b)
 	return strcmp(a->name, b->name);
 }
 
-/*
- * A login of user sooner than login-delay after the previous one is
- * refused (RFC 2449 LOGIN-DELAY); otherwise it is recorded.
- */
+/* RFC 2449 LOGIN-DELAY: 1 if user's last login is too recent; recorded. */
 static int
 login_too_soon(const char *user)
 {
@@ -230,10 +227,7 @@ worker_cmp(struct worker *a, struct worker *b)
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
-/*
- * The client that a session address counts against, created if new (it
- * stays while the caller holds a count on it), or NULL with no memory.
- */
+/* The client peer counts against, made if new; NULL: out of memory. */
 static struct client *
 client_get(const struct peeraddr *peer)
 {
@@ -262,10 +256,7 @@ client_put(struct client *cl)
 	free(cl);
 }
 
-/*
- * The pre-login session id of owner, taken out of the table (MON_ONCE),
- * or NULL if owner has no such session.
- */
+/* owner's pre-login session id, out of the table (MON_ONCE), or NULL. */
 static struct preauth *
 preauth_take(struct proc *owner, uint64_t id)
 {
@@ -279,10 +270,7 @@ preauth_take(struct proc *owner, uint64_t id)
 	return pa;
 }
 
-/*
- * A pre-login session taken out (preauth_take) is done with: the client
- * has one session before login less.
- */
+/* A session preauth_take gave is done with: one before login less. */
 static void
 preauth_free(struct preauth *pa)
 {
@@ -294,10 +282,7 @@ preauth_free(struct preauth *pa)
 	free(pa);
 }
 
-/*
- * A canned reply and a close: nothing from the client is read.  Never
- * wait: the listener may have filled the socket.
- */
+/* A canned reply, never waited for (the listener may fill the socket). */
 static void
 session_refuse(int fd, const char *reply)
 {
@@ -305,10 +290,7 @@ session_refuse(int fd, const char *reply)
 	close(fd);
 }
 
-/*
- * Ask listener lpid to end its session lid (MSG_PARENT_KICK) or start
- * TLS on it: 1, or 0 if it is gone.
- */
+/* Ask listener lpid to end session lid or start TLS on it: 0 if gone. */
 static int
 listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
 {
@@ -424,10 +406,9 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A good password that gets no session, counted: its socket (pa's, if
- * we still have it) goes back to authpop to say why, to the one that
- * asked or, if that one has gone (a reload drained it), the current one.
- * since: REFUSED_STUCK's time.
+ * A good password that gets no session, counted: its socket (pa's, if we
+ * still have it) goes back to the authpop that asked, or if it is gone
+ * the current one, to say why.  since: REFUSED_STUCK's time.
  */
 static void
 refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
@@ -495,10 +476,7 @@ store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
 	return 0;
 }
 
-/*
- * A new worker's page: busy from now, as it opens its maildir before
- * it first waits (our map of the page is read-only).
- */
+/* A new worker's page: busy from now (it opens its maildir first). */
 int
 store_busy_init(int pagefd)
 {
@@ -715,10 +693,7 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
 }
 
-/*
- * Who logged in, while mailuser.c says who the user is: the session is
- * still counted before login.
- */
+/* A login while mailuser.c finds the user: still counted before login. */
 struct login_wait {
 	pid_t			 authpid;	/* the authpop that asked */
 	struct msg_login	 ml;
@@ -778,11 +753,7 @@ login_found(void *arg, int status, const struct mailuser *mu,
 	free(w);
 }
 
-/*
- * A good password.  Only for a session we handed out and that has not
- * logged in yet, and only with its own socket: a compromised authpop can
- * at most name an existing user for its own session.
- */
+/* A good password: only for a session of this authpop's, with its socket. */
 void
 parent_authpop_login(struct chan *c, const void *data, int fd)
 {
@@ -791,19 +762,16 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	struct preauth		*pa;
 	struct stat		 st;
 	pid_t			 authpid = ((struct proc *)c->arg)->pid;
-	int			 spent;
+	int			 spent = 0;
 
 	if ((pa = preauth_take(c->arg, ml->id)) == NULL) {
 		chan_bad(c, "authpop logged in unknown session %llu",
 		    (unsigned long long)ml->id);
 		goto bad;
 	}
-	if (fd == -1) {
-		/* Lost to our own shortage of descriptors (logged). */
-		refuse(authpid, REFUSED_TEMP, -1, pa, 0);
-		preauth_free(pa);
-		return;
-	}
+	/* Lost to our own shortage of descriptors (logged). */
+	if (fd == -1)
+		goto refused;
 	if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
 	    st.st_ino != pa->ino) {
 		preauth_free(pa);
@@ -818,16 +786,11 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		    (unsigned long long)ml->id, pa->addr, ml->user,
 		    spent == SPENT_AGAIN ? "used before" : "too many tickets "
 		    "in their minute");
-		refuse(authpid, spent == SPENT_AGAIN ?
-		    REFUSED_TICKET : REFUSED_TEMP, fd, pa, 0);
-		preauth_free(pa);
-		return;
+		goto refused;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		log_warn("login of \"%s\"", ml->user);
-		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
-		preauth_free(pa);
-		return;
+		goto refused;
 	}
 	w->authpid = authpid;
 	w->ml = *ml;
@@ -835,6 +798,11 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	w->fd = fd;
 	/* Still before login (preauth_free): counted as such. */
 	mailuser_find(ml->user, login_found, w);
+	return;
+ refused:
+	refuse(authpid, spent == SPENT_AGAIN ? REFUSED_TICKET : REFUSED_TEMP,
+	    fd, pa, 0);
+	preauth_free(pa);
 	return;
  bad:
 	if (fd != -1)
@@ -850,10 +818,7 @@ parent_authpop_closed(struct chan *c, const void *data, int fd)
 	preauth_free(preauth_take(c->arg, mi->id));
 }
 
-/*
- * A draining authpop's knowledge of addresses, for the current authpop
- * (none if it is the current one: its successor could not start).
- */
+/* A draining authpop's knowledge of addresses, for the current one. */
 void
 parent_authpop_penalty(struct chan *c, const void *data, int fd)
 {
@@ -915,10 +880,7 @@ parent_authpop_handback(struct chan *c, const void *data, int fd)
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
 }
 
-/*
- * STLS: the session ends here for authpop; the listener starts TLS and
- * hands over a new one.
- */
+/* STLS: the session ends for authpop; the listener hands a new one. */
 void
 parent_authpop_stls(struct chan *c, const void *data, int fd)
 {
@@ -946,10 +908,7 @@ login_reaped_to(void (*fn)(pid_t, int))
 	reaped_to = fn;
 }
 
-/*
- * A wrkrpop reaped, either way: how it ended.  Its counters' page is
- * the caller's, for counters.c's totals (NULL: none).
- */
+/* A wrkrpop reaped: its counters' page (or NULL), for counters.c's totals. */
 struct stats_page *
 worker_reaped(pid_t pid, int status)
 {
@@ -986,10 +945,7 @@ worker_reaped(pid_t pid, int status)
 	return page;
 }
 
-/*
- * popctl's view of the sessions before login (handed to authpop) and
- * logged in (a wrkrpop); the TLS handshakes are the listeners' to tell.
- */
+/* popctl's view of the sessions handed to authpop and logged in. */
 void
 login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 {
@@ -1018,9 +974,8 @@ login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 }
 
 /*
- * popctl's kick user: each of user's sessions is ended by the listener
- * that relays it, as a dropped connection: its wrkrpop applies no DELE.
- * Returns how many were asked to end.
+ * popctl's kick user: the listener ends each of user's sessions as a
+ * dropped connection (no DELE applied).  How many were asked to end.
  */
 int
 login_kick_user(const char *user)

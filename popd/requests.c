@@ -92,11 +92,9 @@ ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 }
 
 /*
- * Take the client's request line from its socket, which the control
- * process must have left there whole; NULL if it is m, or what is wrong.
- * The parent parses no line: it writes m in its canonical words
- * (control_cmd.c), the only form the control process passes on, and
- * compares.
+ * Take the client's request line, which the control process must have
+ * left on its socket: NULL if it is m, or what is wrong.  The parent
+ * parses no line: it writes m in its canonical words and compares.
  */
 static const char *
 ctl_sent(int fd, const struct msg_ctlreq *m)
@@ -188,10 +186,7 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	case CTL_KICK_ADDRESS:
 	case CTL_UNPENALIZE:
 	case CTL_SHOW_BACKENDS:
-		/*
-		 * Allowed: the control process asks authpop, the listeners
-		 * or tablepop.
-		 */
+		/* Allowed: control asks authpop, the listeners or tablepop. */
 		ctlans_end(a, NULL);
 		break;
 	case CTL_KICK_USER:

@@ -59,7 +59,6 @@
 #define STOP_LMTP_WAIT	5
 
 static void		parent_listener_full(struct chan *, const void *, int);
-static void		parent_listener_rekey(struct chan *, const void *, int);
 
 /* Stopping (shutdown_lmtp_last): what to call once lmtp is gone. */
 static void		(*stop_done)(void);
@@ -132,10 +131,7 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 	return 0;
 }
 
-/*
- * A new tablepop's configuration: its database tables (lookup.c) and
- * file tables opened as root (users.c).
- */
+/* A new tablepop's configuration: lookup.c's tables, users.c's files. */
 static void
 table_conf(struct chan *c)
 {
@@ -206,8 +202,7 @@ listen_kind(int flags)
 
 /*
  * lmtp, httppop and control run for sockets of theirs, routepop for a
- * route, keypop never by itself; the others always (tablepop serves
- * usertab).
+ * route, keypop never by itself; the others always (tablepop: usertab).
  */
 int
 proc_wanted(enum proc_id id)
@@ -256,10 +251,7 @@ proc_eof(struct chan *c)
 	log_debug("%s closed its channel", proc_str(c->peer));
 }
 
-/*
- * A malformed message: the child is compromised or broken.  End it; the
- * parent goes on, and restarts it when it is reaped.
- */
+/* A malformed message: the child is ended, and restarted once reaped. */
 static void
 proc_bad(struct chan *c)
 {
@@ -309,11 +301,10 @@ proc_exec(enum proc_id id, int conffd)
 }
 
 /*
- * A listener's keypop (keypop.8), the one process sent the pki keys the
- * parent checked (certs.c), in the order of the pki statements.  It
- * signs for the listener given *lfd, its end of their channel, and ends
- * with it: never restarted by itself.  NULL (logged) if it cannot start
- * or a key cannot be read now.
+ * A listener's keypop (keypop.8), the one process sent the pki keys
+ * (certs.c), in the pki statements' order: it signs for the listener
+ * given *lfd, its end of their channel, and ends with it.  NULL (logged)
+ * if it cannot start or a key cannot be read now.
  */
 static struct proc *
 keypop_spawn(int *lfd)
@@ -408,10 +399,7 @@ proc_link(struct proc *p, struct proc *peer)
 	chan_send(&peer->chan, types[peer->id][1], sp[1], &m, sizeof(m));
 }
 
-/*
- * proc_start's child (proc_exec), and what every new child is sent; a
- * listener serves the sockets of slot (bind.c).
- */
+/* A new child and what it is sent; a listener serves slot's sockets. */
 static struct proc *
 proc_spawn(enum proc_id id, int slot)
 {
@@ -429,7 +417,7 @@ proc_spawn(enum proc_id id, int slot)
 	p = proc_exec(id, conffd);
 	/* Only the listener holds its end of its keypop's channel. */
 	if (id == KIND_LISTENER)
-		close(conffd);	/* its keypop sees the end */
+		close(conffd);
 	if (p == NULL)
 		return NULL;
 	/* Its page of counters; without one it serves uncounted. */
@@ -596,10 +584,9 @@ proc_takeover(struct proc *p)
 }
 
 /*
- * Start a supervised child, the current one of its kind at once, or, an
- * authpop or tablepop that replaces one, once it is ready (parent_ready):
- * no session waits while it loads.  The one it replaces drains.  NULL
- * (logged) when short of resources: the current one serves on.
+ * Start a supervised child, the current one of its kind at once, or an
+ * authpop or tablepop that replaces one once it is ready (parent_ready);
+ * the one it replaces drains.  NULL (logged): the current one serves on.
  */
 struct proc *
 proc_start(enum proc_id id)
@@ -647,9 +634,8 @@ supervise_init(void (*hook)(const char *))
 }
 
 /*
- * Start one more listener on the sockets of why if none of the serving
- * ones on them takes connections (every one full: why is the last that
- * said so, or the one that just died).
+ * One more listener on the sockets of why (the last to say it is full, or
+ * one that died) if none of those serving them takes connections.
  */
 static void
 listeners_check(const struct proc *why)
@@ -684,10 +670,9 @@ listeners_check(const struct proc *why)
 }
 
 /*
- * A listener is full (its descriptors), or takes connections again.
- * When every listener of its sockets is full, one more starts on them:
- * sessions are the machine's limit, not one process's.  The extra ones
- * are not restarted and drain at the next reload.
+ * A listener is full (its descriptors), or takes connections again: when
+ * all on its sockets are, one more starts (the machine is the limit, not
+ * a process), never restarted, drained at the next reload.
  */
 static void
 parent_listener_full(struct chan *c, const void *data, int fd)
@@ -698,15 +683,6 @@ parent_listener_full(struct chan *c, const void *data, int fd)
 	p->full = m->n;
 	if (p->full && !p->draining)
 		listeners_check(p);
-}
-
-/* Its wall clock stepped ahead: a ticket key at once (tlskeys.c). */
-static void
-parent_listener_rekey(struct chan *c, const void *data, int fd)
-{
-	const struct msg_rekey	*m = data;
-
-	tickets_rekey(m->rev, m->lifetime);
 }
 
 /* A reload took away what a kind is for: its current one drains. */
@@ -831,9 +807,8 @@ stop_timeout(int fd, short ev, void *arg)
 /*
  * popd stops: every child ends now but the lmtp processes, which drain
  * so that a message written is acknowledged, not sent again, and the
- * control process, which writes the app passwords' last uses as it
- * ends.  done is called once they are reaped, or after STOP_LMTP_WAIT
- * seconds.  Returns how many it waits for.
+ * control process, which writes the app passwords' last uses.  done
+ * once they are reaped, or after STOP_LMTP_WAIT s; how many it waits for.
  */
 int
 shutdown_lmtp_last(void (*done)(void))

@@ -114,23 +114,27 @@ tickets_start(int life)
 }
 
 /*
- * A listener's wall clock stepped ahead of rev, its newest key: a new
- * key now, unless one newer than rev is made already (on its way to
+ * A listener's wall clock stepped ahead of m->rev, its newest key: a new
+ * key now, unless one newer than it is made already (on its way to
  * that listener: one key per step, however many listeners ask), or the
  * listener drains with the tickets of before a reload (off now, or
  * another lifetime: its idea of a key's age is not our timer's).
  */
 void
-tickets_rekey(uint32_t rev, uint32_t life)
+parent_listener_rekey(struct chan *c, const void *data, int fd)
 {
-	if (nkeys == 0 || life != (uint32_t)lifetime || rev != ring[0].rev) {
+	const struct msg_rekey	*m = data;
+
+	if (nkeys == 0 || m->lifetime != (uint32_t)lifetime ||
+	    m->rev != ring[0].rev) {
 		log_debug("tls tickets: a key after key %u asked: %s",
-		    (unsigned)rev, nkeys == 0 || life != (uint32_t)lifetime ?
+		    (unsigned)m->rev, nkeys == 0 ||
+		    m->lifetime != (uint32_t)lifetime ?
 		    "tickets changed in a reload" : "made already");
 		return;
 	}
 	log_info("tls tickets: a listener's wall clock stepped ahead of key "
-	    "%u: a new key now", (unsigned)rev);
+	    "%u: a new key now", (unsigned)m->rev);
 	tickets_rotate(-1, 0, NULL);
 }
 

@@ -66,11 +66,9 @@ junk_answer(void *arg, int status, const char *value)
 }
 
 /*
- * The junk setting of user (a usertab key): cb(arg, LOOKUP_FOUND, it)
- * from junk users, cb(arg, LOOKUP_NONE, it) from popd.conf's junk (the
- * table does not name the user), its folder "" for none; or cb(arg,
- * LOOKUP_TEMP, NULL) when its table cannot say; perhaps before this
- * returns.
+ * The junk setting of user (a usertab key), its folder "" for none:
+ * cb(arg, LOOKUP_FOUND, it) from junk users, LOOKUP_NONE from popd.conf's
+ * junk, or cb(arg, LOOKUP_TEMP, NULL); perhaps before this returns.
  */
 void
 userjunk_find(const char *user, userjunk_cb cb, void *arg)

@@ -76,9 +76,8 @@ quota_answer(void *arg, int status, const char *value)
 }
 
 /*
- * The limit of user (a usertab key): cb(arg, LOOKUP_FOUND, limit), the
- * limit all 0 for none, or cb(arg, LOOKUP_TEMP, NULL) when its table
- * cannot say; perhaps before this returns.
+ * The limit of user (a usertab key), all 0 for none: cb(arg,
+ * LOOKUP_FOUND, limit), or cb(arg, LOOKUP_TEMP, NULL); perhaps at once.
  */
 void
 userquota_find(const char *user, userquota_cb cb, void *arg)
