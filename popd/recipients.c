@@ -138,8 +138,9 @@ rcptref_free(struct rcptref *r)
 }
 
 /*
- * A new lmtp process p: its slot, zeroed, in the page of what each lmtp process spools
- * (proto.h), made once.  Without one p counts only its own spool.
+ * A new lmtp process p: its slot, zeroed, in the page of what each lmtp
+ * process spools (proto.h), made once.  Without one p counts only its
+ * own spool.
  */
 void
 recipients_lmtp_new(struct proc *p)
