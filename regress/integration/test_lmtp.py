@@ -1268,7 +1268,9 @@ def workers_limit(srv):
     c = Lmtp(srv)
     rr, dr = c.transaction(["alice", "bob"], msg(17))
     T.expect([x[0] for x in dr], [250, 250], "both delivered")
-    T.expect_true(len(dlvrpops(srv)) <= 1, "one worker at most",
+    # One worker; the one that made room may not have exited yet: the
+    # parent starts at most twice the limit (popd.conf(5)).
+    T.expect_true(len(dlvrpops(srv)) <= 2, "one worker, and one ending",
                   dlvrpops(srv))
     results = []
 
