@@ -193,8 +193,8 @@ POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
-PROGS=		popd/popd popd/popd-full listener/listener listener/listener-full lmtp/lmtp \
-		control/control \
+PROGS=		popd/popd popd/popd-full listener/listener \
+		listener/listener-full lmtp/lmtp control/control \
 		authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl tablepop/tablepop \
 		routepop/routepop keypop/keypop authcheck/authcheck \

@@ -215,7 +215,8 @@ looked_up(const struct popd_conf *c, const char *name, int src)
 /*
  * What is wrong with struct popd_conf as read, its lists checked first, or
  * NULL: strings end inside their buffers, numbers are in range, and what
- * conf_check made sure of holds.
+ * conf_check made sure of that the image shows (a listener, each table
+ * named) holds.
  */
 static const char *
 check_top(struct popd_conf *c)
@@ -329,7 +330,8 @@ check_lists(const struct popd_conf *c)
 			return "table";
 		/* A file's path, or the program that serves it. */
 		if (conf_table_file(tb) ? tb->config[0] != '/' ||
-		    tb->program[0] != '\0' : tb->program[0] != '/')
+		    tb->program[0] != '\0' || tb->interp[0] != '\0' :
+		    tb->program[0] != '/')
 			return "table program";
 		for (tb2 = TAILQ_FIRST(&c->tables); tb2 != tb;
 		    tb2 = TAILQ_NEXT(tb2, entry))

@@ -157,7 +157,9 @@ void		 parent_listener_rekey(struct chan *, const void *, int);
  */
 struct ctlans;
 extern const char popd_installed[];
-const char	*options_missing(const struct popd_conf *);
+const char	*options_missing(const struct popd_conf *, int);
+#define NO_HEALTH_PORT	"no health port: a drain is what health ports say " \
+			"(listen ... health)"
 void		 health_send(struct chan *);
 void		 health_sessions(size_t);
 void		 health_drain(struct ctlans *, int);

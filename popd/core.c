@@ -39,16 +39,18 @@
 const char	 popd_installed[] = SBINDIR "/popd";
 static size_t	 stuck;		/* sessions in the mail store (login.c) */
 
+/* sockets 0: a reload's, whose new sockets say so already (popd.c). */
 const char *
-options_missing(const struct popd_conf *c)
+options_missing(const struct popd_conf *c, int sockets)
 {
 	const struct conf_listen	*l;
 
 	TAILQ_FOREACH(l, &c->listens, entry)
-		if (l->flags & (CONF_LISTEN_LMTP | CONF_LISTEN_HEALTH))
+		if (sockets && l->flags & (CONF_LISTEN_LMTP |
+		    CONF_LISTEN_HEALTH))
 			return l->flags & CONF_LISTEN_LMTP ? "an lmtp socket" :
 			    "a health port";
-	return c->probe_user[0] != '\0' ? "health probe" : NULL;
+	return c->probe_user[0] != '\0' ? "a health probe" : NULL;
 }
 
 /* No health port: nothing to say, or to drain. */
@@ -65,8 +67,7 @@ health_sessions(size_t n)
 void
 health_drain(struct ctlans *a, int on)
 {
-	ctlans_end(a, "no health port: a drain is what health ports say "
-	    "(listen ... health)");
+	ctlans_end(a, NO_HEALTH_PORT);
 }
 
 void

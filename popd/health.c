@@ -60,7 +60,7 @@ static size_t			 stuck[2];	/* sessions, deliveries */
 const char	 popd_installed[] = LIBEXECDIR "/popd-full";
 
 const char *
-options_missing(const struct popd_conf *c)
+options_missing(const struct popd_conf *c, int sockets)
 {
 	return NULL;
 }
@@ -146,6 +146,14 @@ health_state(void)
 void
 health_drain(struct ctlans *a, int on)
 {
+	int	i;
+
+	for (i = 0; i < nlistens && !(listens[i].flags & LISTEN_HEALTH); i++)
+		;
+	if (i == nlistens) {
+		ctlans_end(a, NO_HEALTH_PORT);
+		return;
+	}
 	if (on && !drained && now.sessions == 0)
 		log_info("drained: no session was open");
 	drained = on;

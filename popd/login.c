@@ -194,7 +194,7 @@ lastlogin_cmp(struct lastlogin *a, struct lastlogin *b)
 	return strcmp(a->name, b->name);
 }
 
-/* RFC 2449 LOGIN-DELAY: 1 if user's last login is too recent; recorded. */
+/* RFC 2449 LOGIN-DELAY: 1 if user's last login is too recent; else noted. */
 static int
 login_too_soon(const char *user)
 {

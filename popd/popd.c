@@ -475,9 +475,9 @@ conf_changes(const struct popd_conf *n)
 			restart_needed("%s, as at startup: served until a "
 			    "restart", listen_text(&bound[i]));
 	free(kept);
-	if (options_missing(n) != NULL)
+	if (options_missing(n, 0) != NULL)
 		restart_needed("%s: popd-full runs it, from a restart",
-		    options_missing(n));
+		    options_missing(n, 0));
 	if (strcmp(boundctl, n->ctlsock) != 0)
 		restart_needed("control socket %s: popd keeps %s until a "
 		    "restart", n->ctlsock, boundctl);
@@ -610,9 +610,9 @@ reload_commit(void)
 			proc_retire(id);
 		else if (id != KIND_CONTROL && !(id == KIND_TABLE &&
 		    rl.tables) && (fresh[id] = proc_start(id)) == NULL)
-			restart_needed("the new %s did not start: the "
-			    "previous one serves as before",
-			    proc_str(proc_kinds[id].proc));
+			restart_needed("the new %s did not start%s",
+			    proc_str(proc_kinds[id].proc), current[id] !=
+			    NULL ? ": the previous one serves on" : "");
 	}
 	rl.followed = rl.follow;
 	/*
@@ -867,10 +867,10 @@ main(int argc, char *argv[])
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
 	/* The core popd execs popd-full for what only it has (core.c). */
-	if ((why = options_missing(conf)) != NULL) {
+	if ((why = options_missing(conf, 1)) != NULL) {
 		helper_path("popd-full", popd_installed, path);
 		execv(path, popd_argv);
-		err(1, "%s, which popd.conf's %s needs", path, why);
+		err(1, "%s (popd.conf has %s)", path, why);
 	}
 
 	privsep = (geteuid() == 0);

@@ -580,6 +580,7 @@ def health_line(port, addr=HOST):
         s.close()
     return out.decode(errors="replace")
 
+
 def proc_comm(pid):
     try:
         with open("/proc/%d/comm" % pid) as f:

@@ -708,7 +708,7 @@ def core_popd_execs_popd_full(srv):
     text, _ = srv.config()
     write(srv.conffile, text + "health probe alice\n")
     srv.reload()
-    srv.wait_log("reload: health probe: popd-full runs it, from a restart")
+    srv.wait_log("reload: a health probe: popd-full runs it, from a restart")
     srv.stop()
     hport = T.free_port()
     srv.conf_extra = ('listen on 127.0.0.1 port %d health\n'

@@ -1290,6 +1290,15 @@ def workers_limit(srv):
 
 
 @T.test(start=False)
+def drain_without_health_port(srv):
+    """An lmtp socket runs popd-full, but with no health port a drain
+    would change nothing anyone reads: popctl drain is refused."""
+    start(srv)
+    rc, out, err = srv.popctl("drain")
+    T.expect_true(rc != 0 and "no health port" in err, "popctl drain",
+                  (rc, out, err))
+
+@T.test(start=False)
 def idle_workers_end(srv):
     start(srv, "timeout delivery-idle 1\n")
     c = Lmtp(srv)

@@ -321,7 +321,7 @@ def reload_whose_authpop_cannot_start(srv):
     T.expect_true("the new authpop did not start" in out + err,
                   "popctl reload names authpop", (out, err))
     srv.wait_log("reload: the new authpop did not start: the previous one "
-                 "serves as before")
+                 "serves on")
     with srv.raw() as r:
         r.line()
         r.login("alice", srv.password("alice"))

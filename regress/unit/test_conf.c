@@ -283,6 +283,7 @@ image(const char *name, struct popd_conf *conf, const char *out)
 {
 	struct popd_conf	*back;
 	struct conf_listen	*l, one;
+	struct conf_table	*tb;
 	struct conf_settings	 set;
 	const char		*why;
 	char			*buf, *cut, *out2, save[sizeof(conf->ctlgroup)];
@@ -359,6 +360,17 @@ image(const char *name, struct popd_conf *conf, const char *out)
 	    sizeof(conf->set.authtab));
 	CHECK(!taken(conf), "%s: authtab of no table taken", name);
 	conf->set = set;
+	/* A script's interpreter, which root may exec: an absolute path. */
+	if ((tb = TAILQ_FIRST(&conf->tables)) != NULL) {
+		(void)strlcpy(tb->interp, "python3", sizeof(tb->interp));
+		CHECK(!taken(conf), "%s: a relative interpreter taken", name);
+		(void)strlcpy(tb->interp, "/usr/bin/python3",
+		    sizeof(tb->interp));
+		CHECK(taken(conf) == !conf_table_file(tb), "%s: %s table's "
+		    "interpreter", name, conf_table_file(tb) ? "a file" :
+		    "a program");
+		tb->interp[0] = '\0';
+	}
 	if ((l = TAILQ_FIRST(&conf->listens)) == NULL)
 		return;
 	one = *l;
