@@ -225,6 +225,22 @@ def programs_hold_their_own_checks(srv):
 
 
 @T.test(start=False)
+def programs_bind_at_start(srv):
+    """Every program binds its library symbols at start (-z now) with a
+    read-only GOT (relro): no lazy binding runs while a process holds a
+    password or a key, which would save the registers holding it on the
+    stack, where no explicit_bzero reaches."""
+    readelf = T.need_prog("readelf")
+    progs = (["%s/%s" % (p, p) for p in T.PROGRAMS] + list(T.IMAGES) +
+             ["mda/mda", "popctl/popctl", "popdpass/popdpass"])
+    for prog in (os.path.join(T.REPO, p) for p in progs):
+        out = subprocess.run([readelf, "-d", "-l", prog],
+                             stdout=subprocess.PIPE, check=True
+                             ).stdout.decode()
+        T.expect_true("BIND_NOW" in out and "GNU_RELRO" in out,
+                      "%s: -z now and relro" % os.path.relpath(prog, T.REPO))
+
+@T.test(start=False)
 def root_parses_no_certificate(srv):
     """Issue 53: the parent reads the pki files but parses none of them:
     popd holds no pki_check, no pki_tls and none of libtls's calls (the
