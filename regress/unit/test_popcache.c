@@ -296,11 +296,25 @@ rebuilt(struct maildrop *md, const struct snap *s, const char *what)
 	session_end(md);
 }
 
+/*
+ * Directory stamps younger than 2 s are not trusted: wait until those
+ * made so far, of this second at the latest, are 2 s old (1 to 2 s).
+ */
 static void
 settle(void)
 {
-	/* Directory stamps younger than 2 s are not trusted: wait. */
-	sleep(3);
+	struct timespec	now, nap;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		abort();
+	nap.tv_sec = 1;
+	nap.tv_nsec = 1000000000L - now.tv_nsec + 10000000L;
+	if (nap.tv_nsec >= 1000000000L) {
+		nap.tv_sec++;
+		nap.tv_nsec -= 1000000000L;
+	}
+	while (nanosleep(&nap, &nap) == -1)
+		;
 }
 
 
