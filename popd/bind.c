@@ -146,6 +146,34 @@ unix_stale(const struct sockaddr_un *sun, const char *what)
 }
 
 /*
+ * The directory of l's socket, made if missing: where no systemd made
+ * /run/popd (RuntimeDirectory=), root's and 0755, so that the socket's
+ * own mode decides who connects.  Its parent must exist.
+ */
+static int
+unix_dir(const struct conf_listen *l)
+{
+	char	 dir[sizeof(l->path)], *slash;
+
+	(void)strlcpy(dir, l->path, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		log_warn("%s: mkdir %s", listen_name(l), dir);
+		return -1;
+	}
+	if (chmod(dir, 0755) == -1) {
+		log_warn("%s: chmod %s", listen_name(l), dir);
+		return -1;
+	}
+	log_info("%s: made the directory %s", listen_name(l), dir);
+	return 0;
+}
+
+/*
  * Bind sa for l.  any: sa is a wildcard address of "listen on *": a
  * kernel without IPv6 refuses AF_INET6 sockets (EAFNOSUPPORT), and "*"
  * then means IPv4 alone, logged.  An IPv6 address named still fails.
@@ -272,6 +300,8 @@ bind_socket(const struct conf_listen *l)
 		    l->path);
 		return -1;
 	}
+	if (unix_dir(l) == -1)
+		return -1;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		log_warn("%s: socket", listen_name(l));
 		return -1;

@@ -896,8 +896,11 @@ main(int argc, char *argv[])
 		exit(1);
 	bind_init(conf);
 	TAILQ_FOREACH(l, &conf->listens, entry)
-		if (bind_listen(l) == -1)
+		if (bind_listen(l) == -1) {
+			/* No control socket of a popd that never ran. */
+			bind_unlink();
 			exit(1);
+		}
 	conf_bound(conf);
 	fd_budget_set(proc_nofile());
 

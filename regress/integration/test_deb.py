@@ -600,7 +600,6 @@ class Chrooted:
                 .splitlines() if ln.startswith(key + "=")]
 
     def start(self):
-        os.makedirs(self.root.file("/run/popd"), exist_ok=True)
         for cmd in self.unit("ExecStartPre"):
             self.run(shlex.split(cmd), "ExecStartPre " + cmd)
         self.popd = subprocess.Popen(

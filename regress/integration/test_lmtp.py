@@ -207,6 +207,43 @@ def accept_pauses_without_descriptors(srv):
     T.expect(lmtp_pid(srv), lp, "the same lmtp process")
 
 
+@T.test(start=False)
+def socket_directory_made(srv):
+    """Without systemd's RuntimeDirectory=, popd makes its socket's
+    directory (/run/popd's stand-in), root's and 0755, and says so."""
+    lmtp_conf(srv)
+    d = os.path.join(srv.tmpdir, "run-popd")
+    sock = os.path.join(d, "lmtp.sock")
+    srv.conf_extra = srv.conf_extra.replace(srv.sock, sock)
+    srv.sock = sock
+    srv.start()
+    T.wait_for(lambda: os.path.exists(sock), what="the lmtp socket")
+    st = os.stat(d)
+    T.expect((st.st_uid, oct(st.st_mode & 0o7777)), (0, "0o755"),
+             "the socket's directory, made by popd")
+    srv.wait_log("made the directory %s" % d)
+    T.expect(Lmtp(srv).cmd("QUIT")[0], 221, "LMTP on the socket in it")
+
+
+@T.test(start=False)
+def failed_start_leaves_no_control_socket(srv):
+    """A socket whose directory cannot be made: popd does not start,
+    says why, and leaves no control socket behind."""
+    lmtp_conf(srv)
+    sock = os.path.join(srv.tmpdir, "absent", "popd", "lmtp.sock")
+    srv.conf_extra = srv.conf_extra.replace(srv.sock, sock)
+    srv.port = T.free_port()
+    r = subprocess.run(srv.argv(), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    out = r.stdout.decode(errors="replace")
+    T.expect(r.returncode, 1, "exit status")
+    T.expect_true("mkdir %s: No such file" % os.path.dirname(sock) in out,
+                  "the directory that could not be made", out)
+    T.expect_true(not os.path.lexists(srv.ctlsock),
+                  "no control socket left behind", out)
+
+
 # --- the dialogue -----------------------------------------------------------
 
 @T.test(start=False)
