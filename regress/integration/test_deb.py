@@ -51,7 +51,13 @@ admin would:
 - apt-get remove (popd stopped; conffiles, users and tables kept), then
   purge: conffiles, users, groups and the chroot directory gone, the
   tables kept while they hold users and the maildir always; installed
-  again and purged with empty tables, those go too.
+  again and purged with empty tables, those go too, and of the users
+  it made the one a process still runs as stays, named;
+- the postinst's line saying how popd was started, under systemd and
+  without (dpkg -i in a chroot, where no /run/systemd/system is);
+- users there before the package (popd/mkusers.sh, as make install
+  makes them): installed over and purged, they stay as they were,
+  each named by the purge.
 
 Where systemd-nspawn cannot boot the root, the test says so and runs
 the unit's commands (ExecStartPre, ExecStart, ExecReload) in the chroot,
@@ -543,11 +549,11 @@ class Booted:
 
     def install(self, deb, what):
         # Offline: what apt needs from the archive was downloaded.
-        self.run(["apt-get", "install", "-y", "-q", "/root/" +
-                  os.path.basename(deb)], what, timeout=300)
+        return self.run(["apt-get", "install", "-y", "-q", "/root/" +
+                         os.path.basename(deb)], what, timeout=300)
 
     def apt(self, argv, what):
-        self.run(["apt-get", "-y", "-q"] + argv, what, timeout=300)
+        return self.run(["apt-get", "-y", "-q"] + argv, what, timeout=300)
 
     def close(self):
         if self.proc.poll() is None:
@@ -632,12 +638,13 @@ class Chrooted:
             self.popd.poll() is None else "inactive"
 
     def install(self, deb, what):
-        self.root.chroot(["apt-get", "install", "-y", "-q", "/root/" +
-                          os.path.basename(deb)], what, timeout=600)
+        return self.root.chroot(["apt-get", "install", "-y", "-q", "/root/" +
+                                 os.path.basename(deb)], what, timeout=600)
 
     def apt(self, argv, what):
         self.stop()     # prerm would have stopped it
-        self.root.chroot(["apt-get", "-y", "-q"] + argv, what, timeout=300)
+        return self.root.chroot(["apt-get", "-y", "-q"] + argv, what,
+                                timeout=300)
 
     def close(self):
         self.stop()
@@ -833,7 +840,11 @@ def package_lifecycle(srv):
                 c = Chrooted(root)
 
         # apt-get install: dependencies from the archive, popd started.
-        c.install(one["deb"], "apt-get install popd")
+        out = c.install(one["deb"], "apt-get install popd")
+        T.expect_true(("popd: running, started by systemd (popd.service)"
+                       if c.systemd else "popd: not started: this host runs "
+                       "no systemd; start /usr/sbin/popd") in out,
+                      "the postinst says how popd was started", out)
         if not c.systemd:
             c.start()
         step("apt-get install popd_%s-1" % v, t0)
@@ -913,7 +924,9 @@ def package_lifecycle(srv):
         for u in USERS:
             T.expect_true(getent(c, "passwd", u), u + " kept by remove")
         # purge: what the package made and holds no mail goes.
-        c.apt(["purge", "popd"], "apt-get purge popd")
+        out = c.apt(["purge", "popd"], "apt-get purge popd")
+        T.expect(re.findall(r"^popd: .* kept: .*", out, re.M), [],
+                 "purge keeps none of the users it made")
         for f in ("/etc/popd.conf", "/etc/fail2ban/jail.d/popd.conf",
                   "/etc/fail2ban/filter.d/popd.conf", "/var/lib/popd",
                   "/etc/systemd/system/multi-user.target.wants/"
@@ -942,10 +955,51 @@ def package_lifecycle(srv):
                  "an install leaves the authtab it finds")
         for t in ("authtab", "usertab"):
             open(root.file("/etc/popd/" + t), "w").close()
-        c.apt(["purge", "popd"], "apt-get purge popd (empty tables)")
+        # A process still runs as _pop3auth: that user stays.
+        c.run(["start-stop-daemon", "--start", "--background",
+               "--chuid", "_pop3auth", "--make-pidfile", "--pidfile",
+               "/run/inuse.pid", "--exec", "/usr/bin/sleep", "--", "600"],
+              "a process as _pop3auth")
+        inuse = c.run(["cat", "/run/inuse.pid"], "its pid").strip()
+        out = c.apt(["purge", "popd"], "apt-get purge popd (empty tables)")
         T.expect_true(not os.path.lexists(root.file("/etc/popd")),
                       "/etc/popd with empty tables gone after purge")
-        step("installed again, purged with empty tables", t0)
+        T.expect(re.findall(r"^popd: .* kept: .*", out, re.M),
+                 ["popd: user _pop3auth kept: in use by process " + inuse],
+                 "purge keeps the user in use, and says why")
+        T.expect_true(getent(c, "passwd", "_pop3auth"),
+                      "_pop3auth, in use, kept by purge")
+        for u in ("_pop3d", "_pop3table"):
+            T.expect(getent(c, "passwd", u), "", u + " gone after purge")
+        c.run(["sh", "-c", "kill " + inuse], "the process as _pop3auth ended")
+        c.run(["userdel", "_pop3auth"], "userdel _pop3auth")
+        c.run(["sh", "-c", "! getent group _pop3auth || groupdel _pop3auth"],
+              "groupdel _pop3auth")
+        step("installed again, purged with empty tables, a user in use", t0)
+
+        # Users there before (a source install's make install,
+        # popd/mkusers.sh), and a host without systemd (a chroot: no
+        # /run/systemd/system there): the package takes them as they
+        # are, says it started nothing, and its purge keeps them.
+        shutil.copy(os.path.join(T.REPO, "popd", "mkusers.sh"),
+                    root.file("/root"))
+        c.run(["sh", "/root/mkusers.sh"], "popd/mkusers.sh")
+        before = {u: getent(c, "passwd", u) for u in USERS}
+        out = root.chroot(["dpkg", "-i", "/root/" +
+                           os.path.basename(two["deb"])],
+                          "dpkg -i without systemd", timeout=300)
+        T.expect_true("popd: not started: this host runs no systemd; "
+                      "start /usr/sbin/popd" in out,
+                      "the postinst says popd was not started", out)
+        out = c.apt(["purge", "popd"], "apt-get purge popd (users before)")
+        T.expect(sorted(re.findall(r"^popd: .* kept: .*", out, re.M)),
+                 sorted("popd: user %s kept: the package did not make it"
+                        % u for u in USERS), "purge names the users kept")
+        T.expect({u: getent(c, "passwd", u) for u in USERS}, before,
+                 "the users there before the package, after its purge")
+        for u in USERS:
+            T.expect_true(getent(c, "group", u), u + "'s group kept")
+        step("users there before: kept by purge", t0)
     finally:
         if c is not None:
             c.close()
