@@ -437,12 +437,13 @@ mode_passwords(void)
 		printf("passwords: authtab not read: see below\n");
 		exit(0);
 	}
-	printf("passwords: %llu user%s: %llu will work, %llu only with "
-	    "weak-hashes yes (%s), %llu never\n",
-	    (unsigned long long)c.users, c.users == 1 ? "" : "s",
-	    (unsigned long long)(c.nok + (weakok ? c.nweak : 0)),
-	    (unsigned long long)c.nweak, weakok ? "set" : "not set",
-	    (unsigned long long)c.nnever);
+	/* Three counts that add up to the users. */
+	printf("passwords: %llu user%s: %llu will work%s, %llu %s, "
+	    "%llu never\n", (unsigned long long)c.users,
+	    c.users == 1 ? "" : "s", (unsigned long long)c.nok,
+	    weakok ? " with strong hashes" : "", (unsigned long long)c.nweak,
+	    weakok ? "with weak ones (weak-hashes yes is set)" : "only with "
+	    "weak-hashes yes (not set)", (unsigned long long)c.nnever);
 	print_kinds(&c.ok, "checked");
 	print_kinds(&c.weak, weakok ? "weak, checked as weak-hashes "
 	    "is yes: give these users new passwords" : "weak, refused "

@@ -108,6 +108,8 @@ struct load {
 	int			 appimg;		/* app passwords' */
 	struct checkarg		 ua, ca;
 	char			 userpath[32], authpath[32];
+	uint64_t		 said[256];		/* check_said's */
+	int			 nsaid;
 };
 
 /* What each check's failure makes bad (CK_SYSTEM's: set by system_start). */
@@ -612,6 +614,25 @@ load_timeout(int fd, short ev, void *arg)
 }
 
 /*
+ * Whether l logged msg already: a file that two checks read (a
+ * passwd-file as authtab and usertab) has its faults said once.
+ */
+static int
+check_said(struct load *l, const char *msg)
+{
+	static const uint64_t	 key[2];
+	uint64_t		 h = siphash(key, msg, strlen(msg));
+	int			 i;
+
+	for (i = 0; i < l->nsaid; i++)
+		if (l->said[i] == h)
+			return 1;
+	if (l->nsaid < (int)nitems(l->said))
+		l->said[l->nsaid++] = h;
+	return 0;
+}
+
+/*
  * What an authcheck says, as it comes: "=" lines to user_line or
  * check_line, its messages logged.  A table's warnings ("=ok" after
  * them) leave it good.
@@ -621,7 +642,7 @@ check_read(int fd, short ev, void *arg)
 {
 	struct check	*ck = arg;
 	struct load	*l = ck->load;
-	char		*nl, *line;
+	char		*nl, *line, msg[PATH_MAX + sizeof(ck->buf)];
 	ssize_t		 n;
 	int		 i = ck - l->ck, table = i != CK_APPS && i != CK_AUTH;
 
@@ -654,9 +675,13 @@ check_read(int fd, short ev, void *arg)
 		} else {
 			/* Its messages name the file it read on fd 0. */
 			if (strncmp(line, "/dev/fd/0", 9) == 0)
-				log_warnx("%s%s", ck->file, line + 9);
+				(void)snprintf(msg, sizeof(msg), "%s%s",
+				    ck->file, line + 9);
 			else
-				log_warnx("%s: %s", ck->file, line);
+				(void)snprintf(msg, sizeof(msg), "%s: %s",
+				    ck->file, line);
+			if (!check_said(l, msg))
+				log_warnx("%s", msg);
 			ck->bad |= !table;
 		}
 		line = nl + 1;

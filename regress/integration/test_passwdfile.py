@@ -339,6 +339,23 @@ def refused_lines(srv):
                   "a passwd-file is a file table", out)
 
 
+@T.test(start=False, users=USERS, subdir=SUB)
+def fault_said_once(srv):
+    """A fault of a passwd-file that authtab, usertab and quota users
+    all read is said once, with its file:line; each statement that
+    names the table then says it was not loaded."""
+    text = users_file(srv, T.make_hash("pw2"))
+    setup(srv, text + text.splitlines(True)[2],
+          "quota users <dovecot>\n")
+    rc, out = popd_n(srv)
+    dup = '%s:6: duplicate entry for "alice" (first on line 3)' % srv.pwfile
+    T.expect((rc, out.count(dup)), (1, 1), "the duplicate, said once: "
+             + out)
+    for st in ("authtab", "usertab", "quota users"):
+        T.expect_true('%s "%s": not loaded' % (st, srv.pwfile) in out,
+                      st + " not loaded", out)
+
+
 # popdpass -P on a passwd-file: (user, password field as doveadm pw -s
 # SCHEME made it, password, converted).
 PLAIN_USERS = [("alice", "PLAIN", "pw one", True),
