@@ -196,10 +196,19 @@ print_user(FILE *fp, const struct msg_ctluser *m)
 	}
 	if (m->quota == CTLQ_NOLIMIT)
 		fprintf(fp, "limit none\n");
-	else if (m->quota != CTLQ_NONE)
-		fprintf(fp, "limit %llu bytes, %llu messages\n",
-		    (unsigned long long)m->limit_bytes,
-		    (unsigned long long)m->limit_msgs);
+	else if (m->quota != CTLQ_NONE) {
+		/* 0: no limit of that kind, never a limit of none. */
+		if (m->limit_bytes == 0)
+			fprintf(fp, "limit no byte limit, ");
+		else
+			fprintf(fp, "limit %llu bytes, ",
+			    (unsigned long long)m->limit_bytes);
+		if (m->limit_msgs == 0)
+			fprintf(fp, "no message limit\n");
+		else
+			fprintf(fp, "%llu messages\n",
+			    (unsigned long long)m->limit_msgs);
+	}
 }
 
 /*

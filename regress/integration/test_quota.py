@@ -217,7 +217,9 @@ def quota_lines(srv, user, lim_b, lim_m, md=None):
     b, m = truth(md)
     over = (lim_b and b >= lim_b) or (lim_m and m >= lim_m)
     return ["user %s" % user, "maildir %s" % md, NOJUNK,
-            "limit %d bytes, %d messages" % (lim_b, lim_m),
+            "limit %s, %s" % ("%d bytes" % lim_b if lim_b else
+                              "no byte limit", "%d messages" % lim_m
+                              if lim_m else "no message limit"),
             "used %d bytes, %d messages" % (b, m),
             "over %s" % ("yes" if over else "no")]
 
@@ -616,7 +618,7 @@ def pop3_never_refused_for_quota(srv):
              "still over until the next check")
     T.expect(show_quota(srv, "alice"), ["user alice", "maildir %s" % md,
                                         NOJUNK,
-                                        "limit 10240 bytes, 0 messages",
+                                        "limit 10240 bytes, no message limit",
                                         "used 4000 bytes, 1 messages",
                                         "over no"], "show quota after")
     T.expect(metrics(srv)["popd_quota_users_over"], 1,

@@ -205,11 +205,13 @@ def popd_quota(srv, user):
     rc, out, err = srv.popctl("show", "quota", user)
     T.expect(rc, 0, "popctl show quota %s: %s%s" % (user, out, err))
     used = re.search(r"^used (-?\d+) bytes, (-?\d+) messages$", out, re.M)
-    lim = re.search(r"^limit (\d+) bytes, (\d+) messages$", out, re.M)
+    lim = re.search(r"^limit (?:(\d+) bytes|no byte limit), "
+                    r"(?:(\d+) messages|no message limit)$", out, re.M)
     over = re.search(r"^over (yes|no)$", out, re.M)
     T.expect_true(used and lim and over, "popctl show quota's lines", out)
     return (int(used.group(1)), int(used.group(2)),
-            (int(lim.group(1)), int(lim.group(2))), over.group(1) == "yes")
+            (int(lim.group(1) or 0), int(lim.group(2) or 0)),
+            over.group(1) == "yes")
 
 
 # --- popd's LMTP -------------------------------------------------------------
