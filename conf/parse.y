@@ -118,8 +118,13 @@ static struct {
 	int		 errors;
 } lopts;
 
+/* yylex's: the first word of the statement, if no keyword. */
+static const char	*lead_word;
+static int		 stmt_tokens, lex_pos;
+
 int		 yyparse(void);
 int		 yylex(void);
+static int	 lex_token(void);
 void		 yyerror(const char *);
 static void	 lerror(int, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
@@ -577,8 +582,9 @@ lerror(int line, const char *fmt, ...)
 
 /*
  * yacc's syntax errors, with the token where the grammar went wrong (the
- * lookahead, yychar): 'syntax error near "word"'.  After the lexer's own
- * message about a token, a second one would only be noise.
+ * lookahead, yychar): 'syntax error near "word"', or the statement's
+ * first word if no keyword is.  After the lexer's own message about a
+ * token, a second one would only be noise.
  */
 void
 yyerror(const char *msg)
@@ -586,6 +592,7 @@ yyerror(const char *msg)
 	char		 num[32], word[48];
 	const char	*w = NULL;
 	size_t		 i, n;
+	int		 unknown;
 
 	if (file == NULL) {	/* past the end of the top file */
 		errors++;
@@ -597,7 +604,10 @@ yyerror(const char *msg)
 		errors++;
 		return;
 	}
-	switch (yychar) {
+	/* A word at the start of a statement that no keyword is. */
+	if ((unknown = lex_pos == 1 && lead_word != NULL && yychar != '='))
+		w = lead_word;
+	else switch (yychar) {
 	case '\n':
 		lerror(yylval.lineno, "%s at end of line", msg);
 		return;
@@ -626,7 +636,8 @@ yyerror(const char *msg)
 		(void)strlcpy(word + n, "...", sizeof(word) - n);
 	else
 		word[n] = '\0';
-	lerror(yylval.lineno, "%s near \"%s\"", msg, word);
+	lerror(yylval.lineno, unknown ? "%s: unknown keyword \"%s\"" :
+	    "%s near \"%s\"", msg, word);
 }
 
 static int
@@ -767,8 +778,25 @@ quoted(int quote)
 	return STRING;
 }
 
+/*
+ * The grammar's tokens, with where each stands in its statement: a
+ * statement whose first word is no keyword ("listn on") is named by
+ * that word, not by the next one, where yacc finds the error.
+ */
 int
 yylex(void)
+{
+	int	t = lex_token();
+
+	lex_pos = stmt_tokens;
+	stmt_tokens = t == '\n' ? 0 : stmt_tokens + 1;
+	if (lex_pos == 0)
+		lead_word = t == STRING ? yylval.v.string : NULL;
+	return t;
+}
+
+static int
+lex_token(void)
 {
 	const struct keyword	*kw;
 	char			 buf[MAXTOKEN];
@@ -969,6 +997,7 @@ parse_config(const char *filename, int opts)
 	}
 	errors = 0;
 	expansions = 0;
+	stmt_tokens = 0;
 	file = NULL;
 	if (strlcpy(conf->file, filename, sizeof(conf->file)) >=
 	    sizeof(conf->file)) {

@@ -489,13 +489,17 @@ def check_syntax_error_names_the_word(srv):
     text, _ = srv.config()
     conf = write(os.path.join(srv.tmpdir, "syntax.conf"), text +
                  "frobnicate yes\nlisten on 127.0.0.1 port tls\n"
-                 "authtab\n")
+                 "authtab\nlistn on *\n")
     n = len(text.splitlines())
     rc, out = popd(["-n", "-f", conf])
     T.expect(rc, 1, "exit status")
-    for line, near in ((n + 1, 'near "yes"'), (n + 2, 'near "tls"'),
-                       (n + 3, "at end of line")):
-        want = "%s:%d: syntax error %s" % (conf, line, near)
+    # A statement's unknown first word is named, not the next one.
+    for line, near in ((n + 1, ': unknown keyword "frobnicate"'),
+                       (n + 2, 'near "tls"'), (n + 3, "at end of line"),
+                       (n + 4, ': unknown keyword "listn"')):
+        want = "%s:%d: syntax error%s%s" % (conf, line,
+                                           "" if near[0] == ":" else " ",
+                                           near)
         T.expect_true(want in out, "expected %r" % want, out)
 
 

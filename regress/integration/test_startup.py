@@ -294,9 +294,27 @@ def bad_hash_refuses_start_without_leaking_it(srv):
 
 @T.test(start=False)
 def bad_flags_print_usage(srv):
-    for args in ([], ["-x"], base_args(srv) + ["extra"],
-                 ["-a", srv.authtab, "-u", srv.usertab]):
-        rc, out = run_popd(args)
+    """Each case names the test's own files and control socket: popd
+    without -f reads /etc/popd.conf, which a host running popd has
+    (issue 86), and would start with it."""
+    # No flag, no /etc/popd.conf: in a mount namespace whose /etc is a
+    # copy without it.
+    etc = os.path.join(srv.tmpdir, "etc")
+    subprocess.run(["cp", "-a", "/etc", etc], check=True)
+    if os.path.lexists(os.path.join(etc, "popd.conf")):
+        os.unlink(os.path.join(etc, "popd.conf"))
+    bare = ["unshare", "-m", "--", "sh", "-c",
+            'mount --bind "$0" /etc && exec "$@"', etc, T.POPD, "-d"]
+    for args in (bare, ["-x"], base_args(srv) + ["extra"],
+                 ["-a", srv.authtab, "-u", srv.usertab, "-s",
+                  srv.ctlsock]):
+        if args is bare:
+            r = subprocess.run(bare, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=10)
+            rc, out = r.returncode, r.stdout.decode(errors="replace")
+        else:
+            rc, out = run_popd(args)
         T.expect(rc, 1, "exit status for %r" % args)
         T.expect_true("\nusage: popd" in "\n" + out, "usage line", out)
 
