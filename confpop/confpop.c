@@ -151,7 +151,8 @@ users_weak(FILE *fp, const struct popd_conf *c, const struct users *u)
 			    k->name[i], (unsigned long long)k->n[i]);
 			first = 0;
 		}
-	fprintf(fp, "): popd -n -v names them\n");
+	/* The full path: bash's and zsh's popd is a builtin. */
+	fprintf(fp, "): " SBINDIR "/popd -n -v names them\n");
 }
 
 /*
@@ -185,8 +186,8 @@ main(int argc, char *argv[])
 		for_parent(argc, argv);
 	flags_parse(argc, argv, &a, "confpop");
 	if (!a.noaction && !a.report) {
-		fprintf(stderr, "confpop: popd -n and popd -m run it: give "
-		    "-n or -m\n");
+		fprintf(stderr, "confpop: " SBINDIR "/popd -n and -m run it: "
+		    "give -n or -m\n");
 		popd_usage();
 	}
 	log_setverbose(verbose);

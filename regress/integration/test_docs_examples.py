@@ -413,6 +413,38 @@ def every_block_is_marked(srv):
                   "\n".join(errors))
 
 
+# A command bash and zsh run as their directory-stack builtin: popd
+# without its path, with a flag or alone at a prompt (issue 86).
+BARE = re.compile(r"(?<![\w/.-])popd -[a-zA-Z]|^\s+[#$] popd(?:\s|$)", re.M)
+# The documents and the files with comments an admin reads, by path.
+BARE_FILES = ("README.md", "INSTALL.md", "SECURITY.md", "doc/*.md",
+              "doc/*.txt", "debian/popd.conf", "openbsd/popd.conf",
+              "popd/popd.rc", "openbsd/mail/popd/pkg/popd.rc")
+
+
+@T.test(start=False)
+def no_bare_popd_command(srv):
+    """Every document gives popd's full path where it shows a command:
+    bash and zsh take a bare "popd -n" for their builtin.  The manual
+    pages as mandoc renders them."""
+    texts = {}
+    for pat in BARE_FILES:
+        for path in sorted(glob.glob(os.path.join(T.REPO, pat))):
+            with open(path) as f:
+                texts[os.path.relpath(path, T.REPO)] = f.read()
+    for path in sorted(glob.glob(os.path.join(T.REPO, "man", "*.[58]"))):
+        r = subprocess.run(["mandoc", "-Tascii", "-Owidth=300", path],
+                           stdout=subprocess.PIPE, check=True)
+        texts[os.path.relpath(path, T.REPO)] = re.sub(
+            ".\b", "", r.stdout.decode(errors="replace"))
+    bare = ["%s: %s" % (name, text[text.rfind("\n", 0, m.start()) + 1:
+                                   text.find("\n", m.end())].strip())
+            for name, text in sorted(texts.items())
+            for m in BARE.finditer(text)]
+    T.expect_true(len(texts) > 25, "the documents read", sorted(texts))
+    T.expect(bare, [], "bare popd commands")
+
+
 @T.test(start=False)
 def examples_load(srv):
     """popd -n and nginx -t on every checked part."""
