@@ -445,6 +445,126 @@ def no_bare_popd_command(srv):
     T.expect(bare, [], "bare popd commands")
 
 
+def scram(name, pw=b"pw", salt=b"popd-salt-16byte", rounds=4096):
+    """A Dovecot {SCRAM-SHA-*} line's value: rounds,salt,stored,server."""
+    import base64
+    import hashlib
+    import hmac
+    salted = hashlib.pbkdf2_hmac(name, pw, salt, rounds)
+    ck = hmac.new(salted, b"Client Key", name).digest()
+    sk = hmac.new(salted, b"Server Key", name).digest()
+    b64 = base64.b64encode
+    return "%d,%s,%s,%s" % (rounds, b64(salt).decode(),
+                            b64(hashlib.new(name, ck).digest()).decode(),
+                            b64(sk).decode())
+
+
+# Well-formed hashes of the kinds authtab(5) may name (their passwords
+# do not matter: popd -n reads, it does not check).
+KIND_SAMPLES = {
+    "{PLAIN-MD4}": "{PLAIN-MD4}8a9d093f14f8701df17732b2bb182c74",
+    "{NTLM}": "{NTLM}8a9d093f14f8701df17732b2bb182c74",
+    "{SCRAM-SHA-1}": "{SCRAM-SHA-1}" + scram("sha1"),
+    "{SCRAM-SHA-256}": "{SCRAM-SHA-256}" + scram("sha256"),
+    "{CRYPT}": "{CRYPT}abJnggxhB/yWI",          # DES crypt(3)
+    "{DES-CRYPT}": "{DES-CRYPT}abJnggxhB/yWI",
+    "{CRAM-MD5}": "{CRAM-MD5}" + "e02d374fde0dc75a17a557039a3a5338"
+                  "c7743304777dccd376f332bee68d2cf6",
+    "{DIGEST-MD5}": "{DIGEST-MD5}8a9d093f14f8701df17732b2bb182c74",
+    "{OTP}": "{OTP}md5 1234 abcdef 0123456789abcdef",
+    "{SKEY}": "{SKEY}md4 1234 abcdef 0123456789abcdef",
+}
+
+
+@T.test(start=False)
+def authtab_kinds_as_documented(srv):
+    """authtab(5)'s table of kinds and its DIAGNOSTICS agree with each
+    other and with popd -n under weak-hashes yes: a kind the table
+    marks weak-hashes loads as weak, one DIAGNOSTICS says popd never
+    reads is refused (issue 86)."""
+    T.need_root()
+    with open(os.path.join(T.REPO, "man", "authtab.5")) as f:
+        man = f.read()
+    weak = set()
+    for row in re.findall(r"^\.It (.*) Ta Li (.*) Ta (.*)$", man, re.M):
+        if row[2] == "weak-hashes":
+            weak |= set(re.findall(r"\{[A-Z0-9-]+\}", row[1]))
+    diag = man[man.index("A Dovecot scheme popd does not read"):]
+    never = set(re.findall(r"^\.Ql (\{[A-Z0-9-]+\})", diag[:diag.index(
+        ".Pc")], re.M))
+    T.expect(sorted(weak & never), [], "kinds both weak and never read")
+    kinds = sorted(k for k in weak | never if k in KIND_SAMPLES)
+    T.expect_true(len(kinds) >= 8 and never <= set(KIND_SAMPLES),
+                  "samples of the kinds the page names", (kinds, never))
+    mu = T.mailuser(1)
+    at = os.path.join(srv.tmpdir, "kinds-authtab")
+    ut = os.path.join(srv.tmpdir, "kinds-usertab")
+    with open(at, "w") as f:
+        f.write("".join("k%d %s\n" % (i, KIND_SAMPLES[k])
+                        for i, k in enumerate(kinds)))
+    with open(ut, "w") as f:
+        f.write("".join("k%d %d:%d:/var/empty/k%d\n" % (
+            i, mu.pw_uid, mu.pw_gid, i) for i in range(len(kinds))))
+    srv.tables = 'authtab "%s"\nusertab "%s"' % (at, ut)
+    srv.conf_extra = "weak-hashes yes\n"
+    rc, out = srv.check_config("-v")
+    got = {}
+    for i, k in enumerate(kinds):
+        if re.search(r"^# authtab: k%d has a weak " % i, out, re.M):
+            got[k] = "weak"
+        elif '"k%d" has a hash of kind %s that popd does not read' % (
+                i, k) in out:
+            got[k] = "never"
+        else:
+            got[k] = "?"
+    T.expect(got, {k: "weak" if k in weak else "never" for k in kinds},
+             "each kind as authtab(5) says: " + out)
+
+
+@T.test(start=False)
+def popdpass_names_as_documented(srv):
+    """popdpass(8)'s -P: each secret it says no hash can be made from is
+    named by file:line with exit status 1; each weak kind it says it
+    keeps is kept and not named (issue 86: {CRAM-MD5} was listed as
+    named, and was not)."""
+    with open(os.path.join(T.REPO, "man", "popdpass.8")) as f:
+        man = f.read()
+    m = re.search(r"^A line whose secret (?:in clear )?no hash can be "
+                  r"made from\n\.Po\n(.*?)^\.Pc", man, re.M | re.S)
+    named = re.findall(r"\{[A-Z0-9-]+\}", m.group(1))
+    m = re.search(r"hashes of other kinds \(weak ones too, such as\n"
+                  r"(.*?)which", man, re.S)
+    kept = re.findall(r"\{[A-Z0-9-]+\}", m.group(1)) if m else []
+    T.expect_true(named and kept, "the kinds popdpass(8) names",
+                  (named, kept))
+    values = dict(KIND_SAMPLES, **{"{MD5-CRYPT}": "{MD5-CRYPT}$1$ab$"
+                                   "xKtMAJZ3tM2H9w6Bsx1Eb.",
+                                   "{PLAIN-TRUNC}": "{PLAIN-TRUNC}8-pw",
+                                   "{LANMAN}": "{LANMAN}pw",
+                                   "{RPA}": "{RPA}pw"})
+    mu = T.mailuser(1)
+    for kind in named + kept:
+        path = os.path.join(srv.tmpdir, "users-%s" % kind.strip("{}"))
+        line = "u:%s:%d:%d::/var/empty/u::\n" % (values[kind], mu.pw_uid,
+                                                mu.pw_gid)
+        with open(path, "w") as f:
+            f.write(line)
+        r = subprocess.run([os.path.join(T.REPO, "popdpass", "popdpass"),
+                            "-P", path], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=30)
+        err = r.stderr.decode(errors="replace")
+        with open(path) as f:
+            T.expect(f.read(), line, "popdpass -P keeps a %s line" % kind)
+        if kind in named:
+            T.expect((r.returncode, "%s:1: \"u\": not converted" % path
+                      in err), (1, True), "a %s line named: %s"
+                     % (kind, err))
+        else:
+            T.expect((r.returncode, "not converted" in err), (0, False),
+                     "a %s line kept unnamed: %s" % (kind, err))
+
+
 @T.test(start=False)
 def examples_load(srv):
     """popd -n and nginx -t on every checked part."""
