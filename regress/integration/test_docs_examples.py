@@ -566,6 +566,49 @@ def popdpass_names_as_documented(srv):
 
 
 @T.test(start=False)
+def migrating_opensmtpd_tables(srv):
+    """doc/migrating.md's recipe: OpenSMTPD's vusers and users tables
+    made from a Dovecot passwd-file by its own lines, then its
+    smtpd.conf with them, checked by smtpd -n (issue 86)."""
+    T.need_root()
+    smtpd = T.apt_install("opensmtpd", "smtpd")
+    blocks, _ = markdown_blocks(os.path.join(T.REPO, "doc",
+                                             "migrating.md"))
+    recipe = [b for b in blocks if "/etc/mail/vusers" in b[2]]
+    T.expect([b[1] for b in recipe], ["shell", "smtpd.conf"],
+             "the recipe's two blocks")
+    root = tempfile.mkdtemp(prefix="popddocs.", dir=srv.tmpdir)
+    os.chmod(root, 0o755)
+    mu = T.mailuser(1)
+    write(root + "/etc/dovecot/users",
+          "# /etc/dovecot/users\n"
+          "alice:{BLF-CRYPT}%s:%d:%d::/var/vmail/alice::"
+          "userdb_quota_rule=*:storage=1G\n"
+          "bob@example.net:{PLAIN}x:%d:%d:Bob:/var/vmail/bob:/bin/false\n"
+          "nouid:{PLAIN}x\n" % (T.make_hash("pw"), mu.pw_uid, mu.pw_gid,
+                                 mu.pw_uid, mu.pw_gid))
+    os.makedirs(root + "/etc/mail")
+    r = subprocess.run(["sh", "-ec", rooted(recipe[0][2], root)],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    T.expect(r.returncode, 0, "the recipe: " + r.stdout.decode())
+    with open(root + "/etc/mail/vusers") as f:
+        T.expect(f.read(), "alice@example.org\talice\n"
+                 "bob@example.net\tbob@example.net\n", "vusers")
+    with open(root + "/etc/mail/users") as f:
+        T.expect(f.read(), "alice\t%d:%d:/var/vmail/alice\n"
+                 "bob@example.net\t%d:%d:/var/vmail/bob\n"
+                 % (mu.pw_uid, mu.pw_gid, mu.pw_uid, mu.pw_gid), "users")
+    conf = os.path.join(root, "smtpd.conf")
+    write(conf, rooted(recipe[1][2], root) + "\n")
+    r = subprocess.run([smtpd, "-n", "-f", conf], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30)
+    T.expect((r.returncode, r.stdout.decode(errors="replace").strip()),
+             (0, "configuration OK"), "smtpd -n on the recipe's tables")
+
+
+@T.test(start=False)
 def examples_load(srv):
     """popd -n and nginx -t on every checked part."""
     T.need_root()
