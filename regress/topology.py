@@ -81,7 +81,7 @@ WHEN = {
     "wrkrpop": "one per logged-in session",
     "authcheck": "a moment at start and reload: reads authtab",
     "keypop -c": "a moment at start, reload and renewal: tries a keypair",
-    "confpop": "start and reload (-C): reads popd.conf; popd -n, -m",
+    "confpop": "start and reload (-C): reads popd.conf; popd's -n, -m",
 }
 ALWAYS = ("always",)
 
@@ -305,7 +305,7 @@ def build():
                    "file": "popd/popd.c"}
     r["table programs"] = {"user": r["tablepop"]["user"], "chroot": False,
                            "title": None, "file": "tablepop/backend.c"}
-    r["confpop"] = {"user": "root, read-only; or who runs popd -n",
+    r["confpop"] = {"user": "root, read-only; or who runs popd's -n",
                     "chroot": False, "title": None,
                     "file": "confpop/confpop.c"}
     for p in procs:
