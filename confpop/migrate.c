@@ -53,8 +53,8 @@ migration_report(void)
 	if (users.userfd == -1) {
 		fprintf(stderr, "popd -m: usertab <%s> is a database table, "
 		    "whose users popd cannot list: run " SBINDIR "/popd -m "
-		    "-f with a "
-		    "configuration whose usertab is a file of them\n",
+		    "-f with a configuration whose usertab is a file of "
+		    "them\n",
 		    conf->set.usertab);
 		return 1;
 	}
