@@ -16,11 +16,10 @@
 
 /*
  * apps.c -- the app-password stage of a login (verify.c's second),
- * built into authpop-full alone: the user's app passwords (apppass.h),
- * from the image of a file (apptab) or asked of tablepop, log in, fail
- * like a wrong password, or bar the main password; their last uses go
- * to the control process; popctl's show app-passwords is answered from
- * them.  The core authpop has core.c in its place.
+ * the user's app passwords (apppass.h), from the image of a file
+ * (apptab) or asked of tablepop, log in, fail like a wrong password, or
+ * bar the main password; their last uses go to the control process;
+ * popctl's show app-passwords is answered from them.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

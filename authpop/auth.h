@@ -186,7 +186,7 @@ void		 auth_ctl_send(uint32_t, const void *, size_t);
 double		 now(void);
 void		 timer_in(struct event *, double);
 
-/* loginticket.c (authpop-full; core.c's refuse every ticket) */
+/* loginticket.c */
 int		 ticket_init(int, const char *);
 int		 ticket_make(const char *, const char *, char *, size_t);
 int		 ticket_like(const char *);
@@ -256,12 +256,7 @@ void		 auth_main(struct session *);
 void		 auth_enqueue(struct session *, const char *);
 void		 auth_result(struct session *, struct job *);
 
-/*
- * The options, built into authpop-full alone: app passwords (apps.c),
- * nginx's auth_http (nginx.c) and a router's tickets (loginticket.c).
- * The parent runs the core authpop, without them, where popd.conf names
- * none (popd/supervise.c prog_path); core.c answers for them there.
- */
+/* apps.c, nginx.c and loginticket.c: app passwords, auth_http, tickets */
 void		 opts_load(void);
 int		 ticket_login(struct session *, const char *);
 void		 apps_image(int);

@@ -26,8 +26,7 @@
  * good pop3 login (loginticket.c), for the user it checked and the
  * backend httppop then names (MSG_HTTP_TICKET); a backend's takes one
  * as a POP3 password (ticket_login).  Nothing httppop sends is trusted:
- * peers.c checks each message.  Built into authpop-full alone; the core
- * authpop has core.c in its place.
+ * peers.c checks each message.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
