@@ -904,6 +904,7 @@ fuzz-list:
 # build in a new make, which sees the packages' pkg-config flags.
 test: deps
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/names.py
 	python3 regress/run.py
 
 # The golden files of regress/unit/conf/ (NAME.out: conf_print of
@@ -937,6 +938,7 @@ sanitize:
 # under a minute.  make test runs them too, one at a time.
 check:
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/names.py
 	python3 regress/run.py -j 2 regress/unit/ regress/sandbox/ \
 	    regress/integration/test_config.py \
 	    regress/integration/test_topology.py

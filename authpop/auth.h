@@ -132,7 +132,7 @@ struct session {
 	int			 tabapps;	/* S_LOOKUP: tablepop asks
 						   the app passwords, not
 						   the password hash */
-	double			 tabasked;	/* S_LOOKUP: since, now() */
+	double			 tabasked;	/* S_LOOKUP: since */
 	int			 tablate;	/* a question answered as
 						   temporary at its bound,
 						   whose answer is still due:
@@ -177,13 +177,13 @@ struct msg_penalty;
 struct netaddr;
 
 /* state.c */
-extern struct conf_settings	 set;
+extern struct conf_settings	 auth_set;
 extern struct chan		 parent;
 extern struct chan		 ctl_chan;
 extern struct chan *const	 tabchan;	/* [2] */
 extern int			 tabcur;
 void		 auth_ctl_send(uint32_t, const void *, size_t);
-double		 now(void);
+double		 auth_now(void);
 void		 timer_in(struct event *, double);
 
 /* loginticket.c */
@@ -262,7 +262,7 @@ int		 ticket_login(struct session *, const char *);
 void		 apps_image(int);
 void		 apps_key(int);
 void		 apps_read(void);
-void		 apps_start(struct session *);
+void		 apps_begin(struct session *);
 void		 apps_table(struct chan *, const void *, int);
 void		 verify_apps(struct session *, int, const char *);
 void		 verify_appsask(struct chan *, const void *, int);
@@ -277,7 +277,7 @@ extern const struct session_ops	 pop3_ops;
 void		 session_last(void (*)(void));
 struct session	*session_find(uint64_t);
 void		 session_table_lost(int, void (*)(struct session *));
-void		 session_new(struct chan *, const void *, int);
+void		 auth_session_new(struct chan *, const void *, int);
 struct session	*session_alloc(uint64_t, int, uint32_t,
 		    const struct peeraddr *, const struct session_ops *);
 void		 session_deadline(struct session *);

@@ -42,7 +42,7 @@
 static TAILQ_HEAD(, lmtp_listen)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 
-/* The clientpeers that have sessions: no more of them than sessions. */
+/* The peers that have sessions: no more of them than sessions. */
 RB_HEAD(peertree, lmtp_peer);
 static int	peer_cmp(struct lmtp_peer *, struct lmtp_peer *);
 RB_PROTOTYPE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
