@@ -108,7 +108,7 @@ POPD_OBJS=	popd/popd.o conf/flags.o conf/startup.o popd/supervise.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o conf/certs.o \
 		compat/steer.o
 POPD_LIBS=	${PROC_BASE} common/table.o common/pki.o common/control_cmd.o
-# The parent, two images as the listener's and authpop's: the core popd,
+# The parent, two images: the core popd,
 # and popd-full, with LMTP's recipients and the health ports, which popd
 # execs where popd.conf has an lmtp or health socket or a health probe.
 POPD_CORE=	popd/core.o common/proto-popd.o
@@ -124,19 +124,14 @@ CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
 		conf/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
 		common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
-# own: the listener (TLS), lmtp (LMTP) and control (popctl's socket).
-# The listener, two images of one program as authpop's (below): the
-# core one, and listener-full, with the PROXY protocol, which the parent
-# runs where popd.conf has a proxy statement.
+# own: the listener (TLS, the PROXY protocol), lmtp (LMTP) and control
+# (popctl's socket).
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
-		listener/listener_control.o ${TLS_COMPAT}
-LISTENER_CORE=	listener/listener_core.o common/proto-listener.o \
-		common/peers-listener.o
-LISTENER_FULL=	listener/listener_proxied.o listener/listener_proxy.o \
-		common/proto-listenerfull.o common/peers-listenerfull.o
-LISTENER_LIBS=	${PROC_BASE} common/acceptor.o common/pki.o \
-		common/pkitls.o ${TLSSIGN_OBJS}
+		listener/listener_control.o listener/listener_proxied.o \
+		listener/listener_proxy.o ${TLS_COMPAT}
+LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
+		common/acceptor.o common/pki.o common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
 # parent's check of a pair (conf/certs.c), libtls.
 KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o
@@ -149,18 +144,15 @@ LMTP_LIBS=	${PROC_BASE} common/proto-lmtp.o common/peers-lmtp.o \
 CONTROL_OBJS=	control/control.o control/ask.o control/print.o control/lastuse.o
 CONTROL_LIBS=	${PROC_BASE} common/proto-control.o common/peers-control.o \
 		common/control_cmd.o
-# authpop, two images of one program: the core one (core.c in place of
-# the options), which the parent runs unless popd.conf names app
-# passwords, auth_http or a ticket key, and authpop-full, with them.
 AUTHPOP_OBJS=	authpop/authpop.o authpop/session.o \
 		authpop/verify.o authpop/host.o authpop/check.o \
-		authpop/scheme.o authpop/state.o authpop/logincache.o
-AUTHPOP_OPTS=	authpop/nginx.o authpop/loginticket.o authpop/apps.o \
-		common/apppass.o
+		authpop/scheme.o authpop/state.o authpop/logincache.o \
+		authpop/nginx.o authpop/loginticket.o authpop/apps.o
 # authpop maps authtab as authcheck loaded it (tabimage.o) and only
 # looks users up in it (table.o's lookups): it parses no authtab.
-AUTHPOP_LIBS=	${PROC_BASE} common/tabimage.o common/table.o \
-		common/pwscheme.o common/pop3.o common/b64.o
+AUTHPOP_LIBS=	${PROC_BASE} common/proto-authpop.o common/peers-authpop.o \
+		common/tabimage.o common/table.o common/pwscheme.o \
+		common/pop3.o common/b64.o common/apppass.o
 # tablepop: OpenSMTPD's table programs, run and asked for the parent,
 # authpop and routepop.
 TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/ask.o \
@@ -202,8 +194,7 @@ POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
 PROGS=		popd/popd popd/popd-full listener/listener \
-		listener/listener-full lmtp/lmtp control/control \
-		authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
+		lmtp/lmtp control/control authpop/authpop wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl tablepop/tablepop \
 		routepop/routepop keypop/keypop authcheck/authcheck \
 		confpop/confpop httppop/httppop
@@ -259,12 +250,10 @@ all: ${PROGS}
 # sends is checked where it arrives).
 PROTO_popd=	PROC_PARENT -DPROTO_CORE
 PROTO_popdfull=	PROC_PARENT
-PROTO_listener=	PROC_LISTENER -DPROTO_CORE
-PROTO_listenerfull= PROC_LISTENER
+PROTO_listener=	PROC_LISTENER
 PROTO_lmtp=	PROC_LMTP
 PROTO_control=	PROC_CONTROL
-PROTO_authpop=	PROC_AUTHPOP -DPROTO_CORE
-PROTO_authpopfull= PROC_AUTHPOP
+PROTO_authpop=	PROC_AUTHPOP
 PROTO_tablepop=	PROC_TABLE
 PROTO_routepop=	PROC_ROUTE
 PROTO_wrkrpop=	PROC_WRKRPOP
@@ -274,9 +263,8 @@ PROTO_httppop=	PROC_HTTP
 PROTO_none=	0
 PROTO_PROGS=	common/proto-popd.o common/proto-popdfull.o \
 		common/proto-listener.o \
-		common/proto-listenerfull.o \
 		common/proto-lmtp.o common/proto-control.o \
-		common/proto-authpop.o common/proto-authpopfull.o \
+		common/proto-authpop.o \
 		common/proto-tablepop.o \
 		common/proto-routepop.o common/proto-wrkrpop.o \
 		common/proto-dlvrpop.o common/proto-keypop.o common/proto-none.o \
@@ -286,10 +274,8 @@ ${PROTO_PROGS}: common/proto.c ${HDRS}
 	    -c common/proto.c -o $@
 # peers.c likewise, in every program with a channel to another child:
 # not the parent, which never reads one, nor a wrkrpop, which has none.
-PEERS_PROGS=	common/peers-listener.o common/peers-listenerfull.o \
-		common/peers-lmtp.o \
+PEERS_PROGS=	common/peers-listener.o common/peers-lmtp.o \
 		common/peers-control.o common/peers-authpop.o \
-		common/peers-authpopfull.o \
 		common/peers-tablepop.o common/peers-routepop.o \
 		common/peers-dlvrpop.o \
 		common/peers-keypop.o common/peers-httppop.o
@@ -323,15 +309,13 @@ common/mkfilter: ${MKFILTER_OBJS}
 	${CC} ${LDFLAGS} -o $@ ${MKFILTER_OBJS} ${LDLIBS}
 common/sc_wrkrpop.h: common/mkfilter
 	./common/mkfilter > $@.tmp && mv $@.tmp $@
-${LISTENER_OBJS} listener/listener_core.o listener/listener_proxied.o \
-    listener/listener_proxy.o: ${LISTENER_HDRS}
+${LISTENER_OBJS}: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h
 ${CONF_OBJS}: ${HDRS} conf/config.h
 popdpass/popdpass.o popdpass/apps.o popctl/popctl.o: ${HDRS} popdpass/popdpass.h
-${AUTHPOP_OBJS} authpop/core.o authpop/nginx.o authpop/loginticket.o \
-    authpop/apps.o: authpop/auth.h
+${AUTHPOP_OBJS}: authpop/auth.h
 ${HTTPPOP_OBJS}: httppop/http.h
 ${WRKRPOP_OBJS}: wrkrpop/wrkrpop.h
 ${TABLEPOP_OBJS}: ${HDRS} tablepop/tablepop.h
@@ -353,7 +337,7 @@ popd/popd-full: ${POPD_OBJS} ${POPD_FULL} ${POPD_LIBS}
 # SSL_CTX_check_private_key through its dynamic symbols, where the
 # listener's definition comes first.  (The listener checks again at
 # start that every key went through it, and refuses to serve if not.)
-listener/listener: ${LISTENER_OBJS} ${LISTENER_CORE} ${LISTENER_LIBS}
+listener/listener: ${LISTENER_OBJS} ${LISTENER_LIBS}
 	@if [ "`uname -s`" = Linux ]; then \
 	    lib=`${CC} -print-file-name=libtls.so`; \
 	    if [ -z "`nm -D --undefined-only $$lib 2>/dev/null | sed -n \
@@ -363,14 +347,8 @@ listener/listener: ${LISTENER_OBJS} ${LISTENER_CORE} ${LISTENER_LIBS}
 		exit 1; \
 	    fi; \
 	fi
-	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_CORE} \
-	    ${LISTENER_LIBS} ${LDLIBS} ${TLSSIGN_LIBS}
-
-# listener-full: the same libtls, checked as the core one is linked.
-listener/listener-full: listener/listener ${LISTENER_OBJS} ${LISTENER_FULL} \
-    ${LISTENER_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_FULL} \
-	    ${LISTENER_LIBS} ${LDLIBS} ${TLSSIGN_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${LISTENER_OBJS} ${LISTENER_LIBS} ${LDLIBS} \
+	    ${TLSSIGN_LIBS}
 
 keypop/keypop: ${KEYPOP_OBJS} ${KEYPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${KEYPOP_OBJS} ${KEYPOP_LIBS} ${LDLIBS} \
@@ -385,16 +363,9 @@ control/control: ${CONTROL_OBJS} ${CONTROL_LIBS}
 httppop/httppop: ${HTTPPOP_OBJS} ${HTTPPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${HTTPPOP_OBJS} ${HTTPPOP_LIBS} ${LDLIBS}
 
-AUTHPOP_CORE=	authpop/core.o common/proto-authpop.o common/peers-authpop.o
-authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_CORE} ${AUTHPOP_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_CORE} \
-	    ${AUTHPOP_LIBS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
-
-AUTHPOP_FULL=	${AUTHPOP_OPTS} common/proto-authpopfull.o \
-		common/peers-authpopfull.o
-authpop/authpop-full: ${AUTHPOP_OBJS} ${AUTHPOP_FULL} ${AUTHPOP_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_FULL} \
-	    ${AUTHPOP_LIBS} ${MD_LIBS} ${LDLIBS} ${ARGON2_LIBS}
+authpop/authpop: ${AUTHPOP_OBJS} ${AUTHPOP_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${AUTHPOP_OBJS} ${AUTHPOP_LIBS} ${MD_LIBS} \
+	    ${LDLIBS} ${ARGON2_LIBS}
 
 tablepop/tablepop: ${TABLEPOP_OBJS} ${TABLEPOP_LIBS}
 	${CC} ${LDFLAGS} -o $@ ${TABLEPOP_OBJS} ${TABLEPOP_LIBS} ${MD_LIBS} \
@@ -933,6 +904,7 @@ fuzz-list:
 # build in a new make, which sees the packages' pkg-config flags.
 test: deps
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/names.py
 	python3 regress/run.py
 
 # The golden files of regress/unit/conf/ (NAME.out: conf_print of
@@ -966,6 +938,7 @@ sanitize:
 # under a minute.  make test runs them too, one at a time.
 check:
 	@${MAKE} all ${UNIT_TESTS} regress/mkhash ${SANDBOX_TEST}
+	python3 regress/names.py
 	python3 regress/run.py -j 2 regress/unit/ regress/sandbox/ \
 	    regress/integration/test_config.py \
 	    regress/integration/test_topology.py
@@ -997,10 +970,8 @@ install: all
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
-	install -m 555 popd/popd-full listener/listener listener/listener-full \
-	    lmtp/lmtp \
-	    control/control \
-	    authpop/authpop authpop/authpop-full wrkrpop/wrkrpop mda/mda \
+	install -m 555 popd/popd-full listener/listener lmtp/lmtp \
+	    control/control authpop/authpop wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop tablepop/tablepop routepop/routepop keypop/keypop \
 	    authcheck/authcheck confpop/confpop httppop/httppop \
 	    ${DESTDIR}${LIBEXECDIR}/

@@ -16,11 +16,10 @@
 
 /*
  * apps.c -- the app-password stage of a login (verify.c's second),
- * built into authpop-full alone: the user's app passwords (apppass.h),
- * from the image of a file (apptab) or asked of tablepop, log in, fail
- * like a wrong password, or bar the main password; their last uses go
- * to the control process; popctl's show app-passwords is answered from
- * them.  The core authpop has core.c in its place.
+ * the user's app passwords (apppass.h), from the image of a file
+ * (apptab) or asked of tablepop, log in, fail like a wrong password, or
+ * bar the main password; their last uses go to the control process;
+ * popctl's show app-passwords is answered from them.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -62,7 +61,7 @@ void
 opts_load(void)
 {
 	apps_ask = 1;
-	if (set.apps_file[0] != '\0' && newapps_fd == -1)
+	if (auth_set.apps_file[0] != '\0' && newapps_fd == -1)
 		fatalx("app passwords: the parent sent no image of them");
 }
 
@@ -82,7 +81,7 @@ apps_key(int fd)
 	char	why[160];
 
 	if (apppass_keyfd(fd, &appkey, why, sizeof(why)) == -1)
-		fatalx("app-passwords key %s: %s", set.app_key, why);
+		fatalx("app-passwords key %s: %s", auth_set.app_key, why);
 }
 
 /* A reload's image, read before the next check (tables_read). */
@@ -102,7 +101,7 @@ apps_read(void)
 
 /* The stage's way in (auth_start): the file's records, or tablepop's. */
 void
-apps_start(struct session *s)
+apps_begin(struct session *s)
 {
 	const char	*recs;
 
@@ -213,7 +212,7 @@ verify_apps(struct session *s, int status, const char *joined)
 	else if (status == CRED_FOUND && (n = apppass_split(joined, recs,
 	    APP_MAXPERUSER, why, sizeof(why))) == -1)
 		log_warnx("app-passwords <%s>: the app passwords of %s: %s",
-		    set.apps_table, logname(s->user), why);
+		    auth_set.apps_table, logname(s->user), why);
 	if (status == CRED_TEMP || n == -1) {
 		verify_end(s, V_TEMP, "cannot check passwords now");
 		return;
@@ -270,7 +269,7 @@ verify_ctlanswer(uint64_t req, int status, const char *joined)
 	if (status == CRED_FOUND && (n = apppass_split(joined, recs,
 	    APP_MAXPERUSER, why, sizeof(why))) == -1) {
 		log_warnx("app-passwords <%s>: the app passwords asked by "
-		    "popctl: %s", set.apps_table, why);
+		    "popctl: %s", auth_set.apps_table, why);
 		status = CRED_TEMP;
 	}
 	m.status = status;
@@ -321,7 +320,7 @@ verify_ctlapps(struct chan *c, const void *data, int fd)
 	/* What popctl shows next has the last second's uses. */
 	verify_used_flush();
 	tables_read();
-	if (set.app_key[0] == '\0') {
+	if (auth_set.app_key[0] == '\0') {
 		verify_ctlanswer(req, CRED_NONE, NULL);
 		return;
 	}
@@ -366,7 +365,7 @@ verify_appskept(struct chan *c, const void *data, int fd)
 		return;
 	tables_read();
 	memset(&gone, 0, sizeof(gone));
-	for (i = 0; set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
+	for (i = 0; auth_set.app_key[0] != '\0' && !apps_ask && i < m->n; i++)
 		if (!app_filed(m->rec[i].user, m->rec[i].label))
 			gone.rec[gone.n++] = m->rec[i];
 	if (gone.n > 0)

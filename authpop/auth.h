@@ -132,7 +132,7 @@ struct session {
 	int			 tabapps;	/* S_LOOKUP: tablepop asks
 						   the app passwords, not
 						   the password hash */
-	double			 tabasked;	/* S_LOOKUP: since, now() */
+	double			 tabasked;	/* S_LOOKUP: since */
 	int			 tablate;	/* a question answered as
 						   temporary at its bound,
 						   whose answer is still due:
@@ -177,16 +177,16 @@ struct msg_penalty;
 struct netaddr;
 
 /* state.c */
-extern struct conf_settings	 set;
+extern struct conf_settings	 auth_set;
 extern struct chan		 parent;
 extern struct chan		 ctl_chan;
 extern struct chan *const	 tabchan;	/* [2] */
 extern int			 tabcur;
 void		 auth_ctl_send(uint32_t, const void *, size_t);
-double		 now(void);
+double		 auth_now(void);
 void		 timer_in(struct event *, double);
 
-/* loginticket.c (authpop-full; core.c's refuse every ticket) */
+/* loginticket.c */
 int		 ticket_init(int, const char *);
 int		 ticket_make(const char *, const char *, char *, size_t);
 int		 ticket_like(const char *);
@@ -256,18 +256,13 @@ void		 auth_main(struct session *);
 void		 auth_enqueue(struct session *, const char *);
 void		 auth_result(struct session *, struct job *);
 
-/*
- * The options, built into authpop-full alone: app passwords (apps.c),
- * nginx's auth_http (nginx.c) and a router's tickets (loginticket.c).
- * The parent runs the core authpop, without them, where popd.conf names
- * none (popd/supervise.c prog_path); core.c answers for them there.
- */
+/* apps.c, nginx.c and loginticket.c: app passwords, auth_http, tickets */
 void		 opts_load(void);
 int		 ticket_login(struct session *, const char *);
 void		 apps_image(int);
 void		 apps_key(int);
 void		 apps_read(void);
-void		 apps_start(struct session *);
+void		 apps_begin(struct session *);
 void		 apps_table(struct chan *, const void *, int);
 void		 verify_apps(struct session *, int, const char *);
 void		 verify_appsask(struct chan *, const void *, int);
@@ -282,7 +277,7 @@ extern const struct session_ops	 pop3_ops;
 void		 session_last(void (*)(void));
 struct session	*session_find(uint64_t);
 void		 session_table_lost(int, void (*)(struct session *));
-void		 session_new(struct chan *, const void *, int);
+void		 auth_session_new(struct chan *, const void *, int);
 struct session	*session_alloc(uint64_t, int, uint32_t,
 		    const struct peeraddr *, const struct session_ops *);
 void		 session_deadline(struct session *);

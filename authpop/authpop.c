@@ -93,7 +93,7 @@ static struct event	 term_ev;
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
-	{ MSG_PARENT_SESSION,	session_new },
+	{ MSG_PARENT_SESSION,	auth_session_new },
 	{ MSG_PARENT_REFUSED,	session_refused },
 	{ MSG_PARENT_DRAIN,	authpop_parent_drain },
 	{ MSG_PARENT_TABLE,	verify_table },
@@ -130,7 +130,7 @@ static const struct proc_role authpop_role = {
 	.chan = &parent,
 	.handlers = from_parent,
 	.nhandlers = nitems(from_parent),
-	.settings = &set,
+	.settings = &auth_set,
 	.eof = authpop_parent_eof,
 	.load = authpop_load,
 	.run = authpop_run,

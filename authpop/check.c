@@ -175,9 +175,9 @@ slowest_check(const struct table *authtab)
 		if (kind_find(h, kinds[nkinds].name, sizeof(kinds[0].name)) <
 		    nkinds)
 			continue;
-		t = now();
+		t = auth_now();
 		(void)pwscheme_check("not the password", h);
-		if ((kinds[nkinds++].took = now() - t) > most)
+		if ((kinds[nkinds++].took = auth_now() - t) > most)
 			most = kinds[nkinds - 1].took;
 	}
 	log_debug("%zu kind%s of hash, the slowest checks in %.3f s", nkinds,
@@ -331,7 +331,7 @@ worker_main(void *arg)
 			xunlock(&jobs_mtx);
 		}
 		/* The wait for memory is not the check's own time. */
-		j->took = now();
+		j->took = auth_now();
 		if (r == 0) {
 			ph.user = j->user;
 			r = pwscheme_verify(j->pass, &ph);
@@ -339,7 +339,7 @@ worker_main(void *arg)
 			if (r == 0 && (ph.flags & PWS_WEAK))
 				j->weak = pwscheme_hname(&ph);
 		}
-		j->took = now() - j->took;
+		j->took = auth_now() - j->took;
 		/* Now: the locks below set errno. */
 		if (r == -1 && errno != EACCES)
 			j->err = errno;

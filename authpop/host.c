@@ -177,10 +177,11 @@ host_delay(unsigned int n)
 {
 	double	d;
 
-	if (n == 0 || set.failure_delay.first == 0)
+	if (n == 0 || auth_set.failure_delay.first == 0)
 		return 0;
-	d = (double)set.failure_delay.first * (1U << (n > 16 ? 16 : n - 1));
-	return d > set.failure_delay.max ? set.failure_delay.max : d;
+	d = (double)auth_set.failure_delay.first *
+	    (1U << (n > 16 ? 16 : n - 1));
+	return d > auth_set.failure_delay.max ? auth_set.failure_delay.max : d;
 }
 
 /*
@@ -263,7 +264,7 @@ host_schedule(struct host *h)
 	}
 	if (TAILQ_EMPTY(&h->waiting))
 		return;
-	t = now();
+	t = auth_now();
 	if (h->next <= t) {
 		evtimer_del(&h->wake);
 		decay(&h->fails, &h->lastfail, t);
@@ -309,8 +310,8 @@ host_get(const struct peeraddr *peer)
 	struct addrkey	 key;
 	struct host	*h;
 
-	addr_key(peer, set.per_address.ipv4_prefix,
-	    set.per_address.ipv6_prefix, &key);
+	addr_key(peer, auth_set.per_address.ipv4_prefix,
+	    auth_set.per_address.ipv6_prefix, &key);
 	h = host_find(&key, 1);
 	if (h->where == H_IDLE) {
 		TAILQ_REMOVE(&idle, h, turn);
@@ -335,7 +336,7 @@ host_put(struct host *h)
 		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
 	}
-	decay(&h->fails, &h->lastfail, now());
+	decay(&h->fails, &h->lastfail, auth_now());
 	if (h->fails > 0) {
 		TAILQ_INSERT_TAIL(&idle, h, turn);
 		h->where = H_IDLE;
@@ -381,7 +382,7 @@ host_enqueue(struct session *s)
 {
 	struct host	*h = s->host;
 	struct pair	*p;
-	double		 t = now();
+	double		 t = auth_now();
 	int		 familiar = 0;
 
 	s->familiar = 0;
@@ -568,7 +569,7 @@ jobs_dispatch(void)
 		from = h->rq;
 		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
-		t = now();
+		t = auth_now();
 		if ((s = TAILQ_FIRST(&h->familiar)) != NULL)
 			TAILQ_REMOVE(&h->familiar, s, qentry);
 		else if (h->next > t || (from == &ready && h->fails > 0)) {
@@ -657,7 +658,7 @@ host_export(struct chan *c)
 	struct penalty_rec	*r;
 	struct host		*h;
 	struct pair		*p;
-	double			 t = now();
+	double			 t = auth_now();
 
 	memset(&m, 0, sizeof(m));
 	RB_FOREACH(h, hosttree, &hosts) {
@@ -757,13 +758,13 @@ host_list(struct chan *c, uint64_t req)
 	struct penalty_row	*r;
 	struct host		*h;
 	struct pair		*p;
-	double			 t = now();
+	double			 t = auth_now();
 	uint32_t		 n;
 
 	memset(&m, 0, sizeof(m));
 	m.req = req;
-	m.v4bits = set.per_address.ipv4_prefix;
-	m.v6bits = set.per_address.ipv6_prefix;
+	m.v4bits = auth_set.per_address.ipv4_prefix;
+	m.v6bits = auth_set.per_address.ipv6_prefix;
 	RB_FOREACH(h, hosttree, &hosts) {
 		decay(&h->fails, &h->lastfail, t);
 		n = queued(&h->waiting, NULL) + queued(&h->familiar, NULL);
@@ -802,8 +803,8 @@ host_forget(const struct netaddr *net)
 	uint32_t	 n = 0;
 	int		 bits;
 
-	bits = net->af == AF_INET ? set.per_address.ipv4_prefix :
-	    set.per_address.ipv6_prefix;
+	bits = net->af == AF_INET ? auth_set.per_address.ipv4_prefix :
+	    auth_set.per_address.ipv6_prefix;
 	RB_FOREACH_SAFE(h, hosttree, &hosts, hnext) {
 		if (!addrkey_in(&h->key, bits, net))
 			continue;

@@ -55,7 +55,7 @@ struct lcentry {
 	RB_ENTRY(lcentry)	 entry;
 	TAILQ_ENTRY(lcentry)	 lru;		/* least recently used first */
 	uint64_t		 mac[2];
-	double			 checked;	/* the full check, now()'s */
+	double			 checked;	/* the full check's time */
 	char			 user[POPD_MAXUSER + 1];
 };
 RB_HEAD(lctree, lcentry);

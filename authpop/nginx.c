@@ -26,8 +26,7 @@
  * good pop3 login (loginticket.c), for the user it checked and the
  * backend httppop then names (MSG_HTTP_TICKET); a backend's takes one
  * as a POP3 password (ticket_login).  Nothing httppop sends is trusted:
- * peers.c checks each message.  Built into authpop-full alone; the core
- * authpop has core.c in its place.
+ * peers.c checks each message.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -111,7 +110,7 @@ httppop_eof(struct chan *c)
 static int
 httppop_unread(struct chan *c)
 {
-	if (c->outmsgs <= 2 * (size_t)set.limit.sessions)
+	if (c->outmsgs <= 2 * (size_t)auth_set.limit.sessions)
 		return 0;
 	chan_bad(c, "%zu verdicts unread", c->outmsgs);
 	return 1;
@@ -132,7 +131,7 @@ httppop_verify(struct chan *c, const void *data, int fd)
 
 	if (httppop_unread(c))
 		goto wipe;
-	if (nhttp >= (size_t)set.limit.sessions) {
+	if (nhttp >= (size_t)auth_set.limit.sessions) {
 		log_warnx("auth-http: %zu requests open (limit sessions), "
 		    "refused one", nhttp);
 		verdict_send(c, r->id, 0, HV_TEMP, 0, "");
@@ -163,7 +162,7 @@ httppop_verify(struct chan *c, const void *data, int fd)
 		    "control characters in the user name or password",
 		    SIDP(s->id), peer_log(&s->peer, addr, sizeof(addr)));
 		http_verdict(s, HV_BADCHARS, 0);
-	} else if (s->attempt > set.limit.failures) {
+	} else if (s->attempt > auth_set.limit.failures) {
 		log_info("auth-http: %s from %s: attempt %d, over limit "
 		    "failures", protos[s->proto], peer_log(&s->peer, addr,
 		    sizeof(addr)), s->attempt);
@@ -257,7 +256,7 @@ http_good(struct session *s, double t, const char *how)
 	host_success(s->host, s->user, t);
 	log_debug("session %s%llu: %s: %s: good password%s", SIDP(s->id),
 	    s->addr, s->user, how);
-	http_verdict(s, s->proto == HP_POP3 && set.ticket_key[0] != '\0' ?
+	http_verdict(s, s->proto == HP_POP3 && auth_set.ticket_key[0] != '\0' ?
 	    HV_OKTICKET : HV_OK, 0);
 }
 
@@ -279,7 +278,7 @@ http_failed(struct session *s)
 {
 	double	delay = s->authwait;
 
-	if (s->attempt >= set.limit.failures)
+	if (s->attempt >= auth_set.limit.failures)
 		http_verdict(s, HV_LAST, 0);
 	else
 		http_verdict(s, HV_FAIL, delay < 1 ? 1 : delay > HTTP_WAITMAX ?

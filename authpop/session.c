@@ -117,7 +117,7 @@ session_table_lost(int ch, void (*fn)(struct session *))
 void
 session_deadline(struct session *s)
 {
-	timer_in(&s->tmo, s->deadline - now());
+	timer_in(&s->tmo, s->deadline - auth_now());
 }
 
 /* One line to the client; CRLF added. */
@@ -276,7 +276,7 @@ session_timeout(int fd, short ev, void *arg)
 		session_update(s);
 		break;
 	case S_LOOKUP:
-		if (now() < s->deadline) {
+		if (auth_now() < s->deadline) {
 			/* tablepop_ask's bound, before the session's. */
 			verify_unanswered(s);
 			session_update(s);
@@ -350,7 +350,7 @@ bad_command(struct session *s, const char *cmd, const char *why)
 {
 	char	addr[PEER_STRLEN];
 
-	if (++s->nbad < set.limit.bad_commands) {
+	if (++s->nbad < auth_set.limit.bad_commands) {
 		session_reply(s, "-ERR %s%s", cmd, why);
 		return;
 	}
@@ -394,7 +394,7 @@ cmd_capa(struct session *s, struct pop3_line *l)
 	/* The list comes complete with CRLFs and the final dot. */
 	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
 	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
-	    CAPA_STLS : 0), set.expire, set.login_delay);
+	    CAPA_STLS : 0), auth_set.expire, auth_set.login_delay);
 	if (evbuffer_add(s->out, capa, strlen(capa)) == -1)
 		fatal("evbuffer_add");
 }
@@ -637,7 +637,7 @@ session_read(int fd, short ev, void *arg)
  * shortage of descriptors, logged, and let go).
  */
 void
-session_new(struct chan *c, const void *data, int fd)
+auth_session_new(struct chan *c, const void *data, int fd)
 {
 	const struct msg_session	*ms = data;
 	struct session			*s;
@@ -676,7 +676,7 @@ session_new(struct chan *c, const void *data, int fd)
 /*
  * A session of kind ops in S_CMD on socket fd, with its events and timer
  * set but not added; NULL (logged, fd closed) without memory.  POP3
- * sessions come from the parent (session_new), auth_http ones from nginx
+ * sessions come from the parent (auth_session_new), auth_http ones from nginx
  * (nginx.c).
  */
 struct session *
@@ -699,7 +699,7 @@ session_alloc(uint64_t id, int fd, uint32_t flags,
 	s->peer = *peer;
 	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
 	s->host = host_get(&s->peer);
-	s->deadline = now() + set.timeout.login;
+	s->deadline = auth_now() + auth_set.timeout.login;
 	s->state = S_CMD;
 	event_set(&s->rev, fd, EV_READ | EV_PERSIST, session_read, s);
 	event_set(&s->wev, fd, EV_WRITE | EV_PERSIST, session_write, s);
@@ -786,9 +786,9 @@ static void
 pop3_timeout(struct session *s)
 {
 	log_info("session %s%llu: %s: no login within %d s, closing",
-	    SIDP(s->id), s->addr, set.timeout.login);
+	    SIDP(s->id), s->addr, auth_set.timeout.login);
 	session_reply(s, "-ERR [SYS/TEMP] no login within %d seconds, "
-	    "closing", set.timeout.login);
+	    "closing", auth_set.timeout.login);
 	s->state = S_CLOSING;
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 	session_update(s);
@@ -833,7 +833,7 @@ session_refused(struct chan *c, const void *data, int fd)
 		    "try again later");
 	else if (mr->code == REFUSED_DELAY)
 		session_reply(s, "-ERR [LOGIN-DELAY] logins are at least %d "
-		    "seconds apart, try again later", set.login_delay);
+		    "seconds apart, try again later", auth_set.login_delay);
 	else if (mr->code == REFUSED_BUSY_ADDR)
 		session_reply(s, "-ERR [SYS/TEMP] too many sessions from your "
 		    "address, try again later");
@@ -877,7 +877,7 @@ session_handback(void)
 			continue;
 		memset(&mh, 0, sizeof(mh));
 		mh.id = s->id;
-		waited = set.timeout.login - (s->deadline - now());
+		waited = auth_set.timeout.login - (s->deadline - auth_now());
 		mh.waited = waited < 0 ? 0 : waited > 86400 ? 86400 : waited;
 		if (s->hasuser)
 			(void)strlcpy(mh.user, s->user, sizeof(mh.user));

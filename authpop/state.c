@@ -32,7 +32,7 @@
 #include "auth.h"
 
 /* The configuration, from the parent (MSG_PARENT_CONF). */
-struct conf_settings	set;
+struct conf_settings	auth_set;
 /* The channel to the parent (authpop.c's role starts it). */
 struct chan		parent;
 /* The control process's (authpop.c starts it). */
@@ -48,7 +48,7 @@ int			tabcur = -1;
 
 /* Monotonic seconds, to the microsecond. */
 double
-now(void)
+auth_now(void)
 {
 	struct timespec	ts;
 

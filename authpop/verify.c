@@ -26,7 +26,7 @@
  * The stages, in order; each is entered by one function and left by
  * the next one's or by verify_end, the one way out before the check:
  *   ticket        auth_start: a router's ticket (nginx.c) logs in;
- *   app password  apps_start (apps.c): the user's log in, fail like a
+ *   app password  apps_begin (apps.c): the user's log in, fail like a
  *                 wrong password, or bar the main password;
  *   hash          auth_main: the stored hash, from authtab or from
  *                 tablepop's answer (verify_cred);
@@ -74,7 +74,7 @@ static int		 newtab_fd = -1;
  */
 static struct {
 	uint64_t	 key;
-	double		 at;		/* now(), 0 for none */
+	double		 at;		/* auth_now(), 0 for none */
 }			 weak_said[WEAK_SLOTS];
 static uint64_t		 weak_key[2];
 
@@ -93,8 +93,9 @@ static uint64_t		 weak_key[2];
 void
 verify_load(void)
 {
-	if (set.authsrc == TABSRC_SYSTEM || set.authsrc == TABSRC_FILE ||
-	    set.authsrc == TABSRC_PASSWD) {
+	if (auth_set.authsrc == TABSRC_SYSTEM ||
+	    auth_set.authsrc == TABSRC_FILE ||
+	    auth_set.authsrc == TABSRC_PASSWD) {
 		if (table_image_map(POPD_CONF_FD, "authtab", &authtab) == -1)
 			exit(1);
 		close(POPD_CONF_FD);
@@ -103,7 +104,7 @@ verify_load(void)
 	opts_load();
 	tables_read();
 
-	logincache_init(set.login_cache, set.limit.login_cache);
+	logincache_init(auth_set.login_cache, auth_set.limit.login_cache);
 	arc4random_buf(weak_key, sizeof(weak_key));
 	/* libargon2's threads end with pthread_exit: glibc's libgcc_s. */
 	if (pwscheme_init() == -1)
@@ -154,7 +155,8 @@ verify_key(struct chan *c, const void *data, int fd)
 	if (fd == -1)
 		fatalx("%s from parent: its descriptor was lost",
 		    msg_type_str(MSG_PARENT_AUTHKEY));
-	if (mk->kind == AUTHKEY_TICKET && ticket_init(fd, set.ticket_key) == -1)
+	if (mk->kind == AUTHKEY_TICKET &&
+	    ticket_init(fd, auth_set.ticket_key) == -1)
 		exit(1);
 	if (mk->kind == AUTHKEY_APPS)
 		apps_key(fd);
@@ -236,10 +238,10 @@ auth_start(struct session *s, const char *pass, int toolong)
 	/* No such name: the dummy hash.  Else app passwords first (apps.c). */
 	if (!valid_username(s->user))
 		auth_enqueue(s, NULL);
-	else if (set.app_key[0] == '\0')
+	else if (auth_set.app_key[0] == '\0')
 		auth_main(s);
 	else
-		apps_start(s);
+		apps_begin(s);
 }
 
 /*
@@ -251,7 +253,7 @@ auth_main(struct session *s)
 {
 	const char	*hash;
 
-	if (set.authsrc == TABSRC_LOOKUP) {
+	if (auth_set.authsrc == TABSRC_LOOKUP) {
 		if (tablepop_ask(s, 0) == -1)
 			verify_cred(s, NULL);
 		return;
@@ -283,7 +285,7 @@ verify_end(struct session *s, int verdict, const char *why)
 	freezero(s->job, sizeof(*s->job));
 	s->job = NULL;
 	if (verdict == V_GOOD)
-		s->ops->good(s, now(), why);
+		s->ops->good(s, auth_now(), why);
 	else
 		s->ops->unchecked(s, verdict == V_PERM, why);
 }
@@ -310,7 +312,7 @@ auth_enqueue(struct session *s, const char *hash)
 	 */
 	if (hash != NULL && j->known && !j->toolong &&
 	    (j->lcmacked = logincache_mac(s->user, j->pass, j->hash,
-	    j->lcmac)) && logincache_hit(s->user, j->lcmac, now())) {
+	    j->lcmac)) && logincache_hit(s->user, j->lcmac, auth_now())) {
 		verify_end(s, V_GOOD, " (login cache)");
 		return;
 	}
@@ -352,16 +354,16 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	 * lets through for us to count), checked here, where hashes are.
 	 */
 	if (mc != NULL && mc->status == CRED_FOUND && pwscheme_allowed(mc->hash,
-	    set.weak_hashes, NULL, why, sizeof(why)) == -1) {
+	    auth_set.weak_hashes, NULL, why, sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
-		    set.authtab, logname(s->user), why);
+		    auth_set.authtab, logname(s->user), why);
 		if (pwscheme_parse(mc->hash, &ph) == 0 &&
 		    (ph.flags & PWS_COSTLY))
 			STAT_INC(STAT_REFUSED_HASH_COST);
 		explicit_bzero(&ph, sizeof(ph));
 	} else if (mc != NULL && mc->status == CRED_TEMP) {
 		log_warnx("session %s%llu: %s: authtab <%s> could not "
-		    "answer for %s", SIDP(s->id), s->addr, set.authtab,
+		    "answer for %s", SIDP(s->id), s->addr, auth_set.authtab,
 		    logname(s->user));
 	} else if (mc != NULL) {
 		auth_enqueue(s, mc->status == CRED_FOUND ? mc->hash : NULL);
@@ -430,12 +432,12 @@ void
 auth_result(struct session *s, struct job *j)
 {
 	char		 addr[PEER_STRLEN];
-	double		 t = now(), at, wait, floor, most;
+	double		 t = auth_now(), at, wait, floor, most;
 
 	/* Its user's next check may skip the queue now (host.c). */
 	host_dequeue(s);
 	/* A database's hash of a kind not seen before: now it is. */
-	if (j->known && set.authsrc == TABSRC_LOOKUP &&
+	if (j->known && auth_set.authsrc == TABSRC_LOOKUP &&
 	    (most = check_learn(j->hash, j->took)) > slowest) {
 		slowest = most;
 		fail_floor = 2 * slowest + 0.05;
@@ -470,7 +472,7 @@ auth_result(struct session *s, struct job *j)
 	wait = host_failure(s->host, s->user, j->known, j->passmac, t,
 	    s->started);
 	explicit_bzero(s->user, sizeof(s->user));
-	s->failclose = s->nfail >= set.limit.failures;
+	s->failclose = s->nfail >= auth_set.limit.failures;
 	at = s->started + s->ops->fail_at(s, wait, floor);
 	if (at <= t) {
 		s->ops->failed(s);
@@ -490,7 +492,7 @@ lookup_counted(struct session *s, int status)
 {
 	STAT_INC(status == CRED_FOUND ? STAT_LOOKUP_FOUND :
 	    status == CRED_NONE ? STAT_LOOKUP_NONE : STAT_LOOKUP_TEMP);
-	stats_lookup_time(now() - s->tabasked);
+	stats_lookup_time(auth_now() - s->tabasked);
 	session_deadline(s);	/* its own, instead of the lookup's */
 }
 
@@ -506,7 +508,7 @@ tablepop_ask(struct session *s, int apps)
 	double			left;
 
 	s->state = S_LOOKUP;
-	s->tabasked = now();
+	s->tabasked = auth_now();
 	if (tabcur == -1 || s->tablate) {
 		log_warnx("session %s%llu: %s: %s: %s: %s", SIDP(s->id),
 		    s->addr, logname(s->user), apps ? "app-passwords" :
@@ -523,8 +525,8 @@ tablepop_ask(struct session *s, int apps)
 	    MSG_AUTHPOP_LOOKUP, -1, &ml, sizeof(ml));
 	/* A stuck tablepop: verify_unanswered, if the session lasts. */
 	left = s->deadline - s->tabasked;
-	timer_in(&s->tmo, left < set.timeout.lookup + LOOKUP_SLACK ? left :
-	    set.timeout.lookup + LOOKUP_SLACK);
+	timer_in(&s->tmo, left < auth_set.timeout.lookup + LOOKUP_SLACK ? left :
+	    auth_set.timeout.lookup + LOOKUP_SLACK);
 	return 0;
 }
 
@@ -541,7 +543,7 @@ verify_unanswered(struct session *s)
 	log_warnx("session %s%llu: %s: %s: %s: no answer from tablepop "
 	    "within %d s", SIDP(s->id), s->addr, logname(s->user),
 	    s->tabapps ? "app-passwords" : "authtab",
-	    set.timeout.lookup + LOOKUP_SLACK);
+	    auth_set.timeout.lookup + LOOKUP_SLACK);
 	s->tablate = 1;
 	if (s->tabapps) {
 		s->tabapps = 0;
@@ -578,7 +580,7 @@ tablepop_lost(struct session *s)
 	} else {
 		log_warnx("session %s%llu: %s: table %s: tablepop gone: "
 		    "credentials lookup of \"%s\" failed", SIDP(s->id),
-		    s->addr, set.authtab, logname(s->user));
+		    s->addr, auth_set.authtab, logname(s->user));
 		verify_cred(s, NULL);
 	}
 	session_update(s);

@@ -73,6 +73,17 @@ struct chan {
 	void				*arg;
 };
 
+/* A channel from another child, which the parent made (proc.c). */
+struct peer {
+	TAILQ_ENTRY(peer)	 entry;
+	struct chan		 chan;
+	int			 proc;
+	pid_t			 pid;
+	int			 old;	/* control: a replaced authpop's */
+};
+TAILQ_HEAD(peerlist, peer);
+extern struct peerlist	 peers;
+
 /* msg.c */
 void	chan_init(struct chan *, int, int, int, int,
 	    const struct msg_handler *, size_t, void (*)(struct chan *),

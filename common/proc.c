@@ -310,6 +310,60 @@ proc_free_later(void *p)
 		fatal("event_once");
 }
 
+struct peerlist	 peers = TAILQ_HEAD_INITIALIZER(peers);
+static void	(*peer_gone)(struct peer *);
+
+/* A peer closed its channel, or is ended: forgotten and freed. */
+void
+peer_eof(struct chan *c)
+{
+	struct peer	*p = c->arg;
+
+	TAILQ_REMOVE(&peers, p, entry);
+	if (peer_gone != NULL)
+		peer_gone(p);
+	chan_close(&p->chan);
+	free(p);
+}
+
+/* It broke the protocol: chan_bad closes its channel once we return. */
+static void
+peer_bad(struct chan *c)
+{
+	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
+	if (peer_gone != NULL)
+		peer_gone(c->arg);
+	proc_free_later(c->arg);
+}
+
+/*
+ * The channel fd to the child m names, sending what h holds; gone is
+ * told of each peer that goes.  NULL on our shortage of descriptors
+ * (fd -1, logged) or of memory.
+ */
+struct peer *
+peer_add(int self, const struct msg_ctlpeer *m, int fd,
+    const struct msg_handler *h, size_t nh, void (*gone)(struct peer *))
+{
+	struct peer	*p;
+
+	if (fd == -1)
+		return NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
+		close(fd);
+		return NULL;
+	}
+	p->proc = m->proc;
+	p->pid = m->pid;
+	peer_gone = gone;
+	chan_init(&p->chan, fd, self, m->proc, PH_RUN, h, nh, peer_eof, p);
+	p->chan.bad = peer_bad;
+	chan_start(&p->chan);
+	TAILQ_INSERT_TAIL(&peers, p, entry);
+	return p;
+}
+
 /*
  * Before answering a question on c: 1 if the control process left
  * CTL_QUEUEMAX of our messages unread (its channel is then closed),

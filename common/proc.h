@@ -25,6 +25,7 @@
 #include <sys/resource.h>
 
 struct chan;
+struct msg_ctlpeer;
 
 /*
  * What a role needs from its prologue.  With a user (started as root),
@@ -83,5 +84,8 @@ void	proc_ctlchan(struct chan *, int, int, const struct msg_handler *,
 	    size_t);
 int	proc_ctlfull(struct chan *);
 void	proc_free_later(void *);
+struct peer *peer_add(int, const struct msg_ctlpeer *, int,
+	    const struct msg_handler *, size_t, void (*)(struct peer *));
+void	peer_eof(struct chan *);
 
 #endif

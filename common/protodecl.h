@@ -78,18 +78,12 @@ void		 peers_decls(void);
 #define HAS_REST	1
 #endif
 /*
- * The core authpop, listener and parent (PROTO_CORE: authpop/core.c,
- * listener/listener_core.c and popd/core.c in place of their options)
- * keep no check of what only authpop-full, listener-full and popd-full
- * take: auth_http's channel and requests, tablepop's app passwords, the
- * proxies that may send a PROXY header, LMTP's recipients.  They refuse
- * them as another process's messages.
+ * The core parent (PROTO_CORE: popd/core.c in place of its options)
+ * keeps no check of LMTP's recipients, which only popd-full takes: it
+ * refuses them as another process's messages.
  */
 #ifdef PROTO_CORE
-#define OPTION(t)	((t) == MSG_PARENT_HTTPPEER || (t) == MSG_HTTP_VERIFY || \
-			    (t) == MSG_HTTP_TICKET || (t) == MSG_TABLE_APPS || \
-			    (t) == MSG_PARENT_CONF_PROXY || \
-			    ((t) >= MSG_LMTP_RCPT && (t) <= MSG_LMTP_KILL))
+#define OPTION(t)	((t) >= MSG_LMTP_RCPT && (t) <= MSG_LMTP_KILL)
 #else
 #define OPTION(t)	0
 #endif

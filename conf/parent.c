@@ -35,8 +35,6 @@ struct users		 users;
 uint64_t		 conf_gen = 1;
 char			 proc_path[KIND_MAX][PATH_MAX];
 char			 wrkrpop_path[PATH_MAX];
-char			 authpopfull_path[PATH_MAX];
-char			 listenerfull_path[PATH_MAX];
 char			 authcheck_path[PATH_MAX];	/* users.c runs it */
 char			 confpop_path[PATH_MAX];	/* conf_fetch runs it */
 char			 dlvrpop_path[PATH_MAX];

@@ -120,8 +120,6 @@ extern struct users		 users;
 extern uint64_t			 conf_gen;	/* one more each reload */
 extern char			 proc_path[KIND_MAX][PATH_MAX]; /* by kind */
 extern char			 wrkrpop_path[PATH_MAX];
-extern char			 authpopfull_path[PATH_MAX];
-extern char			 listenerfull_path[PATH_MAX];
 extern char			 authcheck_path[PATH_MAX];
 extern char			 confpop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];

@@ -159,7 +159,7 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 /*
  * The path of the helper name in path (PATH_MAX long): in LIBEXECDIR if
  * we run as self, where we are installed; else in the build tree, in
- * the sibling folder of its name up to any '-' (authpop/authpop-full).
+ * the sibling folder of its name up to any '-' (popd/popd-full).
  * One that is not there ends us, saying where it was looked for.
  */
 void
@@ -202,7 +202,7 @@ static struct {
 	dev_t		 dev;
 	ino_t		 ino;
 	struct timespec	 mtim;
-} helper_ids[14];
+} helper_ids[12];
 
 /* The paths of every helper the parent runs; self: helper_path's. */
 void
@@ -213,9 +213,7 @@ find_helpers(const char *self)
 		char		*path;
 	} helpers[] = {
 		{ "listener",	proc_path[KIND_LISTENER] },
-		{ "listener-full", listenerfull_path },
 		{ "authpop",	proc_path[KIND_AUTHPOP] },
-		{ "authpop-full", authpopfull_path },
 		{ "lmtp",	proc_path[KIND_LMTP] },
 		{ "control",	proc_path[KIND_CONTROL] },
 		{ "tablepop",	proc_path[KIND_TABLE] },

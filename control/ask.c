@@ -44,18 +44,6 @@
  * channel the parent made for us (MSG_PARENT_CTLPEER).  Its end closes
  * with it: a question never waits for one that is gone.
  */
-struct peer {
-	TAILQ_ENTRY(peer)	 entry;
-	struct chan		 chan;
-	int			 proc;		/* PROC_LISTENER, _AUTHPOP,
-						   _TABLE */
-	pid_t			 pid;
-	int			 old;		/* an authpop replaced: it
-						   drains, reports uses, and
-						   is asked nothing */
-};
-
-static TAILQ_HEAD(, peer)	peers = TAILQ_HEAD_INITIALIZER(peers);
 
 /*
  * The client a peer's answer is for; last: its last chunk.  An answer
@@ -286,14 +274,16 @@ control_authpop_penalties(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/* p is asked no more: the questions it owed answer with what they have. */
+/*
+ * p has gone (proc.c peer_eof): the questions it owed answer with what
+ * they have.
+ */
 static void
 peer_unlink(struct peer *p)
 {
 	struct client	*cl, *next;
 	int		 i;
 
-	TAILQ_REMOVE(&peers, p, entry);
 	TAILQ_FOREACH_SAFE(cl, &clients, entry, next) {
 		for (i = 0; cl->state == C_ASK && i < cl->nowed; i++)
 			if (cl->owed[i] == p) {
@@ -302,17 +292,6 @@ peer_unlink(struct peer *p)
 				break;
 			}
 	}
-}
-
-/* A peer closed its channel. */
-static void
-peer_eof(struct chan *c)
-{
-	struct peer	*p = c->arg;
-
-	peer_unlink(p);
-	chan_close(&p->chan);
-	free(p);
 	if (stopping)
 		stop_if_done();
 }
@@ -334,17 +313,6 @@ peer_replaced(int proc, pid_t pid)
 			else
 				peer_eof(&p->chan);
 		}
-}
-
-/*
- * It broke the protocol: chan_bad closes its channel once we return,
- * then it is freed.  We cannot end it: it is not ours.
- */
-static void
-peer_bad(struct chan *c)
-{
-	peer_unlink(c->arg);
-	proc_free_later(c->arg);
 }
 
 /* All a listener, authpop or routepop may send us: our answers. */
@@ -378,28 +346,18 @@ control_parent_peer(struct chan *c, const void *data, int fd)
 
 	if (fd == -1)
 		return;		/* our own shortage of descriptors: logged */
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
-		close(fd);
-		return;
-	}
 	if (m->proc != PROC_LISTENER)
 		peer_replaced(m->proc, m->pid);
-	p->proc = m->proc;
-	p->pid = m->pid;
 	if (m->proc == PROC_LISTENER)
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_listener, nitems(from_listener), peer_eof, p);
+		p = peer_add(PROC_CONTROL, m, fd, from_listener,
+		    nitems(from_listener), peer_unlink);
 	else if (m->proc == PROC_AUTHPOP)
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_authpop, nitems(from_authpop), peer_eof, p);
+		p = peer_add(PROC_CONTROL, m, fd, from_authpop,
+		    nitems(from_authpop), peer_unlink);
 	else
-		chan_init(&p->chan, fd, PROC_CONTROL, m->proc, PH_RUN,
-		    from_route, nitems(from_route), peer_eof, p);
-	p->chan.bad = peer_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&peers, p, entry);
-	if (m->proc == PROC_AUTHPOP)
+		p = peer_add(PROC_CONTROL, m, fd, from_route,
+		    nitems(from_route), peer_unlink);
+	if (p != NULL && m->proc == PROC_AUTHPOP)
 		lastuse_check(&p->chan);
 }
 

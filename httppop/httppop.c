@@ -383,7 +383,7 @@ routepop_answer(struct chan *c, const void *data, int fd)
  * will not come, a temporary failure.
  */
 static void
-peer_eof(struct chan *c)
+upstream_eof(struct chan *c)
 {
 	struct conn	*n, *next;
 	int		 tab = c == &tabchan[0] || c == &tabchan[1];
@@ -420,10 +420,10 @@ peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
 	if (fd == -1)
 		return cur;	/* our shortage of descriptors: logged */
 	if (gen[i] != 0)
-		peer_eof(&ch[i]);
+		upstream_eof(&ch[i]);
 	/* Garbage: chan_bad closes it, and then this. */
-	chan_init(&ch[i], fd, PROC_HTTP, proc, PH_RUN, h, nh, peer_eof, NULL);
-	ch[i].bad = peer_eof;
+	chan_init(&ch[i], fd, PROC_HTTP, proc, PH_RUN, h, nh, upstream_eof, NULL);
+	ch[i].bad = upstream_eof;
 	chan_start(&ch[i]);
 	gen[i] = ++gens;
 	return i;

@@ -210,10 +210,7 @@ int	session_begin(struct session *);
 void	session_timer(struct session *, int);
 void	session_watch(struct session *, int, struct event *, short *, short);
 
-/*
- * listener_proxied.c, the PROXY protocol's sessions: in listener-full;
- * listener_core.c has the core listener's stand-ins (it is never asked).
- */
+/* listener_proxied.c */
 void	listener_parent_conf_proxy(struct chan *, const void *, int);
 int	proxy_accept(struct session *);
 int	session_proxy(struct session *);

@@ -15,9 +15,8 @@
  */
 
 /*
- * listener_proxied.c -- the sessions of a proxy-protocol listener, in
- * listener-full alone (listener_core.c in the core listener): who may
- * send a PROXY header (the parent's MSG_PARENT_CONF_PROXY, from
+ * listener_proxied.c -- the sessions of a proxy-protocol listener: who
+ * may send a PROXY header (the parent's MSG_PARENT_CONF_PROXY, from
  * popd.conf's proxy statements), and each session's header read before
  * anything else (listener_proxy.c parses it).
  */

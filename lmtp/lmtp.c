@@ -123,11 +123,11 @@ static uint64_t				next_id;
 static int				draining;
 static struct lograte			rate_busy, rate_peer;
 
-static void	reply(struct session *, const char *, ...)
+static void	respond(struct session *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 
 static void
-reply(struct session *s, const char *fmt, ...)
+respond(struct session *s, const char *fmt, ...)
 {
 	char	 line[LMTP_REPLYMAX];
 	char	*p;
@@ -211,7 +211,7 @@ session_flush(struct session *s)
 }
 
 static void
-session_free(struct session *s)
+lmtp_session_free(struct session *s)
 {
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
@@ -252,7 +252,7 @@ session_settle(struct session *s)
 	waiting = s->state == L_RCPT || s->state == L_DELIVER;
 	if (s->broken || (s->state == L_CLOSING && s->outlen == 0)) {
 		if (!waiting) {
-			session_free(s);
+			lmtp_session_free(s);
 			return;
 		}
 		if (s->fd != -1) {
@@ -310,7 +310,7 @@ session_closing(struct session *s)
 static void
 session_drained(struct session *s)
 {
-	reply(s, "421 4.3.2 service shutting down, closing");
+	respond(s, "421 4.3.2 service shutting down, closing");
 	session_closing(s);
 }
 
@@ -322,14 +322,14 @@ static void
 session_bad(struct session *s, const char *err)
 {
 	if (++s->nbad < set.limit.bad_commands) {
-		reply(s, "%s", err);
+		respond(s, "%s", err);
 		return;
 	}
 	STAT_INC(STAT_REFUSED_BAD_COMMANDS);
 	log_info("%s: %d bad commands (limit bad-commands), closing%s",
 	    s->client, s->nbad,
 	    s->txn.mail ? ", transaction not finished" : "");
-	reply(s, "421 4.7.0 too many errors, closing");
+	respond(s, "421 4.7.0 too many errors, closing");
 	session_closing(s);
 }
 
@@ -372,10 +372,10 @@ rcpt_accept(struct session *s, const struct msg_rcptok *m)
 	if (txn_rcpt(&s->txn, m) == -1) {
 		log_warn("%s: recipient", s->client);
 		rcpt_forget(&m->ref, 1);
-		reply(s, "451 4.3.0 <%s>: out of memory, try later",
+		respond(s, "451 4.3.0 <%s>: out of memory, try later",
 		    s->txn.asked);
 	} else
-		reply(s, "250 2.1.5 ok");
+		respond(s, "250 2.1.5 ok");
 }
 
 /* Why not (RCPT_*); ref, if not 0, is the parent's to forget. */
@@ -388,14 +388,14 @@ rcpt_refuse(struct session *s, uint32_t status, uint64_t ref)
 	case RCPT_NONE:
 		log_info("%s: <%s> -> <%s>: no such user", s->client,
 		    s->txn.sender, s->txn.asked);
-		reply(s, "550 5.1.1 <%s>: no such user", s->txn.asked);
+		respond(s, "550 5.1.1 <%s>: no such user", s->txn.asked);
 		break;
 	case RCPT_QUOTA:
 	case RCPT_QUOTASIZE:
 		log_info("%s: <%s> -> <%s>: %s", s->client, s->txn.sender,
 		    s->txn.asked, status == RCPT_QUOTA ? "over quota" :
 		    "SIZE= over what the quota leaves");
-		reply(s, "%s <%s> mailbox full: %s", quota_code(),
+		respond(s, "%s <%s> mailbox full: %s", quota_code(),
 		    s->txn.asked, status == RCPT_QUOTA ?
 		    "over quota" : "the message would exceed the quota");
 		break;
@@ -403,13 +403,13 @@ rcpt_refuse(struct session *s, uint32_t status, uint64_t ref)
 		log_info("%s: <%s> -> <%s>: temporary failure, the quota use "
 		    "could not be read", s->client, s->txn.sender,
 		    s->txn.asked);
-		reply(s, "451 4.3.0 <%s>: cannot check the mailbox's quota, "
+		respond(s, "451 4.3.0 <%s>: cannot check the mailbox's quota, "
 		    "try later", s->txn.asked);
 		break;
 	default:
 		log_info("%s: <%s> -> <%s>: temporary failure, user table "
 		    "unavailable", s->client, s->txn.sender, s->txn.asked);
-		reply(s, "451 4.3.0 <%s>: user table unavailable, try later",
+		respond(s, "451 4.3.0 <%s>: user table unavailable, try later",
 		    s->txn.asked);
 		break;
 	}
@@ -452,12 +452,12 @@ session_data(struct session *s)
 			log_info("%s: <%s> -> <%s> (%s): %s", s->client,
 			    s->txn.sender, r->addr, r->user, why);
 			if (s->txn.toobig)
-				reply(s, "552 5.3.4 message too big");
+				respond(s, "552 5.3.4 message too big");
 			else if (s->txn.full)
-				reply(s, "452 4.3.1 <%s> insufficient system "
+				respond(s, "452 4.3.1 <%s> insufficient system "
 				    "storage, try later", r->addr);
 			else
-				reply(s, "451 4.3.0 <%s> temporary failure, "
+				respond(s, "451 4.3.0 <%s> temporary failure, "
 				    "try later", r->addr);
 		}
 		txn_reset(&s->txn);
@@ -470,8 +470,8 @@ session_data(struct session *s)
 	s->state = L_CMD;
 	STAT_ADD(STAT_LMTP_TEMP, s->txn.nrcpt);
 	for (i = 0; i < s->txn.nrcpt; i++)
-		reply(s, "451 4.3.0 <%s> temporary failure, try later",
-		    s->txn.rcpts[i].addr);
+		respond(s, "451 4.3.0 <%s> temporary failure, "
+		    "try later", s->txn.rcpts[i].addr);
 	txn_reset(&s->txn);
 	return 1;
 }
@@ -492,11 +492,11 @@ session_line(struct session *s, const char *line, size_t len)
 	case LMTP_LHLO:
 		txn_reset(&s->txn);
 		s->lhlo = 1;
-		reply(s, "250-%s", hostname);
-		reply(s, "250-PIPELINING");
-		reply(s, "250-ENHANCEDSTATUSCODES");
-		reply(s, "250-8BITMIME");
-		reply(s, "250 SIZE %d", set.limit.message_size);
+		respond(s, "250-%s", hostname);
+		respond(s, "250-PIPELINING");
+		respond(s, "250-ENHANCEDSTATUSCODES");
+		respond(s, "250-8BITMIME");
+		respond(s, "250 SIZE %d", set.limit.message_size);
 		break;
 	case LMTP_MAIL:
 		if (!s->lhlo)
@@ -505,7 +505,7 @@ session_line(struct session *s, const char *line, size_t len)
 			session_bad(s, "503 5.5.1 MAIL already given");
 		else if (cmd.size > set.limit.message_size) {
 			STAT_INC(STAT_REFUSED_MESSAGE_SIZE);
-			reply(s, "552 5.3.4 message too big");
+			respond(s, "552 5.3.4 message too big");
 		} else if (cmd.size > txn_room(&s->txn)) {
 			log_info("%s (%s): <%s> %lld octets: %lld of limit "
 			    "lmtp-spool held, %lld left to %s", s->client,
@@ -513,14 +513,14 @@ session_line(struct session *s, const char *line, size_t len)
 			    txn_spooled(), txn_room(&s->txn),
 			    s->peer->counted ? "peers other than root and "
 			    "the MTA's user" : "root and the MTA's user");
-			reply(s, "452 4.3.1 insufficient system storage, try "
+			respond(s, "452 4.3.1 insufficient system storage, try "
 			    "later");
 		} else {
 			(void)strlcpy(s->txn.sender, cmd.path,
 			    sizeof(s->txn.sender));
 			s->txn.declared = cmd.size > 0 ? cmd.size : 0;
 			s->txn.mail = 1;
-			reply(s, "250 2.1.0 ok");
+			respond(s, "250 2.1.0 ok");
 		}
 		break;
 	case LMTP_RCPT:
@@ -532,7 +532,7 @@ session_line(struct session *s, const char *line, size_t len)
 		}
 		if (s->txn.nrcpt >= maxrcpt) {
 			STAT_INC(STAT_REFUSED_RECIPIENTS);
-			reply(s, "452 4.5.3 too many recipients");
+			respond(s, "452 4.5.3 too many recipients");
 			break;
 		}
 		(void)strlcpy(s->txn.asked, cmd.path, sizeof(s->txn.asked));
@@ -549,28 +549,28 @@ session_line(struct session *s, const char *line, size_t len)
 			session_bad(s, "503 5.5.1 send MAIL first");
 		/* Pipelined after refused RCPTs: not the client's fault. */
 		else if (s->txn.nrcpt == 0)
-			reply(s, "503 5.5.1 no valid recipients");
+			respond(s, "503 5.5.1 no valid recipients");
 		else if (txn_spool(&s->txn) == -1)
-			reply(s, "451 4.3.0 cannot spool the message, try "
+			respond(s, "451 4.3.0 cannot spool the message, try "
 			    "later");
 		else {
 			lmtp_data_init(&s->txn.dec);
 			s->state = L_DATA;
-			reply(s, "354 go ahead");
+			respond(s, "354 go ahead");
 		}
 		break;
 	case LMTP_RSET:
 		txn_reset(&s->txn);
-		reply(s, "250 2.0.0 ok");
+		respond(s, "250 2.0.0 ok");
 		break;
 	case LMTP_NOOP:
-		reply(s, "250 2.0.0 ok");
+		respond(s, "250 2.0.0 ok");
 		break;
 	case LMTP_VRFY:
-		reply(s, "252 2.5.0 cannot verify, send the message");
+		respond(s, "252 2.5.0 cannot verify, send the message");
 		break;
 	case LMTP_QUIT:
-		reply(s, "221 2.0.0 bye");
+		respond(s, "221 2.0.0 bye");
 		session_closing(s);
 		break;
 	default:
@@ -662,12 +662,12 @@ session_timeout(int fd, short ev, void *arg)
 	s->tmo_on = 0;
 	if (s->state == L_CLOSING) {
 		log_debug("%s: last replies not taken, closed", s->client);
-		session_free(s);
+		lmtp_session_free(s);
 		return;
 	}
 	log_info("%s: timeout after %d s%s", s->client, set.timeout.lmtp,
 	    s->txn.mail ? ", transaction not finished: nothing delivered" : "");
-	reply(s, "421 4.4.2 timeout, closing");
+	respond(s, "421 4.4.2 timeout, closing");
 	session_closing(s);
 	session_settle(s);
 }
@@ -800,27 +800,27 @@ session_delivered(uint64_t id, const uint32_t *status, size_t n)
 			log_info("%s: <%s> -> <%s> (%s): delivered, %lld bytes",
 			    s->client, s->txn.sender, r->addr, r->user,
 			    s->txn.msgsize + s->txn.hdrlen);
-			reply(s, "250 2.0.0 <%s> delivered", r->addr);
+			respond(s, "250 2.0.0 <%s> delivered", r->addr);
 			break;
 		case DLV_FULL:
 			log_info("%s: <%s> -> <%s> (%s): temporary failure, "
 			    "mailbox full or disk full", s->client,
 			    s->txn.sender, r->addr, r->user);
-			reply(s, "452 4.2.2 <%s> mailbox full or disk full",
+			respond(s, "452 4.2.2 <%s> mailbox full or disk full",
 			    r->addr);
 			break;
 		case DLV_QUOTA:
 			log_info("%s: <%s> -> <%s> (%s): over quota, %lld "
 			    "bytes", s->client, s->txn.sender, r->addr,
 			    r->user, s->txn.msgsize + s->txn.hdrlen);
-			reply(s, "%s <%s> mailbox full: the message would "
+			respond(s, "%s <%s> mailbox full: the message would "
 			    "exceed the quota", quota_code(), r->addr);
 			break;
 		default:
 			log_info("%s: <%s> -> <%s> (%s): temporary failure",
 			    s->client, s->txn.sender, r->addr, r->user);
-			reply(s, "451 4.3.0 <%s> temporary failure, try later",
-			    r->addr);
+			respond(s, "451 4.3.0 <%s> temporary failure, "
+			    "try later", r->addr);
 			break;
 		}
 	}
@@ -915,7 +915,7 @@ session_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
 	log_debug("%s: connected", s->client);
-	reply(s, "220 %s popd LMTP ready", hostname);
+	respond(s, "220 %s popd LMTP ready", hostname);
 	session_settle(s);
 }
 

@@ -47,7 +47,7 @@ RB_HEAD(peertree, lmtp_peer);
 static int	peer_cmp(struct lmtp_peer *, struct lmtp_peer *);
 RB_PROTOTYPE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
 RB_GENERATE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
-static struct peertree	peers = RB_INITIALIZER(&peers);
+static struct peertree	clientpeers = RB_INITIALIZER(&clientpeers);
 
 /*
  * A listening socket for LMTP: a unix socket, or loopback TCP.  Each
@@ -162,7 +162,7 @@ peer_find(const char *key, int counted)
 
 	(void)strlcpy(find.key, key, sizeof(find.key));
 	find.counted = counted;
-	return RB_FIND(peertree, &peers, &find);
+	return RB_FIND(peertree, &clientpeers, &find);
 }
 
 /* One more session of a peer: NULL (logged) if out of memory. */
@@ -178,7 +178,7 @@ peer_get(const char *key, int counted)
 		}
 		(void)strlcpy(p->key, key, sizeof(p->key));
 		p->counted = counted;
-		RB_INSERT(peertree, &peers, p);
+		RB_INSERT(peertree, &clientpeers, p);
 	}
 	p->nsessions++;
 	return p;
@@ -193,6 +193,6 @@ peer_put(struct lmtp_peer *p)
 	if (p->held != 0)
 		fatalx("peer %s: %lld octets of limit lmtp-spool held without "
 		    "a session", p->key, p->held);
-	RB_REMOVE(peertree, &peers, p);
+	RB_REMOVE(peertree, &clientpeers, p);
 	free(p);
 }

@@ -74,7 +74,7 @@ send_all(int fd, const char *s, size_t len)
 }
 
 static void
-out(const char *s, size_t len)
+ctl_out(const char *s, size_t len)
 {
 	if (len > 0 && fwrite(s, 1, len, stdout) != len)
 		err(1, "stdout");
@@ -102,7 +102,7 @@ finish(const char *s, size_t len)
 			return 1;
 		}
 	}
-	out(s, len);
+	ctl_out(s, len);
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
 	fprintf(stderr, "popctl: %s\n", ENDED);
@@ -195,7 +195,7 @@ main(int argc, char *argv[])
 		if (prev == NULL)
 			continue;
 		n = prev + 1 - buf;
-		out(buf, n);
+		ctl_out(buf, n);
 		memmove(buf, buf + n, len - n);
 		len -= n;
 	}

@@ -125,15 +125,13 @@ strv_copy(char *const v[])
 static const char *const *
 exec_paths(const struct popd_conf *c)
 {
-	static const char	*paths[KIND_MAX + 8 + 2 * POPD_MAXTABLES];
+	static const char	*paths[KIND_MAX + 6 + 2 * POPD_MAXTABLES];
 	const struct conf_table	*t;
 	size_t			 i, n = 0;
 
 	for (i = 0; i < KIND_MAX; i++)
 		paths[n++] = proc_path[i];
 	paths[n++] = wrkrpop_path;
-	paths[n++] = authpopfull_path;
-	paths[n++] = listenerfull_path;
 	paths[n++] = dlvrpop_path;
 	paths[n++] = authcheck_path;
 	paths[n++] = confpop_path;

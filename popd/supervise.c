@@ -221,30 +221,6 @@ proc_wanted(enum proc_id id)
 	return 0;
 }
 
-/*
- * The program a child of kind id runs: the core one, unless an option
- * only its -full image has is in use: for authpop (authpop/auth.h) app
- * passwords, auth_http or a ticket key; for the listener a proxy, or a
- * proxy-protocol socket still bound (a reload does not unbind it).
- */
-static const char *
-prog_path(enum proc_id id)
-{
-	const struct conf_settings	*s = &conf->set;
-	int				 i;
-
-	if (id == KIND_AUTHPOP && (s->app_key[0] != '\0' ||
-	    s->apps_file[0] != '\0' || s->apps_table[0] != '\0' ||
-	    s->ticket_key[0] != '\0' || proc_wanted(KIND_HTTP)))
-		return authpopfull_path;
-	if (id == KIND_LISTENER && !TAILQ_EMPTY(&conf->proxies))
-		return listenerfull_path;
-	for (i = 0; id == KIND_LISTENER && i < nlistens; i++)
-		if (listens[i].flags & LISTEN_PROXY)
-			return listenerfull_path;
-	return proc_path[id];
-}
-
 static void
 proc_eof(struct chan *c)
 {
@@ -280,7 +256,7 @@ proc_exec(enum proc_id id, int conffd)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		log_warn("cannot start %s", name);
 	/* Titles say "popd: listener" (proc.c); child_spawn logs why. */
-	else if ((p->pid = child_spawn(prog_path(id), id == KIND_LISTENER ||
+	else if ((p->pid = child_spawn(proc_path[id], id == KIND_LISTENER ||
 	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
 	    conffd, name, NULL, NULL)) == -1) {
 		free(p);

@@ -16,11 +16,9 @@
 """codecount.py -- how many lines of C a reviewer reads to know what one
 program can do: the root code (the core popd, the parent; on a line of
 its own popd-full, which a site with LMTP or health ports runs) and
-the code that runs before login (the core listener and authpop; on
-lines of their own listener-full and authpop-full, which a site with
-the PROXY protocol, app passwords, auth_http or tickets runs, and
-httppop, which parses nginx's auth_http requests and holds no password
-hash).
+the code that runs before login (the listener and authpop, each with
+every option; on a line of its own httppop, which parses nginx's
+auth_http requests and holds no password hash).
 `make count` runs it on the programs just built.
 
 How it is counted:
@@ -68,7 +66,6 @@ ROOTFULL = ("popd/popd-full",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 PARSER = ("confpop/confpop",)
 AUTHHTTP = ("httppop/httppop",)
-OPTIONS = ("listener/listener-full", "authpop/authpop-full")
 NOT_COUNTED = ("conf/parse.y", "conf/parse.c")
 # Counted whole with the root program.
 GRAMMAR = "conf/parse.y"
@@ -204,8 +201,7 @@ def main():
                          ("root, with every option", ROOTFULL),
                          ("popd.conf's parser, read-only (confpop -C)",
                           PARSER), ("pre-login", PRELOGIN),
-                         ("pre-login, auth_http", AUTHHTTP),
-                         ("pre-login, with every option", OPTIONS)):
+                         ("pre-login, auth_http", AUTHHTTP)):
         total, parts, firsts = 0, [], []
         for prog in progs:
             path = os.path.join(top, prog)

@@ -88,8 +88,7 @@ PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "routepop", "keypop", "authcheck",
             "confpop", "httppop")
 # Programs of a folder not named after it: another image of its process.
-IMAGES = ("popd/popd-full", "listener/listener-full",
-          "authpop/authpop-full")
+IMAGES = ("popd/popd-full",)
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
 MDA = os.path.join(REPO, "mda", "mda")
@@ -487,18 +486,6 @@ def role_pids(srv, role):
 def authpops(srv):
     """The pids of srv's authpops, the draining ones too."""
     return role_pids(srv, "authpop")
-
-
-def programs(srv, role):
-    """The programs srv's processes of role run, as paths in the tree
-    ("authpop/authpop-full"), sorted, each once."""
-    out = set()
-    for p in role_pids(srv, role):
-        try:
-            out.add(os.path.relpath(os.readlink("/proc/%d/exe" % p), REPO))
-        except OSError:
-            continue    # gone meanwhile
-    return sorted(out)
 
 
 def zombies(pid):

@@ -64,13 +64,9 @@ WHEN = {
     "parent": "popd itself; the program popd-full, its image with "
               "LMTP's recipients and the health ports, if popd.conf has "
               "an lmtp or health socket or a health probe",
-    "listener": "always; one more while every one is full (8 at most); "
-                "the program listener-full, with the PROXY protocol, if "
-                "popd.conf has a proxy statement or a proxy-protocol "
-                "socket is bound",
+    "listener": "always; one more while every one is full (8 at most)",
     "keypop": "always: one with each listener",
-    "authpop": "always; the program authpop-full, its image with app "
-               "passwords, auth_http and tickets, if popd.conf names one",
+    "authpop": "always",
     "tablepop": "always: it serves usertab and every other table",
     "table programs": "if popd.conf names a database table",
     "routepop": "if popd.conf has a route (auth_http's router)",
@@ -244,10 +240,7 @@ def helpers():
     path = where(r"\nfind_helpers\(", "find_helpers()")
     body = need(re.search(r"\nfind_helpers\(.*?\n\}", read(path), re.S),
                 path, "find_helpers()")
-    # A program named NAME-IMAGE is another image of the process NAME
-    # (authpop-full: supervise.c authpop_path), not a process of its own.
-    return [n for n in re.findall(r'\{\s*"([\w-]+)",', body.group(0))
-            if "-" not in n]
+    return re.findall(r'\{\s*"(\w+)",', body.group(0))
 
 
 def starts(kinds):
@@ -272,7 +265,7 @@ def kinds(names):
     k = {a: names[b] for a, b in
          re.findall(r"\[(KIND_\w+)\]\s*=\s*\{\s*(PROC_\w+)", src)}
     need(k, sv, "proc_kinds[]")
-    call = need(re.search(r"child_spawn\(prog_path\(id\),(.*?)\?\s*"
+    call = need(re.search(r"child_spawn\(proc_path\[id\],(.*?)\?\s*"
                           r'"popd"', src, re.S), sv,
                 'proc_exec()\'s "popd" argv0')
     popd = {k[x] for x in re.findall(r"KIND_\w+", call.group(1))}

@@ -54,12 +54,6 @@
 #include "routepop.h"
 
 /* An httppop. */
-struct peer {
-	TAILQ_ENTRY(peer)	 entry;
-	struct chan		 chan;
-	pid_t			 pid;
-};
-
 /* A database's answer awaited for an httppop's question. */
 struct route_wait {
 	TAILQ_ENTRY(route_wait)	 entry;
@@ -76,28 +70,9 @@ static struct conf_settings	 set;
 static struct chan		 ctl_chan;
 static struct chan		 tabchan[2];	/* the newest two tablepops' */
 static int			 tabcur = -1;
-static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static TAILQ_HEAD(, route_wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
 static uint64_t			 lastask;
 static int			 draining;
-
-static void
-peer_eof(struct chan *c)
-{
-	struct peer	*p = c->arg;
-
-	TAILQ_REMOVE(&peers, p, entry);
-	chan_close(&p->chan);
-	free(p);
-}
-
-/* It broke the protocol: chan_bad closes its channel once we return. */
-static void
-peer_bad(struct chan *c)
-{
-	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
-	proc_free_later(c->arg);
-}
 
 /*
  * The answer: a backend of the pool value names, one that takes users
@@ -275,22 +250,7 @@ routepop_parent_drain(struct chan *c, const void *data, int fd)
 static void
 routepop_parent_peer(struct chan *c, const void *data, int fd)
 {
-	const struct msg_ctlpeer	*m = data;
-	struct peer			*p;
-
-	if (fd == -1)
-		return;		/* our shortage of descriptors: logged */
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to httppop %d", (int)m->pid);
-		close(fd);
-		return;
-	}
-	p->pid = m->pid;
-	chan_init(&p->chan, fd, PROC_ROUTE, PROC_HTTP, PH_RUN, from_http,
-	    nitems(from_http), peer_eof, p);
-	p->chan.bad = peer_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&peers, p, entry);
+	peer_add(PROC_ROUTE, data, fd, from_http, nitems(from_http), NULL);
 }
 
 /*

@@ -51,13 +51,6 @@
 #define ASK_ROUTE	MSG_ROUTE_LOOKUP
 
 /* An authpop or a routepop. */
-struct peer {
-	TAILQ_ENTRY(peer)	 entry;
-	struct chan		 chan;
-	int			 proc;
-	pid_t			 pid;
-};
-
 /* A database's answer awaited for a peer's question. */
 struct wait {
 	TAILQ_ENTRY(wait)	 entry;
@@ -70,7 +63,6 @@ struct wait {
 };
 
 static const struct conf_settings *set;
-static TAILQ_HEAD(, peer)	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static TAILQ_HEAD(, wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
 static uint64_t			 lastask;
 
@@ -205,24 +197,6 @@ static const struct msg_handler from_route[] = {
 	{ MSG_ROUTE_LOOKUP,	user_ask },
 };
 
-static void
-peer_eof(struct chan *c)
-{
-	struct peer	*p = c->arg;
-
-	TAILQ_REMOVE(&peers, p, entry);
-	chan_close(&p->chan);
-	free(p);
-}
-
-/* It broke the protocol: chan_bad closes its channel once we return. */
-static void
-peer_bad(struct chan *c)
-{
-	TAILQ_REMOVE(&peers, (struct peer *)c->arg, entry);
-	proc_free_later(c->arg);
-}
-
 void
 ask_start(const struct conf_settings *s)
 {
@@ -234,23 +208,13 @@ void
 ask_peer(struct chan *c, const void *data, int fd)
 {
 	const struct msg_ctlpeer	*m = data;
-	struct peer			*p;
 
-	if (fd == -1)
-		return;		/* our shortage of descriptors: logged */
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
-		log_warn("channel to %s %d", proc_str(m->proc), (int)m->pid);
-		close(fd);
-		return;
-	}
-	p->proc = m->proc;
-	p->pid = m->pid;
-	chan_init(&p->chan, fd, PROC_TABLE, p->proc, PH_RUN, p->proc ==
-	    PROC_ROUTE ? from_route : from_authpop, p->proc == PROC_ROUTE ?
-	    nitems(from_route) : nitems(from_authpop), peer_eof, p);
-	p->chan.bad = peer_bad;
-	chan_start(&p->chan);
-	TAILQ_INSERT_TAIL(&peers, p, entry);
+	if (m->proc == PROC_ROUTE)
+		peer_add(PROC_TABLE, m, fd, from_route, nitems(from_route),
+		    NULL);
+	else
+		peer_add(PROC_TABLE, m, fd, from_authpop, nitems(from_authpop),
+		    NULL);
 }
 
 /*

@@ -133,9 +133,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		chan_start(&parent);
 		parent_end = sp[1];
 		/* What the parent would send, with EXPIRE and LOGIN-DELAY. */
-		set = settings_defaults;
-		set.expire = 30;
-		set.login_delay = 60;
+		auth_set = settings_defaults;
+		auth_set.expire = 30;
+		auth_set.login_delay = 60;
 		evtimer_set(&kick_ev, jobs_kicked, NULL);
 		/*
 		 * As authpop_open: a check whose client hung up while it
@@ -156,7 +156,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ms.flags = kinds[data[0] % nitems(kinds)];
 	if (peer_parse("127.0.0.1:1", &ms.peer) == -1)
 		abort();
-	session_new(NULL, &ms, cs[0]);
+	auth_session_new(NULL, &ms, cs[0]);
 	if ((s = session_find(ms.id)) == NULL)
 		abort();
 

@@ -772,31 +772,23 @@ def httppop_holds_no_authtab(srv):
 def authpop_only_checks(srv):
     """Issue 71: authpop links no HTTP answer and no route (httppop
     answers nginx and asks tablepop); httppop links no ticket key and
-    no password check (authpop-full makes the tickets); the core
-    authpop, which a site without auth_http, tickets or app passwords
-    runs, links none of their code nor the checks of their messages."""
+    no password check (authpop makes the tickets)."""
     def syms(prog):
         out = subprocess.run(["nm", prog], stdout=subprocess.PIPE,
                              check=True).stdout.decode()
         return set(ln.split()[-1] for ln in out.splitlines() if ln.strip())
     httppop = os.path.join(T.REPO, "httppop", "httppop")
-    full = os.path.join(T.REPO, "authpop", "authpop-full")
-    c, a, h = syms(T.AUTHPOP), syms(full), syms(httppop)
-    for name, s in (("authpop", c), ("authpop-full", a)):
-        T.expect(sorted(s & {"http_answer", "http_token", "texts",
-                             "authpop_table_route", "http_route"}), [],
-                 "%s: no HTTP answer, no route" % name)
+    a, h = syms(T.AUTHPOP), syms(httppop)
+    T.expect(sorted(a & {"http_answer", "http_token", "texts",
+                         "authpop_table_route", "http_route"}), [],
+             "authpop: no HTTP answer, no route")
     T.expect_true("valid_httpreq" in a and "valid_verdict" in h,
                   "each checks what the other sends")
     T.expect(sorted(h & {"ticket_make", "ticket_init", "auth_start",
                          "valid_httpreq"}), [],
              "httppop: no ticket key, no password check")
-    T.expect(sorted(c & {"valid_httpreq", "valid_ticketreq", "valid_apps",
-                         "httppop_verify", "ticket_make", "apppass_mac",
-                         "apppass_split", "app_used"}), [],
-             "the core authpop: no auth_http, ticket or app password")
     T.expect_true({"httppop_verify", "ticket_make", "apppass_mac"} <= a,
-                  "authpop-full has them")
+                  "authpop has auth_http, tickets and app passwords")
 
 
 def chan_end(pid, peer):

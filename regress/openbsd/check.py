@@ -87,10 +87,8 @@ OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
 PROGS = ("popd/popd", "popd/popd-full", "listener/listener",
-         "listener/listener-full", "lmtp/lmtp", "control/control",
-         "authpop/authpop", "authpop/authpop-full", "wrkrpop/wrkrpop",
-         "mda/mda",
-         "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
+         "lmtp/lmtp", "control/control", "authpop/authpop",
+         "wrkrpop/wrkrpop", "mda/mda", "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
          "tablepop/tablepop", "routepop/routepop", "keypop/keypop",
          "authcheck/authcheck", "confpop/confpop", "httppop/httppop")
 
@@ -256,7 +254,7 @@ def source_of(obj):
 
 def gnu_proto_self(prog):
     """The -DPROTO_SELF= the top Makefile builds prog's proto.c with,
-    and " -DPROTO_CORE" after it if that too (the core authpop)."""
+    and " -DPROTO_CORE" after it if that too (the core popd)."""
     for o in gnu_objects(prog):
         if re.match(r"common/proto-[a-z]+\.o$", o):
             for ln in gmake_lines("-B", o):

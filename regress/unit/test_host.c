@@ -59,7 +59,7 @@
 
 /* ---- the fakes of state.c, session.c and check.c for host.c ---- */
 
-struct conf_settings	 set;
+struct conf_settings	 auth_set;
 long			 nworkers;
 long			 inflight;
 long			 inflight_failing;
@@ -67,7 +67,7 @@ long			 inflight_failing;
 static double		 clock_now = 1000;
 
 double
-now(void)
+auth_now(void)
 {
 	return clock_now;
 }
@@ -300,10 +300,10 @@ finish(struct session *s, int ok)
 	host_dequeue(s);
 	s->state = S_CMD;
 	if (ok)
-		host_success(s->host, s->user, now());
+		host_success(s->host, s->user, auth_now());
 	else
 		wait = host_failure(s->host, s->user, j->known, j->passmac,
-		    now(), s->started);
+		    auth_now(), s->started);
 	free(j);
 	jobs_dispatch();
 	return wait;
@@ -566,20 +566,20 @@ test_delay(void)
 	end_test();
 
 	/* A maximum under the doubling, and none at all. */
-	set.failure_delay.first = 2;
-	set.failure_delay.max = 5;
+	auth_set.failure_delay.first = 2;
+	auth_set.failure_delay.max = 5;
 	s = sess_new("m", "192.0.2.31", "max");
-	CHECK(host_failure(s->host, "max", 1, 1, now(), now()) == 2,
+	CHECK(host_failure(s->host, "max", 1, 1, auth_now(), auth_now()) == 2,
 	    "first of 2: not 2");
-	CHECK(host_failure(s->host, "max", 1, 2, now(), now()) == 4,
+	CHECK(host_failure(s->host, "max", 1, 2, auth_now(), auth_now()) == 4,
 	    "second of 2: not 4");
-	CHECK(host_failure(s->host, "max", 1, 3, now(), now()) == 5,
+	CHECK(host_failure(s->host, "max", 1, 3, auth_now(), auth_now()) == 5,
 	    "third of 2, max 5: not 5");
-	set.failure_delay.first = 0;
-	CHECK(host_failure(s->host, "max", 1, 4, now(), now()) == 0,
+	auth_set.failure_delay.first = 0;
+	CHECK(host_failure(s->host, "max", 1, 4, auth_now(), auth_now()) == 0,
 	    "failure-delay 0: a delay");
-	set.failure_delay.first = 1;
-	set.failure_delay.max = 15;
+	auth_set.failure_delay.first = 1;
+	auth_set.failure_delay.max = 15;
 	end_test();
 }
 
@@ -593,7 +593,7 @@ test_decay(void)
 	nworkers = 4;
 	e = sess_new("e", "192.0.2.40", "eve");
 	f = sess_new("f", "192.0.2.41", "fay");
-	t = now();
+	t = auth_now();
 	CHECK(host_failure(e->host, "eve", 1, 11, t, t) == 1, "e: not 1");
 	CHECK(host_failure(e->host, "eve", 1, 12, t, t) == 2, "e: not 2");
 	CHECK(host_failure(e->host, "eve", 1, 13, t, t) == 4, "e: not 4");
@@ -602,25 +602,25 @@ test_decay(void)
 	CHECK(host_failure(f->host, "fay", 1, 13, t, t) == 4, "f: not 4");
 	/* Just short of a minute: none forgiven, the fourth counts 8. */
 	advance_to(t + HOST_DECAY - 0.25);
-	w = host_failure(e->host, "eve", 1, 14, now(), now());
+	w = host_failure(e->host, "eve", 1, 14, auth_now(), auth_now());
 	CHECK(w == 8, "59.75 s on: delay %g, want 8", w);
 	/* A minute: one forgiven, so the fourth counts as a third. */
 	advance_to(t + HOST_DECAY);
-	w = host_failure(f->host, "fay", 1, 14, now(), now());
+	w = host_failure(f->host, "fay", 1, 14, auth_now(), auth_now());
 	CHECK(w == 4, "60 s on: delay %g, want 4", w);
 	/* Two minutes without: two of four forgiven, the next is the third. */
 	advance_to(t + HOST_DECAY - 0.25 + 2 * HOST_DECAY);
-	w = host_failure(e->host, "eve", 1, 16, now(), now());
+	w = host_failure(e->host, "eve", 1, 16, auth_now(), auth_now());
 	CHECK(w == 4, "two minutes on: delay %g, want 4", w);
 	/* Three minutes without: all three forgiven. */
 	advance_to(t + 4 * HOST_DECAY);
-	w = host_failure(f->host, "fay", 1, 15, now(), now());
+	w = host_failure(f->host, "fay", 1, 15, auth_now(), auth_now());
 	CHECK(w == 1, "three minutes on: delay %g, want 1", w);
 	end_test();
 
 	/* An address whose failure is forgiven is not a failing one. */
 	g = sess_new("g", "192.0.2.42", "gwen");
-	t = now();
+	t = auth_now();
 	CHECK(host_failure(g->host, "gwen", 1, 21, t, t) == 1, "g: not 1");
 	advance_to(t + HOST_DECAY - 0.25);
 	g2 = queue("g2", "192.0.2.42", "gwen2", "pw");
@@ -650,7 +650,7 @@ test_failing(void)
 	/* h fails once; its delay over, its checks go one at a time. */
 	nworkers = 4;
 	z = sess_new("z", "192.0.2.50", "zoe");
-	t = now();
+	t = auth_now();
 	(void)host_failure(z->host, "zoe", 1, 1, t, t);
 	h1 = queue("h1", "192.0.2.50", "hal1", "pw");
 	h2 = queue("h2", "192.0.2.50", "hal2", "pw");
@@ -681,7 +681,7 @@ test_failing(void)
 	/* Failing addresses wait for the others, and leave one worker. */
 	nworkers = 2;
 	z = sess_new("z", "192.0.2.51", "zed");
-	t = now();
+	t = auth_now();
 	(void)host_failure(z->host, "zed", 1, 1, t, t);
 	z = sess_new("z2", "192.0.2.52", "zack");
 	(void)host_failure(z->host, "zack", 1, 1, t, t);
@@ -717,7 +717,7 @@ test_failing(void)
 	/* One worker: a failing address still gets it when alone. */
 	nworkers = 1;
 	z = sess_new("z", "192.0.2.54", "zia");
-	t = now();
+	t = auth_now();
 	(void)host_failure(z->host, "zia", 1, 1, t, t);
 	advance_to(t + 1);
 	h1 = queue("h1", "192.0.2.54", "hex", "pw");
@@ -790,7 +790,7 @@ test_order(void)
 	/* A user's own failures are forgiven in time, as the address's. */
 	nworkers = 1;
 	x1 = sess_new("x", "192.0.2.61", "xavi");
-	t = now();
+	t = auth_now();
 	(void)host_failure(x1->host, "xavi", 1, 1, t, t);	/* 1 s */
 	(void)host_failure(x1->host, "omar", 1, 1, t, t);	/* 2 s */
 	(void)host_failure(x1->host, "omar", 1, 2, t, t);	/* 4 s */
@@ -867,7 +867,7 @@ test_familiar(void)
 	(void)finish(f1, 1);
 	/* Then a sprayer at the same address: delay 8 s, checks waiting. */
 	r = sess_new("r", "192.0.2.80", "root");
-	t = now();
+	t = auth_now();
 	for (i = 0; i < 4; i++)
 		d = host_failure(r->host, "root", 1, 100 + i, t, t);
 	CHECK(d == 8, "sprayer's delay %g", d);
@@ -921,7 +921,7 @@ test_familiar(void)
 	jobs_dispatch();
 	CHECK_STR(taken(), "f1");
 	(void)finish(f1, 1);
-	t = now();
+	t = auth_now();
 	advance_to(t + FAMILIAR - 1);
 	f2 = queue("f2", "192.0.2.82", "fran", "right");
 	CHECK_INT(f2->familiar, 1);
@@ -937,7 +937,7 @@ test_familiar(void)
 	/* A login moves the user's checks waiting at h out of the queue. */
 	nworkers = 2;
 	r = sess_new("r", "192.0.2.83", "root");
-	t = now();
+	t = auth_now();
 	(void)host_failure(r->host, "root", 1, 1, t, t);
 	(void)host_failure(r->host, "root", 1, 2, t, t);	/* 2 s */
 	w = queue("w", "192.0.2.83", "admin", "guess");
@@ -945,7 +945,8 @@ test_familiar(void)
 	jobs_dispatch();
 	CHECK_STR(taken(), "");
 	advance(0.25);
-	host_success(r->host, "hank", now());	/* hank logged in elsewhere */
+	/* hank logged in elsewhere */
+	host_success(r->host, "hank", auth_now());
 	CHECK_INT(f1->familiar, 1);
 	jobs_dispatch();
 	CHECK_STR(taken(), "h1");
@@ -960,26 +961,27 @@ test_familiar(void)
 	/* A login forgives the user's own failures, not the address's. */
 	nworkers = 1;
 	r = sess_new("r", "192.0.2.84", "gina");
-	t = now();
+	t = auth_now();
 	(void)host_failure(r->host, "gina", 1, 1, t, t);
 	(void)host_failure(r->host, "gina", 1, 2, t, t);	/* 2 s */
 	w = queue("w", "192.0.2.84", "walt", "pw");
 	jobs_dispatch();
 	CHECK_STR(taken(), "");
 	advance(0.25);
-	host_success(r->host, "gina", now());	/* she typed it right */
+	/* she typed it right */
+	host_success(r->host, "gina", auth_now());
 	jobs_dispatch();
 	CHECK_STR(taken(), "w");		/* no longer failing */
 	(void)finish(w, 1);
 	end_test();
 	r = sess_new("r", "192.0.2.85", "gina");
-	t = now();
+	t = auth_now();
 	(void)host_failure(r->host, "gina", 1, 1, t, t);
 	(void)host_failure(r->host, "root", 1, 2, t, t);
 	(void)host_failure(r->host, "root", 1, 3, t, t);	/* 4 s */
 	w = queue("w", "192.0.2.85", "walt", "pw");
 	advance(0.25);
-	host_success(r->host, "gina", now());
+	host_success(r->host, "gina", auth_now());
 	jobs_dispatch();
 	CHECK_STR(taken(), "");			/* root's two remain */
 	advance_to(t + 4);
@@ -1033,7 +1035,8 @@ test_familiar_burst(void)
 	(void)finish(f, 1);
 	f = sess_new("r", "192.0.2.86", "root");
 	for (i = 0; i < 4; i++)
-		(void)host_failure(f->host, "root", 1, 100 + i, now(), now());
+		(void)host_failure(f->host, "root", 1, 100 + i, auth_now(),
+		    auth_now());
 	g[0] = queue("f1", "192.0.2.86", "fred", "right");
 	g[1] = queue("f2", "192.0.2.86", "fred", "right");
 	CHECK_INT(g[0]->familiar, 1);
@@ -1071,7 +1074,7 @@ test_familiar_burst(void)
 	CHECK_STR(taken(), "x");
 	g[1] = queue("f1", "192.0.2.86", "fred", "right");
 	CHECK_INT(g[1]->familiar, 1);
-	(void)host_failure(g[1]->host, "fred", 1, 7, now(), now());
+	(void)host_failure(g[1]->host, "fred", 1, 7, auth_now(), auth_now());
 	CHECK_INT(g[1]->familiar, 0);
 	(void)finish(g[0], 1);
 	CHECK_STR(taken(), "");
@@ -1099,7 +1102,7 @@ test_familiar_failing(void)
 	(void)taken();
 	(void)finish(f, 1);
 	r = sess_new("r", "192.0.2.87", "root");
-	t = now();
+	t = auth_now();
 	(void)host_failure(r->host, "root", 1, 1, t, t);
 	(void)queue("r1", "192.0.2.87", "admin", "guess");
 	o[0] = queue("o1", "192.0.2.88", "olga1", "pw");
@@ -1131,7 +1134,7 @@ test_stale(void)
 	CHECK(passmac("") != 0, "passmac of \"\" is 0");
 
 	s = sess_new("i", "192.0.2.90", "ivan");
-	t = now();
+	t = auth_now();
 	CHECK(host_failure(s->host, "ivan", 1, passmac("old"), t, t) == 1,
 	    "old: not 1");
 	CHECK(host_failure(s->host, "ivan", 1, passmac("old"), t, t) == 1,
@@ -1152,15 +1155,15 @@ test_stale(void)
 	/* Not counted, it does not push the address's next check back. */
 	nworkers = 1;
 	s = sess_new("i", "192.0.2.91", "ivan");
-	t = now();
+	t = auth_now();
 	(void)host_failure(s->host, "ivan", 1, passmac("old"), t, t);
 	advance(0.25);
 	j = queue("j", "192.0.2.91", "jack", "pw");
 	jobs_dispatch();
 	CHECK_STR(taken(), "");
 	advance(0.25);
-	CHECK(host_failure(s->host, "ivan", 1, passmac("old"), now(),
-	    now() - 0.25) == 1, "stale retry: counted");
+	CHECK(host_failure(s->host, "ivan", 1, passmac("old"), auth_now(),
+	    auth_now() - 0.25) == 1, "stale retry: counted");
 	CHECK(wake_at(j->host) == t + 1, "jack wakes at %g, want %g",
 	    wake_at(j->host), t + 1);
 	advance_to(t + 1);
@@ -1170,12 +1173,12 @@ test_stale(void)
 
 	/* Once the user's failure is forgiven, the same password counts. */
 	s = sess_new("i", "192.0.2.92", "ivan");
-	t = now();
+	t = auth_now();
 	(void)host_failure(s->host, "ivan", 1, passmac("old"), t, t);
 	(void)host_failure(s->host, "ivan", 1, passmac("new"), t, t);
 	advance_to(t + 2 * HOST_DECAY);
-	CHECK(host_failure(s->host, "ivan", 1, passmac("new"), now(),
-	    now()) == 1, "new, two minutes on: not counted");
+	CHECK(host_failure(s->host, "ivan", 1, passmac("new"), auth_now(),
+	    auth_now()) == 1, "new, two minutes on: not counted");
 	end_test();
 }
 
@@ -1188,8 +1191,8 @@ find_rec(const char *ip, const char *user)
 	int		 i;
 	uint32_t	 r;
 
-	addr_key(&p, set.per_address.ipv4_prefix,
-	    set.per_address.ipv6_prefix, &k);
+	addr_key(&p, auth_set.per_address.ipv4_prefix,
+	    auth_set.per_address.ipv6_prefix, &k);
 	for (i = 0; i < nsent; i++)
 		for (r = 0; r < sent[i].n && r < PENALTY_RECS; r++)
 			if (addrkey_cmp(&sent[i].rec[r].key, &k) == 0 &&
@@ -1210,7 +1213,7 @@ test_list_noaddr(void)
 	struct msg_penalty	 m;
 	struct session		*s;
 	struct peeraddr		 none;
-	double			 t = now();
+	double			 t = auth_now();
 	int			 i, v4 = 0;
 
 	memset(&none, 0, sizeof(none));
@@ -1259,7 +1262,7 @@ test_export(void)
 	jobs_dispatch();
 	CHECK_STR(taken(), "l");
 	(void)finish(l, 1);
-	t = now();
+	t = auth_now();
 	k = sess_new("k", "192.0.2.100", "kim");
 	(void)host_failure(k->host, "kim", 1, 1, t, t);
 	(void)host_failure(k->host, "kim", 1, 2, t, t);
@@ -1338,7 +1341,7 @@ test_export(void)
 	end_test();
 
 	/* A predecessor's record of an address we never saw, and a user. */
-	t = now();
+	t = auth_now();
 	memset(&m, 0, sizeof(m));
 	p = peer("192.0.2.101", 0);
 	addr_key(&p, 32, 64, &m.rec[0].key);
@@ -1359,7 +1362,7 @@ test_export(void)
 	advance_to(t + 4);
 	CHECK_STR(taken(), "v!");
 	(void)finish(s, 0);
-	CHECK(host_failure(s->host, "x", 1, 1, now(), now()) == 15,
+	CHECK(host_failure(s->host, "x", 1, 1, auth_now(), auth_now()) == 15,
 	    "imported 3 failures, 2 more: not 15 (16, max 15)");
 	s = queue("mo", "192.0.2.102", "mo", "pw");
 	CHECK_INT(s->familiar, 1);
@@ -1369,7 +1372,7 @@ test_export(void)
 
 	/* A record with fewer failures lowers nothing. */
 	s = sess_new("w", "192.0.2.103", "wim");
-	t = now();
+	t = auth_now();
 	(void)host_failure(s->host, "wim", 1, 1, t, t);
 	(void)host_failure(s->host, "wim", 1, 2, t, t);
 	memset(&m, 0, sizeof(m));
@@ -1384,7 +1387,7 @@ test_export(void)
 	end_test();
 
 	/* More than a message holds: several messages, all full but one. */
-	t = now();
+	t = auth_now();
 	for (i = 0; i < PENALTY_RECS + 2; i++) {
 		char	ip[32];
 
@@ -1443,10 +1446,10 @@ main(void)
 	}
 	gone_fd = sp[0];
 	close(sp[1]);			/* hung up */
-	set.per_address.ipv4_prefix = 32;
-	set.per_address.ipv6_prefix = 64;
-	set.failure_delay.first = 1;
-	set.failure_delay.max = 15;
+	auth_set.per_address.ipv4_prefix = 32;
+	auth_set.per_address.ipv6_prefix = 64;
+	auth_set.failure_delay.first = 1;
+	auth_set.failure_delay.max = 15;
 	host_init(sess_gone);
 
 	test_turns();
