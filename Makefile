@@ -139,7 +139,7 @@ LISTENER_LIBS=	${PROC_BASE} common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
 # parent's check of a pair (conf/certs.c), libtls.
-KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o
+KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o ${TLSSIGN_OBJS}
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/peers-keypop.o \
 		common/pki.o common/pkitls.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
