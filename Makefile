@@ -717,6 +717,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_healthline \
 		regress/fuzz/fuzz_verdict \
 		regress/fuzz/fuzz_sigcheck \
+		regress/fuzz/fuzz_ticket \
 		regress/fuzz/fuzz_lastuse \
 		regress/fuzz/fuzz_confimage
 FUZZ_TIME?=	10
@@ -820,6 +821,11 @@ regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
 	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_ticket: regress/fuzz/fuzz_ticket.c authpop/loginticket.c \
+    ${FUZZ_APPPASS_SRCS} authpop/auth.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ticket.c \
+	    authpop/loginticket.c ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} \
+	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c store/fslock.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_mountinfo.c \
