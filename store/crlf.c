@@ -153,8 +153,14 @@ convert_blocks(struct crlf *st, const char *in, size_t inlen, char *out,
 			o += BLOCK;
 			continue;
 		}
-		/* A CR is out as it is: its LF, or what else follows, next. */
+		/* CRLF at once; a bare CR as it is, what follows it next. */
 		if (in[i + k] == '\r') {
+			if (i + k + 1 < inlen && in[i + k + 1] == '\n') {
+				out[o + k + 1] = '\n';
+				i++;
+				o++;
+				st->bol = 1;
+			}
 			i += k + 1;
 			o += k + 1;
 			continue;
