@@ -134,7 +134,7 @@ LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
 		common/acceptor.o common/pki.o common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
 # parent's check of a pair (conf/certs.c), libtls.
-KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o
+KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o ${TLSSIGN_OBJS}
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/peers-keypop.o \
 		common/pki.o common/pkitls.o
 LMTP_OBJS=	lmtp/lmtp.o lmtp/lmtp_accept.o lmtp/lmtp_cmd.o lmtp/lmtp_txn.o \
@@ -688,6 +688,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_healthline \
 		regress/fuzz/fuzz_verdict \
 		regress/fuzz/fuzz_sigcheck \
+		regress/fuzz/fuzz_ticket \
 		regress/fuzz/fuzz_lastuse \
 		regress/fuzz/fuzz_confimage
 FUZZ_TIME?=	10
@@ -791,6 +792,11 @@ regress/fuzz/fuzz_apppass: regress/fuzz/fuzz_apppass.c ${FUZZ_APPPASS_SRCS} \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_apppass.c \
 	    ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} ${CRYPT_LIBS}
+regress/fuzz/fuzz_ticket: regress/fuzz/fuzz_ticket.c authpop/loginticket.c \
+    ${FUZZ_APPPASS_SRCS} authpop/auth.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_ticket.c \
+	    authpop/loginticket.c ${FUZZ_APPPASS_SRCS} ${MD_LIBS} ${PKG_LIBS} \
+	    ${CRYPT_LIBS}
 regress/fuzz/fuzz_mountinfo: regress/fuzz/fuzz_mountinfo.c store/fslock.c \
     ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_mountinfo.c \

@@ -30,6 +30,9 @@
 #include <linux/sockios.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 
 #include <crypt.h>
 #include <shadow.h>
@@ -650,5 +653,80 @@ compat_peerid(int fd, uid_t *uid, gid_t *gid)
 	return 0;
 #else
 	return getpeereid(fd, uid, gid);
+#endif
+}
+
+/*
+ * Whether the kernel has a TCP connection between local and peer (af's
+ * addresses, ports in host order): sock_diag's exact lookup on Linux.
+ * 0, or -1 with errno (ENOENT: no such connection).  OpenBSD's way,
+ * sysctl net.inet.tcp.ident, is outside the parent's pledge: ENOSYS
+ * there, and root goes by the listener's word.
+ */
+int
+compat_tcp_exists(int af, const void *local, uint16_t lport,
+    const void *peer, uint16_t pport)
+{
+#ifdef __linux__
+	struct {
+		struct nlmsghdr		nh;
+		struct inet_diag_req_v2	r;
+	} req;
+	union {
+		struct nlmsghdr		nh;
+		char			b[1024];
+	} ans;
+	struct sockaddr_nl	 sa;
+	struct inet_diag_msg	*m;
+	struct nlmsgerr		*e;
+	size_t			 alen = af == AF_INET ? 4 : 16;
+	ssize_t			 n;
+	int			 fd, rv = -1;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = af;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U;
+	req.r.id.idiag_sport = htons(lport);
+	req.r.id.idiag_dport = htons(pport);
+	memcpy(req.r.id.idiag_src, local, alen);
+	memcpy(req.r.id.idiag_dst, peer, alen);
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] =
+	    INET_DIAG_NOCOOKIE;
+	memset(&sa, 0, sizeof(sa));
+	sa.nl_family = AF_NETLINK;
+	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&sa,
+	    sizeof(sa)) != sizeof(req) ||
+	    (n = recv(fd, &ans, sizeof(ans), 0)) == -1)
+		goto done;
+	errno = EPROTO;
+	if (n < (ssize_t)sizeof(ans.nh) || (size_t)n < ans.nh.nlmsg_len)
+		goto done;
+	if (ans.nh.nlmsg_type == NLMSG_ERROR &&
+	    ans.nh.nlmsg_len >= NLMSG_LENGTH(sizeof(*e))) {
+		e = NLMSG_DATA(&ans.nh);
+		errno = e->error < 0 ? -e->error : EPROTO;
+	} else if (ans.nh.nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+	    ans.nh.nlmsg_len >= NLMSG_LENGTH(sizeof(*m))) {
+		/* The lookup falls back to the listening socket: not it. */
+		m = NLMSG_DATA(&ans.nh);
+		if (m->id.idiag_dport == htons(pport) &&
+		    memcmp(m->id.idiag_dst, peer, alen) == 0)
+			rv = 0;
+		else
+			errno = ENOENT;
+	}
+ done:
+	close(fd);
+	return rv;
+#else
+	errno = ENOSYS;
+	return -1;
 #endif
 }

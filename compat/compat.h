@@ -159,6 +159,8 @@ int	compat_unread(int);
 
 /* The effective uid and gid of a unix socket's peer; -1 with errno. */
 int	compat_peerid(int, uid_t *, gid_t *);
+int	compat_tcp_exists(int, const void *, uint16_t, const void *,
+	    uint16_t);
 
 /* Disable core dumps for processes that may hold secrets. */
 int	compat_nocoredump(void);

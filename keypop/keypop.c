@@ -163,50 +163,80 @@ no_password(char *buf, int size, int rwflag, void *arg)
 }
 
 /*
- * A key, as the parent read it from its file.  The message's bytes are
- * wiped once parsed: the key lives in its EVP_PKEY alone.
+ * A key taken as keypop signs with it, by the serving keypop and by
+ * keypop -c alike, so that a pair the check passes is one keypop
+ * serves: NULL, or why not (the check refuses the pair then, and the
+ * pair served before serves on).
+ */
+static const char *
+key_load(struct key *k, const void *pem, size_t pemlen)
+{
+	static char	 why[128];
+	BIO		*bio;
+	const RSA	*rsa;
+	uint8_t		*der = NULL;
+	int		 len, type;
+
+	if ((bio = BIO_new_mem_buf(pem, pemlen)) == NULL)
+		return "out of memory";
+	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
+	BIO_free(bio);
+	if (k->pkey == NULL)
+		return "not a private key in PEM";
+	type = EVP_PKEY_base_id(k->pkey);
+	if (type != EVP_PKEY_RSA && type != EVP_PKEY_RSA_PSS &&
+	    type != EVP_PKEY_EC) {
+		(void)snprintf(why, sizeof(why), "a key of type %s: keypop "
+		    "signs with RSA and EC keys only", OBJ_nid2sn(type));
+		return why;
+	}
+	if (EVP_PKEY_size(k->pkey) > SIGN_MAXSIG) {
+		(void)snprintf(why, sizeof(why), "an RSA key of %d bits: "
+		    "keypop signs with 8192 at most",
+		    EVP_PKEY_bits(k->pkey));
+		return why;
+	}
+	k->rsa = type == EVP_PKEY_EC ? SIGKEY_EC : type == EVP_PKEY_RSA ?
+	    SIGKEY_RSA : SIGKEY_PSS;
+	/* Restricted (one hash, one salt): libcrypto signs nothing else. */
+	if (k->rsa == SIGKEY_PSS && ((rsa = EVP_PKEY_get0_RSA(k->pkey)) ==
+	    NULL || RSA_get0_pss_params(rsa) != NULL))
+		return "an RSA-PSS key restricted to one hash: keypop signs "
+		    "with unrestricted RSA-PSS keys only";
+	if (k->rsa == SIGKEY_PSS && (k->pkey = rsa_of_pss(k->pkey)) == NULL)
+		return "an RSA-PSS key without its RSA key";
+	k->bits = EVP_PKEY_bits(k->pkey);
+	if ((k->ctx[0] = sign_ctx(k->pkey, k->rsa ? RSA_PKCS1_PADDING :
+	    0)) == NULL || (k->rsa && (k->ctx[1] = sign_ctx(k->pkey,
+	    RSA_NO_PADDING)) == NULL))
+		return "keypop cannot sign with it";
+	/* libtls's name of a key: the hash of its public key's bits. */
+	if ((len = i2d_PublicKey(k->pkey, &der)) <= 0)
+		return "i2d_PublicKey failed";
+	SHA256(der, len, k->id);
+	OPENSSL_free(der);
+	return NULL;
+}
+
+/*
+ * A key, as the parent read it from its file and keypop -c passed it.
+ * The message's bytes are wiped once parsed: the key lives in its
+ * EVP_PKEY alone.
  */
 static void
 keypop_parent_key(struct chan *c, const void *data, int fd)
 {
 	struct msg_key	*m = (struct msg_key *)(uintptr_t)data;
-	struct key	*k;
-	BIO		*bio;
-	uint8_t		*der = NULL;
-	int		 len;
+	const char	*why;
 
 	if (nkeys == POPD_MAXPKI)
 		fatalx("more than %d keys", POPD_MAXPKI);
-	k = &keys[nkeys];
-	if ((bio = BIO_new_mem_buf(m->pem, m->len)) == NULL)
-		fatalx("BIO_new_mem_buf");
-	k->pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
-	BIO_free(bio);
+	why = key_load(&keys[nkeys], m->pem, m->len);
 	explicit_bzero(m->pem, m->len);
-	if (k->pkey == NULL)
-		fatalx("key %zu: not a private key in PEM", nkeys);
-	if (EVP_PKEY_size(k->pkey) > SIGN_MAXSIG)
-		fatalx("key %zu: %d bits, at most 8192", nkeys,
-		    EVP_PKEY_bits(k->pkey));
-	if (EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA_PSS && (k->pkey =
-	    rsa_of_pss(k->pkey)) == NULL)
-		fatalx("key %zu: an RSA-PSS key without its RSA key", nkeys);
-	if (EVP_PKEY_base_id(k->pkey) != EVP_PKEY_RSA &&
-	    EVP_PKEY_base_id(k->pkey) != EVP_PKEY_EC)
-		fatalx("key %zu: neither RSA nor EC", nkeys);
-	k->rsa = EVP_PKEY_base_id(k->pkey) == EVP_PKEY_RSA;
-	k->bits = EVP_PKEY_bits(k->pkey);
-	if ((k->ctx[0] = sign_ctx(k->pkey, k->rsa ? RSA_PKCS1_PADDING :
-	    0)) == NULL || (k->rsa && (k->ctx[1] = sign_ctx(k->pkey,
-	    RSA_NO_PADDING)) == NULL))
-		fatalx("key %zu: cannot sign with it", nkeys);
-	/* libtls's name of a key: the hash of its public key's bits. */
-	if ((len = i2d_PublicKey(k->pkey, &der)) <= 0)
-		fatalx("key %zu: i2d_PublicKey", nkeys);
-	SHA256(der, len, k->id);
-	OPENSSL_free(der);
-	log_debug("key %zu: %s, %d bits", nkeys, k->rsa ? "RSA" : "EC",
-	    k->bits);
+	if (why != NULL)
+		fatalx("key %zu: %s", nkeys, why);
+	log_debug("key %zu: %s, %d bits", nkeys, keys[nkeys].rsa ? "RSA" :
+	    "EC", keys[nkeys].bits);
 	nkeys++;
 }
 
@@ -237,20 +267,57 @@ keypop_listener_bad(struct chan *c)
 }
 
 /*
- * One signature, or an empty answer for a key we do not have or a
- * request we do not sign (sigcheck.c).  The listener waits for each
- * answer before it asks again: a request while our last answer is
- * unread is out of phase, a listener not waiting but flooding us, and
- * so is one whose answers pile up unsent.
+ * One signature (compat_signer), or -1 for a key we do not have or a
+ * request we do not sign (sigcheck.c), logged, the reason in sign_why.
+ */
+static const char	*sign_why;
+
+static int
+keypop_sign(const uint8_t *id, uint32_t kind, const uint8_t *in,
+    size_t len, uint8_t *sig, size_t *siglen)
+{
+	size_t	 i;
+	int	 h;
+
+	*siglen = SIGN_MAXSIG;
+	for (i = 0; i < nkeys; i++)
+		if (memcmp(keys[i].id, id, sizeof(keys[i].id)) == 0)
+			break;
+	if (i == nkeys) {
+		sign_why = "the key does not match the certificate";
+		log_warnx("listener: a signature by a key we do not have "
+		    "(%02x%02x%02x%02x...): the certificate and key files do "
+		    "not match?", id[0], id[1], id[2], id[3]);
+	} else if ((sign_why = sigcheck(keys[i].rsa, keys[i].bits, kind, in,
+	    len, &h)) != NULL)
+		log_warnx("listener: refused to sign with key %zu: %s (%zu "
+		    "bytes): that handshake fails", i, sign_why, len);
+	else if (EVP_PKEY_sign(keys[i].ctx[kind == SIGN_RSA_RAW], sig,
+	    siglen, in, len) != 1) {
+		sign_why = "keypop could not sign";
+		log_warnx("listener: key %zu could not sign %zu bytes", i,
+		    len);
+	} else {
+		log_debug("signed %s %s", kind == SIGN_ECDSA ? "ecdsa" :
+		    kind == SIGN_RSA_RAW ? "pss" : "pkcs1", sigcheck_hash(h));
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * The listener waits for each answer before it asks again: a request
+ * while our last answer is unread is out of phase, a listener not
+ * waiting but flooding us, and so is one whose answers pile up unsent.
+ * A request we do not sign gets an empty answer.
  */
 static void
 keypop_listener_sign(struct chan *c, const void *data, int fd)
 {
 	const struct msg_sign	*m = data;
 	struct msg_signed	 r;
-	const char		*why;
-	size_t			 i, len = sizeof(r.sig);
-	int			 unread, h;
+	size_t			 len;
+	int			 unread;
 
 	if ((unread = compat_unread(c->fd)) == -1)
 		fatal("the listener's channel");
@@ -261,27 +328,8 @@ keypop_listener_sign(struct chan *c, const void *data, int fd)
 		return;
 	}
 	memset(&r, 0, sizeof(r));
-	for (i = 0; i < nkeys; i++)
-		if (memcmp(keys[i].id, m->id, sizeof(m->id)) == 0)
-			break;
-	if (i == nkeys)
-		log_warnx("listener: a signature by a key we do not have "
-		    "(%02x%02x%02x%02x...): the certificate and key files do "
-		    "not match?", m->id[0], m->id[1], m->id[2], m->id[3]);
-	else if ((why = sigcheck(keys[i].rsa, keys[i].bits, m->kind, m->in,
-	    m->len, &h)) != NULL)
-		log_warnx("listener: refused to sign with key %zu: %s (%u "
-		    "bytes): that handshake fails", i, why, m->len);
-	else if (EVP_PKEY_sign(keys[i].ctx[m->kind == SIGN_RSA_RAW], r.sig,
-	    &len, m->in, m->len) != 1)
-		log_warnx("listener: key %zu could not sign %u bytes", i,
-		    m->len);
-	else {
+	if (keypop_sign(m->id, m->kind, m->in, m->len, r.sig, &len) == 0)
 		r.len = len;
-		log_debug("signed %s %s", m->kind == SIGN_ECDSA ? "ecdsa" :
-		    m->kind == SIGN_RSA_RAW ? "pss" : "pkcs1",
-		    sigcheck_hash(h));
-	}
 	chan_send(c, MSG_KEY_SIGNED, -1, &r, sizeof(r));
 }
 
@@ -404,29 +452,6 @@ check_ident(const struct pki_pair *pp, struct pki_info *info)
 	return 0;
 }
 
-/* Does the pair's key parse, and is it not the certificate's? */
-static int
-check_mismatch(const struct pki_pair *pp)
-{
-	BIO		*bio;
-	EVP_PKEY	*pkey;
-	X509		*x;
-	int		 r = 0;
-
-	if ((x = check_cert(pp)) == NULL)
-		return 0;
-	if ((bio = BIO_new_mem_buf(pp->key, pp->keylen)) != NULL) {
-		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_password, NULL);
-		BIO_free(bio);
-		if (pkey != NULL) {
-			r = X509_check_private_key(x, pkey) != 1;
-			EVP_PKEY_free(pkey);
-		}
-	}
-	X509_free(x);
-	return r;
-}
-
 /* libtls's ": Success" after a reason, errno being 0: cut. */
 static void
 cut_noerror(char *why)
@@ -466,7 +491,7 @@ keypop_check(int argc, char *argv[])
 {
 	struct pki_pair	 pp;
 	struct pki_info	 info;
-	const char	*protocols = NULL;
+	const char	*protocols = NULL, *kwhy;
 	char		 why[PKI_REASONMAX];
 	int		 ch;
 
@@ -495,7 +520,16 @@ keypop_check(int argc, char *argv[])
 	    (pp.key = check_read(KEYPOP_KEYFD, &pp.keylen)) == NULL)
 		(void)snprintf(why, sizeof(why), "cannot read the pair: %s",
 		    strerror(errno));
+	else if ((kwhy = key_load(&keys[0], pp.key, pp.keylen)) != NULL)
+		(void)strlcpy(why, kwhy, sizeof(why));
 	else {
+		/* The handshake signs through keypop_sign, as served. */
+		nkeys = 1;
+		freezero(pp.key, pp.keylen);
+		pp.key = NULL;
+		pki_keyless = compat_tls_keyless;
+		pki_keyless_done = compat_tls_keyless_done;
+		compat_tls_signer(keypop_sign);
 		/*
 		 * libtls appends strerror(errno) to some of its messages:
 		 * the words the parent's own check gave, not what the
@@ -513,9 +547,8 @@ keypop_check(int argc, char *argv[])
 			}
 			(void)strlcpy(why, "cannot read the certificate's "
 			    "serial number", sizeof(why));
-		} else if (check_mismatch(&pp))
-			(void)strlcpy(why, "the key does not match the "
-			    "certificate", sizeof(why));
+		} else if (sign_why != NULL)
+			(void)strlcpy(why, sign_why, sizeof(why));
 		else
 			cut_noerror(why);
 	}

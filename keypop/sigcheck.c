@@ -154,9 +154,9 @@ pss_check(const uint8_t *em, size_t len, int bits, int *h)
 }
 
 /*
- * Whether a key of that kind (rsa) and modulus size (bits, RSA only)
- * may sign kind's len bytes at in: NULL and the hash in *h if so, else
- * why not.
+ * Whether a key of that kind (rsa: SIGKEY_*) and modulus size (bits,
+ * RSA only) may sign kind's len bytes at in: NULL and the hash in *h
+ * if so, else why not.
  */
 const char *
 sigcheck(int rsa, int bits, uint32_t kind, const uint8_t *in, size_t len,
@@ -169,6 +169,9 @@ sigcheck(int rsa, int bits, uint32_t kind, const uint8_t *in, size_t len,
 	case SIGN_RSA_PKCS1:
 		if (!rsa)
 			return "a PKCS#1 signature by an EC key";
+		/* id-RSASSA-PSS: a key for PSS alone (RFC 4055 1.2). */
+		if (rsa == SIGKEY_PSS)
+			return "a PKCS#1 signature by an RSA-PSS key";
 		for (i = 0; i < nitems(hashes); i++)
 			if (len == sizeof(hashes[i].di) + hashes[i].len &&
 			    memcmp(in, hashes[i].di, sizeof(hashes[i].di)) == 0) {

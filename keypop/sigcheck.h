@@ -15,5 +15,8 @@
  */
 
 /* sigcheck.c: what keypop signs (keypop.c, regress/fuzz/fuzz_sigcheck.c) */
+#define SIGKEY_EC	0
+#define SIGKEY_RSA	1
+#define SIGKEY_PSS	2	/* id-RSASSA-PSS: no PKCS#1 v1.5 */
 const char	*sigcheck(int, int, uint32_t, const uint8_t *, size_t, int *);
 const char	*sigcheck_hash(int);

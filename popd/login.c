@@ -307,6 +307,44 @@ listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
 }
 
 /*
+ * Whether the kernel has the connection the listener names: the limits
+ * per client address hang on it, and a listener taken over would fill
+ * those of clients it does not serve.  On a PROXY port the connection
+ * is the proxy's and the client its word, read by the listener alone:
+ * nothing to check there.  A v4 client may be mapped on a v6 socket.
+ * Linux only: OpenBSD's parent goes by the listener's word (compat.c).
+ */
+static int
+session_connected(const struct msg_newsession *mn)
+{
+	unsigned char	l6[16], p6[16];
+
+	if (mn->peer.af == 0 || mn->listen >= (uint32_t)nlistens ||
+	    (listens[mn->listen].flags & LISTEN_PROXY))
+		return 1;
+	/* fe80::/10 needs its interface, which no message carries. */
+	if (mn->peer.af == AF_INET6 && mn->peer.a[0] == 0xfe &&
+	    (mn->peer.a[1] & 0xc0) == 0x80)
+		return 1;
+	if (compat_tcp_exists(mn->peer.af, mn->local.a, mn->local.port,
+	    mn->peer.a, mn->peer.port) == 0)
+		return 1;
+	if (errno != ENOENT) {
+		log_warn("the kernel's TCP connections");
+		return 1;
+	}
+	if (mn->peer.af != AF_INET)
+		return 0;
+	memset(l6, 0, sizeof(l6));
+	memset(p6, 0, sizeof(p6));
+	l6[10] = l6[11] = p6[10] = p6[11] = 0xff;
+	memcpy(l6 + 12, mn->local.a, 4);
+	memcpy(p6 + 12, mn->peer.a, 4);
+	return compat_tcp_exists(AF_INET6, l6, mn->local.port, p6,
+	    mn->peer.port) == 0 || errno != ENOENT;
+}
+
+/*
  * A client is ready (after its TLS handshake, or at once on a plaintext
  * port): hand the session to the current authpop, with our own id.
  */
@@ -335,6 +373,12 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 		return;
 	}
 	(void)peer_str(&mn->peer, addr, sizeof(addr));
+	if (!session_connected(mn)) {
+		log_rate(&rate_busy, "session from %s refused: the listener "
+		    "named a connection the kernel does not have", addr);
+		close(fd);
+		return;
+	}
 	memset(&ms, 0, sizeof(ms));
 	/*
 	 * Plaintext passwords: from a trusted network, or through a proxy

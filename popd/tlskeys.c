@@ -42,6 +42,9 @@
  * key, which every listener gets at once; its handshakes wait for it.
  * A step back leaves the keys stamped in libtls's future, valid by its
  * clock, and still each leaves the ring L after it was made by ours.
+ * One key on request per L/4 at most: a listener taken over that asks
+ * again and again makes at most two keys a quarter, and a ticket still
+ * resumes for L/4 at least, where four requests voided every ticket.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -63,6 +66,7 @@ static int			 nkeys;
 static int			 lifetime;		/* seconds, 0 = off */
 static uint32_t			 nextrev;
 static struct event		 rotate_ev;
+static time_t			 asked;		/* monotime of the last */
 
 /*
  * A new key to every listener, every L/4; a draining one too: libtls
@@ -133,6 +137,13 @@ parent_listener_rekey(struct chan *c, const void *data, int fd)
 		    "tickets changed in a reload" : "made already");
 		return;
 	}
+	if (asked != 0 && monotime() - asked < lifetime / 4) {
+		log_warnx("tls tickets: a listener asked for a key after key "
+		    "%u again within %ds: refused", (unsigned)m->rev,
+		    lifetime / 4);
+		return;
+	}
+	asked = monotime();
 	log_info("tls tickets: a listener's wall clock stepped ahead of key "
 	    "%u: a new key now", (unsigned)m->rev);
 	tickets_rotate(-1, 0, NULL);

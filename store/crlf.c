@@ -21,6 +21,14 @@
  * 3).  The same rules give the RFC 1939 size (STAT, LIST, RETR): the
  * converted octets before dot-stuffing, so crlf_size() and crlf_convert()
  * must never disagree.  Everything streams in bounded chunks.
+ *
+ * A '.' after a bare CR is stuffed too, so that a client splitting lines
+ * on CR as well never reads "A\r.\r\n" as the end (bare-CR smuggling).
+ * Turning bare CR into CRLF would change the size of messages already
+ * delivered, which their names (",W=") and popcache state and which
+ * clients already hold; a stuffed dot changes no size.  A client that
+ * splits on CRLF alone keeps that dot: only a message with a CR before
+ * a dot, which RFC 5322 forbids, reaches it one octet longer.
  */
 #include <sys/types.h>
 
@@ -71,38 +79,42 @@ crlf_eol(struct crlf *st)
 }
 
 /*
- * block_lf copies BLOCK bytes from in to out and returns the index of
- * the first LF among them, or BLOCK if there is none: 16 bytes at a
- * time with SSE2 (every amd64), else 8 in a 64-bit word, where the high
- * bit of each byte of t is set exactly when that byte is an LF.
+ * block_eol copies BLOCK bytes from in to out and returns the index of
+ * the first LF or CR among them, or BLOCK if there is none: 16 bytes at
+ * a time with SSE2 (every amd64), else 8 in a 64-bit word, where the
+ * high bit of each byte of t is set exactly when that byte is an LF or
+ * a CR.
  */
 #ifdef __SSE2__
 #define BLOCK	16
 
 static unsigned int
-block_lf(const char *in, char *out)
+block_eol(const char *in, char *out)
 {
 	__m128i		v;
 	unsigned int	m;
 
 	v = _mm_loadu_si128((const __m128i *)in);
 	_mm_storeu_si128((__m128i *)out, v);
-	m = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+	m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('\n')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))));
 	return m == 0 ? BLOCK : (unsigned int)__builtin_ctz(m);
 }
 #else
 #define BLOCK	8
 
 static unsigned int
-block_lf(const char *in, char *out)
+block_eol(const char *in, char *out)
 {
 	const uint64_t	low7 = 0x7f7f7f7f7f7f7f7fULL;
-	uint64_t	w, x, t;
+	uint64_t	w, x, y, t;
 
 	memcpy(&w, in, 8);
 	memcpy(out, &w, 8);
 	x = w ^ 0x0a0a0a0a0a0a0a0aULL;
-	t = ~(((x & low7) + low7) | x | low7);
+	y = w ^ 0x0d0d0d0d0d0d0d0dULL;
+	t = ~(((x & low7) + low7) | x | low7) |
+	    ~(((y & low7) + low7) | y | low7);
 	if (t == 0)
 		return BLOCK;
 #if BYTE_ORDER == BIG_ENDIAN
@@ -114,8 +126,8 @@ block_lf(const char *in, char *out)
 #endif
 
 /*
- * The common case of RETR, a block at a time: copy a block, look for an
- * LF in it, and only at an LF do the line-end work (memchr and memcpy
+ * The common case of RETR, a block at a time: copy a block, look for a
+ * line end in it, and only there do the line-end work (memchr and memcpy
  * per line cost 5 times more on short lines).  Stops with less than a
  * block of input or a block and 4 octets of output left (the byte loop
  * in crlf_convert does the rest) and never inside a line end.  TOP,
@@ -129,16 +141,28 @@ convert_blocks(struct crlf *st, const char *in, size_t inlen, char *out,
 	unsigned int	k;
 
 	while (inlen - i >= BLOCK && outsz - o >= BLOCK + 4) {
-		if (st->bol) {
+		if (st->bol || (i > 0 ? in[i - 1] == '\r' : st->cr)) {
 			st->bol = 0;
 			if (in[i] == '.') {
 				out[o++] = '.';
 				st->stuffed++;
 			}
 		}
-		if ((k = block_lf(in + i, out + o)) == BLOCK) {
+		if ((k = block_eol(in + i, out + o)) == BLOCK) {
 			i += BLOCK;
 			o += BLOCK;
+			continue;
+		}
+		/* CRLF at once; a bare CR as it is, what follows it next. */
+		if (in[i + k] == '\r') {
+			if (i + k + 1 < inlen && in[i + k + 1] == '\n') {
+				out[o + k + 1] = '\n';
+				i++;
+				o++;
+				st->bol = 1;
+			}
+			i += k + 1;
+			o += k + 1;
 			continue;
 		}
 		/* The k bytes before the LF are out; then CRLF or LF. */
@@ -185,19 +209,21 @@ crlf_convert(struct crlf *st, const char *in, size_t inlen, char *out,
 			crlf_eol(st);
 			continue;
 		}
-		if (st->bol) {
+		if (st->bol || st->cr) {
 			st->bol = 0;
 			if (in[i] == '.') {
 				out[o++] = '.';
 				st->stuffed++;
 			}
 		}
-		/* Copy the rest of the line as one run. */
+		/* Copy the rest of the line, up to a CR, as one run. */
 		n = inlen - i;
 		if (n > outsz - o)
 			n = outsz - o;
 		if ((lf = memchr(in + i, '\n', n)) != NULL)
 			n = lf - (in + i);
+		if ((lf = memchr(in + i, '\r', n)) != NULL)
+			n = lf - (in + i) + 1;
 		memcpy(out + o, in + i, n);
 		st->cr = in[i + n - 1] == '\r';
 		if (st->linelen + n >= 2)

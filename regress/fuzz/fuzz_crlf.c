@@ -21,7 +21,8 @@
  * and the output buffer size, the second the TOP line count; the rest
  * is the message.  Each input is converted for RETR and for TOP, every
  * chunk and output buffer in an exact-size heap copy, and the result is
- * checked against a byte-at-a-time reference and crlf_count/crlf_size.
+ * checked against a byte-at-a-time reference and crlf_count/crlf_size,
+ * and read back as a client splitting lines on CR as well reads it.
  *
  *	make fuzz && regress/fuzz/fuzz_crlf -max_total_time=60
  */
@@ -116,9 +117,11 @@ ref_convert(const char *in, size_t len, struct buf *b)
 }
 
 /*
- * Check converted output: lines end in CRLF, it ends with the
- * terminator, every other line starting with '.' is stuffed.  Leaves
- * the unstuffed message, terminator removed, in u.
+ * Check converted output: every LF follows a CR, it ends with the
+ * terminator, and every line that starts with '.', lines split at a CR
+ * or an LF alike, is stuffed: no reader, strict or splitting on bare CR
+ * as well, finds a lone "." before the end.  Leaves the message as the
+ * latter unstuffs it, terminator removed, in u.
  */
 static void
 check_output(const struct buf *o, struct buf *u)
@@ -134,9 +137,10 @@ check_output(const struct buf *o, struct buf *u)
 		if (o->p[i] == '\n' && (i == 0 || o->p[i - 1] != '\r'))
 			abort();
 	for (start = 0; start < o->len - 3; start = i) {
-		for (i = start; i < o->len && o->p[i] != '\n'; i++)
+		for (i = start; i < o->len && o->p[i] != '\n' &&
+		    o->p[i] != '\r'; i++)
 			;
-		i++;			/* past the LF; never beyond o->len */
+		i++;		/* past the CR or LF; never beyond o->len */
 		if (o->p[start] == '.') {
 			if (i - start < 2 || o->p[start + 1] != '.')
 				abort();

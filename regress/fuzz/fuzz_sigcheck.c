@@ -197,7 +197,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	kind = data[0] % 4;
-	rsa = (data[0] & 4) == 0;
+	rsa = (data[0] & 4) != 0 ? SIGKEY_EC : (data[0] & 8) != 0 ?
+	    SIGKEY_PSS : SIGKEY_RSA;
 	bits = sizes[data[1] % nitems(sizes)];
 	len = size - 2;
 	if (len > SIGN_MAXIN)
@@ -212,7 +213,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		switch (kind) {
 		case SIGN_RSA_PKCS1:
-			if (!rsa || !digestinfo_ok(in, len, h))
+			if (rsa != SIGKEY_RSA || !digestinfo_ok(in, len, h))
 				abort();
 			break;
 		case SIGN_RSA_RAW:

@@ -244,6 +244,49 @@ def refusals(srv):
     T.expect(h["Auth-Status"], "OK", "still serving")
 
 
+# Each shape of a header value (percent-encoded as nginx sends a byte
+# below 0x21, raw, or over-long), in each field: authpop's answer.
+SHAPES = {"CR": "%0d", "LF": "%0a", "NUL": "%00", "tab": "%09",
+          "raw tab": "\t", "long": "x" * 600}
+BADCHARS = "[AUTH] invalid characters in user name or password"
+WRONG = "[AUTH] invalid user name or password"
+
+
+@T.test(users=USERS, start=False)
+def header_shapes_reach_no_login(srv):
+    """No byte nginx forwards reaches a login field (DESIGN 36): a CR,
+    LF, NUL or tab in Auth-User, or a CR, LF or NUL in Auth-Pass, is
+    refused as such; a tab in a password (a byte of it, issue 37) and
+    an over-long value are wrong passwords; a Client-IP that is not an
+    address is a 400 (a tab after it is HTTP's own whitespace).  No
+    answer is OK but the last, and no log line names what followed the
+    byte."""
+    router(srv)
+    srv.start()
+    # None: a 400, no Auth-Status.
+    want = {
+        "user": [BADCHARS] * 5 + [WRONG],
+        "pw": [BADCHARS] * 3 + [WRONG] * 3,
+        "client": [None] * 4 + ["OK", None],
+    }
+    for field, answers in want.items():
+        for (shape, code), answer in zip(SHAPES.items(), answers):
+            u, p, c = "alice", "alice-pw", "192.0.2.7"
+            if field == "user":
+                u += code + "evil"
+            elif field == "pw":
+                p += code + "evil"
+            else:
+                c += code
+            st, h, _ = login(srv, u, p, client=c)
+            T.expect((st, h.get("Auth-Status")),
+                     ("HTTP/1.0 400 Bad Request" if answer is None
+                      else "HTTP/1.0 200 OK", answer),
+                     "%s with %s" % (field, shape))
+    T.expect([ln for ln in srv.log().splitlines() if "evil" in ln], [],
+             "log lines naming what followed the byte")
+
+
 @T.test(users=USERS, start=False)
 def stored_password_unusable(srv):
     """Issue 69: a user whose stored hash popd will not take ({PLAIN})

@@ -301,6 +301,56 @@ def mismatched_key_keeps_the_old_pair(srv):
     expect_renewed(srv, cert)
 
 
+# Pairs libtls loads but keypop cannot sign with: openssl's arguments
+# for each, and the reason the check gives.
+UNSIGNABLE = [
+    (["-newkey", "rsa-pss", "-pkeyopt", "rsa_keygen_bits:2048",
+      "-pkeyopt", "rsa_pss_keygen_md:sha256"],
+     "an RSA-PSS key restricted to one hash: keypop signs with "
+     "unrestricted RSA-PSS keys only"),
+    (["-newkey", "ed25519"],
+     "a key of type ED25519: keypop signs with RSA and EC keys only"),
+    # Five primes: a minute less to make than two.
+    (["-newkey", "rsa", "-pkeyopt", "rsa_keygen_bits:8200", "-pkeyopt",
+      "rsa_keygen_primes:5"],
+     "an RSA key of 8200 bits: keypop signs with 8192 at most"),
+]
+
+
+@T.test
+def unsignable_key_keeps_the_old_pair(srv):
+    """A restricted RSA-PSS key, an Ed25519 key, an RSA key over 8192
+    bits, each written over the pair that serves: keypop -c refuses it
+    and says why, the old pair serves on, logins go on throughout, and
+    the listener and its keypop are the ones that ran before (the
+    audit's G1: the check passed them, keypop could not load them, and
+    the TLS port went down in a loop of restarts)."""
+    before = served(srv)
+    old = ident(srv.cert)
+    pids = srv.pids()
+    logins = Logins(srv)
+    for n, (args, why) in enumerate(UNSIGNABLE):
+        cert = os.path.join(srv.tmpdir, "u%d.crt" % n)
+        key = os.path.join(srv.tmpdir, "u%d.key" % n)
+        subprocess.run(["openssl", "req", "-x509"] + args +
+                       ["-nodes", "-keyout", key, "-out", cert, "-days",
+                        "90", "-subj", "/CN=u%d.example" % n], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=300)
+        write_in_place(srv.cert, cert)
+        write_in_place(srv.key, key)
+        T.wait_for(lambda: any("not loaded: " + why in ln
+                               for ln in refused_lines(srv)),
+                   timeout=WINDOW, what="the refusal: " + why)
+        expect_refused(srv, old, re.escape(why))
+        T.expect(served(srv), before, "the old certificate still served")
+    time.sleep(3)
+    logins.end()
+    now = srv.pids()
+    T.expect((now["listener"], now["keypop"]),
+             (pids["listener"], pids["keypop"]), "listener and keypop")
+
+
 @T.test
 def garbage_keeps_the_old_pair(srv):
     """Garbage, an empty file, no file: each refused, the old pair

@@ -537,6 +537,32 @@ def keypop_is_no_decryption_oracle(srv):
              (pids["listener"], pids["keypop"]), "listener and keypop")
 
 
+@T.test
+def pss_key_makes_no_pkcs1_signature(srv):
+    """An id-RSASSA-PSS key signs PSS alone (the audit's G7): keypop
+    refuses a PKCS#1 v1.5 request for it, says why, and the listener
+    and keypop serve on."""
+    make_key(srv.cert, srv.key, "rsapss")
+    srv.reload()
+    T.wait_for(lambda: len(srv.listeners()) == 1 and
+               len(T.role_pids(srv, "keypop")) == 1 and
+               "RSA, 2048 bits" in srv.log(), 10,
+               "one listener and one keypop with the RSA-PSS key")
+    pids = srv.pids()
+    digestinfo256 = bytes.fromhex("3031300d060960864801650304020105000420") \
+        + bytes(32)
+    T.expect(ask_keypop(srv, [(1, digestinfo256)]), [b""],
+             "keypop's answer to a PKCS#1 request for an RSA-PSS key")
+    T.expect_true(re.search(r"keypop\[\d+\]: listener: refused to sign "
+                            r"with key 0: a PKCS#1 signature by an RSA-PSS "
+                            r"key", srv.log()), "keypop's refusal",
+                  srv.log()[-1500:])
+    T.expect(full_handshake(srv.port)[:1], b"0", "a full handshake after")
+    now = srv.pids()
+    T.expect((now["listener"], now["keypop"]),
+             (pids["listener"], pids["keypop"]), "listener and keypop")
+
+
 # --- a listener that talks garbage to keypop -----------------------------
 
 def sign_request():

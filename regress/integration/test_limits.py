@@ -30,6 +30,7 @@ import signal
 import socket
 import ssl
 import statistics
+import struct
 import subprocess
 import sys
 import threading
@@ -104,6 +105,54 @@ def per_address_sessions(srv):
     ok.close()
     for h in held:
         h.close()
+
+
+def forge_session(chan, peer, local, lid):
+    """MSG_LISTENER_SESSION as a listener taken over would send it: a
+    client it has no connection from (peer, local: (address, port)) and
+    one end of a socketpair for its session; the other end returned."""
+    version, typ = T.msg_numbers("MSG_LISTENER_SESSION")
+
+    def addr(a):
+        return struct.pack("=HH", socket.AF_INET, a[1]) + \
+            socket.inet_aton(a[0]) + bytes(12)
+    payload = struct.pack("=II", lid, 1) + addr(peer) + addr(local) + \
+        b"TLSv1.3".ljust(16, b"\0") + struct.pack("=IIqII", 0, 0,
+                                                  int(time.time()), 0, 0)
+    mine, theirs = socket.socketpair()
+    socket.send_fds(chan, [struct.pack("=IIII", typ, version, len(payload),
+                                       0) + payload], [theirs.fileno()])
+    theirs.close()
+    return mine
+
+
+@T.test(conf_extra="limit per-address sessions 3")
+def forged_addresses_fill_no_quota(srv):
+    """A listener taken over names a client it has no connection from
+    (the audit's G9), three times, the per-address limit: the parent
+    asks the kernel, refuses each, and that client's own connections
+    log in."""
+    T.need_root()
+    lis = srv.pids()["listener"]
+    os.kill(lis, signal.SIGSTOP)
+    held = []
+    try:
+        chan = socket.socket(fileno=T.steal_fd(lis, 3))
+        for i in range(3):
+            held.append(forge_session(chan, ("127.0.0.2", 40000 + i),
+                                      (T.HOST, srv.port), 900 + i))
+        chan.close()
+        T.wait_for(lambda: srv.log().count("the listener named a "
+                                           "connection the kernel does "
+                                           "not have") >= 1, 10,
+                   "the parent's refusal: " + srv.log()[-1500:])
+    finally:
+        os.kill(lis, signal.SIGCONT)
+    for h in held:
+        h.settimeout(10)
+        T.expect(h.recv(100), b"", "a forged session closed at once")
+        h.close()
+    quit(login(srv, "127.0.0.2"))
 
 
 @T.test(conf_extra="limit per-address sessions 3")

@@ -28,6 +28,7 @@ session was resumed is read from the client (SSLSocket.session_reused)
 and from the listener's log line, never from a timer."""
 
 import os
+import re
 import signal
 import socket
 import ssl
@@ -201,6 +202,35 @@ def wall_clock_forward_step(srv):
     pid, said = served(srv, port)
     T.expect((pid != first, reused, said), (True, True, True),
              "the new listener resumed the ticket made after the step")
+
+
+@T.test(users=USERS)
+def rekey_requests_rate_limited(srv):
+    """A listener taken over asks for a new key four times, each for
+    the newest (the audit's G3: four voided every ticket): the parent
+    makes one and refuses the rest, saying so, and a ticket from
+    before still resumes."""
+    T.need_root()
+    ctx = T.client_ctx(minver=T.ssl.TLSVersion.TLSv1_3)
+    sess, _, _, _ = polled(srv, ctx, what="before the requests")
+    version, typ = T.msg_numbers("MSG_LISTENER_REKEY")
+    fd = T.steal_fd(srv.pids()["listener"], 3)
+    try:
+        for i in range(4):
+            rev = int(re.findall(r"tls tickets: key (\d+) made",
+                                 srv.log())[-1])
+            os.write(fd, struct.pack("=IIII", typ, version, 8, 0) +
+                     struct.pack("=II", rev, 3600))
+            T.wait_for(lambda: srv.log().count("tls tickets: a listener") >
+                       i, 10, "the parent's answer to request %d" % i)
+    finally:
+        os.close(fd)
+    log = srv.log()
+    T.expect((log.count("wall clock stepped ahead of key"),
+              log.count("again within 900s: refused")), (1, 3),
+             "keys made and requests refused")
+    T.expect(polled(srv, ctx, sess, "after the requests")[1], True,
+             "the ticket from before resumed")
 
 
 @T.test(start=False, users=USERS, conf_extra="tls tickets 1m\n")

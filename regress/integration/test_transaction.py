@@ -43,13 +43,21 @@ def converted(data):
 
 
 def stuffed(data):
-    """The exact bytes on the wire after "+OK ...\\r\\n"."""
+    """The exact bytes on the wire after "+OK ...\\r\\n": a dot after a
+    bare CR is stuffed too (crlf.c)."""
     conv = converted(data)
     if not conv:
         return b".\r\n"
     lines = conv[:-2].split(b"\r\n")
-    return b"".join((b"." + ln if ln.startswith(b".") else ln) + b"\r\n"
+    return b"".join(re.sub(rb"\r\.", b"\r..", b"." + ln if
+                           ln.startswith(b".") else ln) + b"\r\n"
                     for ln in lines) + b".\r\n"
+
+
+def strict_view(data):
+    """What a client that ends lines at CRLF alone (poplib) reads: it
+    keeps the dot stuffed after a bare CR."""
+    return re.sub(rb"\r\.", b"\r..", converted(data))
 
 
 def joined(lines):
@@ -191,6 +199,7 @@ def retr_odd_messages_exact(srv):
         T.expect(sizes[i], len(want), "LIST size of %s" % k)
         resp, lines, octets = p.retr(i)
         T.expect(resp, b"+OK %d octets" % len(want), "RETR status of %s" % k)
+        want = strict_view(ODD[k])
         T.expect(octets, len(want), "octets received for %s" % k)
         T.expect_true(joined(lines) == want, "RETR bytes of %s" % k)
     p.quit()
@@ -211,6 +220,28 @@ def retr_odd_messages_exact(srv):
     # What RETR counted as it sent is what LIST announced.
     T.expect_true("announced" not in srv.log(), "RETR sent the LIST size",
                   [ln for ln in srv.log().splitlines() if "announced" in ln])
+
+
+@T.test
+def bare_cr_ends_no_message(srv):
+    """Bare-CR smuggling: a message holding "A\\r.\\r\\n+OK x" read by a
+    client that ends lines at a CR as well.  It finds no lone "." before
+    the terminator, unstuffs to the message and its LIST size, and the
+    next reply is the server's own."""
+    msg = b"A\r.\r\n+OK x\r\nB"
+    srv.deliver("alice", msg, name="3100.smuggle")
+    with srv.raw() as r:
+        login(srv, r)
+        T.expect(r.cmd("RETR 1"), b"+OK %d octets" % len(converted(msg)),
+                 "RETR status")
+        wire = r.read_until(b"\r\n.\r\n")
+        lines = re.split(rb"\r|\n", wire[:-5])
+        T.expect_true(b"." not in lines, "no lone dot before the end, "
+                      "lines split at CR or LF", wire)
+        got = re.sub(rb"(^|[\r\n])\.", rb"\1", wire[:-3])
+        T.expect(got, converted(msg), "the message, unstuffed at CR or LF")
+        T.expect(r.cmd("NOOP"), b"+OK", "the next reply")
+        r.cmd("QUIT")
 
 
 @T.test

@@ -124,7 +124,7 @@ reference(const char *in, size_t len, long long top, struct buf *b)
 			prev = c;
 			continue;
 		}
-		if (bol && c == '.')
+		if ((bol || prev == '\r') && c == '.')
 			buf_add(b, ".", 1);
 		buf_add(b, &c, 1);
 		bol = 0;
@@ -137,32 +137,28 @@ reference(const char *in, size_t len, long long top, struct buf *b)
 }
 
 /*
- * Undo dot-stuffing as a client does; -1 if the terminator is not
- * exactly at the end.  Returns the message octets.
+ * Undo dot-stuffing as a client that ends lines at a CR or an LF alike
+ * does (bare-CR smuggling); -1 if a line is a lone "." anywhere but at
+ * the very end.  Returns the message octets.
  */
 static long long
 unstuffed_len(const struct buf *b)
 {
-	size_t		i = 0, eol;
+	size_t		i, start = 0;
 	long long	n = 0;
-	const char	*p;
 
-	for (;;) {
-		p = NULL;
-		for (eol = i; eol + 1 < b->len; eol++)
-			if (b->p[eol] == '\r' && b->p[eol + 1] == '\n') {
-				p = b->p + eol;
-				break;
-			}
-		if (p == NULL)
-			return -1;
-		if (eol - i == 1 && b->p[i] == '.')
-			return eol + 2 == b->len ? n : -1;
-		if (b->p[i] == '.')
+	for (i = 0; i < b->len; i++) {
+		if (b->p[i] != '\r' && b->p[i] != '\n')
+			continue;
+		if (i - start == 1 && b->p[start] == '.')
+			return i + 2 == b->len && b->p[i] == '\r' &&
+			    b->p[i + 1] == '\n' ? n : -1;
+		if (i > start && b->p[start] == '.')
 			n--;
-		n += eol + 2 - i;
-		i = eol + 2;
+		n += i + 1 - start;
+		start = i + 1;
 	}
+	return -1;
 }
 
 static off_t
@@ -271,7 +267,10 @@ static const struct odd odds[] = {
 	{ "dots",		S("..\r\n"),	S("...\r\n.\r\n"),	4 },
 	{ "dot after LF",	S("x\n.\r\n.y"),
 	    S("x\r\n..\r\n..y\r\n.\r\n"),			10 },
-	{ "dot after CR",	S("a\r.b\n"),	S("a\r.b\r\n.\r\n"),	6 },
+	{ "dot after CR",	S("a\r.b\n"),	S("a\r..b\r\n.\r\n"),	6 },
+	{ "CR dot CR",		S("A\r.\r\n+OK x\r\nB"),
+	    S("A\r..\r\n+OK x\r\nB\r\n.\r\n"),			15 },
+	{ "CR dots",		S("\r.\r.."),	S("\r..\r...\r\n.\r\n"),	7 },
 	{ "dot mid line",	S("a.b\n"),	S("a.b\r\n.\r\n"),	5 },
 	{ "NULs",		S("\0\n\0"),	S("\0\r\n\0\r\n.\r\n"),	6 },
 	{ "CRLF CRLF",		S("\r\n\r\n"),	S("\r\n\r\n.\r\n"),	4 },
