@@ -16,13 +16,16 @@
 
 /*
  * health.c -- what this popd's health ports say (listen ... health,
- * popd.conf(5)): "up N", "draining N", or "degraded N" while a session
- * is stuck in the mail store (login.c), N its sessions logged in.  A
- * drain wins over degraded: both send new users elsewhere, and drained
- * is the admin's word.  The listeners answer the checks; the parent
+ * popd.conf(5)): "up N", "draining N", or "degraded N" while the store
+ * probe fails, N its sessions logged in.  A drain wins over degraded:
+ * both send new users elsewhere, and drained is the admin's word.
+ * Health comes from the store, never from users (DESIGN.md invariant
+ * 33): a session or delivery stuck is shown and counted (login.c,
+ * recipients.c), but its page is its user's word, and a user can stop
+ * his own wrkrpop, so it never marks the host degraded.  The listeners answer the checks; the parent
  * tells them the line when it changes, so that a check never waits on
- * the parent.  A change of state (popctl drain, undrain, a session
- * stuck or free) goes out at once; a change of the count alone at most
+ * the parent.  A change of state (popctl drain, undrain, the probe's
+ * word) goes out at once; a change of the count alone at most
  * once a second, so that a busy backend does not send every listener a
  * message per login.
  *
@@ -128,12 +131,12 @@ probe_bad(void)
 	return conf->probe_user[0] != '\0' && (!probe.ok || probe.late);
 }
 
-/* The state, from the drain and the sessions stuck; sent if new. */
+/* The state, from the drain and the probe; sent if new. */
 static void
 health_state(void)
 {
-	now.state = drained ? HEALTH_DRAINING : health_stuck_now() > 0 ||
-	    probe_bad() ? HEALTH_DEGRADED : HEALTH_UP;
+	now.state = drained ? HEALTH_DRAINING : probe_bad() ?
+	    HEALTH_DEGRADED : HEALTH_UP;
 	if (now.state != sent.state)
 		health_push();
 }
@@ -166,20 +169,12 @@ health_drain(struct ctlans *a, int on)
 
 /*
  * The sessions (kind 0, login.c) or deliveries (1, recipients.c) stuck
- * in the mail store now: while there are any, the line says degraded,
- * so that the fronts send new users to a backend whose store answers.
+ * in the mail store now, for the metrics alone.
  */
 void
 health_stuck(int kind, size_t n)
 {
-	size_t	before = health_stuck_now();
-
 	stuck[kind != 0] = n;
-	if ((before > 0) != (health_stuck_now() > 0))
-		log_warnx("health: %s", before == 0 ? "degraded: the mail "
-		    "store does not answer a session or delivery" :
-		    "up: nothing is stuck in the mail store");
-	health_state();
 }
 
 /* Sessions and deliveries stuck now. */
