@@ -256,6 +256,8 @@ session_settle(struct session *s)
 			return;
 		}
 		if (s->fd != -1) {
+			if (s->state == L_DELIVER)
+				txn_cancel(s->id);
 			if (s->ron)
 				event_del(&s->rev);
 			if (s->won)

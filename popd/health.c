@@ -45,8 +45,12 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <event.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -142,6 +146,23 @@ health_state(void)
 }
 
 /*
+ * The drain's state file, next to the control socket: a drain lasts
+ * across restarts until undrain, as an admin upgrading a backend
+ * expects (HAProxy's server state file), so that the fronts send it no
+ * user before a login straight to it was checked.
+ */
+static const char *
+drain_file(void)
+{
+	static char	path[PATH_MAX];
+
+	if (conf->ctlsock[0] == '\0' || snprintf(path, sizeof(path),
+	    "%s.drained", conf->ctlsock) >= (int)sizeof(path))
+		return NULL;
+	return path;
+}
+
+/*
  * popctl drain, undrain: only what the health ports say.  Logins are
  * still served: not sending them is the fronts' job, which they learn
  * here.  The answer counts the sessions now.
@@ -149,7 +170,8 @@ health_state(void)
 void
 health_drain(struct ctlans *a, int on)
 {
-	int	i;
+	const char	*path;
+	int		 i, fd;
 
 	for (i = 0; i < nlistens && !(listens[i].flags & LISTEN_HEALTH); i++)
 		;
@@ -160,6 +182,13 @@ health_drain(struct ctlans *a, int on)
 	if (on && !drained && now.sessions == 0)
 		log_info("drained: no session was open");
 	drained = on;
+	if ((path = drain_file()) != NULL) {
+		if (on && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC | O_NOFOLLOW, 0600)) != -1)
+			close(fd);
+		else if (on || (unlink(path) == -1 && errno != ENOENT))
+			log_warn("%s: the drain lasts until popd stops", path);
+	}
 	health_state();
 	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
 	    "undrain", (unsigned)ctlans_uid(a), now.sessions,
@@ -262,12 +291,23 @@ probe_tick(int fd, short ev, void *arg)
 	mailuser_find(conf->probe_user, probe_found, NULL);
 }
 
-/* With health probe: its tick, at start and after a reload. */
+/*
+ * At start and after a reload: a drain the last run left, and with
+ * health probe, its tick.
+ */
 void
 health_probe_start(void)
 {
 	struct timeval	 tv = { 1, 0 };
+	const char	*path;
 
+	if (!drained && (path = drain_file()) != NULL &&
+	    access(path, F_OK) == 0) {
+		drained = 1;
+		log_info("drained, as popctl drain left it (%s): popctl "
+		    "undrain ends it", path);
+		health_state();
+	}
 	if (conf->probe_user[0] == '\0' || event_initialized(&probe.tick))
 		return;
 	health_state();		/* degraded until a probe succeeds */

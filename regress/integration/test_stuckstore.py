@@ -124,14 +124,16 @@ def metric(srv, name):
     return int(m.group(1)) if m else None
 
 
-def lmtp_deliver(path, rcpt, result):
+def lmtp_deliver(path, rcpt, result, timeout=60, subject=b"frozen"):
     """One LMTP delivery to rcpt on socket path; result["code"] is its
-    answer (or the exception), within 60 s."""
+    answer (or the exception), within timeout seconds, after which the
+    client gives up and closes, as an MTA does."""
     try:
-        c = smtplib.LMTP(path, timeout=60)
+        c = smtplib.LMTP(path, timeout=timeout)
         try:
             r = c.sendmail("sender@example.org", [rcpt],
-                           b"Subject: frozen\r\n\r\nwhile frozen\r\n")
+                           b"Subject: " + subject +
+                           b"\r\n\r\nwhile frozen\r\n")
             result["code"] = 250 if not r else r
         finally:
             c.close()
@@ -203,6 +205,12 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
         dt = threading.Thread(target=lmtp_deliver, daemon=True,
                               args=(lmtp, "carol", delivery))
         dt.start()
+        # An MTA that gives up on its delivery while the store is frozen
+        # (issue 87 item 5): its retry must be the only copy.
+        gaveup = {}
+        gt = threading.Thread(target=lmtp_deliver, daemon=True,
+                              args=(lmtp, "bob", gaveup, 3, b"gave up"))
+        gt.start()
         T.wait_for(lambda: re.search(r"^alice .* stuck ", sessions(srv),
                                      re.M) is not None,
                    timeout=BOUND, interval=0.2,
@@ -275,6 +283,15 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
     a.close()
     dt.join(30)
     T.expect(delivery.get("code"), 250, "the LMTP delivery after the thaw")
+    gt.join(10)
+    T.expect_true(isinstance(gaveup.get("code"), Exception),
+                  "the MTA gave up while frozen", gaveup)
+    T.expect_true(re.search(r"dlvrpop \d+ for \S*bob: its client left "
+                            r"during the delivery: killed", srv.log()),
+                  "the given-up delivery's worker killed, logged")
+    retry = {}
+    lmtp_deliver(lmtp, "bob", retry, 30, b"gave up")
+    T.expect(retry.get("code"), 250, "the MTA's retry after the thaw")
     time.sleep(1)               # the load goes on, thawed
     stop.set()
     for t in threads:
@@ -291,10 +308,16 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
                timeout=BOUND, interval=0.2,
                what="dave's stuck wrkrpop out of the store")
     # Nothing lost: every message still there, through a new session.
-    for u, n in (("alice", 2), ("bob", 3), ("carol", 4), ("dave", 3)):
+    for u, n in (("alice", 2), ("bob", 4), ("carol", 4), ("dave", 3)):
         p = srv.pop(u)
         T.expect(p.stat()[0], n, u + "'s messages after the thaw")
         p.quit()
+    md = srv.users["bob"]["maildir"]
+    copies = sum(b"Subject: gave up" in open(os.path.join(md, d, f),
+                                               "rb").read()
+                 for d in ("new", "cur") for f in os.listdir(
+                     os.path.join(md, d)))
+    T.expect(copies, 1, "copies of the given-up message after the retry")
 
 
 def freeze(srv, top, client_pid):
