@@ -321,7 +321,7 @@ health_probe_start(void)
 int
 health_probe_exited(pid_t pid, int status)
 {
-	char	 why[64];
+	char	 why[96];
 
 	if (probe.pid == 0 || pid != probe.pid)
 		return 0;
@@ -334,6 +334,9 @@ health_probe_exited(pid_t pid, int status)
 		if (WIFSIGNALED(status))
 			(void)snprintf(why, sizeof(why), "failed: killed by "
 			    "signal %d", WTERMSIG(status));
+		else if (WEXITSTATUS(status) == 2)
+			(void)strlcpy(why, "failed: the store's mount is gone "
+			    "(evicted or its client dead): remount it", sizeof(why));
 		else
 			(void)snprintf(why, sizeof(why), "failed: exit %d "
 			    "(its wrkrpop logged why)", WEXITSTATUS(status));
