@@ -422,6 +422,11 @@ def own_session_stopped(srv):
     hport = T.free_port()
     srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
                       "health probe carol\n" % (STORE, T.HOST, hport))
+    # Issue 87 item 4: a probed store's timeout store below a failover.
+    rc, out = srv.check_config()
+    T.expect(rc, 0, "popd -n: " + out)
+    T.expect_true("warning: timeout store 2s is below the 20 s a shared "
+                  "store's failover may take" in out, "popd -n warns", out)
     srv.start()
     T.wait_for(lambda: health(hport).startswith("up "), timeout=EVERY + 7,
                interval=0.1, what="health up once the probe answered")
