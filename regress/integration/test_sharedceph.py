@@ -482,14 +482,14 @@ def frozen_elsewhere(eng, a, b):
 @T.test(start=False, users=FROZEN_USERS, allow_crash=True, timeout=420)
 def freeze_past_session_timeout(srv0):
     """Issue 87 item 3: B's ceph-fuse frozen past the MDS's
-    session_timeout (15 s here), so that the MDS evicts it: after
-    SIGCONT B's probe says degraded (the mount gone, or not answering),
+    session_timeout (30 s here, its least), so that the MDS evicts it:
+    after SIGCONT B's probe says degraded (the mount gone, or not answering),
     A stays up, and fleet.md's remount (the old client ended, then a
     mount) brings B up again, which its log says."""
     eng = sharedfs.start("cephfs")
     hs = probed_hosts(eng)
     a, b = hs
-    eng.ceph("fs", "set", eng.fs, "session_timeout", "15")
+    eng.ceph("fs", "set", eng.fs, "session_timeout", "30")
     try:
         for srv in hs:
             srv.start()
@@ -499,7 +499,7 @@ def freeze_past_session_timeout(srv0):
         client = eng.client_pids()[1]
         os.kill(client, signal.SIGSTOP)
         try:
-            time.sleep(25)
+            time.sleep(40)
         finally:
             os.kill(client, signal.SIGCONT)
         t0 = time.monotonic()
