@@ -187,7 +187,8 @@ health_drain(struct ctlans *a, int on)
 		    O_CLOEXEC | O_NOFOLLOW, 0600)) != -1)
 			close(fd);
 		else if (on || (unlink(path) == -1 && errno != ENOENT))
-			log_warn("%s: the drain lasts until popd stops", path);
+			log_warn("%s: %s", path, on ? "the drain lasts until "
+			    "popd stops" : "the next start drains again");
 	}
 	health_state();
 	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
