@@ -277,7 +277,7 @@ void		 login_reaped_to(void (*)(pid_t, int));
 void		 fd_budget_set(rlim_t);
 void		 login_walk(void (*)(const struct sessview *, void *), void *);
 int		 login_kick_user(const char *);
-int		 store_watch(const struct stats_page *, time_t *,
+int		 store_watch(const struct stats_page *, time_t *, int,
 		    const char *, pid_t, const char *, const char *);
 /* The pages' busy: a worker's parent writes it at spawn (read-only map). */
 int		 store_busy_init(int);

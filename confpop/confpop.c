@@ -94,6 +94,23 @@ certs_warn(const struct popd_conf *c)
 }
 
 /*
+ * popd -n: a probed store (shared, then) whose timeout store is below
+ * what a failover of it takes (a CephFS MDS takeover with fleet.md's
+ * mds_beacon_grace 8: 13 to 15 s; 21 s at the default 15) says degraded
+ * on every backend at once, and reports every session in it stuck.
+ */
+#define STORE_FAILOVER	20
+static void
+store_warn(const struct popd_conf *c)
+{
+	if (c->probe_user[0] != '\0' && c->set.timeout.store < STORE_FAILOVER)
+		(void)conf_error(c, &c->probe_where, "warning: timeout store "
+		    "%ds is below the %d s a shared store's failover may take "
+		    "(a CephFS MDS takeover): every backend would say degraded "
+		    "at once", c->set.timeout.store, STORE_FAILOVER);
+}
+
+/*
  * authcheck counts what (flags) of authtab, a file's, opened here, or
  * the system's accounts' (u's), onto fp; -1 (logged) if there is none.
  */
@@ -210,6 +227,7 @@ main(int argc, char *argv[])
 	if (a.report)
 		exit(migration_report());
 	certs_warn(conf);
+	store_warn(conf);
 	if (verbose) {
 		conf_print(stdout, conf);
 		/*

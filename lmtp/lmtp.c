@@ -256,6 +256,8 @@ session_settle(struct session *s)
 			return;
 		}
 		if (s->fd != -1) {
+			if (s->state == L_DELIVER)
+				txn_cancel(s->id);
 			if (s->ron)
 				event_del(&s->rev);
 			if (s->won)
@@ -272,8 +274,10 @@ session_settle(struct session *s)
 		return;
 	}
 
-	rwant = (s->state == L_CMD || s->state == L_DATA) &&
-	    s->outlen < LMTP_OUTMAX && s->inlen < sizeof(s->in);
+	/* While its message is delivered, only to see the client leave. */
+	rwant = (s->state == L_CMD || s->state == L_DATA ||
+	    s->state == L_DELIVER) && s->outlen < LMTP_OUTMAX &&
+	    s->inlen < sizeof(s->in);
 	wwant = s->outlen > 0;
 	if (rwant != s->ron && (rwant ? event_add(&s->rev, NULL) :
 	    event_del(&s->rev)) == -1)
@@ -685,7 +689,11 @@ session_read(int fd, short ev, void *arg)
 	if (n <= 0) {
 		if (n == -1)
 			log_debug("%s: read: %s", s->client, strerror(errno));
-		if (s->txn.mail)
+		if (s->state == L_DELIVER)
+			log_info("%s: connection closed before the answer to "
+			    "its message from <%s>: what is not delivered yet "
+			    "is cancelled", s->client, s->txn.sender);
+		else if (s->txn.mail)
 			log_info("%s: connection closed during a transaction "
 			    "from <%s>: nothing delivered", s->client,
 			    s->txn.sender);

@@ -95,6 +95,7 @@ void	pool_init(const struct conf_settings *, struct chan *);
 void	pool_job(const struct pool_key *, uint64_t, int, uint64_t, pool_cb,
 	    void *);
 int	pool_room(const struct pool_key *, uint64_t);
+void	pool_cancel(void *);
 void	lmtp_parent_dlvrpop(struct chan *, const void *, int);
 void	lmtp_parent_nodlvrpop(struct chan *, const void *, int);
 
@@ -158,6 +159,7 @@ int		 txn_spool(struct lmtp_txn *);
 void		 txn_write(struct lmtp_txn *, const char *, size_t);
 const char	*txn_end(struct lmtp_txn *);
 int		 txn_deliver(struct lmtp_txn *, uint64_t);
+void		 txn_cancel(uint64_t);
 void		 txn_reset(struct lmtp_txn *);
 
 #endif

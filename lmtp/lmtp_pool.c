@@ -685,3 +685,31 @@ pool_job(const struct pool_key *key, uint64_t ref, int fd, uint64_t size,
 	j->arg = arg;
 	job_queue(j);
 }
+
+/* The jobs whose done gets arg: their client left (txn_cancel). */
+void
+pool_cancel(void *arg)
+{
+	struct pworker	*w;
+	struct pjob	*j, *next;
+
+	RB_FOREACH(w, pworkertree, &workers) {
+		if (w->job != NULL && w->job->arg == arg &&
+		    w->job->checked == 0 && w->pid != 0) {
+			log_warnx("dlvrpop %d for %s: its client left during "
+			    "the delivery: killed, its message not committed",
+			    (int)w->pid, w->key.maildir);
+			pworker_kill(w);
+		}
+		TAILQ_FOREACH_SAFE(j, &w->queue, entry, next)
+			if (j->arg == arg) {
+				TAILQ_REMOVE(&w->queue, j, entry);
+				job_done(j, DLV_TEMP);
+			}
+	}
+	TAILQ_FOREACH_SAFE(j, &waiting, entry, next)
+		if (j->arg == arg) {
+			TAILQ_REMOVE(&waiting, j, entry);
+			job_done(j, DLV_TEMP);
+		}
+}

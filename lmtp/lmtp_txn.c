@@ -57,6 +57,7 @@ struct tgroup {
 	size_t		 first;		/* its first recipient's index */
 };
 struct tmsg {
+	LIST_ENTRY(tmsg) entry;
 	uint64_t	 id;
 	int		 fd;		/* the sealed spool */
 	size_t		 nrcpt;
@@ -67,6 +68,7 @@ struct tmsg {
 	int		 njobs;		/* not done */
 	struct event	 ev;		/* the answer, from the event loop */
 };
+static LIST_HEAD(, tmsg)		 tmsgs = LIST_HEAD_INITIALIZER(tmsgs);
 static long long			 spooled;	/* all .held */
 static long long			 bycounted;	/* of it, counted peers' */
 /* What the other lmtp processes spool: the parent's page, our slot. */
@@ -392,6 +394,7 @@ tmsg_answer(int fd, short ev, void *arg)
 {
 	struct tmsg	*m = arg;
 
+	LIST_REMOVE(m, entry);
 	rcpt_forget(m->ref, m->nrcpt);
 	close(m->fd);
 	delivered(m->id, m->status, m->nrcpt);
@@ -416,6 +419,7 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 		return -1;
 	}
 	t->handed = 1;
+	LIST_INSERT_HEAD(&tmsgs, m, entry);
 	evtimer_set(&m->ev, tmsg_answer, m);
 	m->id = id;
 	m->fd = t->spool;
@@ -439,4 +443,27 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 			pool_job(&t->rcpts[i].key, t->rcpts[i].ref, m->fd, 0,
 			    tmsg_done, &m->g[i]);
 	return 0;
+}
+
+/*
+ * Delivery id's client left before its answer (issue 87): no worker
+ * may commit its message now, or the MTA's retry makes a second copy.
+ * Its jobs not begun fail, and a worker inside one is killed, which
+ * takes effect when it comes out of the store, before its commit; its
+ * successor removes what it left (lmtp_pool.c).
+ */
+void
+txn_cancel(uint64_t id)
+{
+	struct tmsg	*m;
+	size_t		 i, n;
+
+	LIST_FOREACH(m, &tmsgs, entry)
+		if (m->id == id)
+			break;
+	if (m == NULL)
+		return;
+	for (i = 0, n = m->nrcpt; i < n; i++)
+		if (m->group[i] == i)
+			pool_cancel(&m->g[i]);
 }

@@ -16,13 +16,16 @@
 
 /*
  * health.c -- what this popd's health ports say (listen ... health,
- * popd.conf(5)): "up N", "draining N", or "degraded N" while a session
- * is stuck in the mail store (login.c), N its sessions logged in.  A
- * drain wins over degraded: both send new users elsewhere, and drained
- * is the admin's word.  The listeners answer the checks; the parent
+ * popd.conf(5)): "up N", "draining N", or "degraded N" while the store
+ * probe fails, N its sessions logged in.  A drain wins over degraded:
+ * both send new users elsewhere, and drained is the admin's word.
+ * Health comes from the store, never from users (DESIGN.md invariant
+ * 33): a session or delivery stuck is shown and counted (login.c,
+ * recipients.c), but its page is its user's word, and a user can stop
+ * his own wrkrpop, so it never marks the host degraded.  The listeners answer the checks; the parent
  * tells them the line when it changes, so that a check never waits on
- * the parent.  A change of state (popctl drain, undrain, a session
- * stuck or free) goes out at once; a change of the count alone at most
+ * the parent.  A change of state (popctl drain, undrain, the probe's
+ * word) goes out at once; a change of the count alone at most
  * once a second, so that a busy backend does not send every listener a
  * message per login.
  *
@@ -42,8 +45,12 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <errno.h>
 #include <event.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -128,14 +135,31 @@ probe_bad(void)
 	return conf->probe_user[0] != '\0' && (!probe.ok || probe.late);
 }
 
-/* The state, from the drain and the sessions stuck; sent if new. */
+/* The state, from the drain and the probe; sent if new. */
 static void
 health_state(void)
 {
-	now.state = drained ? HEALTH_DRAINING : health_stuck_now() > 0 ||
-	    probe_bad() ? HEALTH_DEGRADED : HEALTH_UP;
+	now.state = drained ? HEALTH_DRAINING : probe_bad() ?
+	    HEALTH_DEGRADED : HEALTH_UP;
 	if (now.state != sent.state)
 		health_push();
+}
+
+/*
+ * The drain's state file, next to the control socket: a drain lasts
+ * across restarts until undrain, as an admin upgrading a backend
+ * expects (HAProxy's server state file), so that the fronts send it no
+ * user before a login straight to it was checked.
+ */
+static const char *
+drain_file(void)
+{
+	static char	path[PATH_MAX];
+
+	if (conf->ctlsock[0] == '\0' || snprintf(path, sizeof(path),
+	    "%s.drained", conf->ctlsock) >= (int)sizeof(path))
+		return NULL;
+	return path;
 }
 
 /*
@@ -146,7 +170,8 @@ health_state(void)
 void
 health_drain(struct ctlans *a, int on)
 {
-	int	i;
+	const char	*path;
+	int		 i, fd;
 
 	for (i = 0; i < nlistens && !(listens[i].flags & LISTEN_HEALTH); i++)
 		;
@@ -157,6 +182,14 @@ health_drain(struct ctlans *a, int on)
 	if (on && !drained && now.sessions == 0)
 		log_info("drained: no session was open");
 	drained = on;
+	if ((path = drain_file()) != NULL) {
+		if (on && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC | O_NOFOLLOW, 0600)) != -1)
+			close(fd);
+		else if (on || (unlink(path) == -1 && errno != ENOENT))
+			log_warn("%s: %s", path, on ? "the drain lasts until "
+			    "popd stops" : "the next start drains again");
+	}
 	health_state();
 	log_info("control: %s by uid %u: %u session%s open", on ? "drain" :
 	    "undrain", (unsigned)ctlans_uid(a), now.sessions,
@@ -166,20 +199,12 @@ health_drain(struct ctlans *a, int on)
 
 /*
  * The sessions (kind 0, login.c) or deliveries (1, recipients.c) stuck
- * in the mail store now: while there are any, the line says degraded,
- * so that the fronts send new users to a backend whose store answers.
+ * in the mail store now, for the metrics alone.
  */
 void
 health_stuck(int kind, size_t n)
 {
-	size_t	before = health_stuck_now();
-
 	stuck[kind != 0] = n;
-	if ((before > 0) != (health_stuck_now() > 0))
-		log_warnx("health: %s", before == 0 ? "degraded: the mail "
-		    "store does not answer a session or delivery" :
-		    "up: nothing is stuck in the mail store");
-	health_state();
 }
 
 /* Sessions and deliveries stuck now. */
@@ -267,12 +292,23 @@ probe_tick(int fd, short ev, void *arg)
 	mailuser_find(conf->probe_user, probe_found, NULL);
 }
 
-/* With health probe: its tick, at start and after a reload. */
+/*
+ * At start and after a reload: a drain the last run left, and with
+ * health probe, its tick.
+ */
 void
 health_probe_start(void)
 {
 	struct timeval	 tv = { 1, 0 };
+	const char	*path;
 
+	if (!drained && (path = drain_file()) != NULL &&
+	    access(path, F_OK) == 0) {
+		drained = 1;
+		log_info("drained, as popctl drain left it (%s): popctl "
+		    "undrain ends it", path);
+		health_state();
+	}
 	if (conf->probe_user[0] == '\0' || event_initialized(&probe.tick))
 		return;
 	health_state();		/* degraded until a probe succeeds */
@@ -286,7 +322,7 @@ health_probe_start(void)
 int
 health_probe_exited(pid_t pid, int status)
 {
-	char	 why[64];
+	char	 why[96];
 
 	if (probe.pid == 0 || pid != probe.pid)
 		return 0;
@@ -299,6 +335,9 @@ health_probe_exited(pid_t pid, int status)
 		if (WIFSIGNALED(status))
 			(void)snprintf(why, sizeof(why), "failed: killed by "
 			    "signal %d", WTERMSIG(status));
+		else if (WEXITSTATUS(status) == 2)
+			(void)strlcpy(why, "failed: the store's mount is gone "
+			    "(evicted or its client dead): remount it", sizeof(why));
 		else
 			(void)snprintf(why, sizeof(why), "failed: exit %d "
 			    "(its wrkrpop logged why)", WEXITSTATUS(status));

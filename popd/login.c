@@ -25,14 +25,16 @@
  * most name an existing user for its own session.
  *
  * A wrkrpop whose page says it has not waited for its client for
- * timeout store seconds is inside the mail store, which does not
- * answer (a FUSE client or NFS server gone): stuck, shown so by popctl,
- * counted and logged once, and the health line says degraded while
- * any is.  No signal ends a process in an uninterruptible wait, so its
+ * timeout store seconds (LOGIN_STORE at most before its login is
+ * answered) is inside the mail store, which does not answer (a FUSE
+ * client or NFS server gone, another host's client holding the
+ * maildrop's caps): stuck, shown so by popctl, counted and logged
+ * once.  The health line is the store probe's alone (health.c): the
+ * page is its user's word.  No signal ends a process in an uninterruptible wait, so its
  * maildrop stays locked: its user's next logins are refused [IN-USE]
  * saying so, rather than sent to a wrkrpop that would hang as well.
  * The page is the worker's own word, so it can at most call itself
- * stuck.
+ * stuck, which puts at stake its user's sessions alone.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -66,6 +68,12 @@
 #include "stats.h"
 #include "util.h"
 
+/*
+ * The longest a login waits for its maildrop: well under a front's
+ * timeout, so that a client held by another host's frozen client (a
+ * CephFS cap it keeps) is answered [SYS/TEMP], never left hanging.
+ */
+#define LOGIN_STORE	5
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
 /*
  * Of the descriptors sessions may hold here, the share that workers'
@@ -491,8 +499,8 @@ refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
  * untrusted number.
  */
 int
-store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
-    pid_t pid, const char *prep, const char *name)
+store_watch(const struct stats_page *page, time_t *stuck, int limit,
+    const char *kind, pid_t pid, const char *prep, const char *name)
 {
 	time_t	now = monotime(), wall = time(NULL);
 	int64_t	b;
@@ -501,12 +509,12 @@ store_watch(const struct stats_page *page, time_t *stuck, const char *kind,
 	if (page == NULL)
 		return 0;
 	b = ((const volatile struct stats_page *)page)->busy;
-	in = b > 0 && b <= now && now - b > conf->set.timeout.store;
+	in = b > 0 && b <= now && now - b > limit;
 	if (in && *stuck == 0) {
 		*stuck = wall - (now - b);
 		STAT_INC(STAT_STORE_STUCK);
-		log_warnx("%s %d %s %s: stuck in the mail store for %lld s "
-		    "(timeout store)%s", kind, (int)pid, prep, name,
+		log_warnx("%s %d %s %s: stuck in the mail store for %lld s"
+		    "%s", kind, (int)pid, prep, name,
 		    (long long)(now - b), strcmp(kind, "wrkrpop") == 0 ?
 		    ": its maildrop stays locked until it returns" : "");
 		return 1;
@@ -535,18 +543,22 @@ static void
 stuck_tick(int fd, short ev, void *arg)
 {
 	struct worker	*w;
-	int		 r;
+	int		 r, login, limit;
 
 	RB_FOREACH(w, workertree, &workers) {
-		r = store_watch(w->page, &w->stuck, "wrkrpop", w->pid, "of",
-		    w->user);
+		login = stats_state(w->page) == PAGE_LOGIN;
+		limit = conf->set.timeout.store;
+		if (login && limit > LOGIN_STORE)
+			limit = LOGIN_STORE;
+		r = store_watch(w->page, &w->stuck, limit, "wrkrpop", w->pid,
+		    "of", w->user);
 		nstuck += r;
 		/*
 		 * Its client waits for the answer to its login: the listener
 		 * gives it [SYS/TEMP].  The page's word puts at stake only
 		 * the session of the wrkrpop that wrote it.
 		 */
-		if (r == 1 && stats_state(w->page) == PAGE_LOGIN)
+		if (r == 1 && login)
 			(void)listener_tell(w->lpid, MSG_PARENT_KICK, w->lid,
 			    KICK_STORE);
 	}

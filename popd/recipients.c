@@ -354,7 +354,8 @@ dlvrpops_tick(int fd, short ev, void *arg)
 	struct dlvrpop	*d;
 
 	LIST_FOREACH(d, &dlvrpops, entry)
-		nstuck += store_watch(d->page, &d->stuck, "dlvrpop", d->pid,
+		nstuck += store_watch(d->page, &d->stuck,
+		    conf->set.timeout.store, "dlvrpop", d->pid,
 		    "for", d->maildir);
 	health_stuck(1, nstuck);
 }

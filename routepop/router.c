@@ -288,8 +288,7 @@ backend_usable(const struct backend *b)
 /*
  * Of a route's value, the backend that takes user now, into addr; -1
  * if the value is no pool or no backend of it may take a user (logged).
- * Degraded backends (a session stuck in their store, or a worker that
- * says so) take users only when no other of the pool can: better a
+ * Degraded backends (their store probe fails) take users only when no other of the pool can: better a
  * login on a backend whose store may answer for this user than none.
  */
 int
@@ -339,8 +338,8 @@ router_state(struct backend *b, int state, uint32_t sessions)
 			log_info("backend %s draining: no new user goes there",
 			    b->addr);
 		else if (state == HEALTH_DEGRADED)
-			log_warnx("backend %s degraded (a session stuck in its "
-			    "mail store): no new user goes there", b->addr);
+			log_warnx("backend %s degraded (its store probe "
+			    "fails): no new user goes there", b->addr);
 		else if (b->health != 0)
 			log_info("backend %s up", b->addr);
 	}

@@ -181,8 +181,11 @@ report_main(const char *user, const char *path, const char *fmt)
 /*
  * The parent's health probe (popd/health.c), confined as a session: does
  * the store answer for this maildir?  new, cur and tmp must be directories;
- * a file is created in tmp and removed.  Exits 0, or 1 after a log line
- * saying what failed; nothing else is read or written.
+ * a file is created in tmp, written, synced, read back and removed (the
+ * data goes where the messages' does: a CephFS OSD, not its MDS alone).
+ * Exits 0, or after a log line saying what failed 2 when the mount is
+ * gone (ESHUTDOWN: a CephFS client evicted; ENOTCONN: a FUSE client
+ * dead), else 1; nothing else is read or written.
  */
 __dead void
 probe_main(const char *user, const char *path)
@@ -190,8 +193,8 @@ probe_main(const char *user, const char *path)
 	static const char *const dirs[] = { "new", "cur", "tmp" };
 	struct report		 r = { user, path, NULL, -1, NULL, 0, 0 };
 	struct stat		 st;
-	char			 name[64];
-	size_t			 i;
+	char			 name[64], back[sizeof(name)];
+	size_t			 i, len;
 	int			 fd;
 
 	report_log = 1;
@@ -204,9 +207,16 @@ probe_main(const char *user, const char *path)
 	}
 	(void)snprintf(name, sizeof(name), "tmp/popd-probe.%ld",
 	    (long)getpid());
-	if ((fd = openat(r.dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
+	len = strlen(name);
+	if ((fd = openat(r.dirfd, name, O_RDWR | O_CREAT | O_EXCL |
 	    O_CLOEXEC, 0600)) == -1)
 		report_done(1, "%s: %s", name, strerror(errno));
+	if (write(fd, name, len) != (ssize_t)len || fsync(fd) == -1 ||
+	    pread(fd, back, len, 0) != (ssize_t)len)
+		report_done(1, "%s: writing, syncing, reading it: %s", name,
+		    strerror(errno));
+	if (memcmp(name, back, len) != 0)
+		report_done(1, "%s: read back other bytes", name);
 	close(fd);
 	if (unlinkat(r.dirfd, name, 0) == -1)
 		report_done(1, "%s: removing it: %s", name, strerror(errno));
@@ -239,7 +249,7 @@ report_done(int status, const char *fmt, ...)
 {
 	char	 line[1024];
 	va_list	 ap;
-	int	 n, m;
+	int	 n, m, gone = errno == ESHUTDOWN || errno == ENOTCONN;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line), fmt, ap);
@@ -249,7 +259,7 @@ report_done(int status, const char *fmt, ...)
 	if (report_log) {
 		log_warnx("health probe as %s: %s: %s", report_who->user,
 		    report_who->path, line);
-		exit(status);
+		exit(status != 0 && gone ? 2 : status);
 	}
 	m = dprintf(POPD_CHANNEL_FD, "%s: %s: %s\n", report_who->user,
 	    report_who->path, line);

@@ -908,6 +908,29 @@ def mda_never_waits_for_popd(srv):
         deaf.close()
     T.expect(len(srv.files("alice", "new")), 2, "both delivered")
 
+@T.test(start=False, timeout=60)
+def drain_survives_restart(srv):
+    """Issue 87 item 6: popctl drain lasts across a restart of popd (its
+    state file next to the control socket) until undrain, as fleet.md's
+    upgrade steps assume: the health port says draining from the start."""
+    hport = T.free_port()
+    srv.conf_extra = "listen on %s port %d health\n" % (T.HOST, hport)
+    srv.start()
+    rc, out, err = srv.popctl("drain")
+    T.expect((rc, out), (0, "draining, 0 sessions open\n"), "drain: " + err)
+    srv.stop()
+    srv.start()
+    T.expect(T.health_line(hport).split()[0], "draining",
+             "the health line after a restart")
+    T.expect_true("drained, as popctl drain left it" in srv.log(),
+                  "the log says the drain lasts")
+    rc, out, err = srv.popctl("undrain")
+    T.expect(rc, 0, "undrain: " + err)
+    srv.stop()
+    srv.start()
+    T.expect(T.health_line(hport).split()[0], "up",
+             "the health line after undrain and a restart")
+
 
 if __name__ == "__main__":
     T.main()

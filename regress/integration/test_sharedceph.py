@@ -41,8 +41,14 @@ is evicted by the MDS (blocklisted) mid-session, and remounted.  Then:
   session or delivery, per host) is printed.
 
 freeze_cephfs_client: test_stuckstore.py's frozen-store body (a session
-stuck in the store is seen, [IN-USE] says so, nothing lost) with host
-A's ceph-fuse stopped.
+stuck in the store is seen, [IN-USE] says so, the probe says degraded,
+an MTA that gives up meanwhile gets exactly one copy from its retry,
+nothing lost) with host A's ceph-fuse stopped.
+
+frozen_client_other_host (issue 87): host B's ceph-fuse stopped while
+alice's session there holds her maildrop: her logins on host A are
+answered -ERR within login.c's bound, never hang, A stays up (its own
+probe user), bob is served on A meanwhile, nothing lost.
 
 The cluster is built once for the file (about 25 s, and the packages
 the first time) and removed at the end, also on failure."""
@@ -50,6 +56,7 @@ the first time) and removed at the end, also on failure."""
 import os
 import re
 import shutil
+import signal
 import smtplib
 import sys
 import threading
@@ -211,8 +218,8 @@ class Load:
 def freeze_cephfs_client(srv):
     """test_stuckstore.py's freeze (issue 73 item 4) on CephFS: mount A's
     ceph-fuse stopped under load, a session stuck in it reported, the
-    health line degraded, [IN-USE] saying so; nothing lost after
-    SIGCONT."""
+    probe's health line degraded, [IN-USE] saying so, a given-up LMTP
+    delivery never committed; nothing lost after SIGCONT."""
     eng = sharedfs.start("cephfs")
     top = os.path.join(eng.mounts[0], "stuck")
     shutil.rmtree(top, ignore_errors=True)
@@ -360,6 +367,163 @@ def faults_under_load(srv0):
                                                        dups))
     finally:
         for srv in (a, b):
+            srv.stop()
+            srv.cleanup()
+
+FROZEN_USERS = [("alice", "pw-alice"), ("bob", "pw-bob"),
+                ("probea", "pw-probea"), ("probeb", "pw-probeb")]
+LOGIN_BOUND = 5 + 2 + 1     # login.c's LOGIN_STORE, the listener, a tick
+
+
+@T.test(start=False, users=FROZEN_USERS, allow_crash=True, timeout=420)
+def frozen_client_other_host(srv0):
+    """Issue 87 items 1 and 2: host B's ceph-fuse frozen (SIGSTOP) while
+    alice's session there holds her maildrop; her logins go to host A.
+    A answers each within LOGIN_BOUND ([IN-USE] or [SYS/TEMP], never a
+    hang, the second at once), its health line stays up (its probe, as
+    a user of its own, answers), bob is served on A throughout, and
+    after SIGCONT nothing is lost.  Both hosts run the guide's
+    timeout store 20s."""
+    eng = sharedfs.start("cephfs")
+    hs = probed_hosts(eng)
+    a, b = hs
+    try:
+        for srv in hs:
+            srv.start()
+        for user in ("alice", "bob"):
+            for i in range(2):
+                a.deliver(user, b"Subject: %d\r\n\r\nbody\r\n" % i)
+        for srv in hs:
+            T.wait_for(lambda: ST.health(srv.hport).startswith("up "),
+                       timeout=20, interval=0.2, what="health up")
+        frozen_elsewhere(eng, a, b)
+    finally:
+        for srv in hs:
+            srv.stop()
+            srv.cleanup()
+
+
+def probed_hosts(eng):
+    """A and B on their mounts of eng's store, the guide's timeout store,
+    a health port each and a probe user each; maildirs made through A
+    only, so that B's client holds no cap of them."""
+    hs = []
+    for i, m in enumerate(eng.mounts):
+        srv = T.Server(users=FROZEN_USERS)
+        srv.hport = T.free_port()
+        srv.conf_extra = ("timeout store 20s\nlisten on %s port %d health\n"
+                          "health probe probe%s\n" % (T.HOST, srv.hport,
+                                                       "ab"[i]))
+        top = os.path.join(m, "frozen")
+        if i == 0:
+            ST.on_mount(srv, top)
+        else:
+            # Made through A only: B's client holds no cap of bob's.
+            srv.rewrite_usertab("".join(
+                "%s\t%d:%d:%s\n" % (u, srv.users[u]["uid"],
+                                     srv.users[u]["gid"],
+                                     os.path.join(top, u))
+                for u, _ in FROZEN_USERS))
+        hs.append(srv)
+    return hs
+
+
+def frozen_elsewhere(eng, a, b):
+    """B's client frozen while alice's session there holds her maildrop;
+    her logins and bob's on A (frozen_client_other_host)."""
+    held = b.raw(timeout=120)
+    held.line()
+    held.login("alice", b.users["alice"]["password"])
+    held.ok("STAT")
+    client = eng.client_pids()[1]
+    os.kill(client, signal.SIGSTOP)
+    try:
+        answers = []
+        for n in range(2):
+            with a.raw(timeout=30) as r:
+                r.line()
+                r.ok("USER alice")
+                t0 = time.monotonic()
+                got = r.cmd("PASS " + a.users["alice"]["password"])
+                answers.append((round(time.monotonic() - t0, 1), got))
+            T.expect_true(got.startswith(b"-ERR [IN-USE]") or
+                          got.startswith(b"-ERR [SYS/TEMP]"),
+                          "alice's login on A while B is frozen", got)
+            T.expect_true(answers[-1][0] < LOGIN_BOUND,
+                          "answered within %d s" % LOGIN_BOUND, answers)
+        print("# alice on A while B's client is frozen: %r" % answers)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 12:
+            T.expect(ST.health(a.hport).split()[0], "up",
+                     "A's health while B's client is frozen")
+            p = a.pop("bob")
+            T.expect(p.stat()[0], 2, "bob's messages on A")
+            p.quit()
+            time.sleep(0.5)
+    finally:
+        os.kill(client, signal.SIGCONT)
+    T.expect(held.cmd("QUIT")[:3], b"+OK", "alice's QUIT on B, thawed")
+    held.close()
+
+    def alice_in():
+        try:
+            p = a.pop("alice")
+        except Exception:
+            return False
+        n = p.stat()[0]
+        p.quit()
+        return n
+    T.wait_for(alice_in, timeout=30, interval=0.5,
+               what="alice served on A after the thaw")
+    T.expect(alice_in(), 2, "alice's messages: nothing lost")
+    T.expect_true("degraded" not in a.log(), "A never said degraded")
+
+
+@T.test(start=False, users=FROZEN_USERS, allow_crash=True, timeout=420)
+def freeze_past_session_timeout(srv0):
+    """Issue 87 item 3: B's ceph-fuse frozen past the MDS's
+    session_timeout (30 s here, its least), so that the MDS evicts it:
+    after SIGCONT B's probe says degraded (the mount gone, or not answering),
+    A stays up, and fleet.md's remount (the old client ended, then a
+    mount) brings B up again, which its log says."""
+    eng = sharedfs.start("cephfs")
+    hs = probed_hosts(eng)
+    a, b = hs
+    eng.ceph("fs", "set", eng.fs, "session_timeout", "30")
+    try:
+        for srv in hs:
+            srv.start()
+        for srv in hs:
+            T.wait_for(lambda: ST.health(srv.hport).startswith("up "),
+                       timeout=20, interval=0.2, what="health up")
+        client = eng.client_pids()[1]
+        os.kill(client, signal.SIGSTOP)
+        try:
+            time.sleep(40)
+        finally:
+            os.kill(client, signal.SIGCONT)
+        t0 = time.monotonic()
+        T.wait_for(lambda: ST.health(b.hport).startswith("degraded "),
+                   timeout=40, interval=0.5,
+                   what="B degraded after its eviction")
+        print("# B degraded %.1f s after SIGCONT: %s" % (
+            time.monotonic() - t0, "the mount gone" if "mount is gone"
+            in b.log() else "its probe not answering"))
+        T.expect(ST.health(a.hport).split()[0], "up", "A's health")
+        t1 = time.monotonic()
+        eng.remount(1)
+        T.wait_for(lambda: ST.health(b.hport).startswith("up "),
+                   timeout=60, interval=0.5,
+                   what="B up after fleet.md's remount")
+        print("# B up %.1f s after the remount began" %
+              (time.monotonic() - t1))
+        T.expect_true("succeeded: the mail store answers" in b.log(),
+                      "B's log says the store answers again")
+        p = b.pop("bob")
+        p.quit()
+    finally:
+        eng.ceph("fs", "set", eng.fs, "session_timeout", "60")
+        for srv in hs:
             srv.stop()
             srv.cleanup()
 

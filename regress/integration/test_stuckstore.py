@@ -20,8 +20,9 @@ timeout store (2 s here) and the parent's 1 s tick:
 
 - popctl show sessions says "stuck" for it, show metrics counts it
   (popd_store_stuck, popd_store_stuck_total), the log says so once;
-- the health port says "degraded N", which a router's routepop and
-  HAProxy's "expect rstring ^up" both read as "send new users
+- the health port says "degraded N" (its probe's word: a stuck session
+  alone never says so, own_session_stopped), which a router's routepop
+  and HAProxy's "expect rstring ^up" both read as "send new users
   elsewhere";
 - a delivery into it (LMTP) is logged stuck too;
 - the stuck user's next login is -ERR [IN-USE] saying the maildrop is
@@ -49,6 +50,7 @@ import os
 import re
 import signal
 import smtplib
+import struct
 import sys
 import threading
 import time
@@ -122,14 +124,16 @@ def metric(srv, name):
     return int(m.group(1)) if m else None
 
 
-def lmtp_deliver(path, rcpt, result):
+def lmtp_deliver(path, rcpt, result, timeout=60, subject=b"frozen"):
     """One LMTP delivery to rcpt on socket path; result["code"] is its
-    answer (or the exception), within 60 s."""
+    answer (or the exception), within timeout seconds, after which the
+    client gives up and closes, as an MTA does."""
     try:
-        c = smtplib.LMTP(path, timeout=60)
+        c = smtplib.LMTP(path, timeout=timeout)
         try:
             r = c.sendmail("sender@example.org", [rcpt],
-                           b"Subject: frozen\r\n\r\nwhile frozen\r\n")
+                           b"Subject: " + subject +
+                           b"\r\n\r\nwhile frozen\r\n")
             result["code"] = 250 if not r else r
         finally:
             c.close()
@@ -201,13 +205,21 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
         dt = threading.Thread(target=lmtp_deliver, daemon=True,
                               args=(lmtp, "carol", delivery))
         dt.start()
+        # An MTA that gives up on its delivery while the store is frozen
+        # (issue 87 item 5): its retry must be the only copy.
+        gaveup = {}
+        gt = threading.Thread(target=lmtp_deliver, daemon=True,
+                              args=(lmtp, "bob", gaveup, 3, b"gave up"))
+        gt.start()
         T.wait_for(lambda: re.search(r"^alice .* stuck ", sessions(srv),
                                      re.M) is not None,
                    timeout=BOUND, interval=0.2,
                    what="alice's session shown stuck by popctl")
         seen = time.monotonic() - t0
+        # The probe's word, not the session's: within its period.
         T.wait_for(lambda: health(hport).startswith("degraded "),
-                   timeout=2, interval=0.1, what="health says degraded")
+                   timeout=EVERY + BOUND, interval=0.1,
+                   what="health says degraded (the probe)")
         T.expect_true((metric(srv, "popd_store_stuck") or 0) >= 1,
                       "popd_store_stuck counts it")
         T.expect_true((metric(srv, "popd_store_stuck_total") or 0) >= 1,
@@ -266,11 +278,21 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
     T.wait_for(lambda: health(hport).startswith("up "), timeout=BOUND,
                interval=0.1, what="health up again after the thaw")
     print("# up again %.1f s after the thaw" % (time.monotonic() - t1))
-    T.expect_true(" stuck " not in sessions(srv), "no session stuck",
-                  sessions(srv))
+    # Each comes out as the thawed store answers it, seen within a tick.
+    T.wait_for(lambda: " stuck " not in sessions(srv), timeout=BOUND,
+               interval=0.2, what="no session stuck")
     a.close()
     dt.join(30)
     T.expect(delivery.get("code"), 250, "the LMTP delivery after the thaw")
+    gt.join(10)
+    T.expect_true(isinstance(gaveup.get("code"), Exception),
+                  "the MTA gave up while frozen", gaveup)
+    T.expect_true(re.search(r"dlvrpop \d+ for \S*bob: its client left "
+                            r"during the delivery: killed", srv.log()),
+                  "the given-up delivery's worker killed, logged")
+    retry = {}
+    lmtp_deliver(lmtp, "bob", retry, 30, b"gave up")
+    T.expect(retry.get("code"), 250, "the MTA's retry after the thaw")
     time.sleep(1)               # the load goes on, thawed
     stop.set()
     for t in threads:
@@ -287,10 +309,16 @@ def store_freeze_seen(srv, mount, client_pid, hport, lmtp):
                timeout=BOUND, interval=0.2,
                what="dave's stuck wrkrpop out of the store")
     # Nothing lost: every message still there, through a new session.
-    for u, n in (("alice", 2), ("bob", 3), ("carol", 4), ("dave", 3)):
+    for u, n in (("alice", 2), ("bob", 4), ("carol", 4), ("dave", 3)):
         p = srv.pop(u)
         T.expect(p.stat()[0], n, u + "'s messages after the thaw")
         p.quit()
+    md = srv.users["bob"]["maildir"]
+    copies = sum(b"Subject: gave up" in open(os.path.join(md, d, f),
+                                               "rb").read()
+                 for d in ("new", "cur") for f in os.listdir(
+                     os.path.join(md, d)))
+    T.expect(copies, 1, "copies of the given-up message after the retry")
 
 
 def freeze(srv, top, client_pid):
@@ -362,6 +390,71 @@ def probe_unusable_maildir(srv):
     # Logins of other users are still served: degraded is not down.
     p = srv.pop("bob")
     p.quit()
+
+
+def page_busy_offset():
+    """Where a stats page keeps busy (common/stats.h): after STAT_MAX
+    counters, state, marked and quota_over."""
+    with open(os.path.join(T.REPO, "common", "stats.h")) as f:
+        enum = f.read().split("enum stat_id {", 1)[1].split("STAT_MAX", 1)[0]
+    return 8 * len(re.findall(r"^\tSTAT_\w+,", enum, re.M)) + 16
+
+
+def stop_in_store(pid):
+    """What a user does to his own wrkrpop while it logs in (issue 85
+    G6): SIGSTOP it with its page saying busy, 2 s ago.  A compromised
+    wrkrpop can write the same; the stop keeps it from clearing it."""
+    os.kill(pid, signal.SIGSTOP)
+    with open("/proc/%d/maps" % pid) as f:
+        addr = [int(ln.split("-")[0], 16) for ln in f
+                if "popd-stats" in ln and " rw" in ln]
+    T.expect(len(addr), 1, "the wrkrpop's page mapped once")
+    with open("/proc/%d/mem" % pid, "r+b", buffering=0) as m:
+        m.seek(addr[0] + page_busy_offset())
+        m.write(struct.pack("=q", int(time.monotonic()) - 2))
+
+
+@T.test(start=False, timeout=60)
+def own_session_stopped(srv):
+    """Issue 85 G6, invariant 33: a user's own wrkrpop stopped in the
+    store (or lying) is shown stuck and counted, but the health line
+    stays up: health comes from the store probe, never from a user."""
+    hport = T.free_port()
+    srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
+                      "health probe carol\n" % (STORE, T.HOST, hport))
+    # Issue 87 item 4: a probed store's timeout store below a failover.
+    rc, out = srv.check_config()
+    T.expect(rc, 0, "popd -n: " + out)
+    T.expect_true("warning: timeout store 2s is below the 20 s a shared "
+                  "store's failover may take" in out, "popd -n warns", out)
+    srv.start()
+    T.wait_for(lambda: health(hport).startswith("up "), timeout=EVERY + 7,
+               interval=0.1, what="health up once the probe answered")
+    a = srv.raw(timeout=10)
+    a.line()
+    a.login("alice", srv.users["alice"]["password"])
+    pid = [p for p in T.role_pids(srv, "wrkrpop")
+           if T.proc_status(p)["Uid"][0] == srv.users["alice"]["uid"]]
+    T.expect(len(pid), 1, "alice's one wrkrpop")
+    stop_in_store(pid[0])
+    try:
+        T.wait_for(lambda: re.search(r"^alice .* stuck ", sessions(srv),
+                                     re.M) is not None,
+                   timeout=BOUND, interval=0.2,
+                   what="alice's stopped session shown stuck by popctl")
+        T.expect_true((metric(srv, "popd_store_stuck") or 0) >= 1,
+                      "popd_store_stuck counts it")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < EVERY + BOUND:
+            T.expect(health(hport).split()[0], "up",
+                     "health while a user's own session is stopped")
+            time.sleep(0.3)
+        p = srv.pop("bob")
+        p.quit()
+    finally:
+        os.kill(pid[0], signal.SIGCONT)
+    a.close()
+    T.expect_true("degraded" not in srv.log(), "no degraded in the log")
 
 
 if __name__ == "__main__":
