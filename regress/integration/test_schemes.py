@@ -757,8 +757,8 @@ def migration_report_passwords(srv):
                  "password in clear" % line_of(srv, "r-plain"),
                  "passwords: r-sha (line %d) cannot log in: a weak {SHA} "
                  "hash" % line_of(srv, "r-sha"),
-                 "passwords: r-unknown (line %d) cannot log in: a hash of "
-                 "kind {NOSUCH}" % line_of(srv, "r-unknown"),
+                 "passwords: r-unknown (line %d) cannot log in: no "
+                 "bcrypt, SHA-crypt" % line_of(srv, "r-unknown"),
                  "passwords: popd loads authtab all the same: the users "
                  "named above cannot log in"):
         T.expect_true(want in out, repr(want), out)

@@ -38,8 +38,8 @@
 
 #define H1	"$2b$04$uFPyEj/AJZe79Zyj5mRQAegzOVZOd0m0.khvz1lKmboKBJBheAYNq"
 #define H2	"$2b$05$nAK2teh/7E8nSjM2TZBXHuHh3bFVN9yGkKM85Bb4TmG4E3MIJXQkO"
-#define H6	"$6$rounds=5000$saltsalt$Xr4ahJ5H.Zwz8HRT6xFhJ3bL2dIaZ8mZL1p" \
-		"T3nV9.qXW7A0k1mH6Y8r0e2yI3u5o7a9c1e3g5i7k9m1o3q5s7u9w1y3A"
+#define H6	"$6$rounds=5000$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnL" \
+		"ZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"
 
 #define NMANY	10000		/* users in test_many */
 
