@@ -266,11 +266,12 @@ crypt_valid(const char *h, struct pwhash *ph)
 	    h[2] == '$') {
 		p = h + 3;
 		if (strncmp(p, "rounds=", 7) == 0) {
+			if (p[7] == '0')
+				return 0;
 			for (p += 7, n = 0; isdigit((unsigned char)*p) &&
 			    n < 9; p++, n++)
 				rounds = rounds * 10 + (*p - '0');
-			if (p[-n] == '0' || *p++ != '$' || rounds < 1000 ||
-			    rounds > 999999999)
+			if (*p++ != '$' || rounds < 1000)
 				return 0;
 		}
 		if ((n = crypt64_span(p)) > 16 || p[n] != '$')
