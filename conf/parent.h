@@ -101,6 +101,8 @@ struct users {
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 	uint64_t		 nologin;	/* of authtab, refused hashes */
+	char			 fault[256];	/* a bad table's first, for
+						   popctl reload: file:line */
 };
 
 /* A session as login.c knows it, for popctl (login_walk). */

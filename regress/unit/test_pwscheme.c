@@ -232,11 +232,11 @@ static const char *const unread[] = {
 };
 
 /* Passwords in clear shaped like a hash: never shown, whatever the shape. */
-static const char *const shaped[] = {
-	"{HUNTER2-2024}",
-	"{NOSUCH}abc",
-	"{SHA512-CRYPTX}x",
-	"{CRYPT.HUNTER2}",
+static const char *const shaped[][2] = {
+	{ "{HUNTER2-2024}", "HUNTER2" },
+	{ "{NOSUCH}abc", "NOSUCH" },
+	{ "{SHA512-CRYPTX}x", "CRYPTX" },
+	{ "{CRYPT.HUNTER2}", "HUNTER2" },
 };
 
 /*
@@ -406,10 +406,10 @@ main(void)
 		    "shows it: %s", unread[i], why);
 	}
 	for (i = 0; i < sizeof(shaped) / sizeof(shaped[0]); i++) {
-		CHECK(pwscheme_allowed(shaped[i], 1, &kind, why,
-		    sizeof(why)) == -1, "\"%s\": allowed", shaped[i]);
-		CHECK(strstr(why, shaped[i] + 1) == NULL && strchr(why, '{') ==
-		    NULL, "\"%s\": shown: %s", shaped[i], why);
+		CHECK(pwscheme_allowed(shaped[i][0], 1, &kind, why,
+		    sizeof(why)) == -1, "\"%s\": allowed", shaped[i][0]);
+		CHECK(strstr(why, shaped[i][1]) == NULL, "\"%s\": shown: %s",
+		    shaped[i][0], why);
 	}
 	for (i = 0; i < sizeof(ceiling) / sizeof(ceiling[0]); i++) {
 		CHECK(pwscheme_parse(ceiling[i].hash, &ph) == 0, "\"%s\": "
