@@ -63,8 +63,8 @@ struct count {
 static long long	xuid[3];
 static const char	*xname[3];
 /* -y: the groups no mail user may have, and what each is. */
-static long long	ygid[4];
-static const char	*ywhat[4];
+static long long	ygid[16];
+static const char	*ywhat[16];
 static int		ny;
 static int		xbad;
 /* The command line: -m's mode and what it reads. */

@@ -18,6 +18,7 @@ the log), Landlock refused with EPERM (popd does not start and says
 what to do), and bad tables or flags refusing startup with a clear
 message naming file:line, before anything listens."""
 
+import grp
 import os
 import re
 import socket
@@ -285,6 +286,23 @@ def bad_usertab_lines_refuse_their_users(srv):
         T.expect_true(want % srv.usertab in out, "named", (want, out))
     refused_with(srv, srv.usertab, "ro/ot 1:1:/root\n",
                  '%s:7: invalid user name "ro/ot"' % srv.usertab)
+
+
+@T.test(start=False)
+def system_group_refused(srv):
+    """Issue 85 G4: a mail user whose group is one of the system's
+    (adm reads the logs, disk the raw disks) is refused by name: a
+    session would run with it."""
+    uid = srv.uid("alice")
+    out = refused_with(srv, srv.usertab, "carol %d:%d:/h/carol\n"
+                       "dave %d:%d:/h/dave\n" % (
+                           uid, grp.getgrnam("adm").gr_gid,
+                           uid, grp.getgrnam("disk").gr_gid),
+                       "user carol: gid %d is the system group adm: give "
+                       "mail users groups of their own"
+                       % grp.getgrnam("adm").gr_gid)
+    T.expect_true("user dave: gid %d is the system group disk"
+                  % grp.getgrnam("disk").gr_gid in out, "dave named", out)
 
 
 @T.test(start=False)
