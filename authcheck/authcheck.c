@@ -203,6 +203,9 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	char		*p;
 	int		i, nx = *(int *)arg;
 
+	/* A line refused at load (table.h): no ids to judge. */
+	if (info[0] == TABLE_NOLOGIN)
+		return 0;
 	uid = strtoul(info, &p, 10);
 	gid = strtoul(p + 1, NULL, 10);
 	for (i = 0; i < nx; i++)
