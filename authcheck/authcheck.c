@@ -63,8 +63,8 @@ struct count {
 static long long	xuid[3];
 static const char	*xname[3];
 /* -y: the groups no mail user may have, and what each is. */
-static long long	ygid[4];
-static const char	*ywhat[4];
+static long long	ygid[16];
+static const char	*ywhat[16];
 static int		ny;
 static int		xbad;
 /* The command line: -m's mode and what it reads. */
@@ -203,6 +203,9 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	char		*p;
 	int		i, nx = *(int *)arg;
 
+	/* A line refused at load (table.h): no ids to judge. */
+	if (info[0] == TABLE_NOLOGIN)
+		return 0;
 	uid = strtoul(info, &p, 10);
 	gid = strtoul(p + 1, NULL, 10);
 	for (i = 0; i < nx; i++)

@@ -97,6 +97,8 @@ static const struct pwscheme schemes[] = {
 	{ "RPA",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 };
 
+#define NSCHEMES	(sizeof(schemes) / sizeof(schemes[0]))
+
 /* Hashes without a prefix: crypt(3)'s and PHP's password_hash's. */
 static const struct {
 	const char	*start;
@@ -254,13 +256,30 @@ crypt_valid(const char *h, struct pwhash *ph)
 		    "cost at most 14");
 		return cost >= 4 && cost <= 31 && crypt64_span(h + 7) == 53;
 	}
+	/*
+	 * "$6$[rounds=N$]salt$digest" whole, as libxcrypt takes it: N of
+	 * 1000 to 999999999 in digits alone, no leading zero; up to 16 of
+	 * salt; 43 or 86 of digest.  Anything less is a setting, whose
+	 * check runs and never matches: a wrong password for ever.
+	 */
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
 	    h[2] == '$') {
-		/* "rounds=N$", N counted as far as it goes. */
-		if (strncmp(h + 3, "rounds=", 7) == 0)
-			for (p = h + 10; isdigit((unsigned char)*p) &&
-			    rounds <= PWS_ROUNDS_MAX; p++)
+		p = h + 3;
+		if (strncmp(p, "rounds=", 7) == 0) {
+			if (p[7] == '0')
+				return 0;
+			for (p += 7, n = 0; isdigit((unsigned char)*p) &&
+			    n < 9; p++, n++)
 				rounds = rounds * 10 + (*p - '0');
+			if (*p++ != '$' || rounds < 1000)
+				return 0;
+		}
+		if ((n = crypt64_span(p)) > 16 || p[n] != '$')
+			return 0;
+		p += n + 1;
+		n = h[1] == '5' ? 43 : 86;
+		if (strlen(p) != n || crypt64_span(p) != n)
+			return 0;
 		ceiling(ph, rounds > PWS_ROUNDS_MAX, "rounds at most 2000000");
 		return 1;
 	}
@@ -564,7 +583,7 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 			goto bad;
 		name[dot - name] = '\0';
 	}
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+	for (i = 0; i < NSCHEMES; i++)
 		if (strcasecmp(schemes[i].name, name) == 0)
 			s = &schemes[i];
 	if (s == NULL)
@@ -615,24 +634,31 @@ int
 pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
     size_t whylen)
 {
+	static const char *const unread[2] = { "OTP", "SKEY" };
 	struct pwhash	 ph;
-	const char	*name, *end = strchr(h, '}');
+	const char	*name = NULL, *known, *end = strchr(h, '}');
+	size_t		 i, n;
 
 	if (kind != NULL)
 		*kind = "";
 	if (pwscheme_parse(h, &ph) == -1) {
 		/*
-		 * Name the scheme only if it looks like one, in capitals
-		 * as Dovecot writes them: a password in clear might start
-		 * with a '{'.
+		 * Name the scheme only if it is one of Dovecot's: a
+		 * password in clear may look like one ("{HUNTER2-2024}").
 		 */
-		if (h[0] == '{' && end != NULL && end - h < 32 && end - h > 1 &&
-		    strspn(h + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
-		    (size_t)(end - h - 1))
-			(void)snprintf(why, whylen, "a hash of kind %.*s "
+		n = h[0] == '{' && end != NULL ? strcspn(h + 1, ".}") : 0;
+		for (i = 0; n > 0 && i < NSCHEMES + 2; i++) {
+			known = i < NSCHEMES ? schemes[i].name :
+			    unread[i - NSCHEMES];
+			if (strlen(known) == n &&
+			    strncasecmp(known, h + 1, n) == 0)
+				name = known;
+		}
+		if (name != NULL)
+			(void)snprintf(why, whylen, "a hash of kind {%s} "
 			    "that popd does not read, or a malformed one, "
 			    "which \"popdpass -P\" cannot convert: reset the "
-			    "user's password (popdpass)", (int)(end - h + 1), h);
+			    "user's password (popdpass)", name);
 		else
 			(void)snprintf(why, whylen, "no bcrypt, SHA-crypt, "
 			    "yescrypt, argon2 or Dovecot {SCHEME} hash");

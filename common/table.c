@@ -650,7 +650,10 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 	return 1;
 }
 
-/* An authtab user whose hash is refused (why): -1 if the file is bad. */
+/*
+ * An authtab user whose hash is refused, or a usertab user whose
+ * userinfo is (why): -1 if the file is bad.
+ */
 static int
 scan_refused(struct scanning *s, char *key, const char *val,
     const char *hkind, const char *why)
@@ -664,7 +667,7 @@ scan_refused(struct scanning *s, char *key, const char *val,
 			table_nologin(s->file, 0, key, why);
 		return 0;
 	}
-	if (table_hash_allowed == NULL) {
+	if (table_hash_allowed == NULL && s->kind == TABLE_AUTH) {
 		WARNX("%s:%zu: \"%s\" has %s", s->file, s->lineno, key, why);
 		return -1;
 	}
@@ -677,6 +680,9 @@ scan_refused(struct scanning *s, char *key, const char *val,
 		;
 	else if (table_nologin != NULL)
 		table_nologin(s->file, s->lineno, key, why);
+	else if (s->kind == TABLE_USERS)
+		log_warnx("%s:%zu: %s: %s cannot log in", s->file, s->lineno,
+		    why, key);
 	else
 		log_warnx("%s:%zu: \"%s\" has %s: %s cannot log in",
 		    s->file, s->lineno, key, why, key);
@@ -728,8 +734,8 @@ scan_entry(struct scanning *s, char *key, char *val)
 		return -1;
 	} else if (kind == TABLE_USERS && !(s->flags & TABLE_PASSWD) &&
 	    table_parse_user(val, &ui, why, sizeof(why)) < 0) {
-		WARNX("%s:%zu: %s", s->file, s->lineno, why);
-		return -1;
+		/* That user alone: the others of the edit apply. */
+		return scan_refused(s, key, val, "", why);
 	}
 	return s->fn != NULL && s->fn(s->arg, key, val, s->lineno) == -1 ?
 	    -1 : 0;
@@ -862,6 +868,7 @@ struct dupscan {
 	const char		*file;
 	const struct table	*t;
 	size_t			*first;
+	int			 nologin;	/* drop_duplicates' */
 };
 
 static int
@@ -869,6 +876,7 @@ dup_line(void *arg, char *name, char *val, size_t line)
 {
 	struct dupscan	*d = arg;
 	ssize_t		 i;
+	char		 why[96];
 
 	if ((i = table_find(d->t, name)) == -1)
 		return 0;
@@ -880,20 +888,59 @@ dup_line(void *arg, char *name, char *val, size_t line)
 		return 0;
 	if (d->first[i] == 0)
 		d->first[i] = line;
-	else
+	else if (d->nologin) {
+		(void)snprintf(why, sizeof(why), "a duplicate entry (first on "
+		    "line %zu): neither entry stands", d->first[i]);
+		if (table_nologin != NULL)
+			table_nologin(d->file, line, name, why);
+		else
+			log_warnx("%s:%zu: duplicate entry for \"%s\" (first "
+			    "on line %zu): %s cannot log in", d->file, line,
+			    name, d->first[i], name);
+	} else
 		log_warnx("%s:%zu: duplicate entry for \"%s\" (first on line "
 		    "%zu)", d->file, line, name, d->first[i]);
 	return 0;
 }
 
+/*
+ * Each name t has more than once loads once, as TABLE_NOLOGIN: which
+ * line the admin meant is not known, so neither password works and
+ * neither user's ids serve.  The values dropped are wiped.
+ */
+static void
+drop_duplicates(struct table *t)
+{
+	char	*v;
+	size_t	 i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (n == 0 || strcmp(table_name(t, n - 1),
+		    table_name(t, i)) != 0) {
+			t->off[n++] = t->off[i];
+			continue;
+		}
+		v = (char *)table_value(t, i);
+		explicit_bzero(v, strlen(v));
+		v = (char *)table_value(t, n - 1);
+		if (v[0] != '\0') {
+			explicit_bzero(v, strlen(v));
+			v[0] = TABLE_NOLOGIN;
+		}
+	}
+	t->n = n;
+}
+
 /* Each name t has more than once, with the lines it is on. */
 static void
-report_duplicates(const char *file, int kind, const struct table *t)
+report_duplicates(const char *file, int kind, const struct table *t,
+    int nologin)
 {
 	struct dupscan	 d;
 
 	d.file = file;
 	d.t = t;
+	d.nologin = nologin;
 	if ((d.first = calloc(t->n, sizeof(*d.first))) == NULL)
 		fatal("%s", __func__);
 	(void)table_scan(file, kind | TABLE_QUIET, dup_line, &d);
@@ -914,7 +961,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	struct stat	 sb;
 	const char	*errstr;
 	size_t		 i;
-	int		 bad, fd;
+	int		 bad, dups, fd;
 
 	memset(t, 0, sizeof(*t));
 	/* As table_scan reads it: a "/dev/fd/N" too (open_regular). */
@@ -959,10 +1006,14 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	for (i = 1; i < t->n; i++)
 		if (strcmp(table_name(t, i - 1), table_name(t, i)) == 0)
 			break;
-	if (i < t->n) {
-		report_duplicates(file, kind, t);
+	/* authtab's and usertab's refuse their user alone (drop_...). */
+	dups = (kind & 0xf) == TABLE_AUTH || (kind & 0xf) == TABLE_USERS;
+	if (i < t->n && !(dups && (kind & TABLE_QUIET)))
+		report_duplicates(file, kind, t, dups);
+	if (i < t->n && dups)
+		drop_duplicates(t);
+	else if (i < t->n)
 		bad = 1;
-	}
 	if (bad) {
 		if ((kind & ~(TABLE_QUIET | TABLE_PASSWD | TABLE_WEAK |
 		    TABLE_SKIP)) == TABLE_AUTH)

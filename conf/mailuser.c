@@ -97,6 +97,12 @@ userinfo_parse(char *val, struct userinfo *ui, char *why, size_t len)
 	size_t		 n;
 	int		 i;
 
+	/* A usertab line refused at load (table.h), logged there. */
+	if (val[0] == TABLE_NOLOGIN) {
+		(void)strlcpy(why, "its line was refused at load (see the "
+		    "load's log line)", len);
+		return -2;
+	}
 	for (i = 0; i < 2; i++)
 		if ((f[i] = strsep(&val, ":")) == NULL || val == NULL) {
 			(void)strlcpy(why, "value must be uid:gid:/path", len);

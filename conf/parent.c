@@ -44,8 +44,8 @@ uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
 			    (uid_t)-1 };
 const char *const	 daemon_names[DAEMON_UIDS] = { POPD_USER,
 			    POPD_AUTH_USER, POPD_TABLE_USER };
-gid_t			 daemon_gid[DAEMON_GIDS] = { (gid_t)-1, (gid_t)-1,
-			    (gid_t)-1, (gid_t)-1 };
+gid_t			 daemon_gid[DAEMON_GIDS] = {
+			    [0 ... DAEMON_GIDS - 1] = (gid_t)-1 };
 char			 daemon_gwhat[DAEMON_GIDS][64];
 
 struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);

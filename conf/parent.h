@@ -101,6 +101,8 @@ struct users {
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 	uint64_t		 nologin;	/* of authtab, refused hashes */
+	char			 fault[256];	/* a bad table's first, for
+						   popctl reload: file:line */
 };
 
 /* A session as login.c knows it, for popctl (login_walk). */
@@ -132,10 +134,13 @@ extern const char *const	 daemon_names[DAEMON_UIDS];
 /*
  * Groups no mail user may have (startup.c): the daemon users' primary
  * groups (_pop3table's reads the table configurations, with database
- * passwords) and the group that reads the shadow file, each with what
- * it is, for messages.
+ * passwords), the group that reads the shadow file, and the system's
+ * groups that read disks, memory or logs or become root (SYSTEM_GROUPS),
+ * each with what it is, for messages.
  */
-#define DAEMON_GIDS	(DAEMON_UIDS + 1)
+#define SYSTEM_GROUPS	"disk", "adm", "docker", "sudo", "wheel", "staff", \
+			"kmem", "operator", "lxd"
+#define DAEMON_GIDS	(DAEMON_UIDS + 1 + 9)
 extern gid_t			 daemon_gid[DAEMON_GIDS];
 extern char			 daemon_gwhat[DAEMON_GIDS][64];
 extern struct proclist		 procs;

@@ -67,6 +67,7 @@ struct check {
 	int		 ok, bad, failed;
 	size_t		 have;
 	char		 buf[2048];
+	char		 first[256];	/* its first message */
 };
 
 /*
@@ -110,6 +111,7 @@ struct load {
 	char			 userpath[32], authpath[32];
 	uint64_t		 said[256];		/* check_said's */
 	int			 nsaid;
+	char			 fault[256];	/* users.fault's */
 };
 
 /* What each check's failure makes bad (CK_SYSTEM's: set by system_start). */
@@ -119,6 +121,19 @@ static const int badbits[CK_MAX] = {
 };
 
 static void	check_read(int, short, void *);
+
+/* l's first fault, for popctl reload: "file: why" or a check's line. */
+static void
+load_fault(struct load *l, const char *file, const char *why)
+{
+	if (l->fault[0] != '\0')
+		return;
+	(void)strlcpy(l->fault, file, sizeof(l->fault));
+	if (why != NULL) {
+		(void)strlcat(l->fault, ": ", sizeof(l->fault));
+		(void)strlcat(l->fault, why, sizeof(l->fault));
+	}
+}
 
 /*
  * Is uid one of popd's daemon users'?  Then why says whose, and no mail
@@ -411,6 +426,7 @@ check_file(struct load *l, int i, const char *mode, const char *file,
 	/* A FIFO or a device would hang or harm the root parent. */
 	if (fd == -1 && (fd = open_regular(file, &errstr)) == -1) {
 		log_warnx("%s: %s", file, errstr);
+		load_fault(l, file, errstr);
 		l->bad |= badbits[i];
 		return -1;
 	}
@@ -458,6 +474,7 @@ userauth_start(struct load *l)
 	if (authfile != NULL && (l->afd = l->sysauth) == -1 &&
 	    (l->afd = open_regular(authfile, &errstr)) == -1) {
 		log_warnx("%s: %s", authfile, errstr);
+		load_fault(l, authfile, errstr);
 		l->bad |= USERS_BADAUTHTAB;
 	}
 	l->sysauth = -1;
@@ -568,6 +585,8 @@ check_end(struct check *ck)
 	l->running--;
 	if ((ck->failed = ck->bad || !ck->ok))
 		l->bad |= ck->badbit;
+	if (ck->failed && ck->badbit != 0 && ck->first[0] != '\0')
+		load_fault(l, ck->first, NULL);
 }
 
 /* Every check has ended, or the time is up: authpops map the images. */
@@ -590,9 +609,10 @@ load_end(struct load *l)
 	 * Kept good, authtab's file itself only when no name opens it
 	 * again: the system accounts', for confpop's popd -nv and -m.
 	 */
-	if (bad != 0)
+	if (bad != 0) {
 		users_free(u);
-	else if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
+		(void)strlcpy(u->fault, l->fault, sizeof(u->fault));
+	} else if (l->afd != -1 && l->c->set.authsrc != TABSRC_SYSTEM) {
 		close(u->authfd);
 		u->authfd = -1;
 	}
@@ -682,6 +702,9 @@ check_read(int fd, short ev, void *arg)
 				    ck->file, line);
 			if (!check_said(l, msg))
 				log_warnx("%s", msg);
+			if (ck->first[0] == '\0')
+				(void)strlcpy(ck->first, msg,
+				    sizeof(ck->first));
 			ck->bad |= !table;
 		}
 		line = nl + 1;

@@ -721,6 +721,9 @@ reload_done(int badtab, void *arg)
 		return;
 	}
 	log_capture(rl.why, sizeof(rl.why));
+	/* The table's own file:line first, not the statement naming it. */
+	if (badtab != 0)
+		(void)strlcpy(rl.why, rl.nusers.fault, sizeof(rl.why));
 	conf_usable_start(rl.nconf, &rl.nusers, badtab, NULL,
 	    reload_checked);
 	/* Not what the event loop logs meanwhile: reload_checked's why. */

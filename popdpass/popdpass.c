@@ -575,6 +575,12 @@ convert(const char *file, int cost)
 	cv.file = file;
 	table_hash_allowed = pwscheme_allowed;
 	fd = lock_file(file, 0, &st);
+	/* The new file replaces one name: the others would keep the clear. */
+	if (st.st_nlink > 1)
+		errx(1, "%s: not changed: it has %ju hard links, which would "
+		    "keep the passwords in clear: make it a file of its own "
+		    "(cp, then rm the other names) and run again", file,
+		    (uintmax_t)st.st_nlink);
 	buf = read_all(file, fd, &len);
 	end = buf + len;
 	for (p = buf; p < end && !cv.passwd; p = nl) {

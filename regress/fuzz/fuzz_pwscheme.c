@@ -27,8 +27,9 @@
  * together: a decoded digest fits and has its kind's length, a salted
  * one has a salt, what pwscheme_allowed takes parses and is no password
  * in clear, a refusal's sentence never shows the value.  The fast kinds
- * (digests, PBKDF2 of few rounds) are checked against a password too;
- * crypt(3) and argon2 are not run (their cost is the point of them).
+ * (digests, PBKDF2 of few rounds, crypt(3)'s at low cost) are checked
+ * against a password too: a hash taken is one whose check runs and may
+ * match, never an error, nor a setting crypt(3) completes (issue 86).
  *
  *	make regress/fuzz/fuzz_pwscheme &&
  *	    sh regress/fuzz/run.sh -max_total_time=60 \
@@ -36,6 +37,7 @@
  */
 #include <sys/types.h>
 
+#include <crypt.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -47,11 +49,28 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+/* A crypt(3) hash checked in a few milliseconds: run it. */
+static int
+cheap_crypt(const char *h)
+{
+	const char	*r = strstr(h, "$rounds=");
+
+	if (h[0] != '$')
+		return 1;
+	if (h[1] == '2')
+		return strncmp(h + 3, "$04$", 4) == 0 ||
+		    strncmp(h + 3, "$05$", 4) == 0;
+	if (h[1] == '5' || h[1] == '6')
+		return r == NULL || strtoul(r + 8, NULL, 10) <= 5000;
+	return h[1] == '1';
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static struct crypt_data cd;
 	struct pwhash	 ph;
-	const char	*kind, *body;
+	const char	*kind, *body, *out;
 	char		 h[512], why[256], k[64];
 	size_t		 n;
 	int		 parsed, ok, weakok, r;
@@ -100,6 +119,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    ph.s->method == PWM_SCRAM) && ph.rounds <= 2000)) {
 			r = pwscheme_verify("correct horse", &ph);
 			if (r != 0 && errno != EACCES)
+				abort();
+		}
+		if (ph.s->method == PWM_CRYPT && cheap_crypt(ph.crypt)) {
+			r = pwscheme_verify("correct horse", &ph);
+			memset(&cd, 0, sizeof(cd));
+			out = crypt_rn("correct horse", ph.crypt, &cd,
+			    sizeof(cd));
+			if ((r != 0 && errno != EACCES) || out == NULL ||
+			    strlen(out) != strlen(ph.crypt))
 				abort();
 		}
 		if (ph.s->method == PWM_NONE &&

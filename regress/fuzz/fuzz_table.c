@@ -95,6 +95,12 @@ check_table(const struct table *t, int kind)
 			check_junk(v, 1);
 		if (kind != TABLE_USERS)
 			continue;
+		/* A line refused at load: its user alone, the marker alone. */
+		if (v[0] == TABLE_NOLOGIN) {
+			if (v[1] != '\0')
+				abort();
+			continue;
+		}
 		table_user(t, i, &u);
 		if (u.uid == 0 || u.gid == 0 || u.path[0] != '/' ||
 		    strstr(u.path, "/../") != NULL || strlen(u.path) >= PATH_MAX)

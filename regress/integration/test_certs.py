@@ -457,10 +457,13 @@ def restarted_listener_serves_the_checked_pair(srv):
     p.quit()
 
 
-@T.test(start=False)
+@T.test(start=False, timeout=900)
 def expiring_soon(srv):
     """A certificate valid for 5 days: the log warns, popd -n warns and
-    exits 0, show certificates and the expiry metric say so."""
+    exits 0, show certificates and the expiry metric say so, read by
+    promtool, installed here (Debian's prometheus) as no test may
+    count on another having installed it."""
+    promtool = T.apt_install("prometheus", "promtool")
     T.make_cert(srv.cert, srv.key, cn="soon.example", days=5)
     srv.port = T.free_port()
     srv.argv()          # writes popd.conf
@@ -490,7 +493,7 @@ def expiring_soon(srv):
 
     rc, out, err = srv.popctl("show", "metrics")
     T.expect(rc, 0, "show metrics")
-    check = subprocess.run(["promtool", "check", "metrics"],
+    check = subprocess.run([promtool, "check", "metrics"],
                            input=out.encode(), stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=60)
     T.expect((check.returncode, check.stdout.decode()), (0, ""),

@@ -151,8 +151,9 @@ def check_bad_tables_and_certificate(srv):
     users', each named file:line, and each table not loaded."""
     srv.port = T.free_port()
     text, _ = srv.config()
+    # A name popd refuses: no user to refuse alone, the file is bad.
     with open(srv.usertab, "a") as f:
-        f.write("root 0:0:/root\n")
+        f.write("ro/ot 1:1:/root\n")
     quota = write(os.path.join(srv.tmpdir, "quota-users"),
                   "alice 1M\nbob lots\n")
     junk = write(os.path.join(srv.tmpdir, "junk-users"),
@@ -160,7 +161,7 @@ def check_bad_tables_and_certificate(srv):
     conf = write(os.path.join(srv.tmpdir, "t.conf"), text +
                  'quota users "%s"\njunk users "%s"\n' % (quota, junk))
     rc, out = popd(["-n", "-f", conf])
-    T.expect(rc, 1, "exit status with uid 0 in usertab")
+    T.expect(rc, 1, "exit status with a bad name in usertab")
     T.expect_true(srv.usertab + ":" in out, "names usertab:line", out)
     for want in (quota + ":2: ", junk + ":2: ",
                  'usertab "%s": not loaded' % srv.usertab,

@@ -16,8 +16,10 @@
 """The harness itself (popdtest.py): a program a test needs that could
 be installed here and was not makes the test fail, never skip, so that
 `make test` cannot pass without running it; a skip stays for what cannot
-be done here (not root) and names why.  And the runner (run.py): its
-summary line counts tests, checks beside them, also with -j."""
+be done here (not root) and names why; and no test runs a foreign
+program by name without installing it in the same file.  And the
+runner (run.py): its summary line counts tests, checks beside them,
+also with -j."""
 
 import os
 import pwd
@@ -118,6 +120,59 @@ def runner_counts_tests_and_checks(srv):
     want += "; checks: %d passed, 0 failed" % checks
     T.expect(out.rstrip().splitlines()[-1], want, "run.py's summary:\n"
              + out)
+
+
+# Programs of no base system nor build dependency, and what in a test
+# file installs each: a test that runs one by name must say it too.
+FOREIGN = {
+    "promtool": 'apt_install("prometheus", "promtool"',
+    "prometheus": 'apt_install("prometheus"',
+    "node_exporter": '"prometheus-node-exporter"',
+    "nginx": "need_nginx(", "haproxy": 'apt_install("haproxy"',
+    "doveadm": "need_dovecot(", "doveconf": "need_dovecot(",
+    "dovecot": "need_dovecot(", "smtpd": 'need_prog("smtpd"',
+    "smtpctl": 'need_prog("smtpd"', "docker": '"docker.io"',
+    "ceph": '"ceph', "monmaptool": '"ceph', "psql": '"postgresql',
+    "mysql": '"mariadb', "slapd": '"slapd"', "fetchmail": '"fetchmail"',
+    "mpop": '"mpop"', "getmail": '"getmail6"', "curl": '"curl"',
+    "bindfs": 'apt_install("bindfs"',
+}
+CALL_RE = re.compile(r'(?:run|Popen|check_output|check_call|call)\(\s*'
+                     r'\[\s*"([A-Za-z0-9_.-]+)"')
+
+
+def uninstalled_calls(path):
+    """(program, line) of each call in path of a foreign program by name
+    with no install of it in the same file."""
+    with open(path) as f:
+        text = f.read()
+    found = []
+    for m in CALL_RE.finditer(text):
+        prog = m.group(1)
+        if prog in FOREIGN and FOREIGN[prog] not in text:
+            found.append((prog, text.count("\n", 0, m.start()) + 1))
+    return found
+
+
+@T.test(start=False, check_alive=False)
+def foreign_programs_installed(srv):
+    """Each integration test that runs a foreign program by name
+    installs it in the same file (popdtest.apt_install, need_prog,
+    need_nginx, need_dovecot): on a fresh machine it must not pass only
+    where another test installed it first (issue 85: test_certs ran
+    promtool so).  The scan finds a call without its install."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    bad = []
+    for name in sorted(os.listdir(here)):
+        if name.startswith("test_") and name.endswith(".py"):
+            bad += ["%s:%d: %s" % (name, line, prog) for prog, line in
+                    uninstalled_calls(os.path.join(here, name))]
+    T.expect(bad, [], "foreign programs run and not installed")
+    # The scan itself finds one.
+    probe = os.path.join(srv.tmpdir, "test_probe.py")
+    with open(probe, "w") as f:
+        f.write('subprocess.run(["promtool", "check", "metrics"])\n')
+    T.expect(uninstalled_calls(probe), [("promtool", 1)], "the probe")
 
 
 if __name__ == "__main__":

@@ -499,6 +499,48 @@ def stats_equal_what_was_done(srv):
                (after["logins_ok"][0] + 1, 1), what="one login since")
 
 
+@T.test(timeout=120, users=[("alice", "pw1"), ("bob", "pw2"),
+                             ("carol", "pw3")])
+def reload_names_table_fault(srv):
+    """popctl reload prints a refused table's first fault with the
+    table's own file:line, not only the popd.conf statement that names
+    it (issue 86.5).  An edit with a duplicate name applies but for
+    that user (issue 85 G2): a removed user no longer logs in, neither
+    of the duplicated one's passwords works ([SYS/PERM]), the others'
+    do, and the duplicate is named."""
+    def reply(user, pw):
+        r = T.Raw(srv.port)
+        got = login(r, user, pw)
+        r.close()
+        return got
+
+    utab = open(srv.usertab).read()
+    srv.rewrite_usertab(utab + "bad/name 1:1:/x\n")
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 1, "reload with a bad usertab: " + out + err)
+    want = '%s:%d: invalid user name "bad/name"' % (
+        srv.usertab, utab.count("\n") + 1)
+    T.expect_true(want in out + err, "the table's file:line", (want, err))
+    srv.rewrite_usertab(utab)
+
+    atab = open(srv.authtab).read().splitlines()
+    alice = [ln for ln in atab if ln.split()[0] == "alice"][0]
+    carol = [ln for ln in atab if ln.split()[0] == "carol"][0]
+    edit = [ln for ln in atab if ln.split()[0] != "bob"]
+    edit.append("alice" + carol[len("carol"):])
+    srv.rewrite_authtab("\n".join(edit) + "\n")
+    rc, out, err = srv.popctl("reload")
+    T.expect(rc, 0, "reload with a duplicate: " + out + err)
+    T.expect_true('%s:%d: "alice" has a duplicate entry (first on line %d)'
+                  % (srv.authtab, len(edit), atab.index(alice) + 1)
+                  in srv.log(), "the duplicate named", srv.log_tail())
+    T.expect(reply("bob", "pw2")[:5], b"-ERR ", "removed bob")
+    for pw in ("pw1", "pw3"):
+        T.expect(reply("alice", pw)[:15], b"-ERR [SYS/PERM]",
+                 "alice's password " + pw)
+    T.expect(reply("carol", "pw3")[:3], b"+OK", "carol")
+
+
 # --- show penalties, unpenalize --------------------------------------------
 
 def timed_login(srv, src, user):

@@ -735,5 +735,27 @@ def app_key_made_whole(srv):
                  "no temporary file left")
 
 
+@T.test(start=False)
+def convert_refuses_hard_links(srv):
+    """popdpass -P on a file with another hard link refuses, names the
+    file and the count, and changes neither name: rewriting one name
+    would leave the passwords in clear in the other (issue 85 G8)."""
+    path = os.path.join(srv.tmpdir, "clear")
+    other = os.path.join(srv.tmpdir, "clear.bak")
+    with open(path, "w") as f:
+        f.write("alice {PLAIN}hunter2-x\n")
+    os.link(path, other)
+    rc, out, err = popdpass(["-c", "4", "-P", path])
+    T.expect(rc, 1, "popdpass -P on a file of 2 links: " + out + err)
+    T.expect_true("%s: not changed: it has 2 hard links" % path in err,
+                  "named, with its links", err)
+    for name in (path, other):
+        T.expect(read(name), b"alice {PLAIN}hunter2-x\n", name + " kept")
+    os.unlink(other)
+    rc, out, err = popdpass(["-c", "4", "-P", path])
+    T.expect(rc, 0, "one link: converted: " + err)
+    T.expect_true(b"hunter2-x" not in read(path), "hashed", read(path))
+
+
 if __name__ == "__main__":
     T.main()

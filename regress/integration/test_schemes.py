@@ -328,11 +328,21 @@ def refused_hash_locks_out_its_user_alone(srv):
     (file:line) and by popd -n, -n -v and -m; those users alone cannot
     log in, told so with [SYS/PERM] (never a wrong password), with a log
     line at each login; the others log in; a gauge counts them.  A
-    syntax error still refuses the file whole."""
+    syntax error still refuses the file whole.  Issue 86: a SHA-crypt
+    hash cut short is one of them, never a wrong password; issue 85: a
+    password in clear shaped like a scheme is never shown (G5), and a
+    name twice refuses that user alone, neither line's password
+    working (G2)."""
     srv.add_users({"x-plain": doveadm("PLAIN"),
                    "x-unknown": doveadm("OTP"),
                    "x-sha": doveadm("SHA"),
-                   "x-pbkdf2": doveadm("PBKDF2")})
+                   "x-pbkdf2": doveadm("PBKDF2"),
+                   "x-trunc": "{SHA512-CRYPT}$6$rounds=5000$trunc",
+                   "x-hunter": "{HUNTER2-2024}",
+                   "x-dup": doveadm("SHA512-CRYPT")})
+    with open(srv.authtab, "a") as f:
+        f.write("x-dup %s\n" % doveadm("SHA512-CRYPT"))
+    dupline = sum(1 for _ in open(srv.authtab))
     rc, out = check(srv)
     T.expect(rc, 0, "popd -n: " + out)
     for user, why in (("x-plain", "a {PLAIN} password in clear"),
@@ -340,11 +350,18 @@ def refused_hash_locks_out_its_user_alone(srv):
                        "popd does not read, or a malformed one, which "
                        '"popdpass -P" cannot convert: reset the user\'s '
                        "password (popdpass)"),
-                      ("x-sha", "a weak {SHA} hash")):
+                      ("x-sha", "a weak {SHA} hash"),
+                      ("x-trunc", "a hash of kind {SHA512-CRYPT} that "
+                       "popd does not read, or a malformed one"),
+                      ("x-hunter", "no bcrypt, SHA-crypt, yescrypt")):
         want = '%s:%d: "%s" has %s' % (srv.authtab, line_of(srv, user),
                                        user, why)
         T.expect_true(want in out and "%s cannot log in" % user in out,
                       "popd -n names " + user, (want, out))
+    want = '%s:%d: "x-dup" has a duplicate entry (first on line %d)' % (
+        srv.authtab, dupline, line_of(srv, "x-dup"))
+    T.expect_true(want in out, "popd -n names the duplicate", (want, out))
+    T.expect_true("HUNTER2" not in out, "a clear value shown", out)
     T.expect_true("x-pbkdf2" not in out, "a good one named", out)
     T.expect_true(PASSWORD not in out, "no password in the output")
     rc, out = check(srv, "-v")
@@ -353,14 +370,19 @@ def refused_hash_locks_out_its_user_alone(srv):
                   "(PLAIN) cannot be used" in out, "popd -n -v", out)
     rc, out, err = report(srv)
     T.expect(rc, 0, "popd -m: " + out + err)
-    T.expect_true("passwords: x-sha (line %d) cannot log in" %
-                  line_of(srv, "x-sha") in out, "popd -m names x-sha", out)
+    for user in ("x-sha", "x-trunc", "x-hunter"):
+        T.expect_true("passwords: %s (line %d) cannot log in" %
+                      (user, line_of(srv, user)) in out,
+                      "popd -m names " + user, out)
+    T.expect_true("HUNTER2" not in out + err, "popd -m shows a clear value",
+                  out)
     T.expect_true("alice: %s: " % srv.users["alice"]["home"] in out,
                   "popd -m's maildirs' report", out)
     srv.start()
     srv.pop("x-pbkdf2", PASSWORD).quit()
     srv.pop("alice").quit()
-    for user in ("x-plain", "x-unknown", "x-sha"):
+    for user in ("x-plain", "x-unknown", "x-sha", "x-trunc", "x-hunter",
+                 "x-dup"):
         mark = len(srv.log())
         reply, _ = pass_reply(srv, user, PASSWORD)
         T.expect(reply[:len(PERM)], PERM, "the answer to " + user)
@@ -369,7 +391,9 @@ def refused_hash_locks_out_its_user_alone(srv):
     T.expect_true("failed login" not in srv.log(), "no failed login",
                   srv.log_tail())
     text = metrics(srv)
-    T.expect_true("popd_users_no_login 3\n" in text, "the gauge", text)
+    T.expect_true("popd_users_no_login 6\n" in text, "the gauge", text)
+    T.expect_true("HUNTER2" not in srv.log(), "a clear value logged",
+                  srv.log_tail())
     # A syntax error: refused whole, as before.
     with open(srv.authtab, "a") as f:
         f.write("novalue\n")
@@ -758,8 +782,8 @@ def migration_report_passwords(srv):
                  "password in clear" % line_of(srv, "r-plain"),
                  "passwords: r-sha (line %d) cannot log in: a weak {SHA} "
                  "hash" % line_of(srv, "r-sha"),
-                 "passwords: r-unknown (line %d) cannot log in: a hash of "
-                 "kind {NOSUCH}" % line_of(srv, "r-unknown"),
+                 "passwords: r-unknown (line %d) cannot log in: no "
+                 "bcrypt, SHA-crypt" % line_of(srv, "r-unknown"),
                  "passwords: popd loads authtab all the same: the users "
                  "named above cannot log in"):
         T.expect_true(want in out, repr(want), out)

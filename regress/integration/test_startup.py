@@ -18,6 +18,7 @@ the log), Landlock refused with EPERM (popd does not start and says
 what to do), and bad tables or flags refusing startup with a clear
 message naming file:line, before anything listens."""
 
+import grp
 import os
 import re
 import socket
@@ -268,15 +269,40 @@ def refused_with(srv, table, extra, want):
 
 
 @T.test(start=False)
-def bad_usertab_line_refuses_start(srv):
-    refused_with(srv, srv.usertab, "# root is refused\n\nroot 0:0:/root\n",
-                 "%s:5: uid and gid 0 are refused" % srv.usertab)
+def bad_usertab_lines_refuse_their_users(srv):
+    """A usertab line popd refuses names its user alone (issue 85 G2):
+    popd -n says file:line and who cannot log in, and passes; a line
+    that names no user still refuses the start."""
+    with open(srv.usertab) as f:
+        text = f.read()
+    with open(srv.usertab, "w") as f:
+        f.write(text + "# root is refused\n\nroot 0:0:/root\n"
+                "carol 1000:1000:home/carol\n")
+    rc, out = srv.check_config()
+    T.expect(rc, 0, "popd -n: " + out)
+    for want in ("%s:5: uid and gid 0 are refused: root cannot log in",
+                 '%s:6: path "home/carol" is not absolute: carol cannot '
+                 "log in"):
+        T.expect_true(want % srv.usertab in out, "named", (want, out))
+    refused_with(srv, srv.usertab, "ro/ot 1:1:/root\n",
+                 '%s:7: invalid user name "ro/ot"' % srv.usertab)
 
 
 @T.test(start=False)
-def relative_path_refuses_start(srv):
-    refused_with(srv, srv.usertab, "carol 1000:1000:home/carol\n",
-                 "%s:3: path \"home/carol\" is not absolute" % srv.usertab)
+def system_group_refused(srv):
+    """Issue 85 G4: a mail user whose group is one of the system's
+    (adm reads the logs, disk the raw disks) is refused by name: a
+    session would run with it."""
+    uid = srv.uid("alice")
+    out = refused_with(srv, srv.usertab, "carol %d:%d:/h/carol\n"
+                       "dave %d:%d:/h/dave\n" % (
+                           uid, grp.getgrnam("adm").gr_gid,
+                           uid, grp.getgrnam("disk").gr_gid),
+                       "user carol: gid %d is the system group adm: give "
+                       "mail users groups of their own"
+                       % grp.getgrnam("adm").gr_gid)
+    T.expect_true("user dave: gid %d is the system group disk"
+                  % grp.getgrnam("disk").gr_gid in out, "dave named", out)
 
 
 @T.test(start=False)

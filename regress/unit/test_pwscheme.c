@@ -154,6 +154,21 @@ static const struct {
 static const char *bad[] = {
 	"",
 	"{",
+	/* SHA-crypt cut short, or a setting: a check that never matches. */
+	"{SHA512-CRYPT}$6$rounds=5000$trunc",
+	"$6$abcdefgh$",
+	"$6$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1=",
+	"$5$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhx",
+	"$6$abcdefghijklmnopq$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"$6$abc!$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	/* Rounds in digits alone, 1000 to 999999999, as libxcrypt. */
+	"$6$rounds=+5000$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"$6$rounds= 5000$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"$6$rounds=-1$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"$6$rounds=05000$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"$6$rounds=999$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"$6$rounds=1000000000$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	"{SHA256-CRYPT}$5$rounds=99999999999999999999999$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClh",
 	"{}",
 	"{SSHA512",
 	"{NOSUCH}abc",
@@ -213,7 +228,15 @@ static const char *bad[] = {
 static const char *const unread[] = {
 	"{OTP}md5 99 seed 5d1a1d2e3f4a5b6c",
 	"{SKEY}md4 99 seed 5d1a1d2e3f4a5b6c",
-	"{NOSUCH}abc",
+	"{sha512-crypt}$6$rounds=5000$trunc",
+};
+
+/* Passwords in clear shaped like a hash: never shown, whatever the shape. */
+static const char *const shaped[][2] = {
+	{ "{HUNTER2-2024}", "HUNTER2" },
+	{ "{NOSUCH}abc", "NOSUCH" },
+	{ "{SHA512-CRYPTX}x", "CRYPTX" },
+	{ "{CRYPT.HUNTER2}", "HUNTER2" },
 };
 
 /*
@@ -231,9 +254,10 @@ static const struct {
 	    1 },
 	{ "$6$rounds=2000000$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
 	    0 },
-	{ "$6$rounds=2000001$abcdefgh$x", 1 },
-	{ "$6$rounds=999999999$abcdefgh$x", 1 },
-	{ "{SHA256-CRYPT}$5$rounds=99999999999999999999999$abcdefgh$x", 1 },
+	{ "$6$rounds=2000001$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	    1 },
+	{ "$6$rounds=999999999$abcdefgh$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	    1 },
 	/* 128 MiB, then with t = 1, with p = 2: at 256 MiB. */
 	{ "$y$jCT$abcdefghijklmnop$x", 0 },
 	{ "$y$jCT/.$abcdefghijklmnop$ArAbmwu1iZ75V7rWx6OoclGzDtVm2f/eZo5dtsKVrq4",
@@ -372,7 +396,7 @@ main(void)
 		CHECK(pwscheme_allowed(unread[i], 1, &kind, why,
 		    sizeof(why)) == -1, "\"%s\": allowed", unread[i]);
 		n = strchr(unread[i], '}') - unread[i] + 1;
-		CHECK(strncmp(strstr(why, "{") != NULL ? strstr(why, "{") :
+		CHECK(strncasecmp(strstr(why, "{") != NULL ? strstr(why, "{") :
 		    "", unread[i], n) == 0, "\"%s\": kind not named: %s",
 		    unread[i], why);
 		CHECK(strstr(why, "reset the user's password (popdpass)") !=
@@ -380,6 +404,12 @@ main(void)
 		    NULL, "\"%s\": no advice: %s", unread[i], why);
 		CHECK(strstr(why, unread[i] + n) == NULL, "\"%s\": why "
 		    "shows it: %s", unread[i], why);
+	}
+	for (i = 0; i < sizeof(shaped) / sizeof(shaped[0]); i++) {
+		CHECK(pwscheme_allowed(shaped[i][0], 1, &kind, why,
+		    sizeof(why)) == -1, "\"%s\": allowed", shaped[i][0]);
+		CHECK(strstr(why, shaped[i][1]) == NULL, "\"%s\": shown: %s",
+		    shaped[i][0], why);
 	}
 	for (i = 0; i < sizeof(ceiling) / sizeof(ceiling[0]); i++) {
 		CHECK(pwscheme_parse(ceiling[i].hash, &ph) == 0, "\"%s\": "
@@ -466,9 +496,11 @@ main(void)
 	pwscheme_kind("{BLF-CRYPT}$2y$05$iGGbmpxKWxCwy4K085AAKe6/SHdvkvrCsx2y29vbPWQohjq4XbEDm",
 	    k, sizeof(k));
 	CHECK_STR(k, "$2y$05");
-	pwscheme_kind("$6$rounds=9000$abc$def", k, sizeof(k));
+	pwscheme_kind("$6$rounds=9000$abc$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	    k, sizeof(k));
 	CHECK_STR(k, "$6$rounds=9000");
-	pwscheme_kind("$6$abc$def", k, sizeof(k));
+	pwscheme_kind("$6$abc$4dLu/4NyZ2TbUVQdK5DCmSaPN3LWdHnXR2ZArW1KClhXvTFmpM/4jkWGuYthABlB4X.XmPDXlDO4MIytCuQRV1",
+	    k, sizeof(k));
 	CHECK_STR(k, "$6$");
 	return unit_done();
 }

@@ -40,8 +40,8 @@
 #include "unit.h"
 
 #define BC	"$2b$04$YdByxKSiJ.4e00dW5oeBN./JDD86S0BXGZETea57GhiFIf4iu2nQG"
-#define SHA	"$6$rounds=5000$saltsalt$Xr4ahJ5H.Zwz8HRT6xFhJ3bL2dIaZ8mZL1p" \
-		"T3nV9.qXW7A0k1mH6Y8r0e2yI3u5o7a9c1e3g5i7k9m1o3q5s7u9w1y3A"
+#define SHA	"$6$rounds=5000$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnL" \
+		"ZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"
 #define YES	"$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9S" \
 		"qC.5i5rd.RhAtQ7"
 #define FILL	0xa5
@@ -425,8 +425,9 @@ test_valid_hash(void)
 		{ "$2b$04$YdByxKSiJ.4e00dW5oeBN./JDD86S0BXGZETea57GhiFIf4iu2nQ!",
 		    0 },
 		{ SHA, 1 },
-		{ "$5$salt$abc", 1 },
-		{ "$6$xy", 1 },
+		{ "$5$salt$eC8iHMk0B/acxRGi4idWiCK/.xXHLUsxovn4V591t3.", 1 },
+		{ "$5$salt$abc", 0 },	/* cut short */
+		{ "$6$xy", 0 },
 		{ "$6$x", 0 },		/* len > 4 */
 		{ YES, 1 },
 		{ "$y$j9", 0 },		/* no r, no '$' */
