@@ -130,7 +130,8 @@ CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
 # runs where popd.conf has a proxy statement.
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
-		listener/listener_control.o ${TLS_COMPAT}
+		listener/listener_control.o listener/listener_health.o \
+		${TLS_COMPAT}
 LISTENER_CORE=	listener/listener_core.o common/proto-listener.o \
 		common/peers-listener.o
 LISTENER_FULL=	listener/listener_proxied.o listener/listener_proxy.o \
@@ -715,6 +716,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_mountinfo \
 		regress/fuzz/fuzz_kept \
 		regress/fuzz/fuzz_healthline \
+		regress/fuzz/fuzz_healthhttp \
 		regress/fuzz/fuzz_verdict \
 		regress/fuzz/fuzz_sigcheck \
 		regress/fuzz/fuzz_lastuse \
@@ -798,6 +800,10 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c httppop/http.c \
     httppop/http.h common/addr.c common/authhttp.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
 	    httppop/http.c common/addr.c common/authhttp.c ${PKG_LIBS}
+regress/fuzz/fuzz_healthhttp: regress/fuzz/fuzz_healthhttp.c \
+    listener/listener_health.c listener/listener_health.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthhttp.c \
+	    listener/listener_health.c ${PKG_LIBS}
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c lmtp/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    lmtp/lmtp_cmd.c ${PKG_LIBS}
@@ -1013,6 +1019,17 @@ install: all
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \
 	    sh popd/mkusers.sh; fi
 
+# popd:VERSION and popd:latest, FROM scratch, from what make built
+# (docker/, doc/container.md); no base image is pulled.
+IMAGEDIR=	image.d
+image: all
+	rm -rf ${IMAGEDIR}
+	${MAKE} install DESTDIR=${IMAGEDIR}/root >/dev/null
+	sh docker/mkimage.sh ${IMAGEDIR}/root ${SBINDIR} ${LIBEXECDIR}
+	sed 's,@SBINDIR@,${SBINDIR},g' docker/Dockerfile.scratch \
+	    >${IMAGEDIR}/Dockerfile
+	docker build -q -t popd:${VERSION} -t popd:latest ${IMAGEDIR}
+
 # A release tarball of the committed tree (HEAD), with the grammar's
 # parser already made: its build needs neither git nor yacc.
 DISTNAME=	popd-${VERSION}
@@ -1051,8 +1068,9 @@ clean:
 	    regress/clockshift.so regress/slowcheck.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o conf/parse.c common/mkfilter \
 	    common/sc_wrkrpop.h common/sc_wrkrpop.h.tmp
+	rm -rf ${IMAGEDIR}
 
-.PHONY: all test check demo count deps deb-deps lint install clean dist \
+.PHONY: all test check demo count deps deb-deps lint install clean dist image \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
 	sanitize test-programs \
 	msg-update topology

@@ -94,8 +94,7 @@ health_push(void)
 	struct proc	*p;
 
 	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_LISTENER && !p->draining &&
-		    p->chan.fd != -1)
+		if (p->id == KIND_LISTENER && p->chan.fd != -1)
 			health_send(&p->chan);
 	sent = now;
 	if (!event_initialized(&pace))
@@ -162,6 +161,14 @@ health_drain(struct ctlans *a, int on)
 	    "undrain", (unsigned)ctlans_uid(a), now.sessions,
 	    now.sessions == 1 ? "" : "s");
 	ctlans_count(a, now.sessions);
+}
+
+/* popd stops (popd.c): draining, whatever popctl said. */
+void
+health_stop(void)
+{
+	drained = 1;
+	health_state();
 }
 
 /*
