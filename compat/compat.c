@@ -661,7 +661,8 @@ compat_peerid(int fd, uid_t *uid, gid_t *gid)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
 		return -1;
-	if (len != sizeof(cr) || cr.pid == 0) {
+	/* pid 0 is a peer in another pid namespace (an MTA's container). */
+	if (len != sizeof(cr) || cr.uid == (uid_t)-1) {
 		errno = ENOTCONN;
 		return -1;
 	}
