@@ -94,7 +94,8 @@ health_push(void)
 	struct proc	*p;
 
 	TAILQ_FOREACH(p, &procs, entry)
-		if (p->id == KIND_LISTENER && p->chan.fd != -1)
+		if (p->id == KIND_LISTENER && !p->draining &&
+		    p->chan.fd != -1)
 			health_send(&p->chan);
 	sent = now;
 	if (!event_initialized(&pace))

@@ -143,10 +143,11 @@ def messages(user):
                   for f in os.listdir(os.path.join(maildir(user), sub)))
 
 
-def run(tag):
+def run(tag, lmtpdir="lmtp"):
     """A container as doc/container.md runs it: its name and ports."""
     build_image()
     d = site()
+    os.makedirs(os.path.join(d, lmtpdir), exist_ok=True)
     name = PREFIX + tag
     pop, health = T.free_port(), T.free_port()
     args = ["run", "-d", "--name", name, "--read-only",
@@ -155,7 +156,7 @@ def run(tag):
     for c in CAPS:
         args += ["--cap-add", c]
     args += ["-v", "%s/etc:/etc/popd:ro" % d, "-v", "%s/mail:/var/mail" % d,
-             "-v", "%s/lmtp:/run/lmtp" % d,
+             "-v", "%s/%s:/run/lmtp" % (d, lmtpdir),
              "-p", "127.0.0.1:%d:995" % pop,
              "-p", "127.0.0.1:%d:8080" % health, IMAGE]
     t0 = time.monotonic()
@@ -321,8 +322,10 @@ def stop_drains_mid_retr(srv):
         s = T.Raw(pop)
         s.line()
         s.login("alice", "pw1")
-        s.send(b"RETR 1\r\n")
-        s.read_exact(1000)                  # mid-RETR
+        s.ok("LIST")
+        big = max(s.multiline(), key=lambda ln: int(ln.split()[1]))
+        s.send(b"RETR %s\r\n" % big.split()[0])
+        s.read_exact(1000)                  # mid-RETR of 2 MB
         result = {}
         t = threading.Thread(target=lambda: result.update(rc=stop(name)))
         t.start()
@@ -330,7 +333,7 @@ def stop_drains_mid_retr(srv):
                    "503 while draining")
         T.expect(probe(health)[1], "draining 1\n", "the line")
         s.read_until(b"\r\n.\r\n")
-        s.ok("DELE 1")
+        s.ok(b"DELE " + big.split()[0])
         s.ok("QUIT")
         t.join(30)
         T.expect(result.get("rc"), 0, "the container's exit status")
@@ -348,7 +351,7 @@ def two_containers_one_volume(srv):
     every UIDL."""
     deliver("bob", MSG)
     a, apop, _ = run("one")
-    b, bpop, _ = run("two")
+    b, bpop, _ = run("two", "lmtp2")
     try:
         before = uidls(apop, "bob", "pw2")
         p = login(apop, "bob", "pw2")
