@@ -267,8 +267,9 @@ MSG = b"From: a@example.org\r\nSubject: hi\r\n\r\nhello\r\n"
 def image_and_session(srv):
     """make image builds popd:VERSION and popd:latest FROM scratch, at
     most 40 MB; run with the contract's flags, the container is healthy
-    within 5 s, its processes run confined (NoNewPrivs, seccomp) and
-    without the capabilities dropped; login, RETR, DELE and QUIT through
+    within 5 s of its start, its processes run confined (NoNewPrivs,
+    seccomp) and without the capabilities dropped; popd is PID 1 and
+    leaves no zombie; login, RETR, DELE and QUIT through
     the published port remove the message from the volume; an LMTP
     delivery from the host arrives; the HTTP probe says 200."""
     build_image()
@@ -301,6 +302,9 @@ def image_and_session(srv):
                  "the DELE applied on the volume")
         T.expect(lmtp("bob", MSG)[:3], b"250", "LMTP from the host")
         T.expect(len(messages("bob")), 1, "bob's message on the volume")
+        # The session's wrkrpop and the delivery's dlvrpop, reaped.
+        T.wait_for(lambda: not T.zombies(int(pid)), 5,
+                   "no zombie under PID 1")
         code, line = probe(health)
         T.expect((code, line.split()[0]), (200, "up"), "the HTTP probe")
         T.expect_true("stopping" not in logs(name), "docker logs works",
