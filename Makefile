@@ -130,12 +130,12 @@ CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
 # runs where popd.conf has a proxy statement.
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
-		listener/listener_control.o listener/listener_health.o \
-		${TLS_COMPAT}
+		listener/listener_control.o ${TLS_COMPAT}
 LISTENER_CORE=	listener/listener_core.o common/proto-listener.o \
 		common/peers-listener.o
 LISTENER_FULL=	listener/listener_proxied.o listener/listener_proxy.o \
-		common/proto-listenerfull.o common/peers-listenerfull.o
+		listener/listener_health.o common/proto-listenerfull.o \
+		common/peers-listenerfull.o
 LISTENER_LIBS=	${PROC_BASE} common/acceptor.o common/pki.o \
 		common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
@@ -227,7 +227,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
 		common/b64.h common/quotarule.h common/pathnames.h
-LISTENER_HDRS=	listener/listener.h listener/listener_proxy.h
+LISTENER_HDRS=	listener/listener.h listener/listener_proxy.h \
+		listener/listener_health.h
 LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp.h
 CONTROL_HDRS=	control/control.h
 
@@ -325,7 +326,7 @@ common/mkfilter: ${MKFILTER_OBJS}
 common/sc_wrkrpop.h: common/mkfilter
 	./common/mkfilter > $@.tmp && mv $@.tmp $@
 ${LISTENER_OBJS} listener/listener_core.o listener/listener_proxied.o \
-    listener/listener_proxy.o: ${LISTENER_HDRS}
+    listener/listener_proxy.o listener/listener_health.o: ${LISTENER_HDRS}
 ${CONTROL_OBJS}: ${CONTROL_HDRS}
 ${LMTP_OBJS}: ${LMTP_HDRS}
 ${KEYPOP_OBJS}: keypop/sigcheck.h

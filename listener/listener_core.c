@@ -16,9 +16,10 @@
 
 /*
  * listener_core.c -- the core listener's answers where listener-full
- * reads PROXY headers (listener_proxied.c).  The parent runs
- * listener-full whenever popd.conf has a proxy statement or a
- * proxy-protocol socket is bound (popd/supervise.c prog_path), so this
+ * reads PROXY headers (listener_proxied.c) and HTTP health requests
+ * (listener_health.c).  The parent runs listener-full whenever
+ * popd.conf has a proxy statement or a proxy-protocol or health http
+ * socket is bound (popd/supervise.c prog_path), so this
  * one takes no proxy: msg.c refuses MSG_PARENT_CONF_PROXY before any
  * handler (common/protodecl.h OPTION).  A connection to a
  * proxy-protocol socket, which it is never given, is refused as one
@@ -28,11 +29,13 @@
 #include <sys/queue.h>
 
 #include <event.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "chan.h"
 #include "log.h"
 #include "listener.h"
+#include "listener_health.h"
 
 #define NOT_BUILT	"this listener is built without the PROXY protocol " \
 			"(listener-full has it)"
@@ -56,4 +59,11 @@ int
 session_proxy(struct session *s)
 {
 	fatalx("%s", NOT_BUILT);
+}
+
+/* Never given a health http socket: one would close unanswered. */
+void
+health_http_conn(int s)
+{
+	close(s);
 }

@@ -245,7 +245,7 @@ prog_path(enum proc_id id)
 	if (id == KIND_LISTENER && !TAILQ_EMPTY(&conf->proxies))
 		return listenerfull_path;
 	for (i = 0; id == KIND_LISTENER && i < nlistens; i++)
-		if (listens[i].flags & LISTEN_PROXY)
+		if (listens[i].flags & (LISTEN_PROXY | LISTEN_HEALTHHTTP))
 			return listenerfull_path;
 	return proc_path[id];
 }
