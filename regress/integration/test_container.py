@@ -336,9 +336,13 @@ def stop_drains_mid_retr(srv):
         T.wait_for(lambda: probe(health)[0] == 503, 5,
                    "503 while draining")
         T.expect(probe(health)[1], "draining 1\n", "the line")
-        s.read_until(b"\r\n.\r\n")
-        s.ok(b"DELE " + big.split()[0])
-        s.ok("QUIT")
+        try:
+            s.read_until(b"\r\n.\r\n")
+            s.ok(b"DELE " + big.split()[0])
+            s.ok("QUIT")
+        except (EOFError, OSError) as e:
+            raise AssertionError("the session, cut: %s; docker logs:\n%s"
+                                 % (e, logs(name)[-1500:]))
         t.join(30)
         T.expect(result.get("rc"), 0, "the container's exit status")
         T.expect(len(messages("alice")), n - 1, "the DELE applied")
