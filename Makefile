@@ -307,7 +307,11 @@ ${COMMON_OBJS} ${POPD_OBJS} popd/core.o popd/recipients.o popd/health.o \
 ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
 ${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS} \
-${HTTPPOP_OBJS}: ${HDRS}
+${HTTPPOP_OBJS} ${AUTHPOP_OPTS} authpop/core.o listener/listener_core.o \
+listener/listener_proxied.o listener/listener_proxy.o \
+listener/listener_health.o common/control_cmd.o common/pki.o \
+common/pkitls.o common/tabimage.o common/authhttp.o \
+common/acceptor.o: ${HDRS}
 ${CONFPOP_OBJS}: confpop/confpop.h
 
 # wrkrpop's seccomp filter is built once here rather than by libseccomp
