@@ -129,7 +129,8 @@ CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
 LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 		listener/listener_admit.o listener/listener_relay.o \
 		listener/listener_control.o listener/listener_proxied.o \
-		listener/listener_proxy.o ${TLS_COMPAT}
+		listener/listener_proxy.o listener/listener_health.o \
+		${TLS_COMPAT}
 LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
 		common/acceptor.o common/pki.o common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
@@ -217,7 +218,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
 		common/b64.h common/quotarule.h common/pathnames.h
-LISTENER_HDRS=	listener/listener.h listener/listener_proxy.h
+LISTENER_HDRS=	listener/listener.h listener/listener_proxy.h \
+		listener/listener_health.h
 LMTP_HDRS=	lmtp/lmtp_cmd.h lmtp/lmtp.h
 CONTROL_HDRS=	control/control.h
 
@@ -291,7 +293,9 @@ ${COMMON_OBJS} ${POPD_OBJS} popd/core.o popd/recipients.o popd/health.o \
 ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
 ${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS} \
-${HTTPPOP_OBJS}: ${HDRS}
+${HTTPPOP_OBJS} common/control_cmd.o common/pki.o \
+common/pkitls.o common/tabimage.o common/authhttp.o \
+common/acceptor.o: ${HDRS}
 ${CONFPOP_OBJS}: confpop/confpop.h
 
 # wrkrpop's seccomp filter is built once here rather than by libseccomp
@@ -686,6 +690,7 @@ FUZZ_PROGS=	regress/fuzz/fuzz_pop3 \
 		regress/fuzz/fuzz_mountinfo \
 		regress/fuzz/fuzz_kept \
 		regress/fuzz/fuzz_healthline \
+		regress/fuzz/fuzz_healthhttp \
 		regress/fuzz/fuzz_verdict \
 		regress/fuzz/fuzz_sigcheck \
 		regress/fuzz/fuzz_ticket \
@@ -770,6 +775,10 @@ regress/fuzz/fuzz_http: regress/fuzz/fuzz_http.c httppop/http.c \
     httppop/http.h common/addr.c common/authhttp.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_http.c \
 	    httppop/http.c common/addr.c common/authhttp.c ${PKG_LIBS}
+regress/fuzz/fuzz_healthhttp: regress/fuzz/fuzz_healthhttp.c \
+    listener/listener_health.c listener/listener_health.h ${HDRS}
+	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthhttp.c \
+	    listener/listener_health.c ${PKG_LIBS}
 regress/fuzz/fuzz_lmtp: regress/fuzz/fuzz_lmtp.c lmtp/lmtp_cmd.c ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_lmtp.c \
 	    lmtp/lmtp_cmd.c ${PKG_LIBS}
@@ -990,6 +999,17 @@ install: all
 	if [ -z "${DESTDIR}" ] && [ "`id -u`" = 0 ]; then \
 	    sh popd/mkusers.sh; fi
 
+# popd:VERSION and popd:latest, FROM scratch, from what make built
+# (docker/, doc/container.md); no base image is pulled.
+IMAGEDIR=	image.d
+image: all
+	rm -rf ${IMAGEDIR}
+	${MAKE} install DESTDIR=${IMAGEDIR}/root >/dev/null
+	sh docker/mkimage.sh ${IMAGEDIR}/root ${SBINDIR} ${LIBEXECDIR}
+	sed 's,@SBINDIR@,${SBINDIR},g' docker/Dockerfile.scratch \
+	    >${IMAGEDIR}/Dockerfile
+	docker build -q -t popd:${VERSION} -t popd:latest ${IMAGEDIR}
+
 # A release tarball of the committed tree (HEAD), with the grammar's
 # parser already made: its build needs neither git nor yacc.
 DISTNAME=	popd-${VERSION}
@@ -1028,8 +1048,9 @@ clean:
 	    regress/clockshift.so regress/slowcheck.so \
 	    ${FUZZ_PROGS} */*.o */*/*.o conf/parse.c common/mkfilter \
 	    common/sc_wrkrpop.h common/sc_wrkrpop.h.tmp
+	rm -rf ${IMAGEDIR}
 
-.PHONY: all test check demo count deps deb-deps lint install clean dist \
+.PHONY: all test check demo count deps deb-deps lint install clean dist image \
 	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
 	sanitize test-programs \
 	msg-update topology

@@ -174,6 +174,9 @@ proc_inherited(const char *role)
 		    (unsigned)uid, (unsigned)gid);
 	if (ids_final(role, uid, gid) == -1)
 		fatalx("%s: ids are not final", role);
+	/* Without SECBIT_NOROOT (conf/child.c), the drop took them all. */
+	if (compat_nocaps() == -1)
+		fatal("%s: capabilities left after the drop", role);
 }
 
 void

@@ -43,7 +43,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		70
+#define MSG_VERSION		71
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -509,9 +509,10 @@ struct msg_worker {
 #define LISTEN_LMTP		0x10	/* LMTP (RFC 2033): to the lmtp process */
 #define LISTEN_CONTROL		0x20	/* popctl's: to the control process */
 #define LISTEN_HEALTH		0x40	/* a health port: one line, closed */
+#define LISTEN_HEALTHHTTP	0x80	/* with LISTEN_HEALTH: its HTTP form */
 #define LISTEN_ALL		(LISTEN_TLS | LISTEN_PROXY | LISTEN_HTTP | \
 				    LISTEN_UNIX | LISTEN_LMTP | LISTEN_CONTROL | \
-				    LISTEN_HEALTH)
+				    LISTEN_HEALTH | LISTEN_HEALTHHTTP)
 
 /* MSG_PARENT_LISTEN */
 struct msg_listen {

@@ -343,7 +343,9 @@ sandbox_keycheck(void)
 /*
  * confpop -C: popd.conf and the files it names read and checked for the
  * parent (conf_fetch), as root, since they may be root's alone, but for
- * reading only: of root's capabilities, CAP_DAC_READ_SEARCH alone; a
+ * reading only: of root's capabilities, CAP_DAC_READ_SEARCH alone (none
+ * where it is not held, as in a container: then the files' modes must
+ * let root read them, popd(8)); a
  * Landlock layer that handles every right but reading; a seccomp filter
  * with the parent's deny-list that refuses every open for writing, every
  * change to a file, exec, binding a socket and a signal to another
@@ -377,8 +379,11 @@ sandbox_confpop(void)
 	int				 abi;
 
 	sb_nocore(role);
-	memset(d, 0, sizeof(d));
-	d[0].effective = d[0].permitted = 1U << CAP_DAC_READ_SEARCH;
+	if (syscall(SYS_capget, &h, d) == -1)
+		fatal("%s: capget", role);
+	d[0].effective = d[0].permitted &= 1U << CAP_DAC_READ_SEARCH;
+	d[0].inheritable = d[1].effective = d[1].permitted =
+	    d[1].inheritable = 0;
 	if (syscall(SYS_capset, &h, d) == -1)
 		fatal("%s: capset", role);
 	sb_nnp(role);

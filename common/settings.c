@@ -55,6 +55,7 @@ const struct conf_settings settings_defaults = {
 		.delivery = 120,
 		.delivery_idle = 60,
 		.store = 10,
+		.drain = 8,
 	},
 	.limit = {
 		.handshakes = 1024,
@@ -104,6 +105,7 @@ static const struct conf_knob knobs[] = {
 	{ KNOB_TIMEOUT, "delivery",	T(delivery),	1, 3600, NULL },
 	{ KNOB_TIMEOUT, "delivery-idle", T(delivery_idle), 1, 86400, NULL },
 	{ KNOB_TIMEOUT, "store",	T(store),	1, 3600, NULL },
+	{ KNOB_TIMEOUT, "drain",	T(drain),	1, 3600, NULL },
 	{ KNOB_LIMIT,	"handshakes",	L(handshakes),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"sessions",	L(sessions),	1, 1000000, NULL },
 	{ KNOB_LIMIT,	"logged-in",	L(logged_in),	1, 1000000, NULL },

@@ -97,6 +97,7 @@ struct conf_settings {
 		int		 delivery_idle;	/* a warm worker without jobs */
 		int		 store;		/* one call into the mail store:
 						   then the worker is stuck */
+		int		 drain;		/* SIGTERM to sessions' end */
 	}			 timeout;
 	struct {
 		int		 handshakes;	/* TLS handshakes, in total */

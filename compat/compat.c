@@ -290,6 +290,26 @@ compat_spawn_ready(void)
 	return 0;
 }
 
+int
+compat_nocaps(void)
+{
+#ifdef __linux__
+	struct __user_cap_header_struct	hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct	data[_LINUX_CAPABILITY_U32S_3];
+	int				i;
+
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return -1;
+	for (i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].permitted != 0 || data[i].effective != 0) {
+			errno = EPERM;
+			return -1;
+		}
+#endif
+	return 0;
+}
+
 #ifdef __linux__
 /*
  * setproctitle for Linux.  libbsd's leaves a stray '.' in ps output when
@@ -644,7 +664,8 @@ compat_peerid(int fd, uid_t *uid, gid_t *gid)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
 		return -1;
-	if (len != sizeof(cr) || cr.pid == 0) {
+	/* pid 0 is a peer in another pid namespace (an MTA's container). */
+	if (len != sizeof(cr) || cr.uid == (uid_t)-1) {
 		errno = ENOTCONN;
 		return -1;
 	}

@@ -99,6 +99,9 @@ int	compat_nofork(void *, size_t);
  */
 int	compat_spawn_ready(void);
 
+/* Does this process hold no capability at all?  0, or -1 (Linux). */
+int	compat_nocaps(void);
+
 /* Return the stack pages below the caller's frame (Linux; else nothing). */
 void	compat_stack_trim(void);
 

@@ -184,6 +184,9 @@ struct spawn {
 #define spawn_closefrom(fd)	closefrom(fd)
 #endif
 
+/* Can the parent lock root's capabilities away (startup.c)? */
+int	child_noroot = 1;
+
 #define SPAWN_FAIL(sp, what) do {					\
 	(sp)->err = errno;						\
 	(sp)->failed = (what);						\
@@ -239,7 +242,7 @@ spawn_child(void *arg)
 			SPAWN_FAIL(sp, "setgroups");
 		if (spawn_setresgid(sp->mu->gid) == -1)
 			SPAWN_FAIL(sp, "setresgid");
-		if (spawn_noroot() == -1)
+		if (child_noroot && spawn_noroot() == -1)
 			SPAWN_FAIL(sp, "securebits");
 		if (spawn_seteuid(sp->mu->uid) == -1)
 			SPAWN_FAIL(sp, "setresuid");

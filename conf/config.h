@@ -52,6 +52,7 @@
 #define CONF_LISTEN_HTTP	LISTEN_HTTP	/* nginx's auth_http (httppop) */
 #define CONF_LISTEN_LMTP	LISTEN_LMTP	/* LMTP deliveries (lmtp) */
 #define CONF_LISTEN_HEALTH	LISTEN_HEALTH	/* a health port (listener) */
+#define CONF_LISTEN_HEALTHHTTP	LISTEN_HEALTHHTTP /* ... health http */
 #define CONF_LISTEN_CONTROL	LISTEN_CONTROL	/* popctl's (never in
 						   popd.conf) */
 

@@ -269,7 +269,8 @@ check_listen(const struct popd_conf *c, const struct conf_listen *l)
 		return "listen";
 	if (kind != CONF_LISTEN_TLS && kind != CONF_LISTEN_STARTTLS &&
 	    kind != CONF_LISTEN_HTTP && kind != CONF_LISTEN_LMTP &&
-	    kind != CONF_LISTEN_HEALTH)
+	    kind != CONF_LISTEN_HEALTH && kind != (CONF_LISTEN_HEALTH |
+	    CONF_LISTEN_HEALTHHTTP))
 		return "listen kind";
 	/* A socket: auth-http or lmtp, its absolute path; nothing else. */
 	if (l->path[0] != '\0')

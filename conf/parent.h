@@ -168,6 +168,7 @@ void		 health_sessions(size_t);
 void		 health_drain(struct ctlans *, int);
 void		 health_stuck(int, size_t);
 size_t		 health_stuck_now(void);
+void		 health_stop(void);
 void		 health_probe_start(void);
 int		 health_probe_exited(pid_t, int);
 
@@ -177,6 +178,7 @@ int		 logrelay_fd(const char *);
 
 /* child.c */
 struct mailuser;
+extern int	 child_noroot;
 pid_t		 child_spawn(const char *, const char *, int, int, const char *,
 		    const struct mailuser *, int *);
 void		 child_track(pid_t);
@@ -278,6 +280,7 @@ void		 parent_authpop_handback(struct chan *, const void *, int);
 void		 parent_authpop_penalty(struct chan *, const void *, int);
 void		 preauth_clear(struct proc *);
 struct stats_page *worker_reaped(pid_t, int);
+size_t		 login_sessions(void);
 void		 login_reaped_to(void (*)(pid_t, int));
 void		 fd_budget_set(rlim_t);
 void		 login_walk(void (*)(const struct sessview *, void *), void *);
@@ -348,7 +351,8 @@ void		 proc_retire(enum proc_id);
 void		 proc_exited(struct proc *, int);
 void		 parent_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);
-int		 shutdown_lmtp_last(void (*)(void));
+void		 shutdown_drain(void (*)(void));
+void		 stop_check(void);
 
 /*
  * certs.c: the pki files read, checked, and followed on disk.  Below

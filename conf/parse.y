@@ -141,7 +141,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES APPPASSWORDS DELETED HEALTH LISTENERS
+%token	WEAKHASHES APPPASSWORDS DELETED HEALTH HTTP LISTENERS
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted listenkind
@@ -433,6 +433,7 @@ word		: STRING			{ $$ = $1; }
 		| LMTP			{ $$ = token_string("lmtp"); }
 		| LOGIN			{ $$ = token_string("login"); }
 		| HEALTH		{ $$ = token_string("health"); }
+		| HTTP			{ $$ = token_string("http"); }
 		;
 
 listenopts	: /* empty */			{
@@ -484,6 +485,9 @@ listenkind	: TLS				{ $$ = CONF_LISTEN_TLS; }
 		| AUTHHTTP			{ $$ = CONF_LISTEN_HTTP; }
 		| LMTP				{ $$ = CONF_LISTEN_LMTP; }
 		| HEALTH			{ $$ = CONF_LISTEN_HEALTH; }
+		| HEALTH HTTP			{
+			$$ = CONF_LISTEN_HEALTH | CONF_LISTEN_HEALTHHTTP;
+		}
 		;
 
 %%
@@ -504,6 +508,7 @@ static const struct keyword {
 	{ "failure-delay",	FAILUREDELAY },
 	{ "group",		GROUP },
 	{ "health",		HEALTH },
+	{ "http",		HTTP },
 	{ "include",		INCLUDE },
 	{ "junk",		JUNK },
 	{ "key",		KEY },
@@ -1497,7 +1502,7 @@ add_listen(const char *addr, const char *path, int line)
 		lopt_error(line, "listen on %s: tls, starttls, auth-http, "
 		    "lmtp or health is needed", addr);
 	/* health, auth-http and lmtp on an address (socket: above). */
-	kind = lopts.flags == CONF_LISTEN_HEALTH ? "health" :
+	kind = lopts.flags & CONF_LISTEN_HEALTH ? "health" :
 	    lopts.flags == CONF_LISTEN_HTTP ? "auth-http" :
 	    lopts.flags == CONF_LISTEN_LMTP ? "lmtp" : NULL;
 	if (kind != NULL && path == NULL && lopts.errors == 0) {

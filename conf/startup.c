@@ -265,7 +265,7 @@ helper_replaced(const char *path)
 	    st.st_mtim.tv_nsec != helper_ids[i].mtim.tv_nsec;
 }
 
-/* The daemon users, the chroot and CAP_SETPCAP: each missing says how. */
+/* The daemon users and the chroot: each missing says how. */
 void
 check_users(void)
 {
@@ -311,9 +311,15 @@ check_users(void)
 	    (st.st_mode & (S_IWGRP | S_IWOTH)))
 		errx(1, "%s must be a directory owned by root and writable "
 		    "by root only", CHROOTDIR);
-	/* Else no mail user's process could start: say so now. */
-	if (compat_spawn_ready() == -1)
-		err(1, "CAP_SETPCAP, which starting a mail user's process "
-		    "needs (popd(8)), is missing: a service's "
-		    "CapabilityBoundingSet?");
+	/*
+	 * Without CAP_SETPCAP (a container's capabilities, popd(8)), a
+	 * mail user's process keeps root's capabilities, permitted, from
+	 * its exec to its first act, which drops them with root's real uid
+	 * (proc.c), and then proves it holds none.
+	 */
+	if (compat_spawn_ready() == -1) {
+		child_noroot = 0;
+		log_info("no CAP_SETPCAP: mail users' processes drop root's "
+		    "real uid themselves");
+	}
 }

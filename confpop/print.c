@@ -171,6 +171,7 @@ print_listen(FILE *fp, const struct conf_listen *l)
 	    (l->flags & CONF_LISTEN_TLS) ? "tls" :
 	    (l->flags & CONF_LISTEN_HTTP) ? "auth-http" :
 	    (l->flags & CONF_LISTEN_LMTP) ? "lmtp" :
+	    (l->flags & CONF_LISTEN_HEALTHHTTP) ? "health http" :
 	    (l->flags & CONF_LISTEN_HEALTH) ? "health" : "starttls");
 	if (l->pki[0] != '\0')
 		print_str(fp, " pki ", l->pki, "");

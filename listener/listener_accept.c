@@ -23,7 +23,7 @@
  * It hands each connection to listener.c (session_new), and knows
  * nothing of sessions.  A health port's connection is no session: it
  * gets the line the parent last sent and is closed, nothing read
- * (listen ... health, popd.conf(5)).
+ * (listen ... health, popd.conf(5)); its HTTP form's, listener_health.c.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -44,13 +44,14 @@
 #include "util.h"
 #include "chan.h"
 #include "listener.h"
+#include "listener_health.h"
 
 static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 /* The socketpair for the next connection, made before it is accepted. */
 static int				spare[2] = { -1, -1 };
 /* What a health port says: "up 0" until the parent says otherwise. */
-static char				 health[32] = "up 0\n";
+char					 health_line_now[32] = "up 0\n";
 
 /*
  * The session's socketpair comes first: when descriptors run out, the
@@ -80,9 +81,13 @@ accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 	 * A fresh socket's buffer takes the line whole: never wait, never
 	 * read, so that a check costs nothing past its accept.
 	 */
+	if (l->flags & LISTEN_HEALTHHTTP) {
+		health_http_conn(s);
+		return;
+	}
 	if (l->flags & LISTEN_HEALTH) {
-		(void)send(s, health, strlen(health), MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
+		(void)send(s, health_line_now, strlen(health_line_now),
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
 		close(s);
 		return;
 	}
@@ -119,7 +124,7 @@ listener_parent_health(struct chan *c, const void *data, int fd)
 {
 	const struct msg_health	*m = data;
 
-	(void)snprintf(health, sizeof(health), "%s %u\n",
+	(void)snprintf(health_line_now, sizeof(health_line_now), "%s %u\n",
 	    m->state == HEALTH_DRAINING ? "draining" :
 	    m->state == HEALTH_DEGRADED ? "degraded" : "up", m->sessions);
 }
@@ -134,13 +139,18 @@ accept_stop(int on)
 		acceptor_stop(&l->acc, on);
 }
 
-/* Accept no more: the sockets are closed. */
+/*
+ * Accept no more sessions: their sockets are closed.  A health port's
+ * stays to say draining until the last session ends (popd stopping).
+ */
 void
 accept_close(void)
 {
-	struct listen_sock	*l;
+	struct listen_sock	*l, *next;
 
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
+	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
+		if (l->flags & LISTEN_HEALTH)
+			continue;
 		TAILQ_REMOVE(&listeners, l, entry);
 		acceptor_close(&l->acc);
 		free(l);

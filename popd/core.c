@@ -71,6 +71,11 @@ health_drain(struct ctlans *a, int on)
 }
 
 void
+health_stop(void)
+{
+}
+
+void
 health_stuck(int kind, size_t n)
 {
 	stuck = n;

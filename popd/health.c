@@ -197,6 +197,14 @@ health_drain(struct ctlans *a, int on)
 	ctlans_count(a, now.sessions);
 }
 
+/* popd stops (popd.c): draining, whatever popctl said. */
+void
+health_stop(void)
+{
+	drained = 1;
+	health_state();
+}
+
 /*
  * The sessions (kind 0, login.c) or deliveries (1, recipients.c) stuck
  * in the mail store now, for the metrics alone.

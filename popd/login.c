@@ -1001,6 +1001,13 @@ worker_reaped(pid_t pid, int status)
 	return page;
 }
 
+/* The sessions logged in now (supervise.c, stopping). */
+size_t
+login_sessions(void)
+{
+	return nworkers;
+}
+
 /* popctl's view of the sessions handed to authpop and logged in. */
 void
 login_walk(void (*fn)(const struct sessview *, void *), void *arg)

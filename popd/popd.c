@@ -787,17 +787,17 @@ child_exited(pid_t pid, int status)
 	struct proc	*p;
 
 	TAILQ_FOREACH(p, &procs, entry)
-		if (p->pid == pid) {
-			proc_exited(p, status);
-			return;
-		}
-	if (dlvrpops_exited(pid, status) || mdjob_exited(pid, status) ||
-	    health_probe_exited(pid, status))
-		return;
-	counters_reaped(worker_reaped(pid, status));
+		if (p->pid == pid)
+			break;
+	if (p != NULL)
+		proc_exited(p, status);
+	else if (!dlvrpops_exited(pid, status) && !mdjob_exited(pid,
+	    status) && !health_probe_exited(pid, status))
+		counters_reaped(worker_reaped(pid, status));
+	stop_check();
 }
 
-/* Stopping, the LMTP sessions over (or never begun): exit. */
+/* Stopping, the sessions drained or out of time: exit. */
 static void
 stop_now(void)
 {
@@ -819,9 +819,9 @@ sig_handler(int sig, short ev, void *arg)
 			stop_now();
 		}
 		log_info("stopping on signal %d", sig);
-		if (shutdown_lmtp_last(stop_now) == 0)
-			stop_now();
+		health_stop();
 		bind_close();
+		shutdown_drain(stop_now);
 		break;
 	case SIGHUP:
 		if (!stopping)

@@ -60,8 +60,13 @@
 
 static void		parent_listener_full(struct chan *, const void *, int);
 
-/* Stopping (shutdown_lmtp_last): what to call once lmtp is gone. */
+/*
+ * Stopping (shutdown_drain): 1 while sessions drain, 2 once the rest
+ * were told to end; what to call when that phase has nothing left.
+ */
+static int		 stopping;
 static void		(*stop_done)(void);
+static struct event	 stop_ev;
 
 /*
  * What the parent does with each message a child sends it (proto.c
@@ -686,18 +691,6 @@ parent_ready(struct chan *c, const void *data, int fd)
 	}
 }
 
-/* Stopping: the processes we wait for (shutdown_lmtp_last). */
-static int
-lmtp_left(void)
-{
-	struct proc	*p;
-	int		 n = 0;
-
-	TAILQ_FOREACH(p, &procs, entry)
-		n += p->id == KIND_LMTP || p->id == KIND_CONTROL;
-	return n;
-}
-
 /* Reaped: forget it, and restart it unless it was draining. */
 void
 proc_exited(struct proc *p, int status)
@@ -759,8 +752,6 @@ proc_exited(struct proc *p, int status)
 		evtimer_add(&restart_ev[p->id], &tv);
 	}
 	free(p);
-	if (stop_done != NULL && lmtp_left() == 0)
-		stop_done();
 }
 
 void
@@ -772,44 +763,86 @@ shutdown_children(void)
 		(void)kill(p->pid, SIGTERM);
 }
 
-static void
-stop_timeout(int fd, short ev, void *arg)
+/*
+ * Stopping: what the phase waits for (stop_check).  Not a connection
+ * before login, which has nothing to lose and may idle for minutes.
+ */
+static size_t
+stop_left(void)
 {
-	log_warnx("stopping: LMTP sessions or the control process still "
-	    "there after %d s, cut", STOP_LMTP_WAIT);
-	stop_done();
+	struct proc	*p;
+	size_t		 n = stopping == 1 ? login_sessions() : 0;
+
+	TAILQ_FOREACH(p, &procs, entry)
+		n += p->id == KIND_LMTP || (stopping == 2 &&
+		    p->id == KIND_CONTROL);
+	return n;
 }
 
 /*
- * popd stops: every child ends now but the lmtp processes, which drain
- * so that a message written is acknowledged, not sent again, and the
- * control process, which writes the app passwords' last uses.  done
- * once they are reaped, or after STOP_LMTP_WAIT s; how many it waits for.
+ * The drain over (arg NULL) or its time out: every child but lmtp ends,
+ * lmtp's sessions and the control process's last write of the app
+ * passwords' last uses get STOP_LMTP_WAIT s more, 1 s once the drain's
+ * time is spent (docker stop's 10 s).  Then done.
  */
-int
-shutdown_lmtp_last(void (*done)(void))
+static void
+stop_next(int fd, short ev, void *arg)
 {
-	static struct event	 ev;
-	struct timeval		 tv = { STOP_LMTP_WAIT, 0 };
-	struct proc		*p;
-	int			 n = 0;
+	struct timeval	 tv = { arg != NULL ? 1 : STOP_LMTP_WAIT, 0 };
+	struct proc	*p;
 
-	stop_done = done;
-	current[KIND_LMTP] = NULL;
-	TAILQ_FOREACH(p, &procs, entry) {
+	if (stopping == 2) {
+		if (arg != NULL)
+			log_warnx("stopping: LMTP sessions or the control "
+			    "process still there, cut");
+		stop_done();
+		return;
+	}
+	if (arg != NULL)
+		log_warnx("stopping: %zu sessions still open after timeout "
+		    "drain (%d s): ended without UPDATE", login_sessions(),
+		    conf->set.timeout.drain);
+	stopping = 2;
+	TAILQ_FOREACH(p, &procs, entry)
 		if (p->id != KIND_LMTP)
 			(void)kill(p->pid, SIGTERM);
-		else {
-			if (!p->draining)
-				proc_drain(p);
-			n++;
-		}
-	}
-	if (n > 0)
-		log_info("stopping: the LMTP sessions in progress end first");
-	if ((n = lmtp_left()) > 0) {
-		evtimer_set(&ev, stop_timeout, NULL);
-		evtimer_add(&ev, &tv);
-	}
-	return n;
+	evtimer_del(&stop_ev);
+	if (stop_left() == 0)
+		stop_done();
+	else
+		evtimer_add(&stop_ev, &tv);
+}
+
+/* A child reaped while stopping: its phase may be over. */
+void
+stop_check(void)
+{
+	if (stopping && stop_left() == 0)
+		stop_next(-1, 0, NULL);
+}
+
+/*
+ * popd stops (the first SIGTERM): the listeners and lmtp drain, taking
+ * nothing new, and each session runs to its QUIT and UPDATE, an LMTP
+ * transaction to its end, for timeout drain at most.  A killed session
+ * removes nothing.
+ */
+void
+shutdown_drain(void (*done)(void))
+{
+	struct timeval	 tv = { conf->set.timeout.drain, 0 };
+	struct proc	*p;
+
+	stop_done = done;
+	stopping = 1;
+	current[KIND_LMTP] = current[KIND_LISTENER] = NULL;
+	TAILQ_FOREACH(p, &procs, entry)
+		if ((p->id == KIND_LMTP || p->id == KIND_LISTENER) &&
+		    !p->draining)
+			proc_drain(p);
+	log_info("stopping: %zu sessions may run to their end, for %d s at "
+	    "most", login_sessions(), conf->set.timeout.drain);
+	evtimer_set(&stop_ev, stop_next, &stop_ev);
+	evtimer_add(&stop_ev, &tv);
+	stop_check();
 }

@@ -20,9 +20,12 @@ features only the file turns on: EXPIRE, LOGIN-DELAY, LAST.  Also the
 messages a new admin meets: -P typed by hand, a staged (DESTDIR) copy
 run in place, a command line that names no listener."""
 
+import http.client
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -744,6 +747,81 @@ def core_popd_execs_popd_full(srv):
     T.expect(rc, 0, "popctl drain with a health port: %s" % err)
     T.wait_for(lambda: T.health_line(hport).startswith("draining"),
                what="the health port saying draining")
+
+
+def http_get(port, method="GET", path="/health"):
+    """A health port's HTTP answer: (status, body)."""
+    c = http.client.HTTPConnection(T.HOST, port, timeout=5)
+    try:
+        c.request(method, path)
+        r = c.getresponse()
+        return r.status, r.read().decode()
+    finally:
+        c.close()
+
+
+def read_all(s, timeout):
+    """What s reads to its close (a reset too); None if still open."""
+    s.settimeout(timeout)
+    out = b""
+    try:
+        while True:
+            d = s.recv(4096)
+            if not d:
+                return out
+            out += d
+    except ConnectionResetError:
+        return out
+    except socket.timeout:
+        return None
+
+
+@T.test(start=False)
+def health_http_answers(srv):
+    """Issue 88: listen ... health http answers a GET 200 with the line
+    when up, 503 when draining (popctl drain, or popd stopping with a
+    session open), a HEAD without the body, anything else 400.  A slow
+    request is closed unanswered within 2 s, a huge one after 1024 bytes
+    (a 400, or a reset for the bytes left unread), and 40 held open do not keep a probe out."""
+    hport = T.free_port()
+    srv.conf_extra = "listen on 127.0.0.1 port %d health http\n" % hport
+    srv.start()
+    T.expect(http_get(hport), (200, "up 0\n"), "GET when up")
+    T.expect(http_get(hport, "HEAD"), (200, ""), "HEAD when up")
+    T.expect(http_get(hport, "POST")[0], 400, "POST")
+    slow = socket.create_connection((T.HOST, hport))
+    slow.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    t0 = time.monotonic()
+    T.expect(read_all(slow, 5), b"", "a slow request: closed, unanswered")
+    T.expect_true(time.monotonic() - t0 < 3, "within 2 s",
+                  time.monotonic() - t0)
+    slow.close()
+    huge = socket.create_connection((T.HOST, hport))
+    huge.sendall(b"GET / HTTP/1.1\r\n" + b"X: " + b"y" * 4000)
+    got = read_all(huge, 5)
+    T.expect_true(got is not None and (got == b"" or got.startswith(
+        b"HTTP/1.1 400 ")), "a huge request: 400 or reset, closed", got)
+    huge.close()
+    held = [socket.create_connection((T.HOST, hport)) for _ in range(40)]
+    try:
+        T.expect(http_get(hport), (200, "up 0\n"), "GET past 40 held")
+    finally:
+        for h in held:
+            h.close()
+    rc, out, err = srv.popctl("drain")
+    T.expect(rc, 0, "popctl drain: %s" % err)
+    T.wait_for(lambda: http_get(hport)[0] == 503, 5, "503 once drained")
+    T.expect(http_get(hport), (503, "draining 0\n"), "GET when drained")
+    srv.popctl("undrain")
+    T.wait_for(lambda: http_get(hport)[0] == 200, 5, "200 once undrained")
+    p = srv.pop("alice")
+    srv.proc.send_signal(signal.SIGTERM)
+    T.wait_for(lambda: http_get(hport)[0] == 503, 5,
+               "503 while popd stops with a session open")
+    T.expect(http_get(hport)[1], "draining 1\n", "the line then")
+    p.quit()
+    T.expect(srv.proc.wait(10), 0, "popd's exit once the session ended")
+    srv.stop()
 
 
 def make_sni(srv):

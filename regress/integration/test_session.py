@@ -18,6 +18,7 @@ and of session basics, with real clients: poplib, raw TLS, curl, openssl."""
 
 import os
 import pwd
+import signal
 import socket
 import ssl
 import statistics
@@ -691,6 +692,37 @@ def sigterm_stops_everything(srv):
             p.close()
         except Exception:
             pass
+
+
+@T.test
+def sigterm_drains_sessions(srv):
+    """Issue 88: the first SIGTERM (docker stop, systemctl stop) stops
+    accepting, and a session open in the middle of its downloads runs
+    to its QUIT: its DELE applies, and popd then exits 0.  Before, the
+    stop cut the session: nothing deleted, and the poller downloaded
+    the same mail again after the restart."""
+    srv.deliver("alice", MSG1)
+    srv.deliver("alice", MSG2)
+    p = srv.pop("alice", "pw1")
+    gone = b"\r\n".join(p.retr(1)[1]) + b"\r\n"
+    T.expect(p.dele(1)[:3], b"+OK", "DELE before the stop")
+    t0 = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    T.wait_for(lambda: not T._listening(srv.port), 5,
+               "the POP3 port closed while popd drains")
+    T.expect(p.retr(2)[0][:3], b"+OK", "RETR while popd drains")
+    T.expect(p.quit()[:3], b"+OK", "QUIT while popd drains")
+    T.expect(srv.proc.wait(10), 0, "popd's exit status")
+    T.expect_true(time.monotonic() - t0 < 5, "exit once the session ended",
+                  time.monotonic() - t0)
+    srv.stop()
+    left = [os.path.join(srv.maildir("alice"), d, f) for d in ("new", "cur")
+            for f in os.listdir(os.path.join(srv.maildir("alice"), d))]
+    T.expect(len(left), 1, "one message left: the DELE applied")
+    T.expect_true(crlf(open(left[0], "rb").read()) != gone,
+                  "the one left is the other", left)
+    T.expect_true("stopping: 1 sessions may run to their end" in srv.log(),
+                  "the log says the stop drains", srv.log()[-800:])
 
 
 @T.test(users=[("alice", "Zq7-uniquePw-1"), ("bob", "pw2")],
