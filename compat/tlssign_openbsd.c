@@ -12,6 +12,7 @@
  * WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
  * ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+ */
 
 /*
  * tlssign_openbsd.c -- keys held by keypop on OpenBSD, as smtpd(8)'s
@@ -22,6 +23,9 @@
  * that send the private operations of such keys to the signer.  OpenBSD
  * only (openbsd/ builds it; compat/tlssign.c is Linux's).
  */
+/* LibreSSL ignores it; check.py's stand-ins have OpenSSL 3's headers. */
+#define OPENSSL_API_COMPAT	0x10100000L	/* RSA_METHOD, EC_KEY_METHOD */
+
 #include <sys/types.h>
 
 #include <stdint.h>
