@@ -54,8 +54,10 @@ regress/integration/test_openbsd.py.  Each check, and what it stands for:
              makes its spool (compat.c, unveiled by sandbox_lmtp),
              and the example popd.conf;
              WANTLIB is what the BSD make build links; pkg/popd.rc is
-             popd/popd.rc with the package's paths and its pexp is the
-             parent's title; both parse (sh -n); the example popd.conf
+             popd/popd.rc with the package's paths, its pexp is the
+             parent's title and its rc_configtest runs popd -n; the
+             login class popd (pkg/popd.login) holds 4,000 sessions and
+             the users name it; pkg/README names kern.maxfiles; both parse (sh -n); the example popd.conf
              passes popd -n once its files exist.
 
 Not proven here: that anything compiles with OpenBSD's own headers or
