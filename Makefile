@@ -99,13 +99,13 @@ DELIVER_OBJS=	store/deliver.o
 COMMON_OBJS=	${PROC_OBJS} ${STORE_OBJS} ${DELIVER_OBJS} common/pop3.o \
 		common/table.o common/pwscheme.o common/b64.o store/fslock.o
 
-POPD_OBJS=	popd/popd.o conf/flags.o conf/startup.o popd/supervise.o \
+POPD_OBJS=	popd/popd.o conf/flags.o popd/startup.o popd/supervise.o \
 		popd/requests.o popd/commands.o popd/login.o \
-		conf/mailuser.o popd/answers.o \
-		popd/counters.o popd/spent.o conf/users.o \
-		conf/lookup.o conf/apps.o popd/bind.o conf/syslog.o \
-		conf/child.o conf/parent.o conf/config.o conf/confimage.o \
-		popd/userquota.o popd/userjunk.o popd/tlskeys.o conf/certs.o \
+		popd/mailuser.o popd/answers.o \
+		popd/counters.o popd/spent.o popd/users.o \
+		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
+		popd/child.o popd/parent.o conf/config.o conf/confimage.o \
+		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
 		compat/steer.o
 POPD_LIBS=	${PROC_BASE} common/table.o common/pki.o common/control_cmd.o
 # The parent, two images: the core popd,
@@ -118,11 +118,10 @@ POPD_FULL=	popd/recipients.o popd/health.o common/proto-popdfull.o
 # authcheck and wrkrpop as the parent does.
 CONFPOP_OBJS=	confpop/confpop.o confpop/print.o confpop/migrate.o \
 		confpop/load.o
-CONFPOP_LIBS=	conf/flags.o conf/startup.o conf/users.o \
-		conf/lookup.o conf/apps.o conf/certs.o conf/mailuser.o \
-		conf/child.o conf/syslog.o conf/parent.o conf/parse.o conf/confimage.o \
-		conf/config.o ${PROC_BASE} common/proto-popd.o common/table.o \
-		common/pki.o
+CONFPOP_LIBS=	conf/flags.o ${CONF_OBJS} popd/startup.o popd/users.o \
+		popd/lookup.o popd/certs.o popd/mailuser.o popd/child.o \
+		popd/syslog.o popd/parent.o ${PROC_BASE} common/proto-popd.o \
+		common/table.o common/pki.o
 # The roles the parent supervises besides authpop, each a program of its
 # own: the listener (TLS, the PROXY protocol), lmtp (LMTP) and control
 # (popctl's socket).
@@ -134,7 +133,7 @@ LISTENER_OBJS=	listener/listener.o listener/listener_accept.o \
 LISTENER_LIBS=	${PROC_BASE} common/proto-listener.o common/peers-listener.o \
 		common/acceptor.o common/pki.o common/pkitls.o ${TLSSIGN_OBJS}
 # keypop: the keys, and libcrypto to sign with them; keypop -c, the
-# parent's check of a pair (conf/certs.c), libtls.
+# parent's check of a pair (popd/certs.c), libtls.
 KEYPOP_OBJS=	keypop/keypop.o keypop/sigcheck.o ${TLSSIGN_OBJS}
 KEYPOP_LIBS=	${PROC_BASE} common/proto-keypop.o common/peers-keypop.o \
 		common/pki.o common/pkitls.o
@@ -161,7 +160,7 @@ TABLEPOP_OBJS=	tablepop/tablepop.o tablepop/backend.o tablepop/ask.o \
 TABLEPOP_LIBS=	${PROC_BASE} common/proto-tablepop.o common/peers-tablepop.o \
 		common/table.o common/pwscheme.o common/b64.o
 # authcheck: authtab and app passwords read for the parent, which reads
-# no hash itself (conf/users.c); a program apart, so that the pre-login
+# no hash itself (popd/users.c); a program apart, so that the pre-login
 # authpop does not map it.
 AUTHCHECK_OBJS=	authcheck/authcheck.o authcheck/system.o
 AUTHCHECK_LIBS=	${PROC_BASE} common/proto-none.o common/table.o \
@@ -213,8 +212,8 @@ HDRS=		common/util.h common/log.h common/proto.h common/protodecl.h \
 		common/sandbox_linux.h \
 		common/addr.h common/proc.h \
 		conf/popd.h compat/compat.h conf/config.h \
-		store/oldids.h common/chan.h common/settings.h conf/parent.h \
-		conf/lookup.h store/deliver.h store/fslock.h \
+		store/oldids.h common/chan.h common/settings.h popd/parent.h \
+		popd/lookup.h store/deliver.h store/fslock.h \
 		common/control_cmd.h common/stats.h common/acceptor.h \
 		store/quota.h common/pwscheme.h common/pki.h store/kept.h \
 		common/b64.h common/quotarule.h common/pathnames.h
@@ -297,6 +296,9 @@ ${HTTPPOP_OBJS} common/control_cmd.o common/pki.o \
 common/pkitls.o common/tabimage.o common/authhttp.o \
 common/acceptor.o: ${HDRS}
 ${CONFPOP_OBJS}: confpop/confpop.h
+# confpop checks with the parent's own files (popd/parent.h).
+${CONFPOP_OBJS}:
+	${CC} ${CFLAGS} -Ipopd -c ${@:.o=.c} -o $@
 
 # wrkrpop's seccomp filter is built once here rather than by libseccomp
 # in every session: common/mkfilter links sandbox.c's rules (compiled

@@ -16,7 +16,7 @@
 
 /*
  * authcheck.c -- authtab and the other file tables read for the parent,
- * which reads no password hash itself (conf/users.c) and parses no
+ * which reads no password hash itself (popd/users.c) and parses no
  * table as root.  The parent opens the file as root and runs this on it
  * (fd 0) at start, at each reload and for popd -nv and -m; it reads it
  * as _pop3auth in the empty chroot, confined as authpop is but for
@@ -481,7 +481,7 @@ mode_passwords(void)
 
 /*
  * The app passwords on fd 0, loaded and split as authpop splits them,
- * for the parent (conf/apps.c), which refuses a bad file; then their
+ * for the parent (popd/apps.c), which refuses a bad file; then their
  * image on fd 3, each user once in name order, for authpop.
  */
 static void

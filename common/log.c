@@ -82,7 +82,7 @@ log_stderr(const char *msg)
 	}
 }
 
-/* One datagram per line to the parent's relay (see conf/syslog.c). */
+/* One datagram per line to the parent's relay (see popd/syslog.c). */
 static void
 log_relay(int pri, const char *msg)
 {

@@ -60,7 +60,7 @@
 /*
  * A mail user's process (wrkrpop, dlvrpop) comes from the parent's
  * spawn with its real uid root's and its effective and saved uid the
- * mail user's (conf/child.c says why): before anything else, make the
+ * mail user's (popd/child.c says why): before anything else, make the
  * real uid the mail user's too.  Nothing else starts that way.  The
  * ids are proved in the prologue (proc_inherited).
  */
@@ -179,6 +179,12 @@ proc_inherited(const char *role)
 		fatal("%s: capabilities left after the drop", role);
 }
 
+#ifdef __OpenBSD__
+#define USERADD_HINT	"useradd -d " CHROOTDIR " -s /sbin/nologin -g =uid"
+#else
+#define USERADD_HINT	"useradd -r -d " CHROOTDIR " -s /usr/sbin/nologin"
+#endif
+
 void
 proc_prologue(const struct proc_setup *ps)
 {
@@ -189,9 +195,8 @@ proc_prologue(const struct proc_setup *ps)
 
 	if (ps->user != NULL && geteuid() == 0) {
 		if ((pw = getpwnam(ps->user)) == NULL)
-			fatalx("user %s is missing: useradd -r -d %s "
-			    "-s /usr/sbin/nologin %s", ps->user, CHROOTDIR,
-			    ps->user);
+			fatalx("user %s is missing: %s %s", ps->user,
+			    USERADD_HINT, ps->user);
 		if (ps->chroot) {
 			if (chroot(CHROOTDIR) == -1)
 				fatal("chroot %s", CHROOTDIR);

@@ -1210,7 +1210,7 @@ struct msg_ctlans {
 };
 
 /*
- * Database tables (tablepop/, the parent's conf/lookup.c).  tablepop
+ * Database tables (tablepop/, the parent's popd/lookup.c).  tablepop
  * runs OpenSMTPD's table programs for the tables the parent names and
  * asks them what the parent asks; the parent checks every answer again
  * (it decides the ids and maildirs) and never takes a missing answer

@@ -533,7 +533,11 @@ compat_mem_limit(void)
 	struct rlimit		 rl;
 	unsigned long long	 least = 0;
 	int			 i;
-	static const int	 res[] = { RLIMIT_AS, RLIMIT_DATA };
+	static const int	 res[] = {
+#ifdef RLIMIT_AS
+		RLIMIT_AS,	/* OpenBSD has none: RLIMIT_DATA bounds malloc */
+#endif
+		RLIMIT_DATA };
 #ifdef __linux__
 	unsigned long long	 v;
 	FILE			*fp;

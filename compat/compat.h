@@ -93,7 +93,7 @@ int	compat_nofork(void *, size_t);
 
 /*
  * Can the root parent start a mail user's process with root's real uid
- * and no capabilities at its exec (conf/child.c)?  On Linux that needs
+ * and no capabilities at its exec (popd/child.c)?  On Linux that needs
  * CAP_SETPCAP, for SECBIT_NOROOT: 0, or -1 with errno EPERM without it.
  * Elsewhere 0.
  */

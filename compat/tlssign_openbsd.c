@@ -15,63 +15,116 @@
  */
 
 /*
- * tlssign_openbsd.c -- LibreSSL's libtls signs with keys held elsewhere
- * by itself: a configuration with a sign callback serves keypairs of a
- * certificate alone, and asks the callback for each signature, naming
- * the key "SHA256:" and the hex of its public key's hash, the padding
- * TLS_PADDING_RSA_PKCS1 (a DigestInfo) or TLS_PADDING_NONE (a PSS block
- * of RSA_size bytes, or an ECDSA digest of 64 bytes at most).  OpenBSD
+ * tlssign_openbsd.c -- keys held by keypop on OpenBSD, as smtpd(8)'s
+ * ca.c does: 7.6's libtls keeps its sign callback internal but exports
+ * tls_config_use_fake_private_key, with which each keypair's key is its
+ * certificate's public key, named in ex_data 0 by "SHA256:" and the hex
+ * of that key's hash.  The default RSA and EC_KEY methods become ones
+ * that send the private operations of such keys to the signer.  OpenBSD
  * only (openbsd/ builds it; compat/tlssign.c is Linux's).
  */
+/* LibreSSL ignores it; check.py's stand-ins have OpenSSL 3's headers. */
+#define OPENSSL_API_COMPAT	0x10100000L	/* RSA_METHOD, EC_KEY_METHOD */
+
 #include <sys/types.h>
 
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <tls.h>
+
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/rsa.h>
 
 #include "util.h"
 #include "log.h"
 #include "proto.h"
 
-/* libtls's (tls_internal.h), which tls.h does not declare. */
-#define TLS_PADDING_NONE	0
-#define TLS_PADDING_RSA_PKCS1	1
-typedef int	(*tls_sign_cb)(void *, const char *, const uint8_t *, size_t,
-		    int, uint8_t **, size_t *);
-int		 tls_config_set_sign_cb(struct tls_config *, tls_sign_cb,
-		    void *);
+/* Exported by libtls, not in tls.h (smtpd and relayd declare it too). */
+void	tls_config_use_fake_private_key(struct tls_config *);
 
-static compat_signer	signer;
+static compat_signer		 signer;
+static const RSA_METHOD		*rsa_default;
+static const EC_KEY_METHOD	*ec_default;
 
+/* The id keypop knows a key by, from libtls's name of it. */
 static int
-obsd_sign(void *arg, const char *hash, const uint8_t *in, size_t len,
-    int padding, uint8_t **out, size_t *outlen)
+key_id(const char *hash, uint8_t id[32])
 {
-	uint8_t		 id[32], sig[SIGN_MAXSIG];
-	uint32_t	 kind;
 	size_t		 i;
 	unsigned int	 b;
 
-	if (strncmp(hash, "SHA256:", 7) != 0 || strlen(hash) != 7 + 64)
+	if (hash == NULL || strncmp(hash, "SHA256:", 7) != 0 ||
+	    strlen(hash) != 7 + 64)
 		return -1;
-	for (i = 0; i < sizeof(id); i++) {
+	for (i = 0; i < 32; i++) {
 		if (sscanf(hash + 7 + 2 * i, "%2x", &b) != 1)
 			return -1;
 		id[i] = b;
 	}
-	if (padding == TLS_PADDING_RSA_PKCS1)
+	return 0;
+}
+
+/* A signature's padded block (PKCS#1 in TLS 1.2, PSS in 1.3), into to. */
+static int
+rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	uint8_t		 id[32], buf[SIGN_MAXSIG];
+	const char	*hash = RSA_get_ex_data(rsa, 0);
+	size_t		 len;
+	uint32_t	 kind;
+
+	if (hash == NULL)
+		return RSA_meth_get_priv_enc(rsa_default)(flen, from, to, rsa,
+		    padding);
+	if (padding == RSA_PKCS1_PADDING)
 		kind = SIGN_RSA_PKCS1;
-	else if (padding == TLS_PADDING_NONE)
-		kind = len <= 64 ? SIGN_ECDSA : SIGN_RSA_RAW;
+	else if (padding == RSA_NO_PADDING)
+		kind = SIGN_RSA_RAW;
 	else
 		return -1;
-	if (signer(id, kind, in, len, sig, outlen) == -1 ||
-	    (*out = malloc(*outlen)) == NULL)
+	if (key_id(hash, id) == -1 || signer(id, kind, from, flen, buf,
+	    &len) == -1 || len != (size_t)RSA_size(rsa))
 		return -1;
-	memcpy(*out, sig, *outlen);
-	return 0;
+	memcpy(to, buf, len);
+	return len;
+}
+
+/* RSA key exchange: never with keypop's keys. */
+static int
+rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
+    int padding)
+{
+	if (RSA_get_ex_data(rsa, 0) != NULL)
+		return -1;
+	return RSA_meth_get_priv_dec(rsa_default)(flen, from, to, rsa,
+	    padding);
+}
+
+/* ECDSA_sign, as libssl signs: the DER signature of a digest. */
+static int
+ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
+    unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
+{
+	int		(*next)(int, const unsigned char *, int,
+			    unsigned char *, unsigned int *, const BIGNUM *,
+			    const BIGNUM *, EC_KEY *);
+	uint8_t		 id[32], buf[SIGN_MAXSIG];
+	const char	*hash = EC_KEY_get_ex_data(ec, 0);
+	size_t		 len;
+
+	if (hash == NULL) {
+		EC_KEY_METHOD_get_sign(ec_default, &next, NULL, NULL);
+		return next(type, dgst, dlen, sig, siglen, kinv, r, ec);
+	}
+	if (dlen < 0 || key_id(hash, id) == -1 || signer(id, SIGN_ECDSA,
+	    dgst, dlen, buf, &len) == -1 || len > (size_t)ECDSA_size(ec))
+		return 0;
+	memcpy(sig, buf, len);
+	*siglen = len;
+	return 1;
 }
 
 void
@@ -80,19 +133,44 @@ compat_tls_signer(compat_signer fn)
 	signer = fn;
 }
 
+/* The default methods replaced once, as smtpd's ca_engine_init. */
 int
 compat_tls_keyless(struct tls_config *cfg)
 {
-	if (signer == NULL || tls_config_set_sign_cb(cfg, obsd_sign,
-	    NULL) == -1) {
-		log_warnx("tls: cannot sign with keypop: %s", signer == NULL ?
-		    "no signer" : tls_config_error(cfg));
+	RSA_METHOD	*rm;
+	EC_KEY_METHOD	*em;
+	int		(*setup)(EC_KEY *, BN_CTX *, BIGNUM **, BIGNUM **);
+	ECDSA_SIG	*(*sign_sig)(const unsigned char *, int,
+			    const BIGNUM *, const BIGNUM *, EC_KEY *);
+
+	if (signer == NULL) {
+		log_warnx("tls: no signer for keys held elsewhere");
 		return -1;
 	}
+	if (rsa_default == NULL) {
+		if ((rsa_default = RSA_get_default_method()) == NULL ||
+		    (ec_default = EC_KEY_get_default_method()) == NULL ||
+		    (rm = RSA_meth_dup(rsa_default)) == NULL ||
+		    RSA_meth_set_priv_enc(rm, rsa_enc) != 1 ||
+		    RSA_meth_set_priv_dec(rm, rsa_dec) != 1 ||
+		    RSA_meth_set_flags(rm, RSA_meth_get_flags(rsa_default) |
+		    RSA_METHOD_FLAG_NO_CHECK) != 1 ||
+		    (em = EC_KEY_METHOD_new(ec_default)) == NULL) {
+			rsa_default = NULL;
+			log_warnx("tls: cannot make the key methods for "
+			    "keypop");
+			return -1;
+		}
+		EC_KEY_METHOD_get_sign(ec_default, NULL, &setup, &sign_sig);
+		EC_KEY_METHOD_set_sign(em, ec_sign, setup, sign_sig);
+		RSA_set_default_method(rm);
+		EC_KEY_set_default_method(em);
+	}
+	tls_config_use_fake_private_key(cfg);
 	return 0;
 }
 
-/* libtls refuses a context it cannot sign for by itself. */
+/* libtls gives every keypair of such a configuration the fake key. */
 int
 compat_tls_keyless_done(size_t n)
 {

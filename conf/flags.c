@@ -30,11 +30,12 @@
 #include <unistd.h>
 
 #include "popd.h"
-#include "parent.h"
 #include "config.h"
 #include "settings.h"
 #include "addr.h"
 #include "version.h"
+
+int	debug, verbose;
 
 /* Both command lines: popd.conf's, and the original shorthand. */
 __dead void

@@ -16,8 +16,8 @@
 
 /*
  * popd.h -- the popd program, which is the parent alone: the kinds of
- * child it supervises and the default ports.  Its modules are declared
- * in parent.h; each child is a program of its own (listener/, lmtp/,
+ * child it supervises, the default ports and its command line (flags.c,
+ * confpop's too).  Its modules are declared in popd/parent.h; each child is a program of its own (listener/, lmtp/,
  * control/, authpop/, wrkrpop/, dlvrpop/).
  */
 #ifndef POPD_POPD_H
@@ -34,5 +34,32 @@
 /* The supervised children (supervise.c). */
 enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_CONTROL,
     KIND_TABLE, KIND_ROUTE, KIND_KEY, KIND_HTTP, KIND_MAX };
+
+#define MAX_LISTEN	POPD_MAXLISTEN	/* bound sockets */
+
+/*
+ * flags.c: the command line, popd's and confpop's (popd -n and -m exec
+ * it with the same arguments).  flags: -a authtab, -c certfile, -e
+ * subdir, -k keyfile, -u usertab.
+ */
+struct popd_args {
+	const char	*conffile;	/* -f; NULL: the flags' shorthand */
+	const char	*ctlsock;	/* -s: wins over popd.conf's */
+	char		*flags[5];
+	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
+	char		*trusted_args[MAX_LISTEN];
+	char		*macros[MAX_LISTEN];	/* -D */
+	int		 nl, np, nt, nd;
+	int		 legacy, tls12;
+	int		 foreground;	/* -F: no detaching, still syslog */
+	int		 noaction;	/* -n */
+	int		 report;	/* -m */
+	char		*text;		/* the flags' statements, once made */
+};
+__dead void	 popd_usage(void);
+void		 flags_parse(int, char *[], struct popd_args *, const char *);
+int		 flags_relative(const struct popd_args *);
+
+extern int	debug, verbose;	/* -d, -v */
 
 #endif

@@ -49,7 +49,7 @@
  * keypop -c, a mode of this program so that no process but keypop (and
  * the parent, which reads the files as root and parses none of them)
  * holds a private key, is the parent's check of one pki's pair
- * (conf/certs.c): the certificate's bytes on fd 0, the key's on fd 3
+ * (popd/certs.c): the certificate's bytes on fd 0, the key's on fd 3
  * (sealed anonymous files), at start, at each reload and when the
  * files change on disk.  It becomes the listener's user in the empty
  * chroot, not dumpable, confined with no file and no network

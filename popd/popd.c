@@ -932,7 +932,7 @@ main(int argc, char *argv[])
 	supervise_init(reload_takeover);
 	ctl_init(reload_control);
 	tickets_start(conf->set.tls_tickets);
-	certs_start();
+	certs_start(proc_start, reload_tables);
 	if (proc_start(KIND_AUTHPOP) == NULL ||
 	    proc_start(KIND_LISTENER) == NULL ||
 	    (proc_wanted(KIND_LMTP) && proc_start(KIND_LMTP) == NULL) ||

@@ -24,7 +24,7 @@
  * CLOCKSHIFT_LISTENER naming a file of 8 bytes, a signed offset in
  * seconds (native byte order).  In the parent the library only passes
  * itself on: the parent execs its children with an environment of its
- * own (conf/child.c), so an execve of the listener program gets
+ * own (popd/child.c), so an execve of the listener program gets
  * LD_PRELOAD and CLOCKSHIFT=file added, every other call goes on as it
  * came.  In the listener (CLOCKSHIFT set) the file is mapped before
  * popd's main runs, so before its chroot and sandbox, and time(),

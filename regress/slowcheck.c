@@ -21,7 +21,7 @@
  *
  * The test starts popd with LD_PRELOAD naming this library and
  * SLOWCHECK naming a file that holds a number of seconds.  keypop -c,
- * which the parent runs with its own environment (conf/child.c
+ * which the parent runs with its own environment (popd/child.c
  * child_exec), sleeps that long before its main runs; every other
  * program the library is loaded in goes on as it came.  Test-only:
  * nothing in the installed programs knows of it.

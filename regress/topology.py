@@ -33,7 +33,7 @@ move; today:
     common/peers.c     (proto.c: the parent's channels; peers.c: the
                        channels the parent makes between two children)
   common/protodecl.h   the rows' one-letter names of the processes
-  conf/startup.c       find_helpers(): every program the parent runs
+  popd/startup.c       find_helpers(): every program the parent runs
   popd/popd.c          main's proc_start() calls: which start always,
                        which only when proc_wanted() says so
   popd/supervise.c     proc_kinds[] (KIND_* to PROC_*), keypop_spawn()

@@ -25,6 +25,7 @@
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 # ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
-"""The parent's spawn of a mail user's processes (conf/child.c) against
+"""The parent's spawn of a mail user's processes (popd/child.c) against
 that mail user (DESIGN invariant 26: root never waits on a process that
 a less privileged user can stop, slow or signal).
 

@@ -41,6 +41,9 @@ regress/integration/test_openbsd.py.  Each check, and what it stands for:
              it; MAN, BINDIR and the compiled-in paths are those of the
              top Makefile's install; LDADD and DPADD name the libraries
              the program's objects call (nm), no more.
+  nogc       every program of the top Makefile links on Linux without
+             --gc-sections, as OpenBSD's linker links them: no program
+             calls what it does not link.
   port       openbsd/mail/popd: V is POPD_VERSION; PLIST lists what
              make install installs, the three users of common/util.h
              as OpenBSD's build sees it (ids as user.list wants them,
@@ -51,8 +54,10 @@ regress/integration/test_openbsd.py.  Each check, and what it stands for:
              makes its spool (compat.c, unveiled by sandbox_lmtp),
              and the example popd.conf;
              WANTLIB is what the BSD make build links; pkg/popd.rc is
-             popd/popd.rc with the package's paths and its pexp is the
-             parent's title; both parse (sh -n); the example popd.conf
+             popd/popd.rc with the package's paths, its pexp is the
+             parent's title and its rc_configtest runs popd -n; the
+             login class popd (pkg/popd.login) holds 4,000 sessions and
+             the users name it; pkg/README names kern.maxfiles; both parse (sh -n); the example popd.conf
              passes popd -n once its files exist.
 
 Not proven here: that anything compiles with OpenBSD's own headers or
@@ -123,7 +128,9 @@ PROMISES = set("""stdio rpath wpath cpath dpath tmppath inet mcast fattr
 # What a program's objects call, by prefix, and the library it is in.
 LIBS_OF = (("tls_", "tls"), ("event_", "event"), ("evbuffer_", "event"),
            ("pthread_create", "pthread"), ("pthread_join", "pthread"),
-           ("argon2_", "argon2"), ("EVP_", "crypto"))
+           ("argon2_", "argon2"), ("EVP_", "crypto"),
+           # libmd's on Linux, libcrypto's MD4_* on OpenBSD (scheme.c)
+           ("MD4Init", "crypto"))
 
 
 class Fail(Exception):
@@ -281,7 +288,10 @@ def check_tree():
     flags = obsd_flags()
     srcs = tree_sources()
     with concurrent.futures.ThreadPoolExecutor(2) as ex:
-        res = dict(zip(srcs, ex.map(lambda s: compile_one(s, flags), srcs)))
+        # confpop's files, as the Makefile compiles them (popd/parent.h).
+        res = dict(zip(srcs, ex.map(lambda s: compile_one(
+            s, flags, ["-Ipopd"] if s.startswith("confpop/") else []),
+            srcs)))
     bad, notes = [], []
     for s in srcs:
         rc, out = res[s]
@@ -606,11 +616,11 @@ def check_port():
             continue
         f = lines[0][len("@newuser "):].split(":")
         if len(f) != 7 or f[2] != u or groups.get(u) != f[1] or \
-                not f[1].isdigit() or f[5] != "/var/empty" or \
-                f[6] != "/sbin/nologin":
-            bad.append("PLIST: %r: want name:id:name::comment:/var/empty:"
-                       "/sbin/nologin, the group %s of the same id" %
-                       (lines[0], u))
+                not f[1].isdigit() or f[3] != "popd" or \
+                f[5] != "/var/empty" or f[6] != "/sbin/nologin":
+            bad.append("PLIST: %r: want name:id:name:popd:comment:"
+                       "/var/empty:/sbin/nologin, the group %s of the same "
+                       "id" % (lines[0], u))
         if f[1] in ids:
             bad.append("PLIST: id %s used twice" % f[1])
         ids.add(f[1])
@@ -650,15 +660,33 @@ def check_port():
             bad.append("PLIST: no @sample %s/ of %s's, mode 0700, for "
                        "the lmtp process's spool (%s)" %
                        (tmp, listener, dirs.get(tmp)))
-    want = set(gnu_install()) | {"share/examples/popd/popd.conf"}
+    want = set(gnu_install()) | {"share/examples/popd/popd.conf",
+                                 "share/examples/login.conf.d/popd",
+                                 "share/doc/pkg-readmes/${PKGSTEM}"}
     got = set(ln.split()[-1] for ln in plist if ln and ln[0] != "@" and
               not ln.endswith("/") or ln.startswith(("@bin ", "@man ")))
     if got != want:
         bad.append("PLIST: extra %s, missing %s" %
                    (sorted(got - want), sorted(want - got)))
-    for need in ("@rcscript ${RCDIR}/popd", "@sample ${SYSCONFDIR}/popd.conf"):
+    for need in ("@rcscript ${RCDIR}/popd", "@sample ${SYSCONFDIR}/popd.conf",
+                 "@sample ${SYSCONFDIR}/login.conf.d/popd"):
         if need not in plist:
             bad.append("PLIST: no %r" % need)
+    # The login class rc.subr starts popd in (the script's name), as
+    # bsd.port.mk(5) installs one: pkg/popd.login; and the README.
+    login = os.path.join(PORT, "pkg", "popd.login")
+    text = read(login).replace("\\\n", "") if os.path.exists(login) else ""
+    m = re.search(r"^popd:(.*)$", text, re.M)
+    caps = dict(c.partition("=")[::2] for c in m.group(1).split(":")
+                if c) if m else {}
+    if not caps.get("openfiles", "0").isdigit() or \
+            int(caps.get("openfiles", "0")) < 2 * 4000 or \
+            caps.get("maxproc") != "infinity" or \
+            caps.get("tc") != "daemon":
+        bad.append("pkg/popd.login: no class popd with openfiles for "
+                   "4,000 sessions, maxproc=infinity, tc=daemon: %s" % caps)
+    if "kern.maxfiles" not in read(os.path.join(PORT, "pkg", "README")):
+        bad.append("pkg/README: says nothing of kern.maxfiles")
     if not os.path.exists(os.path.join(OPENBSD, "popd.conf")):
         bad.append("no openbsd/popd.conf (the example)")
     else:
@@ -672,6 +700,10 @@ def check_port():
         rc, out = run(["sh", "-n", "-c", text])
         if rc != 0:
             bad.append("%s: sh -n: %s" % (name, out))
+        # rcctl configtest, and rc.subr's check before a reload.
+        if not re.search(r"^rc_configtest\(\) \{\n\t\$\{daemon\} -n "
+                         r"\$\{daemon_flags\}\n\}", text, re.M):
+            bad.append("%s: no rc_configtest running popd -n" % name)
         m = re.search(r'^pexp="popd: ([^"]*)"$', text, re.M)
         popd_c = read(os.path.join(REPO, "popd", "popd.c"))
         if m is None or 'setproctitle("%s")' % m.group(1) not in popd_c:
@@ -682,9 +714,33 @@ def check_port():
     return "users %s, %d files" % (" ".join(util_users()), len(want))
 
 
+def check_nogc():
+    """Every program links without --gc-sections (the top Makefile's
+    GC_LDFLAGS), as OpenBSD's build links: none may call what it does
+    not link and lean on the linker dropping the call.  Relinked in a
+    copy of the built tree."""
+    tmp = tempfile.mkdtemp(prefix="popd-nogc.")
+    try:
+        run(["sh", "-c", "tar --exclude=.git -cf - . | tar -C %s -xf -" %
+             shlex.quote(tmp)], check=True)
+        for p in PROGS:
+            os.unlink(os.path.join(tmp, p))
+        rc, out = run(["make", "-j2", "GC_LDFLAGS="] + list(PROGS), cwd=tmp)
+        bad = [p for p in PROGS if not os.path.exists(os.path.join(tmp, p))]
+        if rc != 0 or bad:
+            raise Fail("without --gc-sections, %s do not link:\n%s" % (
+                " ".join(bad) or "all", "\n".join(
+                    ln for ln in out.splitlines() if "undefined" in ln or
+                    "***" in ln)[-3000:]))
+        return "%d programs" % len(PROGS)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 CHECKS = (("headers", check_headers), ("tree", check_tree),
           ("mutations", check_mutations), ("promises", check_promises),
-          ("bsdmake", check_bsdmake), ("port", check_port))
+          ("bsdmake", check_bsdmake), ("port", check_port),
+          ("nogc", check_nogc))
 
 
 def main():

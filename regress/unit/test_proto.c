@@ -116,7 +116,7 @@ on_pki(struct chan *c, const void *data, int fd)
 }
 
 /*
- * Each pki of conf as the parent serves it (conf/certs.c), with the
+ * Each pki of conf as the parent serves it (popd/certs.c), with the
  * names of its files for bytes: on_pki rebuilds the statements of them
  * (the key's from what was sent: its bytes go to keypop).
  */

@@ -38,7 +38,7 @@ char			 wrkrpop_path[PATH_MAX];
 char			 authcheck_path[PATH_MAX];	/* users.c runs it */
 char			 confpop_path[PATH_MAX];	/* conf_fetch runs it */
 char			 dlvrpop_path[PATH_MAX];
-int			 debug, verbose, privsep;
+int			 privsep;
 /* The daemon users' uids (startup.c): no mail user may have one. */
 uid_t			 daemon_uid[DAEMON_UIDS] = { (uid_t)-1, (uid_t)-1,
 			    (uid_t)-1 };

@@ -110,6 +110,9 @@ struct certs_batch {
 };
 
 static struct event	certs_ev;
+/* popd's (certs_start): a listener with new pairs, a reload of tables. */
+static struct proc	*(*certs_restart)(enum proc_id);
+static int		(*certs_reload)(void);
 /* The tables' files (certs_tables): at the last look, and last read. */
 static struct pki_look	tables_seen, tables_tried, tables_before;
 /* The look under way: its checks not yet over, and whether one serves. */
@@ -500,7 +503,7 @@ certs_tick_over(void)
 
 	/* The previous listener drains. */
 	if (looking.changed && looking.gen == conf_gen &&
-	    proc_start(KIND_LISTENER) == NULL)
+	    certs_restart(KIND_LISTENER) == NULL)
 		log_warnx("the listener with the new certificates did not "
 		    "start: the previous one serves on");
 	looking.changed = 0;
@@ -607,17 +610,22 @@ certs_tick(int fd, short ev, void *arg)
 	if (memcmp(&look, &tables_seen, sizeof(look)) != 0)
 		tables_seen = look;
 	else if (memcmp(&look, &tables_tried, sizeof(look)) != 0)
-		(void)reload_tables();		/* busy: the next look */
+		(void)certs_reload();		/* busy: the next look */
 	if (--looking.pending == 0)
 		certs_tick_over();
 }
 
-/* After the first load: a look every CERTS_TICK. */
+/*
+ * After the first load: a look every CERTS_TICK, which starts a listener
+ * for new pairs with restart and reloads changed tables with reload.
+ */
 void
-certs_start(void)
+certs_start(struct proc *(*restart)(enum proc_id), int (*reload)(void))
 {
 	struct timeval	tv = { CERTS_TICK, 0 };
 
+	certs_restart = restart;
+	certs_reload = reload;
 	evtimer_set(&certs_ev, certs_tick, NULL);
 	if (evtimer_add(&certs_ev, &tv) == -1)
 		fatal("evtimer_add");

@@ -38,8 +38,6 @@
 #include "stats.h"
 #include "table.h"
 
-#define MAX_LISTEN	POPD_MAXLISTEN	/* bound sockets */
-
 /*
  * A supervised child.  The current one of each kind is restarted when it
  * dies; after a reload the previous one drains: it gets no new work and
@@ -125,7 +123,7 @@ extern char			 wrkrpop_path[PATH_MAX];
 extern char			 authcheck_path[PATH_MAX];
 extern char			 confpop_path[PATH_MAX];
 extern char			 dlvrpop_path[PATH_MAX];
-extern int			 debug, verbose, privsep;
+extern int			 privsep;
 #define DAEMON_UIDS	3
 extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 							     authpop's, the
@@ -355,8 +353,8 @@ void		 shutdown_drain(void (*)(void));
 void		 stop_check(void);
 
 /*
- * certs.c: the pki files read, checked, and followed on disk.  Below
- * supervise.c: a new pair starts a new listener.
+ * certs.c: the pki files read, checked, and followed on disk; popd.c
+ * gives certs_start what starts a listener and reloads the tables.
  */
 #define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
 struct certs_batch;
@@ -365,7 +363,7 @@ struct certs_batch *certs_batch_new(struct event_base *,
 void		 certs_batch_add(struct certs_batch *,
 		    const struct popd_conf *, struct conf_pki *);
 void		 certs_batch_go(struct certs_batch *);
-void		 certs_start(void);
+void		 certs_start(struct proc *(*)(enum proc_id), int (*)(void));
 void		 certs_tables(const struct popd_conf *);
 
 /* popd.c: a reload of the tables alone, when certs.c sees them change. */
@@ -383,28 +381,5 @@ void		 helper_path(const char *, const char *, char *);
 void		 find_helpers(const char *);
 int		 helper_replaced(const char *);
 void		 check_users(void);
-
-/*
- * flags.c: the command line, popd's and confpop's (popd -n and -m exec
- * it with the same arguments).  flags: -a authtab, -c certfile, -e
- * subdir, -k keyfile, -u usertab.
- */
-struct popd_args {
-	const char	*conffile;	/* -f; NULL: the flags' shorthand */
-	const char	*ctlsock;	/* -s: wins over popd.conf's */
-	char		*flags[5];
-	char		*listen_args[MAX_LISTEN], *plain_args[MAX_LISTEN];
-	char		*trusted_args[MAX_LISTEN];
-	char		*macros[MAX_LISTEN];	/* -D */
-	int		 nl, np, nt, nd;
-	int		 legacy, tls12;
-	int		 foreground;	/* -F: no detaching, still syslog */
-	int		 noaction;	/* -n */
-	int		 report;	/* -m */
-	char		*text;		/* the flags' statements, once made */
-};
-__dead void	 popd_usage(void);
-void		 flags_parse(int, char *[], struct popd_args *, const char *);
-int		 flags_relative(const struct popd_args *);
 
 #endif
