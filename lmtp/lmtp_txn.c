@@ -222,9 +222,11 @@ txn_reset(struct lmtp_txn *t)
 		rcpt_forget(ref, t->nrcpt);
 	}
 	t->handed = 0;
+	if (t->spoolro != -1 && t->spoolro != t->spool)
+		close(t->spoolro);
 	if (t->spool != -1)
 		close(t->spool);
-	t->spool = -1;
+	t->spool = t->spoolro = -1;
 	t->mail = 0;
 	t->sender[0] = '\0';
 	t->declared = 0;
@@ -250,7 +252,7 @@ rcpt_forget(const uint64_t *ref, size_t n)
 int
 txn_spool(struct lmtp_txn *t)
 {
-	if ((t->spool = compat_spool_create("lmtp")) == -1) {
+	if ((t->spool = compat_spool_ro("lmtp", &t->spoolro)) == -1) {
 		log_warn("%s: spool", t->client);
 		return -1;
 	}
@@ -351,6 +353,11 @@ txn_end(struct lmtp_txn *t)
 	if (!t->toobig && !t->spoolerr && compat_spool_seal(t->spool) == -1) {
 		log_warn("%s: seal the spool", t->client);
 		t->spoolerr = 1;
+	}
+	/* Where nothing seals it, we keep no descriptor that can write. */
+	if (t->spoolro != t->spool) {
+		close(t->spool);
+		t->spool = t->spoolro;
 	}
 	if (t->toobig)
 		return "message too big";
