@@ -49,8 +49,8 @@
 
 #include "emu.h"
 
-/* The class `popd' of openbsd/ (openfiles); 1024: see openbsd/README. */
-#define EMU_OPENFILES	1024
+/* openfiles of the port's login class popd (pkg/popd.login). */
+#define EMU_OPENFILES	8192
 
 enum {
 	P_STDIO, P_RPATH, P_WPATH, P_CPATH, P_DPATH, P_TMPPATH, P_INET,
