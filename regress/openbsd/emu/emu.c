@@ -129,6 +129,8 @@ static const struct call {
 	{ SYS_epoll_pwait, K_ANY, STDIO }, { SYS_futex, K_ANY, STDIO },
 	{ SYS_sched_yield, K_ANY, STDIO }, { SYS_tgkill, K_ANY, STDIO },
 	{ SYS_rseq, K_ANY, STDIO }, { SYS_set_robust_list, K_ANY, STDIO },
+	/* glibc's qsort(3) asks sysconf(_SC_PHYS_PAGES); OpenBSD's not. */
+	{ SYS_sysinfo, K_ANY, STDIO },
 	{ SYS_restart_syscall, K_ANY, STDIO }, { SYS_prctl, K_ANY, STDIO },
 	{ SYS_splice, K_ANY, STDIO }, { SYS_getsockopt, K_ANY, STDIO },
 	{ SYS_setsockopt, K_ANY, STDIO }, { SYS_fcntl, K_FCNTL, STDIO },
