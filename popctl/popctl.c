@@ -69,11 +69,16 @@ static void
 sandbox_popctl(void)
 {
 #ifdef POPD_OPENBSD
-	if (unveil("/", "") == -1 || unveil(NULL, NULL) == -1)
-		err(1, "unveil");
+	int	r;
+
+	r = unveil("/", "");
+	if (r == 0)
+		r = unveil(NULL, NULL);
 	/* stdio: the socket, stdout and stderr, and memory. */
-	if (pledge("stdio", NULL) == -1)
-		err(1, "pledge");
+	if (r == 0)
+		r = pledge("stdio", NULL);
+	if (r == -1)
+		err(1, "confinement");
 #else
 	static const int	 allow[] = {
 		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
