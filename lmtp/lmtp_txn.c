@@ -426,7 +426,7 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 	evtimer_set(&m->ev, tmsg_answer, m);
 	m->id = id;
 	m->fd = t->spool;
-	t->spool = -1;
+	t->spool = t->spoolro = -1;
 	m->nrcpt = t->nrcpt;
 	for (i = 0; i < t->nrcpt; i++) {
 		m->ref[i] = t->rcpts[i].ref;
