@@ -79,6 +79,13 @@ LDLIBS=		${PKG_LIBS} ${CRYPT_LIBS}
 SANITIZE?=
 CFLAGS+=	${SANITIZE}
 LDFLAGS+=	${SANITIZE}
+# make openbsd-test builds a copy of the tree with the OpenBSD branches
+# over regress/openbsd/emu (EMU_CFLAGS, EMU_LDFLAGS), never this one:
+# regress/openbsd/emu.sh.
+EMU_CFLAGS?=
+EMU_LDFLAGS?=
+CFLAGS+=	${EMU_CFLAGS}
+LDFLAGS+=	${EMU_LDFLAGS}
 
 # common/ in two layers, each linked only into the programs that use it:
 # the process layer (log, channels and messages, the settings, the child
@@ -982,6 +989,12 @@ lint:
 openbsd-check: all conf/parse.c
 	python3 regress/openbsd/check.py
 
+# The programs with their OpenBSD confinement, over an emulation of
+# OpenBSD's runtime, in a copy of the tree, and the integration tests
+# run against them: regress/openbsd/emu.sh.
+openbsd-test:
+	sh regress/openbsd/emu.sh
+
 install: all
 	install -d ${DESTDIR}${SBINDIR} ${DESTDIR}${LIBEXECDIR} \
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
@@ -1053,6 +1066,7 @@ clean:
 	rm -rf ${IMAGEDIR}
 
 .PHONY: all test check demo count deps deb-deps lint install clean dist image \
-	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check conf-update \
+	deb fuzz fuzz-smoke fuzz-long fuzz-list openbsd-check openbsd-test \
+	conf-update \
 	sanitize test-programs \
 	msg-update topology

@@ -52,7 +52,7 @@ sb_nocore(const char *role)
 		fatal("%s: disable core dumps", role);
 }
 
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 
 static const char	*sandbox_desc = "pledge+unveil";
 
@@ -125,7 +125,7 @@ void
 sandbox_parent(const char *const exec[], const char *const rd[],
     const char *const rm[], int tcp)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	size_t	i;
 
 	sb_nocore("parent");
@@ -139,6 +139,11 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 	 */
 	for (i = 0; rm != NULL && rm[i] != NULL; i++)
 		sb_unveil(rm[i], "rwc");
+	/*
+	 * shm_mkstemp(3) and shm_unlink: the configuration images,
+	 * certificate and counter pages it makes after the sandbox.
+	 */
+	sb_unveil("/tmp", "rwc");
 	sb_unveil(NULL, NULL);
 	/*
 	 * stdio: channels, and pipes from authcheck and keypop -c; rpath:
@@ -172,7 +177,7 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 void
 sandbox_listener(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -211,7 +216,7 @@ sandbox_listener(void)
 void
 sandbox_lmtp(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	/*
 	 * The spool is shm_mkstemp(3): a file in /tmp, unlinked at once.
 	 * The chroot (CHROOTDIR) must hold a /tmp for it.
@@ -250,7 +255,7 @@ sandbox_lmtp(void)
 void
 sandbox_control(int statefd)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -291,7 +296,7 @@ sandbox_control(int statefd)
 void
 sandbox_keypop(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/* stdio: its channels; nothing more. */
@@ -319,7 +324,7 @@ sandbox_keypop(void)
 void
 sandbox_keycheck(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/* stdio: the pair, the verdict and the socketpair. */
@@ -355,7 +360,7 @@ sandbox_keycheck(void)
 void
 sandbox_confpop(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_pledge("confpop -C", "stdio rpath getpw");
 #else
 	static const int change[] = {
@@ -428,7 +433,7 @@ sandbox_confpop(void)
 void
 sandbox_routepop(int port)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -481,7 +486,7 @@ sandbox_routepop(int port)
 void
 sandbox_tablepop(const char *const exec[])
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	size_t	i;
 
 	for (i = 0; exec != NULL && exec[i] != NULL; i++)
@@ -515,7 +520,7 @@ sandbox_tablepop(const char *const exec[])
 void
 sandbox_authpop(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -554,7 +559,7 @@ sandbox_authpop(void)
 void
 sandbox_authcheck(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/* stdio: the descriptors it was handed. */
@@ -584,7 +589,7 @@ sandbox_authcheck(void)
 void
 sandbox_httppop(void)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
@@ -606,7 +611,7 @@ sandbox_httppop(void)
 #endif
 }
 
-#ifndef __OpenBSD__
+#ifndef POPD_OPENBSD
 /*
  * wrkrpop, mda, dlvrpop: the same rights beneath one maildir, no more.
  * No new privileges, then the Landlock layer; the ABI used.
@@ -758,7 +763,7 @@ sc_load_bpf(const char *role, struct sock_filter *prog, size_t n)
 		fatalx("%s: seccomp load: thread %ld not synced", role, rc);
 }
 #endif /* !SANDBOX_MKFILTER */
-#endif /* !__OpenBSD__ */
+#endif /* !POPD_OPENBSD */
 
 /*
  * wrkrpop: one per session, as the mail user, exec'd with the session
@@ -770,7 +775,7 @@ sc_load_bpf(const char *role, struct sock_filter *prog, size_t n)
 void
 sandbox_wrkrpop(const char *maildir)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	/* rwc: messages, popcache and locks; no x. */
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
@@ -804,7 +809,7 @@ sandbox_wrkrpop(const char *maildir)
 void
 sandbox_mda(const char *maildir)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	sb_nocore("mda");
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
@@ -835,7 +840,7 @@ sandbox_mda(const char *maildir)
 void
 sandbox_dlvrpop(const char *maildir)
 {
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 	/* rwc: messages, popcache and its lock; no x. */
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
@@ -855,7 +860,7 @@ sandbox_dlvrpop(const char *maildir)
  * One line naming the confinement in force (after sandbox_<role>()) or
  * available (before), for the startup log (Linux: sandbox_linux.c).
  */
-#ifdef __OpenBSD__
+#ifdef POPD_OPENBSD
 const char *
 sandbox_describe(void)
 {

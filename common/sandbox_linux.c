@@ -20,7 +20,7 @@
  * from, and the rules of the processes that run programs (exec_only).
  * The roles' own rules stay in sandbox.c, beside their OpenBSD promises.
  */
-#ifndef __OpenBSD__
+#if !defined(__OpenBSD__) && !defined(POPD_EMU_OPENBSD)
 #include <sys/types.h>
 #include <sys/prctl.h>
 #include <sys/ioctl.h>

@@ -225,10 +225,46 @@ compat_open_regular(const char *path, int flags)
 	return fd;
 }
 
+#ifdef POPD_OPENBSD
+static char	exe_path[PATH_MAX];
+#endif
+
+/*
+ * OpenBSD has no /proc, and its getprogname() is argv[0]'s last
+ * component: the program is found by argv[0], resolved at start (as
+ * smtpd and bgpd keep it), through PATH if it names no directory.
+ */
+void
+compat_exe_keep(const char *argv0)
+{
+#ifdef POPD_OPENBSD
+	const char	*p, *e;
+	char		 buf[PATH_MAX];
+	int		 n;
+
+	if (strchr(argv0, '/') != NULL) {
+		if (realpath(argv0, exe_path) == NULL)
+			exe_path[0] = '\0';
+		return;
+	}
+	for (p = getenv("PATH"); p != NULL && *p != '\0'; p = e + (*e != '\0')) {
+		e = p + strcspn(p, ":");
+		n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p,
+		    argv0);
+		if (n > 0 && (size_t)n < sizeof(buf) && access(buf, X_OK) == 0 &&
+		    realpath(buf, exe_path) != NULL)
+			return;
+	}
+	exe_path[0] = '\0';
+#else
+	(void)argv0;
+#endif
+}
+
 int
 compat_exe_path(char *buf, size_t len)
 {
-#ifdef __linux__
+#ifndef POPD_OPENBSD
 	ssize_t	n;
 
 	if ((n = readlink("/proc/self/exe", buf, len - 1)) == -1)
@@ -240,15 +276,11 @@ compat_exe_path(char *buf, size_t len)
 	buf[n] = '\0';
 	return 0;
 #else
-	const char	*p = getprogname();
-	char		 rp[PATH_MAX];
-
-	/* OpenBSD has no /proc: only an explicit path can be trusted. */
-	if (p == NULL || strchr(p, '/') == NULL || realpath(p, rp) == NULL) {
+	if (exe_path[0] == '\0') {
 		errno = ENOENT;
 		return -1;
 	}
-	if (strlcpy(buf, rp, len) >= len) {
+	if (strlcpy(buf, exe_path, len) >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -431,7 +463,7 @@ compat_pwhash(const char *user, char *hash, size_t len)
 int
 compat_spool_create(const char *name)
 {
-#ifdef __linux__
+#ifndef POPD_OPENBSD
 	return memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 #else
 	char	path[] = "/tmp/popd-spool.XXXXXXXXXX";
@@ -447,9 +479,33 @@ compat_spool_create(const char *name)
 }
 
 int
+compat_spool_ro(const char *name, int *ro)
+{
+#ifndef POPD_OPENBSD
+	return *ro = compat_spool_create(name);
+#else
+	char	path[] = "/tmp/popd-spool.XXXXXXXXXX";
+	int	fd;
+
+	(void)name;
+	if ((fd = shm_mkstemp(path)) == -1)
+		return -1;
+	if ((*ro = shm_open(path, O_RDONLY, 0)) == -1) {
+		(void)shm_unlink(path);
+		return close_err(fd);
+	}
+	if (shm_unlink(path) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		close(*ro);
+		return close_err(fd);
+	}
+	return fd;
+#endif
+}
+
+int
 compat_spool_seal(int fd)
 {
-#ifdef __linux__
+#ifndef POPD_OPENBSD
 	return fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK |
 	    F_SEAL_GROW | F_SEAL_SEAL);
 #else
@@ -466,7 +522,7 @@ compat_page_create(const char *name, size_t size)
 		return -1;
 	if (ftruncate(fd, size) == -1)
 		return close_err(fd);
-#ifdef __linux__
+#ifndef POPD_OPENBSD
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
 	    F_SEAL_SEAL) == -1)
 		return close_err(fd);
@@ -647,7 +703,7 @@ compat_unread(int fd)
 {
 	int	n = 0;
 
-#ifdef __linux__
+#ifndef POPD_OPENBSD
 	if (ioctl(fd, SIOCOUTQ, &n) == -1)
 		return -1;
 #endif

@@ -41,6 +41,15 @@
 /* A string field must end inside its fixed-size buffer. */
 #define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
 
+/*
+ * The OpenBSD branches of compat.c and sandbox.c: on OpenBSD, and in
+ * make openbsd-test's build on Linux (regress/openbsd/emu.sh), which
+ * runs them over an emulation of OpenBSD's calls; never in Linux's.
+ */
+#if defined(__OpenBSD__) || defined(POPD_EMU_OPENBSD)
+#define POPD_OPENBSD	1
+#endif
+
 #ifndef MSG_CMSG_CLOEXEC
 #define MSG_CMSG_CLOEXEC 0
 #endif
@@ -50,6 +59,7 @@
  * next to a popd run from the build tree.  Returns -1 on failure.
  */
 int	compat_exe_path(char *, size_t);
+void	compat_exe_keep(const char *);
 
 /*
  * A file that a less privileged user may swap (a certificate in a
@@ -122,6 +132,12 @@ unsigned long	compat_mem_limit(void);
  */
 int	compat_spool_create(const char *);
 int	compat_spool_seal(int);
+/*
+ * A spool and, in *ro, the descriptor to hand on once it is written and
+ * sealed: the spool itself where seals keep it from changing (Linux),
+ * else (OpenBSD) the file opened read-only before its name went.
+ */
+int	compat_spool_ro(const char *, int *);
 
 /*
  * A shared page of counters (stats.c): a file of no name, size bytes,

@@ -198,6 +198,7 @@ main(int argc, char *argv[])
 	struct popd_args	 a;
 	int			 badtab;
 
+	compat_exe_keep(argv[0]);
 	log_init(1, LOG_MAIL);
 	if (argc > 2 && strcmp(argv[1], "-C") == 0)
 		for_parent(argc, argv);

@@ -74,15 +74,13 @@ static struct chan		lmtp;	/* the jobs' channel, the only one */
 /*
  * Only a message nobody can change while we copy it: a regular file
  * and, where the system has them, sealed against writes, growing and
- * shrinking (memfd_create(2)).
+ * shrinking (memfd_create(2)), else read-only.
  */
 static int
 spool_ok(unsigned long long id, int fd)
 {
 	struct stat	sb;
-#ifdef F_GET_SEALS
 	int		seals;
-#endif
 
 	if (fstat(fd, &sb) == -1) {
 		log_warn("%s: job %llu: fstat of the message", dlv.maildir, id);
@@ -101,6 +99,14 @@ spool_ok(unsigned long long id, int fd)
 	if ((seals & SPOOL_SEALS) != SPOOL_SEALS) {
 		log_warnx("%s: job %llu: the message is not sealed (seals "
 		    "%#x)", dlv.maildir, id, seals);
+		return 0;
+	}
+#else
+	/* No seals (OpenBSD): lmtp hands on a read-only descriptor alone. */
+	if ((seals = fcntl(fd, F_GETFL)) == -1 ||
+	    (seals & O_ACCMODE) != O_RDONLY) {
+		log_warnx("%s: job %llu: the message was handed on writable",
+		    dlv.maildir, id);
 		return 0;
 	}
 #endif

@@ -909,7 +909,7 @@ session_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 	s->fd = fd;
 	s->txn.client = s->client;
 	s->txn.peer = s->peer;
-	s->txn.spool = -1;
+	s->txn.spool = s->txn.spoolro = -1;
 	ncounted += counted;
 	if (l->local)
 		(void)strlcpy(s->client, "local", sizeof(s->client));

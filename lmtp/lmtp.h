@@ -132,6 +132,7 @@ struct lmtp_txn {
 	size_t			 nrcpt, rcptcap;
 	int			 handed;	/* in delivery: the refs too */
 	int			 spool;
+	int			 spoolro;	/* what is handed on */
 	long long		 msgsize;	/* the message, decoded */
 	long long		 octets;	/* RFC 1870: CRLF, unstuffed */
 	long long		 hdrlen;	/* our Return-Path line */

@@ -224,9 +224,11 @@ txn_reset(struct lmtp_txn *t)
 		rcpt_forget(ref, t->nrcpt);
 	}
 	t->handed = 0;
+	if (t->spoolro != -1 && t->spoolro != t->spool)
+		close(t->spoolro);
 	if (t->spool != -1)
 		close(t->spool);
-	t->spool = -1;
+	t->spool = t->spoolro = -1;
 	t->mail = 0;
 	t->sender[0] = '\0';
 	t->declared = 0;
@@ -252,7 +254,7 @@ rcpt_forget(const uint64_t *ref, size_t n)
 int
 txn_spool(struct lmtp_txn *t)
 {
-	if ((t->spool = compat_spool_create("lmtp")) == -1) {
+	if ((t->spool = compat_spool_ro("lmtp", &t->spoolro)) == -1) {
 		log_warn("%s: spool", t->client);
 		return -1;
 	}
@@ -354,6 +356,11 @@ txn_end(struct lmtp_txn *t)
 		log_warn("%s: seal the spool", t->client);
 		t->spoolerr = 1;
 	}
+	/* Where nothing seals it, we keep no descriptor that can write. */
+	if (t->spoolro != t->spool) {
+		close(t->spool);
+		t->spool = t->spoolro;
+	}
 	if (t->toobig)
 		return "message too big";
 	if (t->spoolerr)
@@ -423,7 +430,7 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 	evtimer_set(&m->ev, tmsg_answer, m);
 	m->id = id;
 	m->fd = t->spool;
-	t->spool = -1;
+	t->spool = t->spoolro = -1;
 	m->nrcpt = t->nrcpt;
 	for (i = 0; i < t->nrcpt; i++) {
 		m->ref[i] = t->rcpts[i].ref;

@@ -35,9 +35,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "control_cmd.h"
 #include "pathnames.h"
 #include "version.h"
+
+#ifndef POPD_OPENBSD
+#include <sys/prctl.h>
+#include <seccomp.h>
+#endif
 
 #define ENDED	"popd closed the connection before the end of its answer"
 
@@ -53,6 +59,47 @@ usage(void)
 		if (strncmp(u, "report ", 7) != 0)	/* mda's */
 			fprintf(stderr, "\t%s\n", u);
 	exit(1);
+}
+
+/*
+ * Once connected, popctl writes its request and prints what popd
+ * answers: no file, no new socket, no exec, whatever the answer holds.
+ */
+static void
+sandbox_popctl(void)
+{
+#ifdef POPD_OPENBSD
+	int	r;
+
+	r = unveil("/", "");
+	if (r == 0)
+		r = unveil(NULL, NULL);
+	/* stdio: the socket, stdout and stderr, and memory. */
+	if (r == 0)
+		r = pledge("stdio", NULL);
+	if (r == -1)
+		err(1, "confinement");
+#else
+	static const int	 allow[] = {
+		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
+		SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(brk),
+		SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
+		SCMP_SYS(rt_sigreturn), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	};
+	scmp_filter_ctx		 ctx;
+	size_t			 i;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		err(1, "no_new_privs");
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		errx(1, "seccomp_init");
+	for (i = 0; i < nitems(allow); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) < 0)
+			errx(1, "seccomp_rule_add");
+	if (seccomp_load(ctx) < 0)
+		errx(1, "seccomp_load");
+	seccomp_release(ctx);
+#endif
 }
 
 static void
@@ -165,6 +212,7 @@ main(int argc, char *argv[])
 	/* popd may answer before reading it all ("busy"): read that. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		err(1, "signal");
+	sandbox_popctl();
 	send_all(fd, line, strlen(line));
 
 	/*

@@ -847,6 +847,7 @@ main(int argc, char *argv[])
 	/* For the table programs (lookup.c), before setproctitle(). */
 	table_env = strv_copy(environ);
 
+	compat_exe_keep(argv[0]);
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
 	helper_path("confpop", popd_installed, confpop_path);

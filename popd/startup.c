@@ -172,7 +172,9 @@ helper_path(const char *name, const char *self, char *path)
 	if (self_path[0] == '\0' &&
 	    compat_exe_path(self_path, sizeof(self_path)) == -1)
 		err(1, "cannot find the path of the running %s", me);
-	installed = strcmp(self_path, self) == 0;
+	/* confpop and popd-full run with popd's argv[0] (OpenBSD's way). */
+	installed = strcmp(self_path, self) == 0 ||
+	    strcmp(self_path, SBINDIR "/popd") == 0;
 	if (installed)
 		r = snprintf(path, PATH_MAX, "%s/%s", LIBEXECDIR, name);
 	else {

@@ -97,7 +97,9 @@ MKHASH = os.path.join(REPO, "regress", "mkhash")
 MKUSERS = os.path.join(REPO, "popd", "mkusers.sh")
 
 
-CHROOTDIR = "/var/empty"
+# The build's CHROOTDIR: make openbsd-test's (regress/openbsd/emu.sh) has
+# the tmp/ of the port's chroot, for lmtp's shm_mkstemp.
+CHROOTDIR = os.environ.get("POPDTEST_CHROOT", "/var/empty")
 HOST = "127.0.0.1"
 # popd.conf's listeners for every Server: POPDTEST_LISTENERS=2 runs a
 # file's tests with two, each client address steered to one of them

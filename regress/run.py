@@ -20,11 +20,16 @@
 A test is a C program (a unit test, sbtest: its checks beside), an
 integration test function, or a fuzz target; ", N skipped" when
 something was skipped.  `make test` builds first; this script builds
-nothing except through `make fuzz-smoke` and `make sanitize`.
+nothing except through `make fuzz-smoke`, `make sanitize` and
+`make openbsd-test`.
 
   regress/unit/test_*            C unit tests ("N passed, N failed")
   regress/sandbox/sbtest         sandbox tests, if built
   regress/integration/test_*.py  integration tests, one process per file
+  make openbsd-test              the programs with their OpenBSD
+                                 confinement over an emulation of
+                                 OpenBSD's runtime in a copy of the tree,
+                                 and a subset of the tests (one test)
   make sanitize                  the programs built with ASan and UBSan in
                                  a copy of the tree, and a subset of the
                                  tests run against them (one test)
@@ -254,27 +259,28 @@ def outcome(label, ok, why, t0):
     print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
 
 
-def sanitize():
-    """make sanitize: the programs built with ASan and UBSan in a copy of
-    the tree, and its subset of tests run against them (regress/
-    sanitize.sh), one test: passed if every one of them did."""
-    label = "sanitize"
+def copy_build(label):
+    """make sanitize (the programs built with ASan and UBSan, regress/
+    sanitize.sh) or make openbsd-test (with their OpenBSD confinement
+    over an emulation of OpenBSD's runtime, regress/openbsd/emu.sh): a
+    copy of the tree built so and a subset of the tests run against it,
+    one test: passed if every one of them did."""
     if not selected(label):
         return
     if not has_make_target(label):
-        skip(label, "no sanitize target in the Makefile")
+        skip(label, "no %s target in the Makefile" % label)
         return
     # Its copy takes the sources git knows: a tarball's tree has none.
     if subprocess.run(["git", "ls-files", "--error-unmatch", "Makefile"],
                       cwd=REPO, stdout=subprocess.DEVNULL,
                       stderr=subprocess.DEVNULL).returncode != 0:
-        skip(label, "not a git checkout: regress/sanitize.sh cannot tell "
-             "sources from build outputs")
+        skip(label, "not a git checkout: make %s cannot tell sources "
+             "from build outputs" % label)
         return
-    print("=== make sanitize", flush=True)
+    print("=== make " + label, flush=True)
     t0 = time.monotonic()
     try:
-        p = subprocess.run(["make", "-s", "sanitize"], cwd=REPO,
+        p = subprocess.run(["make", "-s", label], cwd=REPO,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            timeout=3 * TIMEOUT)
         out, ok = p.stdout.decode(errors="replace"), p.returncode == 0
@@ -348,7 +354,8 @@ def main():
     if together:
         run_parallel(together, jobs, False)
     fuzz_smoke()
-    sanitize()
+    copy_build("sanitize")
+    copy_build("openbsd-test")
     print()
     if skips:
         print("skipped:")

@@ -974,5 +974,31 @@ def drain_survives_restart(srv):
              "the health line after undrain and a restart")
 
 
+@T.test
+def popctl_confined_once_connected(srv):
+    """popctl, connected and waiting for popd's answer, runs confined:
+    pledge(2) on OpenBSD (a seccomp filter under make openbsd-test),
+    a seccomp filter on Linux, with no_new_privs."""
+    path = os.path.join(srv.tmpdir, "mute.sock")
+    mute = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mute.bind(path)
+    mute.listen(1)
+    p = subprocess.Popen([T.POPCTL, "-s", path, "show", "sessions"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        c, _ = mute.accept()
+        c.settimeout(5)
+        T.expect(c.recv(100), b"show sessions\n", "its request")
+        with open("/proc/%d/status" % p.pid) as f:
+            st = dict(ln.split(":", 1) for ln in f.read().splitlines())
+        T.expect((st["Seccomp"].strip(), st["NoNewPrivs"].strip()),
+                 ("2", "1"), "popctl's confinement while it waits")
+        c.close()
+    finally:
+        p.kill()
+        p.communicate()
+        mute.close()
+
+
 if __name__ == "__main__":
     T.main()

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Copyright (c) 2025-2026 The popd authors
+#
+# Permission to use, copy, modify, and distribute this software for any
+# purpose with or without fee is hereby granted, provided that the above
+# copyright notice and this permission notice appear in all copies.
+#
+# THE SOFTWARE IS PROVIDED "AS IS" AND THE AUTHOR DISCLAIMS ALL WARRANTIES
+# WITH REGARD TO THIS SOFTWARE INCLUDING ALL IMPLIED WARRANTIES OF
+# MERCHANTABILITY AND FITNESS. IN NO EVENT SHALL THE AUTHOR BE LIABLE FOR
+# ANY SPECIAL, DIRECT, INDIRECT, OR CONSEQUENTIAL DAMAGES OR ANY DAMAGES
+# WHATSOEVER RESULTING FROM LOSS OF USE, DATA OR PROFITS, WHETHER IN AN
+# ACTION OF CONTRACT, NEGLIGENCE OR OTHER TORTIOUS ACTION, ARISING OUT OF
+# OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
+#
+# make openbsd-test: the programs built with their OpenBSD branches
+# (compat.h POPD_OPENBSD: pledge, unveil, shm_mkstemp, no seals, argv[0])
+# over regress/openbsd/emu/emu.c in a copy of the tree (EMU_DIR), never
+# this one, then the promise table's unit test and EMU_TESTS (or the
+# arguments) run against that build.
+# The chroot (EMU_CHROOT) has the tmp/ that lmtp's shm_mkstemp needs,
+# as the port's has.  openbsd/README: what it emulates, what it cannot.
+set -eu
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+dir=${EMU_DIR:-/tmp/popd-openbsd-emu}
+chroot=${EMU_CHROOT:-/var/popd-emu}
+tests=${*:-${EMU_TESTS:-}}
+[ -n "$tests" ] || tests="test_session.py test_reload.py test_certs.py \
+test_lmtp.py test_control.py test_popctl.py test_tables.py test_limits.py"
+
+cd "$top"
+mkdir -p "$dir"
+git ls-files -co --exclude-standard -z | \
+    xargs -0 sh -c 'for f; do [ -f "$f" ] && printf "%s\n" "$f"; done' sh | \
+    tar -cf - -T - | tar -xf - -C "$dir"
+
+mkdir -p "$chroot/tmp"
+chmod 755 "$chroot"
+chmod 1777 "$chroot/tmp"
+
+cd "$dir"
+emu=regress/openbsd/emu/emu.o
+cc -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+    -c regress/openbsd/emu/emu.c -o $emu.new
+if ! cmp -s $emu.new $emu; then
+	mv $emu.new $emu
+	# No program names emu.o as a prerequisite: relink each.
+	for m in openbsd/*/Makefile; do
+		p=${m#openbsd/}
+		p=${p%/Makefile}
+		rm -f "${p%%-*}/$p"
+	done
+fi
+cc -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+    -Iregress/openbsd/emu -o regress/openbsd/emu/test_emu \
+    regress/openbsd/emu/test_emu.c regress/openbsd/emu/emu.o
+make -s -j2 CHROOTDIR="$chroot" SCFILTER= \
+    EMU_CFLAGS="-DPOPD_EMU_OPENBSD -include $dir/regress/openbsd/emu/emu.h" \
+    EMU_LDFLAGS="$dir/regress/openbsd/emu/emu.o" all regress/mkhash
+regress/openbsd/emu/test_emu
+POPDTEST_CHROOT="$chroot" python3 regress/run.py $tests
