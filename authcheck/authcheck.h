@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * authcheck.h -- authcheck's mode system (system.c): the system's
- * accounts, written as a usertab and an authtab for the parent.
- */
+/* authcheck.h -- the system's accounts as a usertab and authtab (system.c). */
 #ifndef AUTHCHECK_H
 #define AUTHCHECK_H
 

@@ -15,16 +15,10 @@
  */
 
 /*
- * system.c -- authcheck -m system: usertab system and authtab system,
- * the system's accounts (tpop3d's auth_pam case, without PAM as root
- * next to the network).  The parent makes two files of no name and runs
- * this on them; it reads the user database (getpwent, so NSS's modules
- * too) and the shadow database as _pop3auth, with the shadow group
- * beside its own when it reads hashes: never as root.  It keeps the
- * users of uid MIN-MAX (and of group NAME when given) that are neither
- * root's nor of gid 0 nor a daemon's, and writes them as a usertab on
- * fd 0 and their hashes as an authtab on fd 3.  From there they are file
- * tables like any other, checked and loaded as those are.
+ * system.c -- authcheck -m system: the system's accounts (getpwent, so
+ * NSS too) written as a usertab on fd 0 and an authtab on fd 3.  It
+ * reads the shadow database as _pop3auth with the shadow group, never
+ * as root, and leaves out root's, gid 0's and popd's daemons' users.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -43,10 +37,7 @@
 #include "util.h"
 #include "authcheck.h"
 
-/*
- * _pop3auth's ids for good, with the shadow group too if hashes: the
- * ids checked as every role's are (ids_final), and the groups.
- */
+/* Checked as every role's ids are (ids_final). */
 void
 system_become(int hashes)
 {
@@ -89,7 +80,6 @@ system_become(int hashes)
 		fatal("disable core dumps");
 }
 
-/* Is pw in group g, as its primary group or a listed member? */
 static int
 member(const struct group *g, const struct passwd *pw)
 {
@@ -103,12 +93,7 @@ member(const struct group *g, const struct passwd *pw)
 	return 0;
 }
 
-/*
- * The authtab lines of names: each one's hash from the shadow database.
- * Locked ("!", "*") and empty passwords never log in: no line.  authpop
- * leaves out, and logs, a kind it refuses (a weak md5crypt unless
- * weak-hashes, TABLE_SKIP).  -1 (logged) if the database cannot be read.
- */
+/* Locked ("!", "*") and empty passwords never log in: no line. */
 static int
 auth_lines(FILE *af, char **names, size_t n)
 {
@@ -130,12 +115,6 @@ auth_lines(FILE *af, char **names, size_t n)
 	return 0;
 }
 
-/*
- * The users of uid lo-hi (of group if not NULL), none of the nx uids in
- * x nor of the ny gids in y (what each is: ywhat), as a usertab on fd
- * 0, and with hashes their hashes as an authtab on fd 3.  0, or -1
- * (logged) if the databases cannot be read.
- */
 int
 system_write(unsigned lo, unsigned hi, const char *group,
     const long long *x, int nx, const long long *y, const char *const *ywhat,

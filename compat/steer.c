@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * steer.c -- several listeners on one address (popd's bind.c, the
- * parent's alone): a socket each, and the kernel steering each client
- * address to one of them.
- */
+/* steer.c -- the kernel steers each client address to one listener. */
 #include <sys/types.h>
 #include <sys/socket.h>
 #ifdef __linux__
@@ -31,14 +27,9 @@
 #include "compat.h"
 
 /*
- * The listening sockets of n listeners on one address (bind.c): with
- * steer, fds[0..n-1] are n sockets bound with SO_REUSEPORT in this
- * order, and the kernel hands each connection to the one that a hash
- * of its client's address, masked to v4 or v6 bits, picks: every
- * connection of one client (as the per-address limits count it) goes
- * to one listener, which keeps that client's counts exactly.  0, or
- * -1 with errno.  Only Linux can steer so (SO_ATTACH_REUSEPORT_CBPF):
- * elsewhere the caller binds one socket that the listeners share.
+ * One client's connections all go to one listener, so its per-address
+ * counts are exact.  Only Linux can steer (SO_ATTACH_REUSEPORT_CBPF):
+ * elsewhere the listeners share one socket.
  */
 int
 compat_steer_sockets(void)
@@ -64,7 +55,6 @@ compat_reuseport(int fd)
 }
 
 #ifdef __linux__
-/* The mask of bits of prefix that fall in word w (host order). */
 static uint32_t
 steer_mask(int prefix, int w)
 {
@@ -82,15 +72,12 @@ compat_steer(int fd, unsigned int n, int v4, int v6)
 #ifdef __linux__
 #define NET(k)	(SKF_NET_OFF + (k))
 	struct sock_filter	 prog[] = {
-		/* The IP version: 4 goes on, 6 jumps to the IPv6 words. */
 		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, NET(0)),
 		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 6, 3, 0),
-		/* IPv4: the source address, masked. */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(12)),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, steer_mask(v4, 0)),
 		BPF_JUMP(BPF_JMP | BPF_JA, 14, 0, 0),
-		/* IPv6: its four words, masked, folded by xor. */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(8)),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, steer_mask(v6, 0)),
 		BPF_STMT(BPF_MISC | BPF_TAX, 0),
@@ -105,7 +92,7 @@ compat_steer(int fd, unsigned int n, int v4, int v6)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NET(20)),
 		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, steer_mask(v6, 3)),
 		BPF_STMT(BPF_ALU | BPF_XOR | BPF_X, 0),
-		/* Mixed (Fibonacci hashing), then one of n. */
+		/* Fibonacci hashing, then one of n. */
 		BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1U),
 		BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16),
 		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n),

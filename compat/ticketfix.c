@@ -15,17 +15,10 @@
  */
 
 /*
- * ticketfix.c -- libtls on OpenSSL (libretls, Linux) issues no session
- * ticket: once its ticket key callback has set up a new ticket's keys it
- * returns 0, which LibreSSL takes for success and OpenSSL (1.1.0 and
- * later) for "issue none": an empty ticket in TLS 1.2, no
- * NewSessionTicket at all in TLS 1.3.  popd defines the one libssl call
- * through which libtls installs that callback (a program's own
- * definitions come first for the libraries it loads) and puts a wrapper
- * in front of the callback that says 1, OpenSSL's success, where libtls
- * says 0 to an encryption; every other call goes on to libssl as it
- * came.  Only popd links it; OpenBSD's libtls needs none of it, and
- * openbsd/ does not build it.
+ * ticketfix.c -- libretls's ticket key callback returns 0, which OpenSSL
+ * takes for "issue no ticket": popd defines SSL_CTX_callback_ctrl (a
+ * program's own definitions come first) to wrap it and answer 1 where
+ * libtls answered 0 to an encryption.  OpenBSD's libtls needs none.
  */
 #include <dlfcn.h>
 #include <stddef.h>

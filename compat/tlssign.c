@@ -15,31 +15,11 @@
  */
 
 /*
- * tlssign.c -- libtls on OpenSSL (libretls, Linux) has no signer
- * interface: it loads a private key or serves none.  The listener gives
- * it certificates alone, and popd reaches OpenSSL under libtls as
- * ticketfix.c does: it defines the one libssl call libtls makes once a
- * keypair's certificate is in place, SSL_CTX_check_private_key (a
- * program's own definitions come first for the libraries it loads).
- * There, for a context without a key, it installs one that holds the
- * certificate's public key and whose private operations go to the
- * signer (the listener's request to keypop), then lets libssl check the
- * pair.  OpenSSL 3 keeps such keys, with an RSA_METHOD or EC_KEY_METHOD
- * of their own, on its legacy path, which asks the method for each
- * signature: priv_enc for RSA (PKCS#1 v1.5 in TLS 1.2, the PSS block
- * with no padding in TLS 1.3), sign for ECDSA (ECDSA_sign, as libssl
- * signs; ECDSA_do_sign, which no handshake calls, finds no sign_sig and
- * fails).  RSA decryption (RSA key exchange) is refused.  The context
- * offers only the signature schemes keypop signs (SIGALGS,
- * keypop/sigcheck.c), so that a client offering others
- * (rsa_pkcs1_sha224, ecdsa_sha1) fails its handshake here and never
- * asks keypop for what it refuses.
- *
- * compat_tls_keyless_done counts the keys installed: a libtls that
- * never made the call would serve with no key, or fail; the listener
- * refuses to start instead, and never falls back to a key of its own.
- * Only the listener links this.  The Makefile checks at build time
- * that libtls reaches libssl through its dynamic symbols.
+ * tlssign.c -- libretls has no signer interface, so popd defines
+ * SSL_CTX_check_private_key, as ticketfix.c does, to give a keyless
+ * context a key whose private operations go to keypop.  Only keypop's
+ * schemes are offered (SIGALGS); a libtls that never makes the call
+ * fails compat_tls_keyless_done, and the listener does not start.
  */
 #define OPENSSL_API_COMPAT	0x10100000L	/* RSA_METHOD, EC_KEY_METHOD */
 
@@ -76,9 +56,8 @@ static size_t		 installed;
 int		 SSL_CTX_check_private_key(const SSL_CTX *);
 
 /*
- * RSA's private "encryption": a signature's padded block, into to, which
- * holds RSA_size bytes: keypop's answer, up to SIGN_MAXSIG, is checked
- * in buf first.
+ * OpenSSL 3 asks a legacy RSA_METHOD for each signature.  keypop's
+ * answer is checked in buf before it goes into to (RSA_size bytes).
  */
 static int
 rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
@@ -102,7 +81,6 @@ rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 	return len;
 }
 
-/* RSA key exchange: never. */
 static int
 rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
     int padding)
@@ -110,7 +88,7 @@ rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 	return -1;
 }
 
-/* ECDSA_sign: the DER signature of a digest. */
+/* ECDSA_do_sign, which no handshake calls, finds no sign_sig and fails. */
 static int
 ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
     unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
@@ -127,11 +105,7 @@ ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
 	return 1;
 }
 
-/*
- * The public key of x in a key whose private operations go to keypop,
- * named by the hash of its public key's bits (as libtls's signer names
- * keys); NULL if x's key is neither RSA nor EC.
- */
+/* Named by the hash of its public key's bits, as libtls's signer names. */
 static EVP_PKEY *
 proxy_key(X509 *x)
 {
@@ -184,7 +158,6 @@ compat_tls_signer(compat_signer fn)
 	signer = fn;
 }
 
-/* The methods, once; the count of keys installed, per context. */
 int
 compat_tls_keyless(struct tls_config *cfg)
 {
@@ -227,10 +200,6 @@ compat_tls_keyless_done(size_t n)
 	return -1;
 }
 
-/*
- * libtls's last step with a keypair: a context without a key gets its
- * certificate's key, signed for by keypop.
- */
 int
 SSL_CTX_check_private_key(const SSL_CTX *ctx)
 {

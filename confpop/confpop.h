@@ -15,9 +15,8 @@
  */
 
 /*
- * confpop.h -- confpop's files: the one-shot modes popd -n and -m.
- * print.c's conf_print is in conf/config.h: the golden files' tests
- * (regress/unit/test_conf) print with it.
+ * confpop.h -- the one-shot modes popd -n and -m.  conf_print is in
+ * conf/config.h because regress/unit/test_conf prints with it.
  */
 #ifndef POPD_CONFPOP_H
 #define POPD_CONFPOP_H

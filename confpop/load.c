@@ -15,12 +15,9 @@
  */
 
 /*
- * load.c -- the configuration popd's flags name (flags.c reads them),
- * read by the grammar (conf/parse.y) and checked (conf/config.c):
- * popd.conf, or the original command line (-a -c -e -k -l -p -t -u -T),
- * a shorthand for the configuration file it stands for, whose files are
- * made absolute.  confpop alone does this: for popd -n and -m, and with
- * -C for the parent (confpop.c), which parses nothing.
+ * load.c -- the configuration popd's flags name: popd.conf, or the
+ * original command line as the popd.conf it stands for.  Only confpop
+ * parses: for popd -n and -m, and with -C for the parent.
  */
 #include <sys/types.h>
 #include <sys/un.h>
@@ -39,10 +36,8 @@
 #include "confpop.h"
 
 /*
- * A file named on the command line, made absolute from the working
- * directory at startup: popd reads its files again on SIGHUP, and its
- * children read them, after daemon(3) has moved it to "/".  Symbolic
- * links are left to be followed again at each reload.
+ * Made absolute at startup: popd and its children read the files again
+ * after daemon(3) has moved to "/".  Symlinks are followed at each reload.
  */
 static void
 absolute(const char *flag, const char *path, char *dst, size_t len)
@@ -64,7 +59,6 @@ absolute(const char *flag, const char *path, char *dst, size_t len)
 		errx(1, "%s %s: path too long", flag, path);
 }
 
-/* words "arg" rest, as popd.conf writes it. */
 static void
 statement(FILE *fp, const char *words, const char *arg, const char *rest)
 {
@@ -94,13 +88,6 @@ listen_statement(FILE *fp, const char *opt, const char *arg)
 	statement(fp, "listen on", host, rest);
 }
 
-/*
- * The original command line, a shorthand for the configuration file it
- * stands for: its statements, which flags_conf parses and checks as it
- * does popd.conf, at start and at each reload.  flags: authtab,
- * certfile, subdir, keyfile, usertab; -l (tls) and -p (starttls)
- * listeners, -t trusted networks (nets).
- */
 static char *
 conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
     char **plain_args, int nplain, char **nets, int nnets)
@@ -161,11 +148,7 @@ conf_from_flags(char **flags, int tls12, char **tls_args, int ntls,
 	return text;
 }
 
-/*
- * The configuration a names: the original command line's, or the file's
- * (a->conffile made absolute); -s wins over its control socket.  NULL if
- * it has errors, each logged as "file:line: message".
- */
+/* NULL if it has errors, each logged as "file:line: message". */
 struct popd_conf *
 flags_conf(struct popd_args *a)
 {

@@ -16,29 +16,10 @@
 
 /*
  * mda -- deliver one message from standard input into a maildir, for
- * OpenSMTPD's "mda" action (see mda(8)), by deliver.c's steps.
- *
- * Exit 0 means the message is safely in new/; anything that may work
- * later exits EX_TEMPFAIL so that the MTA retries, and leaves nothing
- * in new/ or tmp/.  A POP3 session never makes mda wait: the only lock
- * is popcache.lock, tried for a bounded time, and without it only the
- * popcache record is skipped.
- *
- * For popd's counters (popctl show stats) mda connects to popd's control
- * socket before its confinement and, as it exits, whatever the path,
- * writes one line (report).  Without popd there, or with popd slow,
- * nothing waits and nothing fails.
- *
- * Quotas: the limit is -q's, else the one maildirsize's first line
- * states (Maildir++: set by whoever keeps the user's limit, popd's
- * LMTP deliveries or Dovecot).  A message that does not fit is
- * removed from tmp/ and refused with EX_NOPERM, which OpenSMTPD turns
- * into a bounce with mda's last line of output as its text (smtpd's
- * mda.c: every status but EX_TEMPFAIL and EX_OSERR is permanent);
- * with -t, EX_TEMPFAIL: the mail waits in the queue.  One that fits is
- * counted in maildirsize once it is in new/.  Concurrent mdas each
- * check before they count: together they overshoot the limit by at
- * most one message per mda running at once for that maildir.
+ * OpenSMTPD's "mda" action (mda(8)).  Exit 0 means it is safely in new/;
+ * whatever may work later is EX_TEMPFAIL and leaves nothing behind.  Over
+ * quota is EX_NOPERM, which smtpd bounces (all but EX_TEMPFAIL and
+ * EX_OSERR are permanent), or EX_TEMPFAIL with -t.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -63,15 +44,12 @@
 #include "sandbox.h"
 #include "version.h"
 
-/* popd.conf's default control socket (popd.conf(5): control socket). */
 #define MDA_CTLSOCK	"/var/run/popd.sock"
 
-/* The one delivery: the signal handler undoes what it has begun. */
 static struct delivery	dlv;
 static int		ctlfd = -1;	/* popd's control socket */
 static int		overquota;	/* refused for the quota */
 
-/* A bounce (EX_USAGE), neither delivered nor deferred: no report. */
 static void
 report_none(void)
 {
@@ -80,10 +58,7 @@ report_none(void)
 	ctlfd = -1;
 }
 
-/*
- * At exit, on every path (exit, err, fatal, the signal handler): what
- * became of the message.  Async-signal-safe; never waits.
- */
+/* On every exit path; async-signal-safe, never waits. */
 static void
 report(void)
 {
@@ -110,31 +85,25 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* A step failed: say which (errno kept), ask for a retry. */
 __dead static void
 fail(void)
 {
 	err(EX_TEMPFAIL, "%s", dlv.errmsg);
 }
 
-/* Undo a delivery that did not finish: called by exit(). */
 static void
 cleanup(void)
 {
 	deliver_cleanup(&dlv);
 }
 
-/*
- * SIGTERM, or SIGALRM from the MTA's delivery timeout: clean up and
- * ask for a retry.  Only async-signal-safe calls here.
- */
 static void
 on_signal(int sig)
 {
 	static const char	msg[] = "mda: killed by a signal, "
 				    "delivery abandoned\n";
 
-	/* Safely in new/ already: a retry would deliver it twice. */
+		/* Safely in new/ already: a retry would deliver it twice. */
 	if (dlv.delivered) {
 		report();
 		_exit(0);
@@ -147,10 +116,6 @@ on_signal(int sig)
 	_exit(EX_TEMPFAIL);
 }
 
-/*
- * Connect to popd's control socket, if it is there and takes us at once;
- * the line goes at exit (report).  Anything else: no report.
- */
 static void
 report_open(const char *path)
 {
@@ -175,11 +140,7 @@ report_open(const char *path)
 	ctlfd = fd;
 }
 
-/*
- * The options and the maildir's home: the argument, or HOME as
- * OpenSMTPD sets it to the userbase directory.  Sets *subdir (-e), and
- * connects to the control socket (-s) first thing after the options.
- */
+/* HOME, as OpenSMTPD sets it to the userbase directory. */
 static const char *
 parse_args(int argc, char *argv[], const char **subdir,
     struct quota_limit *lim, int *haslim, int *temp)
@@ -240,10 +201,6 @@ parse_args(int argc, char *argv[], const char **subdir,
 	return home;
 }
 
-/*
- * Create the maildir where it is missing and open it, tmp/ and new/;
- * dlv.maildir is its real path (the sandbox wants it).
- */
 static void
 mda_open(const char *home, const char *subdir)
 {
@@ -257,7 +214,6 @@ mda_open(const char *home, const char *subdir)
 		fail();
 }
 
-/* The cleanup runs on exit() and on the signals that end a delivery. */
 static void
 mda_signals(void)
 {
@@ -269,7 +225,6 @@ mda_signals(void)
 		errx(EX_TEMPFAIL, "atexit failed");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	/* Held while a name is taken: see deliver_spool. */
 	sigemptyset(&dlv.blocksigs);
 	for (i = 0; i < nitems(sigs); i++)
 		(void)sigaddset(&dlv.blocksigs, sigs[i]);
@@ -277,14 +232,9 @@ mda_signals(void)
 	for (i = 0; i < nitems(sigs); i++)
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			err(EX_TEMPFAIL, "sigaction");
-	/* A write error is an error, not a signal. */
 	(void)signal(SIGPIPE, SIG_IGN);
 }
 
-/*
- * The message is in tmp/, its size known: refused if it does not fit
- * (tmp/ is cleaned at exit), with one line that ends in the bounce.
- */
 static void
 quota_check(const struct quota_limit *lim, int temp)
 {
@@ -327,13 +277,11 @@ main(int argc, char *argv[])
 
 	home = parse_args(argc, argv, &subdir, &lim, &haslim, &temp);
 	mda_open(home, subdir);
-	/* Without -q: maildirsize's own limit, read before confinement. */
 	if (!haslim && quota_file_limit(dlv.dirfd, &lim) == -1)
 		warn("%s/%s: its limit cannot be read: none applied",
 		    dlv.maildir, QUOTA_FILE);
 	mda_signals();
 
-	/* From here on, the maildir is all mda needs to see. */
 	sandbox_mda(dlv.maildir);
 
 	if (deliver_spool(&dlv, STDIN_FILENO, 0) == -1)

@@ -14,9 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * crlf.h -- RFC 1939 line endings, dot-stuffing and sizes (crlf.c).
- */
+/* crlf.h -- RFC 1939 line endings, dot-stuffing and sizes (crlf.c). */
 #ifndef POPD_CRLF_H
 #define POPD_CRLF_H
 
@@ -24,10 +22,6 @@
 
 #include <stddef.h>
 
-/*
- * CRLF conversion and dot-stuffing state for streaming a message, and
- * for counting its RFC 1939 size (crlf_count).  Set up by crlf_init.
- */
 struct crlf {
 	int		 bol;		/* the next byte starts a line */
 	int		 cr;		/* the last byte was a CR */

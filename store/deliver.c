@@ -15,17 +15,10 @@
  */
 
 /*
- * deliver.c -- the steps of a maildir delivery, shared by mda (one
- * message from stdin, then exit) and dlvrpop (many messages, each a
- * file it is handed, for as long as the parent keeps it).
- *
- * The message is written to tmp/, made durable, then linked into new/
- * under a name no other file has: link(2) never replaces, so a clash
- * only costs a new name.  The names hold the time to the microsecond,
- * the pid and 32 random bits, so a long-lived process taking many names
- * still takes a new one each time.  A step that fails leaves what it
- * created named in the struct for deliver_cleanup, which is
- * async-signal-safe (mda calls it from its signal handler).
+ * deliver.c -- maildir delivery for mda and dlvrpop: tmp/, fsync, then
+ * link(2) into new/, which never replaces, under a name with the time
+ * in microseconds, the pid and 32 random bits.  deliver_cleanup is
+ * async-signal-safe: mda calls it from its signal handler.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -54,7 +47,6 @@ static char	buf[DELIVER_BUFSZ];
 static void	errmsg(struct delivery *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 
-/* The message of a failure, errno kept. */
 static void
 errmsg(struct delivery *d, const char *fmt, ...)
 {
@@ -77,10 +69,7 @@ deliver_init(struct delivery *d, void (*warnfn)(const char *, ...))
 	d->size = -1;
 }
 
-/*
- * The host name for unique names: letters, digits, '-' and '.' only
- * (',' ':' and '/' mean something in maildir names).
- */
+/* ',', ':' and '/' mean something in maildir names. */
 static void
 hostpart(char *out, size_t outlen)
 {
@@ -102,10 +91,7 @@ hostpart(char *out, size_t outlen)
 	out[i] = '\0';
 }
 
-/*
- * Create the maildir where it is missing, keep its real path (the
- * sandbox wants it) and open it, tmp/ and new/.
- */
+/* The sandbox wants the real path. */
 int
 deliver_open(struct delivery *d, const char *path)
 {
@@ -136,12 +122,7 @@ deliver_open(struct delivery *d, const char *path)
 	return 0;
 }
 
-/*
- * "<sec>.M<usec>P<pid>R<random>.<host>[,S=<size>,W=<octets>]", the host
- * part cut so that the whole name (there is no ":2," info in new/) is
- * at most UIDL_MAX characters: its own UIDL.  size < 0: no ",S=,W="
- * (tmp/); full: the whole host part.
- */
+/* At most UIDL_MAX characters, so the name is its own UIDL. */
 static void
 deliver_uniqname(const struct delivery *d, char *out, size_t outlen,
     off_t size, off_t octets, int full)
@@ -161,7 +142,6 @@ deliver_uniqname(const struct delivery *d, char *out, size_t outlen,
 	room = UIDL_MAX - (long)strlen(pre) - (long)strlen(suf);
 	if (full)
 		room = DELIVER_HOSTMAX;
-	/* ".x" at least, or no host at all. */
 	if (room >= 2 && d->host[0] != '\0')
 		(void)snprintf(out, outlen, "%s.%.*s%s", pre, (int)(room - 1),
 		    d->host, suf);
@@ -169,7 +149,6 @@ deliver_uniqname(const struct delivery *d, char *out, size_t outlen,
 		(void)snprintf(out, outlen, "%s%s", pre, suf);
 }
 
-/* The next bytes of the message: by offset when off is not NULL. */
 static ssize_t
 readin(int in, off_t *off)
 {
@@ -186,11 +165,7 @@ readin(int in, off_t *off)
 	return n;
 }
 
-/*
- * The size and the octets (RFC 1939's count, CRLF line ends) of the
- * message in the file in, read by offset from its start: the names are
- * chosen before anything is written.
- */
+/* Read by offset: the names are chosen before anything is written. */
 int
 deliver_count(struct delivery *d, int in)
 {
@@ -213,12 +188,8 @@ deliver_count(struct delivery *d, int in)
 }
 
 /*
- * Step 1: the message from in into tmp/, made durable.  From a stream
- * (mda's stdin, counted 0) it is sized on the way; a file counted
- * before (deliver_count) is read by offset, and both names are chosen
- * and told to d->intent before tmp/ has the file.  Signals in blocksigs
- * wait while a name is being taken: the cleanup must remove our file,
- * never one that had the name already.
+ * Signals in blocksigs wait while a name is taken: the cleanup must
+ * remove our file, never one that had the name already.
  */
 int
 deliver_spool(struct delivery *d, int in, int counted)
@@ -299,12 +270,6 @@ fail:
 	return maildir_close_failed(fd);
 }
 
-/*
- * Step 2: into new/ under a name nobody has (link never replaces),
- * made durable; from then on the delivery is never undone.  A name
- * chosen by deliver_spool is tried first; every other is told to
- * d->intent first.
- */
 int
 deliver_commit(struct delivery *d)
 {
@@ -345,7 +310,7 @@ deliver_commit(struct delivery *d)
 	return 0;
 }
 
-/* Step 3: the popcache record, a hint, skipped if the lock is busy. */
+/* A hint only, skipped if the popcache lock is busy. */
 void
 deliver_record(struct delivery *d)
 {
@@ -359,12 +324,6 @@ deliver_record(struct delivery *d)
 		    d->newname);
 }
 
-/*
- * Before the message is written (after deliver_count): whether it fits
- * under lim, the maildir's use read from maildirsize, or recalculated
- * when it cannot be trusted (quota.c).  1 it fits, 0 it does not, -1
- * if the use cannot be had (errmsg says why).  No limit: 1 at once.
- */
 int
 deliver_fits(struct delivery *d, const struct quota_limit *lim,
     struct quota_use *use)
@@ -380,7 +339,6 @@ deliver_fits(struct delivery *d, const struct quota_limit *lim,
 		    d->maildir, msg);
 		return -1;
 	}
-	/* Missing, too long or over: the format's way. Damage is news. */
 	if (how == QUOTA_DAMAGED) {
 		errno = EBADMSG;
 		d->warn("%s/%s: recalculated: %lld bytes, %lld messages",
@@ -390,12 +348,7 @@ deliver_fits(struct delivery *d, const struct quota_limit *lim,
 	return quota_fits(lim, use, d->size);
 }
 
-/*
- * Step 4, after the commit: the message counted in maildirsize, one
- * line appended (or the file made, under a limit); without a limit
- * only a maildirsize others keep is appended to.  A failure costs the
- * count until the next recalculation: only a warning.
- */
+/* A failure costs the count until the next recalculation: a warning. */
 void
 deliver_account(struct delivery *d, const struct quota_limit *lim)
 {
@@ -407,10 +360,7 @@ deliver_account(struct delivery *d, const struct quota_limit *lim)
 		d->warn("%s/%s", d->maildir, msg);	/* warn adds errno */
 }
 
-/*
- * Undo a delivery that did not finish: async-signal-safe, errno kept.
- * A message delivered (d->delivered) has nothing left to undo.
- */
+/* Async-signal-safe, errno kept. */
 void
 deliver_cleanup(struct delivery *d)
 {

@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * deliver.h -- one message into a maildir, as mda(8) and dlvrpop(8)
- * store it (deliver.c).
- */
+/* deliver.h -- one message into a maildir, for mda and dlvrpop (deliver.c). */
 #ifndef POPD_DELIVER_H
 #define POPD_DELIVER_H
 
@@ -29,28 +26,18 @@
 #define DELIVER_TRIES		100	/* names tried before giving up */
 #define DELIVER_HOSTMAX		64
 
-/*
- * A maildir opened for deliveries, and the message being delivered.  A
- * step that fails returns -1 with errno kept and errmsg naming the path
- * (for err(3) or log_warn, which add errno's text); the caller then
- * calls deliver_cleanup, which removes what the message left.
- */
+/* After a failed step (-1, errno kept), deliver_cleanup removes the rest. */
 struct delivery {
 	char			 maildir[PATH_MAX];	/* its real path */
 	int			 dirfd, tmpdirfd, newdirfd;
 	char			 host[DELIVER_HOSTMAX + 1];
 	sigset_t		 blocksigs;	/* held while a name is taken */
-	/* Problems that do not fail the delivery: warn(3), log_warn. */
 	void			(*warn)(const char *, ...)
 				    __attribute__((__format__ (printf, 1, 2)));
-	/*
-	 * Told the names before a file is created under them (dlvrpop's
-	 * MSG_DLVRPOP_INTENT); -1 stops the delivery.  NULL: nobody.
-	 */
+	/* Told the names before a file is created; -1 stops the delivery. */
 	int			(*intent)(struct delivery *, void *);
 	void			*arg;
 
-	/* The message. */
 	off_t			 size, octets;	/* octets: RFC 1939's count */
 	char			 tmpname[NAME_MAX + 1];
 	char			 newname[NAME_MAX + 1];

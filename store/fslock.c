@@ -15,30 +15,11 @@
  */
 
 /*
- * fslock.c -- whether the session lock (flock(2) on popd.lock) of a
- * maildir holds for every host that may mount it.  On a local disk the
- * kernel's lock is the whole truth.  A shared filesystem's lock holds
- * across hosts only if the filesystem carries it:
- *
- *	NFS	yes (NFSv4 locks, or NLM for v3), unless mounted nolock or
- *		local_lock=flock|all: then the lock is this client's only
- *	CIFS	yes (byte-range locks on the server), unless nobrl
- *	FUSE	only if the filesystem implements it: GlusterFS's
- *		(fuse.glusterfs) and ceph-fuse's (fuse.ceph-fuse, also when
- *		mount.fuse.ceph mounts it) do, both tested across two
- *		mounts (regress/integration/test_shared*.py); fuseblk is a
- *		local disk.  Any other (sshfs, bindfs, mergerfs, s3fs...)
- *		leaves flock to the kernel of each client, which never
- *		sees another mount's lock.
- *
- * A maildir whose lock would not hold is not served: two hosts, or two
- * mounts, could each serve it to a session at once, and each session's
- * UPDATE would act on a list the other changes.  A filesystem on a
- * block device (ext4, xfs, fuseblk) is local and costs one fstat per
- * session; the others are told by their line in /proc/self/mountinfo,
- * read from the kernel: fstatfs(2) on FUSE or NFS would ask the server
- * at every login (0.4 ms on GlusterFS here).
- * OpenBSD's NFS client keeps flock to the host: NFS is refused there.
+ * fslock.c -- whether a maildir's flock(2) holds for every host: if not,
+ * two hosts could serve it at once and each UPDATE act on a list the
+ * other changes.  NFS and CIFS carry locks unless mounted nolock,
+ * local_lock or nobrl; of FUSE, only GlusterFS and ceph-fuse.  mountinfo
+ * is read because fstatfs(2) on FUSE or NFS asks the server every login.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -66,12 +47,7 @@
 
 #define MOUNTINFO_MAX	(1024 * 1024)	/* bytes read of mountinfo */
 
-/*
- * The filesystem type ("fuse.glusterfs", "nfs4") and super options of
- * the mount of device maj:min in mountinfo text buf (proc(5)): the
- * first line that names it.  0, or -1 when no line does or a line is
- * malformed.  buf is changed.
- */
+/* The first line that names maj:min; buf is changed. */
 int
 fslock_mountinfo(char *buf, unsigned int maj, unsigned int min,
     char *type, size_t tlen, char *opts, size_t olen)
@@ -83,7 +59,6 @@ fslock_mountinfo(char *buf, unsigned int maj, unsigned int min,
 	while ((line = strsep(&buf, "\n")) != NULL) {
 		if (*line == '\0')
 			continue;
-		/* id parent maj:min root point options [optional...] - ... */
 		for (n = 0; n < 64 && (f[n] = strsep(&line, " ")) != NULL; n++)
 			;
 		if (n < 10)
@@ -109,7 +84,6 @@ fslock_mountinfo(char *buf, unsigned int maj, unsigned int min,
 	return -1;
 }
 
-/* Whether comma-separated opts hold option o (o "x=" matches x=...). */
 static const char *
 has_opt(const char *opts, const char *o)
 {
@@ -126,10 +100,7 @@ has_opt(const char *opts, const char *o)
 	}
 }
 
-/*
- * Whether a lock on filesystem type with super options opts holds
- * across hosts: NULL if it does, else why not.
- */
+/* NULL if the lock holds across hosts, else why not. */
 const char *
 fslock_verdict(const char *type, const char *opts)
 {
@@ -156,10 +127,6 @@ fslock_verdict(const char *type, const char *opts)
 }
 
 #ifdef __linux__
-/*
- * The type and options of the mount of st's device, from mountinfo,
- * which the kernel answers itself.  0, or -1 with errno.
- */
 static int
 mi_lookup(const struct stat *st, char *type, size_t tlen, char *opts,
     size_t olen)
@@ -202,11 +169,6 @@ mi_lookup(const struct stat *st, char *type, size_t tlen, char *opts,
 }
 #endif
 
-/*
- * 1 if dirfd's filesystem gives a session lock that holds for every
- * host, 0 if not (why says why, with the filesystem's type), -1 with
- * errno when it cannot be told.
- */
 int
 fslock_check(int dirfd, char *why, size_t len)
 {

@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * fslock.h -- whether a maildir's session lock holds across hosts
- * (fslock.c).
- */
+/* fslock.h -- whether a session lock holds across hosts (fslock.c). */
 #ifndef POPD_FSLOCK_H
 #define POPD_FSLOCK_H
 

@@ -15,17 +15,10 @@
  */
 
 /*
- * kept.c -- the names of kept messages (popcache(5), KEPT MESSAGES):
- * "<time>.<uidl>.<unique name>" in KEPT_DIR, so that the one rename(2)
- * that takes a message out of new/ or cur/ also records when it went
- * and with which UIDL: no index to keep in step, nothing a kill -9 can
- * leave half done.  <uidl> is "-" for the UIDL the unique name gives
- * (popd's own, or popd.migrated's for that name), else the UIDL with
- * '%', '.' and '/' written %25, %2E and %2F.  The rest is the unique
- * name without the flags: the message goes back to new/ under it.  A
- * message of a folder merged after INBOX (junk) has "+<folder>" after
- * <time>, written as <uidl> is, and goes back into that folder; a name
- * without it (all of them before) goes back into INBOX.
+ * kept.c -- "<time>[+<folder>].<uidl>.<unique name>" in KEPT_DIR: the
+ * one rename(2) that removes a message also records when and with which
+ * UIDL, so there is no index to keep in step and a kill -9 leaves
+ * nothing half done.  <uidl> is "-" when the unique name gives it.
  */
 #include <sys/types.h>
 
@@ -51,7 +44,6 @@ struct sweep {
 	struct kept_sum	 *sum;
 };
 
-/* s with '%', '.' and '/' written %25, %2E and %2F, into out. */
 static void
 kept_code(const char *s, char *out)
 {
@@ -64,10 +56,6 @@ kept_code(const char *s, char *out)
 	*out = '\0';
 }
 
-/*
- * code up to end (kept_code's) back into out, of len bytes at most
- * with its NUL: its length, or -1 if it is not kept_code's.
- */
 static int
 kept_decode(const char *code, const char *end, char *out, size_t len)
 {
@@ -91,11 +79,6 @@ kept_decode(const char *code, const char *end, char *out, size_t len)
 	return u - out;
 }
 
-/*
- * The name in KEPT_DIR of message name ("cur/x:2,S") with uidl, removed
- * at time t from folder (NULL or "": INBOX), into out: 0, or -1 (errno
- * ENAMETOOLONG: it does not fit).
- */
 int
 kept_name(const char *name, const char *uidl, const char *folder,
     long long t, char *out, size_t len)
@@ -133,7 +116,6 @@ kept_name(const char *name, const char *uidl, const char *folder,
 	return 0;
 }
 
-/* A name of KEPT_DIR into k: 0, or -1 if it is not one of ours. */
 int
 kept_parse(const char *fname, struct kept *k)
 {
@@ -154,7 +136,6 @@ kept_parse(const char *fname, struct kept *k)
 		return -1;
 	code = fname + n + 1;
 	if (fname[n] == '+') {
-		/* The folder it came from: one a junk statement may name. */
 		if ((p = strchr(code, '.')) == NULL ||
 		    kept_decode(code, p, k->folder, sizeof(k->folder)) <= 0 ||
 		    !settings_folder_ok(k->folder))
@@ -187,11 +168,7 @@ walk_one(void *arg, const char *fname)
 	return w->cb(w->arg, fname, &k);
 }
 
-/*
- * cb(arg, name, kept) for each kept message of the maildir dirfd (names
- * that are not ours are left alone); a non-zero return stops the walk
- * and is returned.  -1 with errno ENOENT: nothing was ever kept.
- */
+/* Names that are not ours are left alone.  ENOENT: nothing ever kept. */
 int
 kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
     void *arg)
@@ -201,10 +178,6 @@ kept_walk(int dirfd, int (*cb)(void *, const char *, const struct kept *),
 	return maildir_readdir(dirfd, KEPT_DIR, walk_one, &w);
 }
 
-/*
- * What maildirsize would count of a kept message (fname in KEPT_DIR):
- * its ",S=", else the file's size; -1 if it is gone.
- */
 off_t
 kept_size(int dirfd, const char *fname, const struct kept *k)
 {
@@ -235,11 +208,8 @@ sweep_one(void *arg, const char *fname, const struct kept *k)
 }
 
 /*
- * Remove the kept messages removed before the time before (none if it
- * is 0) and count the others into sum.  0, or -1 with errno (ENOENT:
- * nothing was ever kept, sum is zero).  Only with the maildrop locked:
- * an undelete must not find a message gone between its look and its
- * rename.
+ * Only with the maildrop locked: an undelete must not find a message
+ * gone between its look and its rename.
  */
 int
 kept_sweep(int dirfd, long long before, struct kept_sum *sum)

@@ -15,10 +15,8 @@
  */
 
 /*
- * kept.h -- the messages a removal kept (popd.conf "deleted keep"):
- * UPDATE moves a deleted message into KEPT_DIR under a name that says
- * when and with which UIDL (kept.c), popctl undelete puts it back
- * (maildrop_restore), and a sweep removes what is past its time.
+ * kept.h -- messages "deleted keep" moved into KEPT_DIR at UPDATE, for
+ * popctl undelete until a sweep removes them (kept.c).
  */
 #ifndef POPD_KEPT_H
 #define POPD_KEPT_H
@@ -29,23 +27,16 @@
 
 #include "settings.h"
 
-/*
- * Not a dot-directory: Maildir++ readers (Dovecot, Courier) take only
- * those at the maildir's root for folders, and count only folders in a
- * quota recalculation.
- */
+/* Not a dot-directory, so Maildir++ readers take it for no folder. */
 #define KEPT_DIR	"popd.deleted"
 
-/* One kept message, from its name in KEPT_DIR. */
 struct kept {
 	long long	 time;			/* when UPDATE removed it */
 	char		 uidl[UIDL_MAX + 1];
 	char		 uniq[NAME_MAX + 1];	/* its unique name, no flags */
-	char		 folder[CONF_FOLDERLEN];	/* merged folder, or
-							   "": INBOX */
+	char		 folder[CONF_FOLDERLEN];	/* "": INBOX */
 };
 
-/* What a sweep left and removed. */
 struct kept_sum {
 	size_t		 n, swept;
 	off_t		 bytes, sweptbytes;

@@ -14,12 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * maildir.c -- maildir naming, shared by the maildrop, the popcache and
- * mda: UIDLs, sizes from ",S=" and ",W=", flags of seen messages,
- * message order, reading new/ and cur/ and the layout of a new maildir.
- * Only names and single files here: no session state, no popcache.
- */
+/* maildir.c -- maildir naming and single files; no session state. */
 #include <sys/types.h>
 #include <sys/stat.h>
 
@@ -37,13 +32,8 @@
 #include "crlf.h"
 
 /*
- * Open the maildir at path (O_DIRECTORY), creating it (tmp/, new/, cur/;
- * mode 0700) where it is missing.  Only the last component of path is
- * created: the parent must exist.  Looked up before anything is made:
- * a mkdir of a name that exists costs a round trip to the server on
- * every network filesystem (FUSE revalidates for O_EXCL), a lookup of
- * one the client knows does not.  sb, unless NULL, gets the stat(2) of
- * tmp/, new/ and cur/ (MAILDIR_TMP...).  Returns the descriptor, or -1.
+ * Looked up before anything is made: a mkdir of an existing name costs
+ * a round trip on a network filesystem (FUSE revalidates for O_EXCL).
  */
 int
 maildir_open(const char *path, struct stat *sb)
@@ -73,7 +63,6 @@ maildir_open(const char *path, struct stat *sb)
 	return dfd;
 }
 
-/* maildir_open, for callers that open the maildir their own way. */
 int
 maildir_create(const char *path)
 {
@@ -85,7 +74,6 @@ maildir_create(const char *path)
 	return 0;
 }
 
-/* Close fd after a failure: -1, errno of the failure kept. */
 int
 maildir_close_failed(int fd)
 {
@@ -96,7 +84,6 @@ maildir_close_failed(int fd)
 	return -1;
 }
 
-/* fsync(2) the directory sub of dirfd. */
 int
 maildir_fsyncat(int dirfd, const char *sub)
 {
@@ -111,11 +98,7 @@ maildir_fsyncat(int dirfd, const char *sub)
 	return 0;
 }
 
-/*
- * Call cb with the name of every message file in sub/ of the maildir:
- * regular files that are not dotfiles.  A cb returning other than 0
- * ends the walk with that value; -1 sets errno, as failures here do.
- */
+/* Regular files that are not dotfiles; a cb's non-zero ends the walk. */
 int
 maildir_readdir(int mddirfd, const char *sub,
     int (*cb)(void *, const char *), void *arg)
@@ -137,7 +120,7 @@ maildir_readdir(int mddirfd, const char *sub,
 				rv = -1;
 			break;
 		}
-		/* Dotfiles are other programs' temporary files. */
+	/* Dotfiles are other programs' temporary files. */
 		if (de->d_name[0] == '.')
 			continue;
 		if (de->d_type != DT_REG) {
@@ -164,10 +147,6 @@ base_name(const char *name)
 	return (p = strrchr(name, '/')) != NULL ? p + 1 : name;
 }
 
-/*
- * The number of digits of the number at s, leading zeros skipped (*s
- * moved past them).
- */
 static size_t
 numlen(const char **s)
 {
@@ -181,12 +160,8 @@ numlen(const char **s)
 }
 
 /*
- * Message order, for names with or without "new/" or "cur/": by unique
- * name, where the leading number (the delivery time, in seconds) and,
- * within one second, the microseconds of ".M<usec>" (Dovecot's, popd's
- * and Courier's names) compare as numbers, then by full name.  Message
- * numbers only live for one session, but delivery order is what
- * wrkrpop(8) promises.
+ * By unique name, the leading seconds and the ".M<usec>" comparing as
+ * numbers: wrkrpop(8) promises delivery order.
  */
 int
 maildir_namecmp(const char *a, const char *b)
@@ -221,10 +196,7 @@ maildir_namecmp(const char *a, const char *b)
 	return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
 }
 
-/*
- * How many of the first max octets of u are UIDL characters, 0x21 to
- * 0x7e (RFC 1939 section 7): the index of the first other one, or max.
- */
+/* RFC 1939 section 7: UIDL characters are 0x21 to 0x7e. */
 size_t
 maildir_uidl_span(const char *u, size_t max)
 {
@@ -233,11 +205,8 @@ maildir_uidl_span(const char *u, size_t max)
 	size_t		i = 0;
 
 	/*
-	 * Eight octets at a time: a high bit set in an octet of w - 0x21
-	 * that was clear in w means an octet below 0x21; one set in
-	 * (w + 0x01) | w, an octet above 0x7e.  A borrow or a carry only
-	 * runs upwards (little endian), from an octet that is bad itself:
-	 * the lowest flagged octet is the first bad one.
+	 * A borrow or carry only runs upwards (little endian) from an octet
+	 * that is bad itself: the lowest flagged octet is the first bad one.
 	 */
 	for (; i + 8 <= max; i += 8) {
 		memcpy(&w, u + i, 8);
@@ -253,14 +222,12 @@ maildir_uidl_span(const char *u, size_t max)
 	return i;
 }
 
-/* 1 to UIDL_MAX characters from 0x21 to 0x7e. */
 int
 maildir_uidl_ok(const char *u, size_t len)
 {
 	return len >= 1 && len <= UIDL_MAX && maildir_uidl_span(u, len) == len;
 }
 
-/* 64-bit FNV-1a, continued from h (MAILDIR_FNV_BASIS to start). */
 uint64_t
 maildir_fnv(uint64_t h, const void *p, size_t len)
 {
@@ -272,11 +239,7 @@ maildir_fnv(uint64_t h, const void *p, size_t len)
 	return h;
 }
 
-/*
- * Two 64-bit FNV-1a hashes of s, the second one started on a prefix,
- * as "H" and 32 hex digits; salt > 0 appends "#<salt>" to s.  UIDLs
- * derived from it are forever: never change this function.
- */
+/* UIDLs derived from it are forever: never change this function. */
 static void
 uidl_hash(const char *s, size_t len, unsigned int salt, char *out,
     size_t outlen)
@@ -298,12 +261,7 @@ uidl_hash(const char *s, size_t len, unsigned int salt, char *out,
 	    (unsigned long long)h2);
 }
 
-/*
- * The UIDL of a maildir file (name may carry "new/" or "cur/"): its
- * unique name, the base name up to the first ':', when that is 1 to
- * UIDL_MAX characters in 0x21-0x7E; else "H" and a 128-bit hash of the
- * unique name.  Either way moves to cur/ and flag changes keep it.
- */
+/* The unique name, else a hash of it; a move or flag change keeps either. */
 int
 maildir_uidl(const char *name, char *out, size_t outlen)
 {
@@ -327,12 +285,7 @@ maildir_uidl(const char *name, char *out, size_t outlen)
 	return 0;
 }
 
-/*
- * The UIDL of a message whose UIDL another message has (a copy of a
- * file under a second name): a hash of its name (with "new/" or
- * "cur/", without the flags, which other programs change), salt > 0
- * when that one is taken too.  outlen must be at least 34.
- */
+/* Without the flags, which other programs change.  outlen >= 34. */
 void
 maildir_uidl_alt(const char *name, unsigned int salt, char *out,
     size_t outlen)
@@ -340,7 +293,6 @@ maildir_uidl_alt(const char *name, unsigned int salt, char *out,
 	uidl_hash(name, strcspn(name, ":"), salt, out, outlen);
 }
 
-/* The number in ",<key>=<n>" of a unique name, or -1. */
 static off_t
 name_field(const char *base, const char *end, char key)
 {
@@ -351,7 +303,6 @@ name_field(const char *base, const char *end, char key)
 	for (p = base; (p = memchr(p, ',', end - p)) != NULL; p++) {
 		if (end - p < 4 || p[1] != key || p[2] != '=')
 			continue;
-		/* At most 18 digits: no overflow, and junk is not a size. */
 		for (q = p + 3, v = 0, digits = 0; q < end && digits < 18 &&
 		    *q >= '0' && *q <= '9'; q++, digits++)
 			v = v * 10 + (*q - '0');
@@ -361,11 +312,7 @@ name_field(const char *base, const char *end, char key)
 	return -1;
 }
 
-/*
- * Whether base (a unique name without "new/" or "cur/") is one that
- * popd's deliveries make (deliver_uniqname):
- * "<sec>.M<usec>P<pid>R<8 hex>." or the same without a host part.
- */
+/* "<sec>.M<usec>P<pid>R<8 hex>." (deliver_uniqname), host part optional. */
 static int
 own_name(const char *base)
 {
@@ -390,10 +337,6 @@ own_name(const char *base)
 	return *p == '.' || *p == ',' || *p == ':' || *p == '\0';
 }
 
-/*
- * The ",W=<n>" of a unique name that cannot belong to the file size in
- * ",S=<n>" is not believed: -1.
- */
 static off_t
 name_w(const char *name)
 {
@@ -407,12 +350,8 @@ name_w(const char *name)
 }
 
 /*
- * The RFC 1939 size that the unique name of a maildir file states in
- * ",W=<n>", or -1.  Only popd's own names (deliver_uniqname) count a
- * CRLF after a last line without a line end, as popd sends one; in
- * other servers' names (Dovecot's) W= is the file with every bare LF
- * counted as CRLF and nothing added: the file's last octet decides
- * (maildir_msgsize).
+ * Only popd's own names count a CRLF after an unterminated last line;
+ * Dovecot's W= does not, and the file's last octet decides.
  */
 off_t
 maildir_namesize(const char *name)
@@ -422,7 +361,6 @@ maildir_namesize(const char *name)
 	return name_w(name);
 }
 
-/* The file size a unique name states in ",S=<n>" (Maildir++), or -1. */
 static off_t
 maildir_rawsize(const char *name)
 {
@@ -431,11 +369,6 @@ maildir_rawsize(const char *name)
 	return name_field(base, base + strcspn(base, ":"), 'S');
 }
 
-/*
- * What maildirsize counts of the message file path (relative to dirfd)
- * whose unique name is name: its ",S=", else the file's size; -1 with
- * errno if it cannot be looked at.
- */
 off_t
 maildir_quotasize(int dirfd, const char *path, const char *name)
 {
@@ -449,11 +382,7 @@ maildir_quotasize(int dirfd, const char *path, const char *name)
 	return st.st_size;
 }
 
-/*
- * Whether size can be the RFC 1939 size of a file whose unique name
- * states ",S=<n>": between n and 2n + 2 (every LF doubled, a final
- * CRLF added).  A name without ",S=" cannot contradict it.
- */
+/* Between n and 2n + 2: every LF doubled, a final CRLF added. */
 int
 maildir_size_fits(const char *name, off_t size)
 {
@@ -463,10 +392,6 @@ maildir_size_fits(const char *name, off_t size)
 	    (raw == -1 || (size >= raw && size <= 2 * raw + 2));
 }
 
-/*
- * The RFC 1939 size of a maildir file (name relative to dirfd): from
- * its name when it says, else by reading it.
- */
 int
 maildir_msgsize(int dirfd, const char *name, off_t *size)
 {
@@ -476,21 +401,13 @@ maildir_msgsize(int dirfd, const char *name, off_t *size)
 		*size = v;
 		return 0;
 	}
-	/* Another server's W=: an open and a one-octet read, not a read. */
 	if ((v = name_w(name)) != -1 && maildir_recsize(dirfd, name, v,
 	    size) == 0)
 		return 0;
 	return maildir_readsize(dirfd, name, size);
 }
 
-/*
- * The RFC 1939 size of a maildir file from a size another server
- * recorded, "w": every bare LF counted as CRLF, no line end added after
- * a last line without one (Dovecot's W).  It is believed only if it fits
- * the file's octets (w between them and twice them); the file's last
- * octet says whether popd adds a CRLF.  Costs an open and a one-octet
- * read, not a read of the message.  0, or -1 (read the file instead).
- */
+/* Believed only if w fits the file; costs an open and a one-octet read. */
 int
 maildir_recsize(int dirfd, const char *name, off_t w, off_t *size)
 {
@@ -509,7 +426,6 @@ maildir_recsize(int dirfd, const char *name, off_t w, off_t *size)
 	return rv;
 }
 
-/* The RFC 1939 size of a maildir file, read from the file itself. */
 int
 maildir_readsize(int dirfd, const char *name, off_t *size)
 {
@@ -525,12 +441,6 @@ maildir_readsize(int dirfd, const char *name, off_t *size)
 	return 0;
 }
 
-/*
- * The cur/ name of a seen message in new/ (base is its name without
- * "new/"): flag S added to the "2," info, flags kept in ASCII order
- * without repeats, as the maildir format wants.  An info we do not
- * know is kept as it is.
- */
 int
 maildir_seen_name(const char *base, char *out, size_t outlen)
 {
@@ -556,7 +466,6 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 	}
 	if (!seen)
 		flags[nf++] = 'S';
-	/* Insertion sort, dropping repeats: a handful of letters. */
 	for (i = 1; i < nf; i++)
 		for (j = i; j > 0 && flags[j - 1] > flags[j]; j--) {
 			c = flags[j];
@@ -580,10 +489,8 @@ maildir_seen_name(const char *base, char *out, size_t outlen)
 }
 
 /*
- * openat(2) for a file in a maildir, which anyone with the mail user's
- * rights may have replaced: never follows a symlink, never blocks on a
- * FIFO or a device (O_NONBLOCK, which regular files ignore), and refuses
- * anything but a regular file with errno EINVAL.
+ * Anyone with the mail user's rights may have replaced the file: never
+ * follow a symlink, never block on a FIFO, refuse all but regular files.
  */
 int
 maildir_openat(int dirfd, const char *name, int flags, mode_t mode)
@@ -593,7 +500,6 @@ maildir_openat(int dirfd, const char *name, int flags, mode_t mode)
 	return maildir_openst(dirfd, name, flags, mode, &st);
 }
 
-/* maildir_openat that leaves the file's fstat(2) in st, for its size. */
 int
 maildir_openst(int dirfd, const char *name, int flags, mode_t mode,
     struct stat *st)

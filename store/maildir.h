@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * maildir.h -- maildir naming: UIDLs, sizes and flags from file names,
- * reading the subdirectories and making a new maildir (maildir.c).
- */
+/* maildir.h -- maildir naming, reading and creation (maildir.c). */
 #ifndef POPD_MAILDIR_H
 #define POPD_MAILDIR_H
 

@@ -15,13 +15,8 @@
  */
 
 /*
- * maildrop.c -- the maildrop of one POP3 session: open, lock, scan,
- * UPDATE, and its message list.  It sits above the popcache (which it
- * lends the list as a struct popcache_msgs) and maildir naming
- * (maildir.c); neither calls back into it.
- *
- * Every path below the maildir goes through md->dirfd (openat and
- * friends): once wrkrpop is confined, the maildir is all it can see.
+ * maildrop.c -- one POP3 session's maildrop and its message list.  Every
+ * path goes through md->dirfd: a confined wrkrpop sees only the maildir.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -45,11 +40,7 @@
 #define MOVE_TRIES	3	/* a stale name: 2.4 s (move_noreplace) */
 #define MOVE_PAUSE	{ 1, 200 * 1000 * 1000 }	/* past a FUSE cache */
 
-/*
- * The names and UIDLs that are not in the popcache file's buffer, in
- * chunks of 4 KB growing to 64 KB, freed together by maildrop_clear: a
- * name replaced (a move to cur/) stays until then.
- */
+/* Strings not in the popcache buffer; freed only by maildrop_clear. */
 #define STRINGS_MIN	4096
 #define STRINGS_MAX	65536
 
@@ -62,7 +53,6 @@ struct mstrings {
 /* Where the lock, quota, popd.migrated and KEPT_DIR are: the maildir. */
 #define ROOTFD(md)	((md)->rootfd != -1 ? (md)->rootfd : (md)->dirfd)
 
-/* Is s in the popcache file's buffer, which the list may point into? */
 static int
 md_kept(const struct maildrop *md, const char *s)
 {
@@ -71,7 +61,6 @@ md_kept(const struct maildrop *md, const char *s)
 	return md->kept != NULL && p >= k && p - k < md->keptlen;
 }
 
-/* s as the list keeps it: where it is if kept, else a copy. */
 static const char *
 md_str(struct maildrop *md, const char *s)
 {
@@ -100,7 +89,6 @@ md_str(struct maildrop *md, const char *s)
 	return p;
 }
 
-/* Room for n more in md->msgs (the popcache's reserve). */
 static int
 pcm_reserve(void *arg, size_t n)
 {
@@ -117,10 +105,6 @@ pcm_reserve(void *arg, size_t n)
 	return 0;
 }
 
-/*
- * Append a message; uidl NULL computes it with maildir_uidl.  For the
- * scan here and for popcache_load.
- */
 static int
 maildrop_add(struct maildrop *md, const char *name, off_t size,
     const char *uidl)
@@ -151,7 +135,6 @@ maildrop_add(struct maildrop *md, const char *name, off_t size,
 	return 0;
 }
 
-/* Empty md->msgs, keeping the array for reuse, and free its strings. */
 static void
 maildrop_clear(struct maildrop *md)
 {
@@ -168,7 +151,6 @@ maildrop_clear(struct maildrop *md)
 	md->total = 0;
 }
 
-/* Open (creating it if needed) the maildir at path. */
 int
 maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 {
@@ -189,13 +171,7 @@ maildrop_open(struct maildrop *md, const char *path, const char *uidl_format)
 	return 0;
 }
 
-/*
- * Open the Maildir++ folder that IMAP calls folder (".folder" in root's
- * maildir) as a maildrop of its own: its messages, popcache and
- * removals are its own, its lock, quota and popd.migrated the
- * maildir's.  -1 with errno ENOENT when there is no such folder: it is
- * not made, or IMAP would show it.
- */
+/* Its lock, quota and popd.migrated are root's; ENOENT if absent. */
 int
 maildrop_folder(struct maildrop *md, const struct maildrop *root,
     const char *folder)
@@ -221,10 +197,6 @@ maildrop_folder(struct maildrop *md, const struct maildrop *root,
 	return 0;
 }
 
-/*
- * Take the session lock, held until the process exits.  A lock held by
- * another session fails at once with errno EWOULDBLOCK.
- */
 int
 maildrop_lock(struct maildrop *md)
 {
@@ -240,10 +212,8 @@ maildrop_lock(struct maildrop *md)
 }
 
 /*
- * Give the session lock back now.  close(2) alone would not do on FUSE
- * (GlusterFS): there the lock goes with the file's release, which the
- * kernel sends after close returns, so the client's next login through
- * another host could still find it taken.  flock(LOCK_UN) waits for it.
+ * close(2) alone does not do on FUSE (GlusterFS): the lock goes with the
+ * release the kernel sends after close returns.  flock(LOCK_UN) waits.
  */
 void
 maildrop_unlock(struct maildrop *md)
@@ -262,14 +232,12 @@ mmsg_cmp(const void *a, const void *b)
 	    ((const struct mmsg *)b)->name);
 }
 
-/* For the table of maildrop_uniq: 64-bit FNV-1a. */
 static uint64_t
 str_hash(const char *s)
 {
 	return maildir_fnv(MAILDIR_FNV_BASIS, s, strlen(s));
 }
 
-/* MurmurHash3's finalizer: every bit of k moves every bit out. */
 static uint64_t
 mix64(uint64_t k)
 {
@@ -281,10 +249,7 @@ mix64(uint64_t k)
 	return k;
 }
 
-/*
- * A cheap key of a UIDL: its length and 24 of its octets, the first,
- * middle and last 8, where names differ (time, process, size).
- */
+/* Length and the first, middle and last 8 octets, where names differ. */
 static uint64_t
 uidl_key(const char *u)
 {
@@ -299,12 +264,7 @@ uidl_key(const char *u)
 	return mix64(a ^ mix64(b ^ c * 0x9e3779b97f4a7c15ULL) ^ len);
 }
 
-/*
- * Has md a UIDL of before: 1, 0, or -1 without memory.  md is the small
- * side (a spam folder, before INBOX): its UIDLs go into a table, and
- * before's are looked up by a cheap key; only a key that matches costs
- * a comparison.
- */
+/* md is the small side (a folder): its UIDLs go into the table. */
 static int
 uidl_shared(const struct maildrop *md, const struct maildrop *before)
 {
@@ -343,11 +303,8 @@ uidl_shared(const struct maildrop *md, const struct maildrop *before)
 }
 
 /*
- * Make the UIDLs unique: a later message whose UIDL is taken (a copy
- * of a file under a second name) gets one derived from its full name.
- * A folder merged after the maildrop before (if not NULL) takes
- * before's UIDLs as taken first: a copy in both (IMAP's COPY) keeps
- * INBOX's.  Returns how many changed, or -1.
+ * A copy under a second name gets a UIDL from its full name.  before's
+ * UIDLs are taken first: a copy in both (IMAP's COPY) keeps INBOX's.
  */
 int
 maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
@@ -360,14 +317,12 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 	unsigned int	  salt;
 	int		  changed = 0, shared;
 
-	/* Mostly none is: 100,000 of INBOX's cost little that way. */
 	if (before != NULL && (shared = uidl_shared(md, before)) != 1)
 		return shared;
 	for (size = 16; size < (md->nmsgs + nb) * 2; size *= 2)
 		;
 	if ((tab = calloc(size, sizeof(*tab))) == NULL)
 		return -1;
-	/* before's first, as they are; then md's, made unique. */
 	for (i = 0; i < nb + md->nmsgs; i++) {
 		m = i < nb ? &before->msgs[i] : &md->msgs[i - nb];
 		for (salt = 0;; salt++) {
@@ -383,7 +338,6 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 			if (salt == 0)
 				log_warnx("%s: %s has the UIDL of another "
 				    "message", md->path, m->name);
-			/* A folder's with its directory: ".Junk/cur/x". */
 			(void)snprintf(full, sizeof(full), "%s%s", md->dir,
 			    m->name);
 			maildir_uidl_alt(full, salt, alt, sizeof(alt));
@@ -398,15 +352,12 @@ maildrop_uniq_after(struct maildrop *md, const struct maildrop *before)
 	return changed;
 }
 
-/* --- the message list as the popcache sees it --------------------------- */
-
 static int
 pcm_add(void *arg, const struct popcache_rec *r)
 {
 	return maildrop_add(arg, r->name, r->size, r->uidl);
 }
 
-/* The popcache file's buffer: pcm_add keeps pointers into it. */
 static void
 pcm_keep(void *arg, char *buf, size_t len)
 {
@@ -433,11 +384,7 @@ pcm_get(void *arg, size_t i, struct popcache_rec *r)
 	r->size = m->size;
 }
 
-/*
- * The UIDL a message new to this folder had where another program
- * (Dovecot's IMAP) moved it from, or NULL (oldids_moved).  The
- * folder's dovecot-uidlist is read once, and only when asked.
- */
+/* A folder's dovecot-uidlist is read once, and only when asked. */
 static const char *
 pcm_moved(void *arg, const char *name)
 {
@@ -451,14 +398,9 @@ pcm_moved(void *arg, const char *name)
 	return md->moved == NULL ? NULL : oldids_get(md->moved, name);
 }
 
-/* md's list as a struct popcache_msgs, in its fields' order. */
 #define PC_MSGS(md)	{ (md), pcm_reserve, pcm_add, pcm_keep, pcm_count, \
 			    pcm_get, pcm_moved }
 
-/*
- * Fill md->msgs from the popcache.  Returns 0, or -1 with md->msgs
- * empty when there is no usable cache.
- */
 int
 maildrop_cache_load(struct maildrop *md)
 {
@@ -471,7 +413,6 @@ maildrop_cache_load(struct maildrop *md)
 	return -1;
 }
 
-/* Write md->msgs as the new popcache. */
 int
 maildrop_cache_write(struct maildrop *md)
 {
@@ -480,14 +421,11 @@ maildrop_cache_write(struct maildrop *md)
 	return popcache_write(&md->pc, &pm);
 }
 
-/* --- reading the directories -------------------------------------------- */
-
 struct scan_arg {
 	struct maildrop	*md;
 	const char	*sub;
 };
 
-/* A name of the first pass: listed with popd's own UIDL, no size yet. */
 static int
 maildrop_scan_one(void *arg, const char *name)
 {
@@ -504,17 +442,13 @@ maildrop_scan_one(void *arg, const char *name)
 	return 0;
 }
 
-/*
- * The size of m and the UIDL it keeps: 0, 1 when it is gone or
- * unreadable (skipped, logged), -1 on a shortage (memory, descriptors).
- */
+/* 1: gone or unreadable (skipped); -1: out of memory or descriptors. */
 static int
 maildrop_size_one(struct maildrop *md, struct mmsg *m, int *skipped)
 {
 	const char	*uidl;
 	off_t		 size;
 
-	/* The name's ,W=, else the previous server's record, else read. */
 	if ((size = maildir_namesize(m->name)) == -1 &&
 	    maildir_recsize(md->dirfd, m->name, oldids_size(md->old,
 	    m->name), &size) == 0)
@@ -552,11 +486,6 @@ maildrop_scandir(struct maildrop *md, const char *sub)
 	return 0;
 }
 
-/*
- * The directories themselves, in a stable order: oldest names first.
- * The names come first, then the UIDLs a previous server gave (oldids.c,
- * which keeps the records of these names only), then the sizes.
- */
 static int
 maildrop_fullscan(struct maildrop *md, int *skipped)
 {
@@ -571,11 +500,10 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	if (maildrop_scandir(md, "cur") == -1 ||
 	    maildrop_scandir(md, "new") == -1)
 		goto done;
-	/*
-	 * A popcache without popd.migrated: an older popd took none.  A
-	 * folder's were taken with the maildir's, never from its own files:
-	 * Dovecot's POP3 served INBOX only.
-	 */
+		/*
+		 * A popcache without popd.migrated: an older popd took none.
+		 * Dovecot's POP3 served INBOX only, so folders take none.
+		 */
 	if (md->rootfd != -1)
 		flags |= OLDIDS_RECORDONLY;
 	else if (fstatat(md->dirfd, POPCACHE_FILE, &st,
@@ -619,18 +547,12 @@ maildrop_fullscan(struct maildrop *md, int *skipped)
 	return 0;
 }
 
-/*
- * Fill md->msgs.  The popcache gets the first try; without a usable
- * cache, read the directories and write a fresh cache.  A failed cache
- * write is only logged: the cache is only a cache.
- */
 int
 maildrop_scan(struct maildrop *md)
 {
 	int	skipped = 0;
 
 	if (maildrop_cache_load(md) == 0) {
-		/* A warm load has checked its UIDLs are unique already. */
 		if (md->pc.stats.result != POPCACHE_WARM &&
 		    maildrop_uniq_after(md, NULL) > 0 &&
 		    maildrop_cache_write(md) == -1)
@@ -639,13 +561,12 @@ maildrop_scan(struct maildrop *md)
 	}
 	if (maildrop_fullscan(md, &skipped) == -1)
 		return -1;
-	/* A message skipped now must not vanish from the cache for good. */
+		/* A message skipped now must not vanish from the cache. */
 	if (!skipped && maildrop_cache_write(md) == -1)
 		log_warn("%s: popcache write", md->path);
 	return 0;
 }
 
-/* Flag m for the UPDATE state: MMSG_DELETED or MMSG_SEEN. */
 void
 maildrop_mark(struct maildrop *md, struct mmsg *m, int flag)
 {
@@ -653,7 +574,6 @@ maildrop_mark(struct maildrop *md, struct mmsg *m, int flag)
 	md->marked++;
 }
 
-/* Find m's unique name in cur/ or new/ and rename m; -1/ENOENT if gone. */
 static int
 maildrop_relocate(struct maildrop *md, struct mmsg *m)
 {
@@ -700,11 +620,7 @@ maildrop_relocate(struct maildrop *md, struct mmsg *m)
 	return 0;
 }
 
-/*
- * Open a message for reading.  When another program moved it (a flag
- * change in cur/), look for its unique name again.  Anything but a
- * regular file is not a message: ENOENT, as if it had gone.
- */
+/* Another program may have moved it (a flag change): look again. */
 int
 maildrop_openmsg(struct maildrop *md, struct mmsg *m)
 {
@@ -730,17 +646,10 @@ link_unlink(int dirfd, const char *from, int tofd, const char *to)
 }
 
 /*
- * Rename without ever replacing an existing file.  The target being
- * the same file is fine when it is a link an interrupted earlier move
- * left: from then has a second link.  With one, "to" is a name of from
- * that a shared filesystem's client still caches after another host
- * moved the file: unlinking from would lose the message.  GlusterFS's
- * client answers a lookup of that old name from the file's cached
- * attributes (md-cache) as long as they are fresh, and every look at
- * from refreshes them: so nothing is looked at for longer than those
- * caches live (MOVE_PAUSE), then "to" first, which the client then
- * asks its bricks for and forgets; MOVE_TRIES times in all, then
- * EEXIST.
+ * Never replaces a file.  GlusterFS's client may still answer for "to"
+ * from its md-cache after another host moved the file, and unlinking
+ * from would lose it: wait past the cache (MOVE_PAUSE), look at "to"
+ * first, MOVE_TRIES times, then EEXIST.
  */
 static int
 move_noreplace(int dirfd, const char *from, int tofd, const char *to)
@@ -780,15 +689,7 @@ move_noreplace(int dirfd, const char *from, int tofd, const char *to)
 	return -1;
 }
 
-/*
- * The file of m out of new/ or cur/: unlinked, or with md->keep moved
- * into KEPT_DIR by one rename(2), so that a kill at any moment leaves
- * it in one place or the other (kept.c names it).  A merged folder's
- * go into the maildir's KEPT_DIR too, one place to undelete from, under
- * names that say the folder: undelete puts them back into it, where a
- * session serves them as before (tagged).  0, or -1 (ENOENT: m is not
- * where its name says).
- */
+/* One rename(2) into KEPT_DIR: a kill leaves m in one place or the other. */
 static int
 drop_file(struct maildrop *md, struct mmsg *m)
 {
@@ -809,7 +710,6 @@ drop_file(struct maildrop *md, struct mmsg *m)
 			return 0;
 		}
 		saved = errno;
-		/* The first one kept makes the place (EEXIST: m is gone). */
 		if (saved != ENOENT || tries > 0 || mkdirat(keepfd,
 		    KEPT_DIR, 0700) == -1)
 			break;
@@ -823,7 +723,6 @@ drop_file(struct maildrop *md, struct mmsg *m)
 	return -1;
 }
 
-/* Unlink a deleted message; one that is gone already counts as done. */
 static int
 remove_msg(struct maildrop *md, struct mmsg *m)
 {
@@ -843,7 +742,7 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 	if (drop_file(md, m) == -1)
 		return errno == ENOENT ? 0 : -1;
  removed:
-	/* Only what this session removed: another remover counts its own. */
+		/* Only what this session removed: others count their own. */
 	md->qbytes += size;
 	md->qmsgs++;
 	if (md->removed_fn != NULL)
@@ -851,13 +750,7 @@ remove_msg(struct maildrop *md, struct mmsg *m)
 	return 0;
 }
 
-/*
- * popctl undelete: the kept message fname (k) back into new/ under its
- * unique name, at the end of md->msgs with its UIDL, and counted in
- * md->qbytes and md->qmsgs for maildirsize.  md is INBOX, or the folder
- * k came from (maildrop_folder), from the maildir's KEPT_DIR.  0, or -1
- * with errno: EEXIST when a message of md has that UIDL or unique name.
- */
+/* popctl undelete.  EEXIST: md has a message with that UIDL or name. */
 int
 maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 {
@@ -885,7 +778,6 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 		return -1;
 	if (move_noreplace(keepfd, from, md->dirfd, to) == -1)
 		return -1;
-	/* Listed with its UIDL, which the popcache then keeps. */
 	if (maildrop_add(md, to, size, k->uidl) == -1)
 		return -1;
 	md->qbytes += qsize;
@@ -896,10 +788,6 @@ maildrop_restore(struct maildrop *md, const char *fname, const struct kept *k)
 #define DIRTY_MOVE	0x01
 #define DIRTY_DELE	0x02
 
-/*
- * Remove m, deleted in this session; dirty gets DIRTY_DELE for its
- * directory.  Returns -1 when it could not be removed.
- */
 static int
 update_remove(struct maildrop *md, struct mmsg *m, int *dirty)
 {
@@ -912,12 +800,7 @@ update_remove(struct maildrop *md, struct mmsg *m, int *dirty)
 	return 0;
 }
 
-/*
- * Give m, seen in this session, flag S in cur/ (from new/, or renamed in
- * cur/ where another program put it without), as IMAP servers on the
- * same maildir read it: \Seen.  A failure only costs the flag: it is
- * only logged.
- */
+/* Flag S in cur/, which IMAP reads as \Seen; a failure is only logged. */
 static void
 update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 {
@@ -945,11 +828,7 @@ update_move(struct maildrop *md, struct mmsg *m, int *dirty)
 	dirty[1] |= DIRTY_MOVE;
 }
 
-/*
- * Make the changes to new/ (dirty[0]), cur/ (dirty[1]) and KEPT_DIR
- * (dirty[2]) durable.  Removals must be durable before we say so; moves
- * may be lost.  Returns the failures that count.
- */
+/* Removals must be durable before we say so; moves may be lost. */
 static int
 update_sync(struct maildrop *md, const int *dirty)
 {
@@ -963,13 +842,11 @@ update_sync(struct maildrop *md, const int *dirty)
 				fail++;
 		}
 	}
-	/* What was kept, durable too; its removal from cur/ was counted. */
 	if (dirty[2] && maildir_fsyncat(ROOTFD(md), KEPT_DIR) == -1)
 		log_warn("%s: fsync %s", md->path, KEPT_DIR);
 	return fail;
 }
 
-/* Drop from md->msgs what was removed, by us or others; clear flags. */
 static void
 update_compact(struct maildrop *md)
 {
@@ -991,13 +868,7 @@ update_compact(struct maildrop *md)
 	md->nmsgs = j;
 }
 
-/*
- * The UPDATE state (RFC 1939 section 6): remove the deleted messages,
- * move the seen ones from new/ to cur/ with flag S, make it durable and
- * rewrite the cache.  md->msgs then lists what is left.  Returns -1 if
- * some deleted message could not be removed (or its removal made
- * durable); a failed move only costs the S flag and is only logged.
- */
+/* RFC 1939 section 6.  -1 if a deletion failed; a failed move costs S. */
 int
 maildrop_update(struct maildrop *md)
 {
@@ -1019,7 +890,6 @@ maildrop_update(struct maildrop *md)
 	}
 	dirty[2] = md->nkept > kept;
 	fail += update_sync(md, dirty);
-	/* maildirsize, where others keep one (quota.h): one line. */
 	if (md->qmsgs > 0 && quota_add(ROOTFD(md), NULL, -(int64_t)md->qbytes,
 	    -(int64_t)md->qmsgs, qmsg, sizeof(qmsg)) == -1)
 		log_warn("%s/%s", md->path, qmsg);
@@ -1028,20 +898,13 @@ maildrop_update(struct maildrop *md)
 	if (md->marked > 0)
 		update_compact(md);
 	md->marked = 0;
-	/*
-	 * A session that changed nothing leaves a current cache as it is:
-	 * checking 100,000 records only to find that takes milliseconds.
-	 */
+	/* Checking 100,000 records to find nothing changed takes ms. */
 	if ((dirty[0] || dirty[1] || md->removed ||
 	    !popcache_current(&md->pc)) && maildrop_cache_write(md) == -1)
 		log_warn("%s: popcache write", md->path);
 	return fail ? -1 : 0;
 }
 
-/*
- * A file left in tmp/ for 36 hours is a delivery that died (an mda killed
- * with SIGKILL): remove it, as the maildir convention says.
- */
 static int
 sweep_tmp(void *arg, const char *name)
 {
@@ -1063,10 +926,7 @@ sweep_tmp(void *arg, const char *name)
 	return 0;
 }
 
-/*
- * After UPDATE: remove what deliveries abandoned in tmp/ (sweep_tmp).
- * No lock needed: a file 36 hours old is nobody's.
- */
+/* No lock needed: a file TMP_MAXAGE old is nobody's. */
 void
 maildrop_sweep(struct maildrop *md)
 {

@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * maildrop.h -- one user's maildrop for a session: open, lock, scan,
- * update, and its message list (maildrop.c).
- */
+/* maildrop.h -- one user's maildrop for a session (maildrop.c). */
 #ifndef POPD_MAILDROP_H
 #define POPD_MAILDROP_H
 
@@ -30,16 +27,10 @@
 #include "oldids.h"
 #include "popcache.h"
 
-/*
- * One message of a maildrop.  name is relative to the maildir: "new/x"
- * or "cur/x:2,S".  name and uidl point into the popcache file the list
- * was loaded from, or into the maildrop's own copies; both live until
- * maildrop_clear.
- */
+/* name and uidl point into kept or strings; both live until maildrop_clear. */
 #define MMSG_DELETED		0x01	/* DELE in this session */
 #define MMSG_SEEN		0x02	/* RETR/TOP: move to cur/ at UPDATE */
-#define MMSG_GONE		0x04	/* removed by another program during
-					   the session: dropped at UPDATE */
+#define MMSG_GONE		0x04	/* removed by another program */
 #define MMSG_EXPIRED		0x08	/* with DELETED: by EXPIRE, not DELE */
 
 struct mmsg {
@@ -68,23 +59,16 @@ struct maildrop {
 	size_t		 removed;	/* messages UPDATE dropped */
 	off_t		 qbytes;	/* what UPDATE removed, as */
 	int64_t		 qmsgs;		/* maildirsize counts it */
-	size_t		 marked;	/* maildrop_mark calls (0: UPDATE
-					   has nothing to look at in msgs) */
-	int		 keep;		/* UPDATE moves removals to KEPT_DIR
-					   (kept.h) instead of unlinking */
+	size_t		 marked;	/* maildrop_mark calls */
+	int		 keep;		/* UPDATE moves removals to KEPT_DIR */
 	size_t		 nkept;		/* messages UPDATE kept so */
 	const char	*uidl_format;	/* Dovecot's, for its UIDLs */
-	/*
-	 * A Maildir++ folder merged into the maildrop (maildrop_folder):
-	 * the maildir (its maildirsize, popd.migrated), else -1; its name
-	 * ("Junk") and directory (".Junk/"), else NULL and "".
-	 */
+	/* A merged Maildir++ folder: its root fd, name and dir, or -1. */
 	int		 rootfd;
 	const char	*folder;
 	char		 dir[CONF_FOLDERLEN + 2];
 	struct oldids	*moved;		/* oldids_moved's, once asked */
 	int		 movedread;
-	/* Called with each message UPDATE removed (its file is gone). */
 	void		(*removed_fn)(void *, const struct mmsg *);
 	void		*removed_arg;
 };

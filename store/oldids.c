@@ -15,40 +15,11 @@
  */
 
 /*
- * oldids.c -- the UIDLs Dovecot or Courier gave a maildir's messages,
- * so that popd answers the same ones and no client that leaves mail on
- * the server downloads it all again after a migration, and popd's own
- * record of the UIDLs it took over, popd.migrated (popcache(5)).
- *
- * dovecot-uidlist (Dovecot's Maildir format): a header line, version 3
- * "3 V<uidvalidity> N<next uid> G<guid>" (version 1: "1 <uidvalidity>
- * <next uid>"), then one line per message, "<uid> [<key><value> ...]
- * :<file name>" (version 1: "<uid> <file name>").  A message's POP3
- * UIDL is pop3_uidl_format applied to its UID and the UIDVALIDITY,
- * unless Dovecot saved the UIDL it gave in a P<uidl> field.
- *
- * Courier's courierpop3dsizelist: "/2 <next uid> <uidvalidity>", then
- * "<file name> <size> <uid>:<uidvalidity>" per message; its UIDL is
- * "UID<uid>-<uidvalidity>".  qmail-pop3d and vpopmail answer the file
- * name up to ':', which is popd's own rule already.
- *
- * A UIDL must never change, whatever the other servers do with their
- * files afterwards: Dovecot's IMAP next to popd writes a
- * dovecot-uidlist of its own, or starts a new UIDVALIDITY.  So the first
- * time popd builds a maildir's list from its directories it takes the
- * UIDLs of the messages there from the first of those files it finds,
- * and writes them to popd.migrated (unique name -> UIDL; none at all
- * when there was nothing to take) before it serves any.  From then on
- * it reads that record only, never the other servers' files: a message
- * the record does not name came later and has popd's own UIDL.  A
- * record that does not check is refused (-1, errno EBADMSG, logged with
- * its line): a list built without it could hand out a different UIDL
- * for a message that had one.
- *
- * What this costs in memory is what the maildir holds, not what the
- * files hold: the caller names the maildir's messages first
- * (oldids_want), the files are read a line at a time through one
- * buffer, and only the records of those messages are kept.
+ * oldids.c -- the UIDLs Dovecot or Courier gave a maildir's messages, so
+ * clients do not download everything again after a migration.  A UIDL
+ * must never change: the first full scan takes them from the other
+ * server's file into popd.migrated before any is served, and from then
+ * on only that record counts; one that does not check is refused.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -74,13 +45,11 @@
 #define RECORD_LINE		(UIDL_MAX + 1 + NAME_MAX + 1)
 #define COURIER			100	/* + the version of its header */
 
-/* What each server left, looked for in this order. */
 static const char *const lists[] = {
 	"dovecot-uidlist",
 	"courierpop3dsizelist",
 };
 
-/* A message of the maildir, by its unique name. */
 struct oldent {
 	size_t		 name;		/* in pool */
 	size_t		 namelen;
@@ -99,7 +68,6 @@ struct oldids {
 	size_t		 mask;
 };
 
-/* A file read a line at a time. */
 struct lines {
 	int		 fd;
 	char		*buf;		/* LINE_BUF bytes */
@@ -109,7 +77,6 @@ struct lines {
 	int		 partial;	/* a last line without a newline */
 };
 
-/* A record of another server's file. */
 struct rec {
 	unsigned long	 uid;
 	unsigned long	 uidv;		/* Courier's own, per record */
@@ -120,15 +87,12 @@ struct rec {
 	off_t		 vsize;
 };
 
-/* What popd.migrated version 1 said: the takeover's limit. */
+/* popd.migrated version 1: the takeover's limit. */
 struct limit {
 	const char	*list;
 	unsigned long	 uidv, next;
 };
 
-/* --- the table of wanted messages ---------------------------------------- */
-
-/* Append s (len bytes) and a NUL to the pool: its offset, or -1. */
 static ssize_t
 pool_add(struct oldids *o, const char *s, size_t len)
 {
@@ -150,7 +114,6 @@ pool_add(struct oldids *o, const char *s, size_t len)
 	return off;
 }
 
-/* The slot of name (len bytes) in o->tab: its own, or the empty one. */
 static size_t
 find(const struct oldids *o, const char *name, size_t len)
 {
@@ -167,10 +130,7 @@ find(const struct oldids *o, const char *name, size_t len)
 	return k;
 }
 
-/*
- * The table of the wanted names, made once they are all known; a name
- * wanted twice (a copy in new/ and cur/) is one message.
- */
+/* A name wanted twice (a copy in new/ and cur/) is one message. */
 static int
 index_build(struct oldids *o)
 {
@@ -201,10 +161,7 @@ lookup(const struct oldids *o, const char *name, size_t len)
 	return o->tab[k] == 0 ? NULL : &o->v[o->tab[k] - 1];
 }
 
-/*
- * A UIDL that two messages got is neither's: mark them.  Returns how
- * many lost theirs, or -1 without memory.
- */
+/* A UIDL that two messages got is neither's. */
 static size_t
 mark_dups(struct oldids *o)
 {
@@ -234,7 +191,6 @@ mark_dups(struct oldids *o)
 	return dup;
 }
 
-/* Drop every UIDL taken. */
 static void
 forget(struct oldids *o)
 {
@@ -248,9 +204,7 @@ forget(struct oldids *o)
 	}
 }
 
-/* --- reading a file a line at a time ------------------------------------- */
-
-/* 0, or -1 (errno ENOENT: no such file, EFBIG: too big; else logged). */
+/* ENOENT: no such file, EFBIG: too big; other errors are logged. */
 static int
 lines_open(struct lines *lr, int dirfd, const char *path, const char *name)
 {
@@ -278,11 +232,8 @@ lines_open(struct lines *lr, int dirfd, const char *path, const char *name)
 }
 
 /*
- * The next line in *line, its newline replaced by a NUL, and its length:
- * 1, 0 at the end, -1 on a read error.  A last line without a newline
- * (being written, or cut short) is not a line: lr->partial says there
- * was one.  A line that does not fit the buffer or holds a NUL comes
- * as *line NULL.
+ * A last line without a newline is not a line (lr->partial); a line too
+ * long or holding a NUL comes as *line NULL.
  */
 static int
 lines_next(struct lines *lr, char **line, size_t *len)
@@ -332,9 +283,6 @@ lines_close(struct lines *lr)
 	close(lr->fd);
 }
 
-/* --- popd.migrated ------------------------------------------------------- */
-
-/* s is a number without a sign or a leading zero, up to max: 0, or -1. */
 static int
 number(const char *s, unsigned long long max, unsigned long long *v)
 {
@@ -347,7 +295,6 @@ number(const char *s, unsigned long long max, unsigned long long *v)
 	return *v <= max ? 0 : -1;
 }
 
-/* The files popd takes over: the entry of lists[], or NULL. */
 static const char *
 list_name(const char *s)
 {
@@ -359,11 +306,7 @@ list_name(const char *s)
 	return NULL;
 }
 
-/*
- * The header of popd.migrated, "popd.migrated 2 <source> <count>", in a
- * copy: 0 with *count, 1 for version 1 ("<file> V<uidv> N<next>", in
- * *lim), or -1.
- */
+/* 1 for version 1 ("<file> V<uidv> N<next>", in *lim). */
 static int
 record_header(struct oldids *o, const char *line, unsigned long long *count,
     struct limit *lim)
@@ -379,7 +322,6 @@ record_header(struct oldids *o, const char *line, unsigned long long *count,
 	if (f[0] == NULL || f[1] == NULL || f[2] == NULL)
 		return -1;
 	if (strcmp(f[0], OLDIDS_RECORD) != 0) {
-		/* Version 1: the file it took over and that file's limit. */
 		if (f[3] != NULL || (lim->list = list_name(f[0])) == NULL ||
 		    f[1][0] != 'V' || number(f[1] + 1, ULONG_MAX, &v) == -1 ||
 		    f[2][0] != 'N' || number(f[2] + 1, ULONG_MAX, &n) == -1)
@@ -396,10 +338,6 @@ record_header(struct oldids *o, const char *line, unsigned long long *count,
 	return 0;
 }
 
-/*
- * One record of popd.migrated, "<uidl> <unique name>", kept if the name
- * is wanted: 0, 1 if it is wrong (*why), -1 without memory.
- */
 static int
 record_line(struct oldids *o, const char *line, size_t len, const char **why)
 {
@@ -437,11 +375,7 @@ record_line(struct oldids *o, const char *line, size_t len, const char **why)
 	return 0;
 }
 
-/*
- * Read popd.migrated (fd, which it closes): 0 with the UIDLs of the
- * wanted messages, 1 for version 1 (what it took over in *lim), -1 if it
- * does not check (errno EBADMSG) or cannot be read (logged either way).
- */
+/* 1 for version 1; -1 with EBADMSG if it does not check. */
 static int
 record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 {
@@ -463,7 +397,6 @@ record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 			break;
 		}
 		if (lr.no > 1 && nrec == count) {
-			/* "end <count> <checksum>" */
 			if (snprintf(tail, sizeof(tail), "end %llu %016llx",
 			    count, (unsigned long long)sum) != (int)len ||
 			    strcmp(line, tail) != 0)
@@ -523,11 +456,7 @@ record_read(struct oldids *o, int fd, const char *path, struct limit *lim)
 	return -1;
 }
 
-/*
- * Write popd.migrated: the UIDLs taken over, or none, atomically
- * (temporary file, fsync, rename, fsync of the maildir).  0, or -1
- * (logged).
- */
+/* Atomically: temporary file, fsync, rename, fsync of the maildir. */
 static int
 record_write(struct oldids *o, int dirfd, const char *path)
 {
@@ -555,7 +484,7 @@ record_write(struct oldids *o, int dirfd, const char *path)
 	}
 	p += snprintf(p, size - (p - buf), "end %zu %016llx\n", n,
 	    (unsigned long long)maildir_fnv(MAILDIR_FNV_BASIS, buf, p - buf));
-	/* A file of that name is a write that died: never write through it. */
+		/* A file of that name is a write that died: do not reuse it. */
 	if ((unlinkat(dirfd, RECORD_TMP, 0) == -1 && errno != ENOENT) ||
 	    (fd = maildir_openat(dirfd, RECORD_TMP, O_WRONLY | O_CREAT |
 	    O_EXCL, 0600)) == -1 || write_all(fd, buf, p - buf) == -1 ||
@@ -579,12 +508,7 @@ record_write(struct oldids *o, int dirfd, const char *path)
 	return -1;
 }
 
-/* --- the takeover -------------------------------------------------------- */
-
-/*
- * Dovecot's "3 V1700000000 N57 G..." or "1 1700000000 57", Courier's
- * "/2 57 1700000000" (its version + COURIER).
- */
+/* Courier's header gives its version + COURIER. */
 static int
 header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 {
@@ -617,7 +541,6 @@ header(char *line, unsigned long *uidv, unsigned long *next, int *version)
 	return (*uidv == 0 && !courier) || *next == 0 ? -1 : 0;
 }
 
-/* One line of a dovecot-uidlist into *r: 0, or -1 when unusable. */
 static int
 dovecot_rec(char *line, int version, struct rec *r)
 {
@@ -634,7 +557,6 @@ dovecot_rec(char *line, int version, struct rec *r)
 	else
 		while ((f = strsep(&line, " ")) != NULL) {
 			if (*f == ':') {
-				/* The name is the rest, spaces and all. */
 				r->name = f + 1;
 				if (line != NULL)
 					line[-1] = ' ';
@@ -654,10 +576,7 @@ dovecot_rec(char *line, int version, struct rec *r)
 	return 0;
 }
 
-/*
- * Courier's "<file name> <size> <uid>:<uidvalidity>[:...]", read from
- * the right (a name may hold spaces).  0, or -1 when unusable.
- */
+/* Read from the right: a name may hold spaces. */
 static int
 courier_rec(char *line, struct rec *r)
 {
@@ -683,7 +602,6 @@ courier_rec(char *line, struct rec *r)
 	return 0;
 }
 
-/* The UIDL a record gave into uidl (UIDL_MAX + 1 bytes): 0, or -1. */
 static int
 rec_uidl(const struct rec *r, int version, unsigned long uidv,
     const char *fmt, char *uidl)
@@ -695,7 +613,6 @@ rec_uidl(const struct rec *r, int version, unsigned long uidv,
 			(void)snprintf(uidl, UIDL_MAX + 1, "UID%lu-%lu",
 			    r->uid, r->uidv);
 	} else if (r->pop3 != NULL && *r->pop3 == '\0') {
-		/* An empty P: the file's unique name. */
 		if (r->namelen > UIDL_MAX)
 			return -1;
 		memcpy(uidl, r->name, r->namelen);
@@ -709,11 +626,6 @@ rec_uidl(const struct rec *r, int version, unsigned long uidv,
 	return maildir_uidl_ok(uidl, strlen(uidl)) ? 0 : -1;
 }
 
-/*
- * The records of another server's file for the wanted messages: 0
- * (with none when the file is not in a form popd knows, logged), or -1
- * on a read error.
- */
 static int
 list_read(struct oldids *o, struct lines *lr, const char *path,
     const char *list, const char *fmt, const struct limit *lim)
@@ -741,8 +653,8 @@ list_read(struct oldids *o, struct lines *lr, const char *path,
 		return 0;
 	}
 	/*
-	 * Dovecot appends records without rewriting its header: at the
-	 * first takeover its N is no limit.  A record of version 1 had one.
+	 * Dovecot appends records without rewriting its header: at the first
+	 * takeover its N is no limit.  A record of version 1 had one.
 	 */
 	next = lim != NULL ? lim->next : ULONG_MAX;
 	while ((r = lines_next(lr, &line, &len)) == 1) {
@@ -752,7 +664,6 @@ list_read(struct oldids *o, struct lines *lr, const char *path,
 			bad++;
 			continue;
 		}
-		/* Numbered after the takeover, or not in the maildir. */
 		if (rec.uid >= next || (e = lookup(o, rec.name,
 		    rec.namelen)) == NULL || e->uidl != 0)
 			continue;
@@ -777,11 +688,6 @@ list_read(struct oldids *o, struct lines *lr, const char *path,
 	return 0;
 }
 
-/*
- * The first takeover (lim NULL), or the one of a popd.migrated of
- * version 1 (lim: the file it took over, with its limit): the UIDLs of
- * the first other server's file found, recorded in popd.migrated.
- */
 static int
 takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
     int flags, const struct limit *lim)
@@ -815,8 +721,7 @@ takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
 	}
 	/*
 	 * UIDLs taken over are served only once recorded.  A record of none
-	 * that cannot be written (a full disk) costs nothing: popd's own
-	 * UIDLs are served, and the popcache, once there, says the same.
+	 * that cannot be written costs nothing: popd's own UIDLs are served.
 	 */
 	if (flags & OLDIDS_DRYRUN)
 		return 0;
@@ -825,8 +730,6 @@ takeover(struct oldids *o, int dirfd, const char *path, const char *fmt,
 	return 0;
 }
 
-/* --- the interface (oldids.h) -------------------------------------------- */
-
 struct oldids *
 oldids_new(void)
 {
@@ -834,7 +737,6 @@ oldids_new(void)
 
 	if ((o = calloc(1, sizeof(*o))) == NULL)
 		return NULL;
-	/* Offset 0 is "none". */
 	if (pool_add(o, "", 0) == -1) {
 		oldids_free(o);
 		return NULL;
@@ -842,12 +744,7 @@ oldids_new(void)
 	return o;
 }
 
-/*
- * A message of the maildir ("new/x", "cur/x:2,S"), named before
- * oldids_load: only its records are kept.  0, or -1 without memory.
- * The names are indexed only when a file has records to look up: a
- * maildir popd served from the start costs a copy of each name.
- */
+/* Names are indexed only when a file has records to look up. */
 int
 oldids_want(struct oldids *o, const char *name)
 {
@@ -881,14 +778,7 @@ oldids_want(struct oldids *o, const char *name)
 	return 0;
 }
 
-/*
- * The UIDLs the wanted messages had: from popd.migrated, or the first
- * time from another server's file (then recorded in popd.migrated,
- * unless OLDIDS_DRYRUN), none if OLDIDS_SERVED says popd served the
- * maildir before without taking any.  0 (with or without UIDLs), or -1
- * (logged): errno EBADMSG for a popd.migrated that does not check, else
- * what stopped reading or writing.  Nothing was served then.
- */
+/* -1 with EBADMSG: popd.migrated does not check, and nothing is served. */
 int
 oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
     int flags)
@@ -912,7 +802,6 @@ oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
 	if (flags & OLDIDS_RECORDONLY)
 		return 0;
 	if (flags & OLDIDS_SERVED) {
-		/* Served by a popd that wrote no record: its UIDLs stay. */
 		log_info("%s: no %s but a popcache: popd's own UIDLs",
 		    path, OLDIDS_RECORD);
 		if (!(flags & OLDIDS_DRYRUN))
@@ -922,7 +811,6 @@ oldids_load(struct oldids *o, int dirfd, const char *path, const char *fmt,
 	return takeover(o, dirfd, path, fmt, flags, NULL);
 }
 
-/* The UIDL a message keeps, or NULL: popd's own. */
 const char *
 oldids_get(const struct oldids *o, const char *name)
 {
@@ -936,11 +824,7 @@ oldids_get(const struct oldids *o, const char *name)
 	return e == NULL || e->uidl == 0 || e->dup ? NULL : o->pool + e->uidl;
 }
 
-/*
- * The size Dovecot recorded for a message (its W: every bare LF counted
- * as CRLF, no line end added after a last line without one), or -1.
- * Not checked here: see maildir_recsize().
- */
+/* Dovecot's W, not checked here: see maildir_recsize(). */
 off_t
 oldids_size(const struct oldids *o, const char *name)
 {
@@ -954,11 +838,6 @@ oldids_size(const struct oldids *o, const char *name)
 	return e == NULL ? -1 : e->vsize;
 }
 
-/*
- * Where the UIDLs came from: "dovecot-uidlist" or
- * "courierpop3dsizelist" at the takeover, "popd.migrated" after it;
- * NULL when nothing was taken over.
- */
 const char *
 oldids_source(const struct oldids *o)
 {
@@ -977,15 +856,8 @@ oldids_free(struct oldids *o)
 }
 
 /*
- * The UIDLs of the messages Dovecot copied or moved into the folder
- * dirfd under a name of their own (its IMAP MOVE and COPY make a new
- * name, and Dovecot 2.3 has no setting to keep the old one): such a
- * message keeps its GUID, recorded as "G<guid>" in the folder's
- * dovecot-uidlist, which for a maildir is the unique name it had
- * first.  Its UIDL is the one that name had: popd.migrated's in the
- * maildir rootfd, else popd's own rule applied to the GUID.  A struct
- * oldids to ask with oldids_get(), by the new name; NULL when there is
- * none (no file, or not one popd knows: logged) or no memory.
+ * Dovecot's IMAP MOVE and COPY give a message a new name but keep its
+ * GUID, the unique name it had first: its UIDL is that name's.
  */
 struct oldids *
 oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
@@ -1014,10 +886,7 @@ oldids_moved(int dirfd, int rootfd, const char *path, const char *fmt)
 		    (glen == rec.namelen && memcmp(rec.guid, rec.name,
 		    glen) == 0))
 			continue;
-		/*
-		 * The new name wanted, its GUID for now in its uidl; a name
-		 * with no base ("cur/:2,S") is none to want.
-		 */
+		/* A name with no base ("cur/:2,S") is none to want. */
 		i = o->n;
 		if (oldids_want(o, rec.name) == -1) {
 			r = -1;

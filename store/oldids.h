@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * oldids.h -- the UIDLs a previous POP3 server gave a maildir's
- * messages, and popd's record of them, popd.migrated (oldids.c).
- */
+/* oldids.h -- a previous server's UIDLs and popd.migrated (oldids.c). */
 #ifndef POPD_OLDIDS_H
 #define POPD_OLDIDS_H
 
@@ -27,7 +24,6 @@
 
 #define OLDIDS_RECORD		"popd.migrated"
 
-/* oldids_load flags */
 #define OLDIDS_DRYRUN		0x01	/* write no popd.migrated */
 #define OLDIDS_SERVED		0x02	/* popd served it before: take none */
 #define OLDIDS_RECORDONLY	0x04	/* popd.migrated only, or none */

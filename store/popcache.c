@@ -15,25 +15,11 @@
  */
 
 /*
- * popcache.c -- the per-maildir index that makes opening a big maildrop
- * one sequential read: the RFC 1939 size and the UIDL of every message,
- * keyed by its unique name, plus change stamps of new/ and cur/.  The
- * format is in popcache(5).
- *
- * A warm open (stamps unchanged) reads the file and nothing else.  A
- * changed directory is read again and reconciled with the records:
- * known unique names keep their record, unknown ones are sized from
- * ",W=" or by reading them, vanished ones drop out.  Anything doubtful
- * makes popcache_load fail so that the maildrop does a full scan.
- *
- * The maildrop owns the message list and struct popcache, and lends the
- * list as a struct popcache_msgs; nothing here calls it back.
- * popcache_load, which reconciles the file with the directories, is
- * popcache_scan.c (popcache_file.h: what the two share).
- *
- * Writers: wrkrpop (whole file: temp file, fsync, rename) and mda (one
- * appended record, a hint for new/).  Both take popcache.lock for a few
- * milliseconds only; readers take no lock.
+ * popcache.c -- the per-maildir index of sizes and UIDLs, with change
+ * stamps of new/ and cur/, that makes a warm open one sequential read
+ * (popcache(5)).  Anything doubtful makes popcache_load fail, and the
+ * maildrop scans.  wrkrpop rewrites the file and mda appends hints, both
+ * under popcache.lock for milliseconds; readers take no lock.
  */
 #include <sys/types.h>
 #include <sys/file.h>
@@ -64,7 +50,6 @@
 
 const char *pc_dirs[D_N] = { "new", "cur" };
 
-/* For the maildrop, right after it opened the maildir. */
 void
 popcache_init(struct popcache *pc, int dirfd, const char *path)
 {
@@ -86,11 +71,8 @@ pc_stamp_st(const struct stat *st, struct popcache_stamp *s)
 }
 
 /*
- * The maildrop has just looked at new/ and cur/ (opening the maildir):
- * the next load takes its stamps from these instead of a stat(2) of its
- * own, a round trip on a network filesystem.  A stamp taken earlier than
- * the read it stands for is only more cautious: a change in between
- * makes the next load read the directory again.
+ * Stamps from the maildrop's own stat(2)s save a round trip on a network
+ * filesystem; taken before the read, they are only more cautious.
  */
 void
 popcache_seen(struct popcache *pc, const struct stat *newst,
@@ -107,9 +89,6 @@ popcache_seen(struct popcache *pc, const struct stat *newst,
 	pc->havepre = 1;
 }
 
-/* --- small helpers ------------------------------------------------------ */
-
-/* 1..maxd decimal digits, no leading zero; *pp is left after them. */
 static int
 pc_num(char **pp, int maxd, long long *v)
 {
@@ -144,11 +123,7 @@ pc_putnum(char *p, unsigned long long v)
 	return p;
 }
 
-/*
- * A fast 64-bit hash, eight bytes at a time, for the file checksum and
- * the name tables.  Not cryptographic: it catches damage, not forgery
- * (whoever can write the popcache can write the messages too).
- */
+/* Not cryptographic: whoever can write the popcache can write the mail. */
 uint64_t
 pc_hash(const void *buf, size_t len, uint64_t h)
 {
@@ -169,11 +144,7 @@ pc_hash(const void *buf, size_t len, uint64_t h)
 	return h;
 }
 
-/*
- * The tables: open addressing, linear probing, slots holding an index
- * + 1 (0 is free).  A table of slotsize-byte slots for n keys, *mask
- * set to its size - 1.
- */
+/* Open addressing, linear probing; a slot holds an index + 1, 0 free. */
 void *
 pc_tab(size_t n, size_t slotsize, size_t *mask)
 {
@@ -185,11 +156,7 @@ pc_tab(size_t n, size_t slotsize, size_t *mask)
 	return calloc(size, slotsize);
 }
 
-/*
- * No '/', no '\n' and no NUL in len octets at p; eight at a time, an
- * octet equal to c leaving a zero in w ^ c, which (x - 0x01) & ~x
- * flags (a borrow only runs on from an octet that was zero).
- */
+/* Eight octets at a time: (x - 0x01) & ~x flags a zero octet of w ^ c. */
 static int
 pc_plain(const char *p, size_t len)
 {
@@ -210,10 +177,6 @@ pc_plain(const char *p, size_t len)
 	return (bad & highs) == 0;
 }
 
-/*
- * A name the file can hold: "new/" or "cur/", then a file name that is
- * not a dotfile and has no '/' and no line end.
- */
 static int
 pc_name_ok(const char *name, size_t len)
 {
@@ -232,7 +195,6 @@ pc_rec_ok(const char *name, const char *uidl, off_t size)
 	    size <= PC_MAXSIZE;
 }
 
-/* "<size> <uidl> <name>\n" at p; returns the end. */
 static char *
 pc_putrec(char *p, off_t size, const char *uidl, const char *name)
 {
@@ -251,7 +213,6 @@ pc_putrec(char *p, off_t size, const char *uidl, const char *name)
 	return p;
 }
 
-/* len bytes at off, fewer only at the end of the file; or -1. */
 static ssize_t
 pc_pread(int fd, char *buf, size_t len, off_t off)
 {
@@ -270,8 +231,6 @@ pc_pread(int fd, char *buf, size_t len, off_t off)
 	}
 	return got;
 }
-
-/* --- stamps ------------------------------------------------------------ */
 
 int
 pc_stamp_dir(int dirfd, int d, struct popcache_stamp *s)
@@ -309,7 +268,6 @@ pc_stamp_fmt(char *p, const struct popcache_stamp *s)
 	return p;
 }
 
-/* "-" or "<msec>.<9 digits>,<csec>.<9 digits>,<ino>" */
 static int
 pc_stamp_parse(char **pp, struct popcache_stamp *s)
 {
@@ -325,7 +283,6 @@ pc_stamp_parse(char **pp, struct popcache_stamp *s)
 	for (i = 0; i < 2; i++) {
 		if (pc_num(&p, PC_SIZEDIGITS, &sec) == -1 || *p++ != '.')
 			return -1;
-		/* Nanoseconds: exactly 9 digits, leading zeros included. */
 		for (k = 0, nsec = 0; k < 9; k++, p++) {
 			if (*p < '0' || *p > '9')
 				return -1;
@@ -353,12 +310,6 @@ pc_stamp_parse(char **pp, struct popcache_stamp *s)
 	return 0;
 }
 
-/* --- reading ------------------------------------------------------------ */
-
-/*
- * "<size> <uidl> <name>" in [p, end), end being the line's '\n'; the
- * fields are NUL-terminated in place.  One pass over the bytes.
- */
 static int
 pc_parse_rec(char *p, char *end, struct pc_rec *r)
 {
@@ -389,10 +340,7 @@ pc_parse_rec(char *p, char *end, struct pc_rec *r)
 	return 0;
 }
 
-/*
- * Read the whole file into f->buf: one read.  mda may append meanwhile:
- * what came later waits for the next open.
- */
+/* mda may append meanwhile: what came later waits for the next open. */
 static int
 pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 {
@@ -428,10 +376,6 @@ pc_read_file(struct popcache *pc, struct pc_file *f, const char **why)
 	return maildir_close_failed(fd);
 }
 
-/*
- * The header "popcache <version> <new-stamp> <cur-stamp> <count>":
- * sets f's stamps and *count, returns the start of the records.
- */
 static char *
 pc_parse_header(struct pc_file *f, long long *count, const char **why)
 {
@@ -458,7 +402,6 @@ pc_parse_header(struct pc_file *f, long long *count, const char **why)
 	    pc_num(&p, 12, count) == -1 || *p != '\0')
 		return NULL;
 	*nl = '\n';
-	/* Every record takes at least "0 u new/x\n". */
 	if ((size_t)*count > f->len / 10) {
 		*why = "truncated";
 		return NULL;
@@ -466,12 +409,7 @@ pc_parse_header(struct pc_file *f, long long *count, const char **why)
 	return nl + 1;
 }
 
-/*
- * The trailer's line: the last complete line from recs to end that
- * starts with "end " (a record or a hint starts with a digit), found
- * from the end, past the few hints, without a pass over the records.
- * NULL if there is none.
- */
+/* From the end, past the few hints, without a pass over the records. */
 static char *
 pc_find_trailer(char *recs, char *end)
 {
@@ -487,13 +425,7 @@ pc_find_trailer(char *recs, char *end)
 	return NULL;
 }
 
-/*
- * Find the trailer "end <count> <checksum>" and check the sum of all
- * above it, before the records are parsed (in place, by pc_parse_recs
- * or pc_load_warm, which also find that count lines end at the
- * trailer).  Sets f->first, f->trailer and f->count, returns the start
- * of the hints.
- */
+/* The checksum is checked before the records are parsed in place. */
 static char *
 pc_check_trailer(struct pc_file *f, char *recs, long long count,
     const char **why)
@@ -525,10 +457,6 @@ pc_check_trailer(struct pc_file *f, char *recs, long long count,
 	return nl + 1;
 }
 
-/*
- * Record i of f, at *pp, into r; *pp is left at the line after it,
- * which after the last one is the trailer.
- */
 int
 pc_next_rec(struct pc_file *f, char **pp, size_t i, struct pc_rec *r)
 {
@@ -543,7 +471,6 @@ pc_next_rec(struct pc_file *f, char **pp, size_t i, struct pc_rec *r)
 	return 0;
 }
 
-/* Record i (0 is the first) is not one. */
 void
 pc_bad_rec(struct popcache *pc, size_t i)
 {
@@ -551,11 +478,7 @@ pc_bad_rec(struct popcache *pc, size_t i)
 	    i + 2);
 }
 
-/*
- * Hints appended by mda after the trailer: only complete lines, only
- * for new/.  A bad one is skipped, not fatal: the directory is read
- * anyway.
- */
+/* A bad hint is skipped: the directory is read anyway. */
 static int
 pc_parse_hints(struct pc_file *f, char *p, const char **why)
 {
@@ -582,10 +505,6 @@ pc_parse_hints(struct pc_file *f, char *p, const char **why)
 	return 0;
 }
 
-/*
- * Read and check the whole file.  Returns 0, or -1 with *why set (the
- * reason, for the log) and errno ENOENT when there is no file.
- */
 int
 pc_read(struct popcache *pc, struct pc_file *f, const char **why)
 {
@@ -616,13 +535,7 @@ pc_file_free(struct pc_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* --- writing ------------------------------------------------------------ */
-
-/*
- * popcache.lock, with LOCK_NB retried for at most ms milliseconds:
- * nobody ever waits long for it.  Returns the locked fd, or -1 with
- * errno ETIMEDOUT when it stayed busy.
- */
+/* LOCK_NB retried for at most ms: nobody ever waits long for it. */
 static int
 pc_lock(int dirfd, int ms)
 {
@@ -648,7 +561,6 @@ pc_lock(int dirfd, int ms)
 			errno = ETIMEDOUT;
 			goto fail;
 		}
-		/* 1, 2, 4 .. 16 ms: quick when the holder is quick. */
 		nap.tv_sec = 0;
 		nap.tv_nsec = step * 1000000;
 		if (step < 16)
@@ -667,11 +579,7 @@ pc_unlock(int fd)
 	close(fd);
 }
 
-/*
- * Copy to the new file (tmpfd) the hints mda appended to the current
- * one since we read or wrote it; called under popcache.lock.  Returns
- * the bytes copied, or -1.
- */
+/* Under popcache.lock: the hints mda appended since we read the file. */
 static int
 pc_carry_hints(struct popcache *pc, int tmpfd)
 {
@@ -703,10 +611,7 @@ pc_carry_hints(struct popcache *pc, int tmpfd)
 	if ((got = pc_pread(fd, buf, len, pc->size)) == -1)
 		goto done;
 	buf[got] = '\0';
-	/*
-	 * The old file may not end with a line end before the first
-	 * hint: a partial line is skipped, as the loader would.
-	 */
+	/* A partial line before the first hint is skipped, as on load. */
 	p = buf;
 	if (pc->partial && (p = memchr(buf, '\n', got)) != NULL)
 		p++;
@@ -730,10 +635,6 @@ pc_carry_hints(struct popcache *pc, int tmpfd)
 	return rv;
 }
 
-/*
- * Check that every message of pm can be recorded, count them per
- * directory and size the file.  Returns the bytes needed, or 0.
- */
 static size_t
 pc_check_msgs(struct popcache *pc, const struct popcache_msgs *pm,
     size_t n, size_t *count)
@@ -757,10 +658,8 @@ pc_check_msgs(struct popcache *pc, const struct popcache_msgs *pm,
 }
 
 /*
- * The stamps the new file may record in rec: a directory's only when
- * pc's view of it is still the directory and still complete; else "-"
- * makes the next open read that directory.  Returns 1, 0 when the
- * current file already says all that, or -1.
+ * A directory's stamp only if pc's view of it is current and complete;
+ * "-" makes the next open read it.  0: the file already says all that.
  */
 static int
 pc_stamps_to_record(struct popcache *pc, const size_t *count,
@@ -783,7 +682,6 @@ pc_stamps_to_record(struct popcache *pc, const size_t *count,
 	return 1;
 }
 
-/* The file: header, n records, trailer with the checksum. */
 static char *
 pc_format(const struct popcache_msgs *pm, size_t n,
     const struct popcache_stamp *rec, size_t cap, size_t *lenp)
@@ -812,11 +710,6 @@ pc_format(const struct popcache_msgs *pm, size_t n,
 	return buf;
 }
 
-/*
- * Put buf in place as the popcache: temp file, fsync, then rename
- * under popcache.lock, with the hints mda appended meanwhile.  Sets
- * the new file's stat and the bytes of hints carried over.
- */
 static int
 pc_replace(struct popcache *pc, const char *buf, size_t len,
     struct stat *sb, int *carried)
@@ -842,7 +735,7 @@ pc_replace(struct popcache *pc, const char *buf, size_t len,
 		goto fail;
 	pc_unlock(lockfd);
 	close(fd);
-	/* The rename must last too; a failure here only costs a rebuild. */
+	/* A failed fsync of the rename only costs a rebuild. */
 	if (fsync(pc->dirfd) == -1)
 		log_warn("popcache: %s: fsync", pc->path);
 	return 0;
@@ -856,13 +749,6 @@ pc_replace(struct popcache *pc, const char *buf, size_t len,
 	return -1;
 }
 
-/*
- * Write the message list pm as the new popcache.  A directory stamp is
- * recorded only if pc's view of that directory is current and was read
- * from a settled stamp (see pc_stamps_to_record).  What pc knows of
- * the view comes from popcache_load, which the maildrop always calls
- * first, and from the last write.
- */
 int
 popcache_write(struct popcache *pc, const struct popcache_msgs *pm)
 {
@@ -902,12 +788,7 @@ popcache_write(struct popcache *pc, const struct popcache_msgs *pm)
 	return 0;
 }
 
-/*
- * Whether the file already says what popcache_write would write for an
- * unchanged message list: read or written by us, nothing carried over,
- * and neither directory changed since.  A cheap test (two stats) that
- * spares a session that changed nothing a pass over every record.
- */
+/* Two stats spare a session that changed nothing a pass over every record. */
 int
 popcache_current(struct popcache *pc)
 {
@@ -923,12 +804,7 @@ popcache_current(struct popcache *pc)
 	return 1;
 }
 
-/*
- * mda: record a message just linked into new/ (name "new/x").  Best
- * effort and bounded: the lock is tried for PC_LOCKWAIT ms; without a
- * popcache there is nothing to append to.  Returns 0, or -1 with errno
- * (ETIMEDOUT: the lock stayed busy).
- */
+/* Best effort and bounded by PC_LOCKWAIT; no popcache: nothing to do. */
 int
 popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 {
@@ -945,7 +821,7 @@ popcache_append(int dirfd, const char *name, const char *uidl, off_t size)
 
 	if ((lockfd = pc_lock(dirfd, PC_LOCKWAIT)) == -1)
 		return -1;
-	/* O_RDWR: the pread of the last byte below needs read access. */
+	/* O_RDWR: the pread of the last byte needs read access. */
 	fd = maildir_openst(dirfd, PC_FILE, O_RDWR | O_APPEND, 0, &st);
 	if (fd == -1) {
 		saved = errno;

@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * popcache.h -- the popcache file: a maildrop's sizes and UIDLs
- * (popcache.c, popcache(5)).  popcache.c knows maildir naming but not
- * the maildrop, which hands it its message list (popcache_msgs).
- */
+/* popcache.h -- a maildrop's sizes and UIDLs (popcache.c, popcache(5)). */
 #ifndef POPD_POPCACHE_H
 #define POPD_POPCACHE_H
 
@@ -51,12 +47,7 @@ struct popcache_stamp {
 #define POPCACHE_CUR		1
 #define POPCACHE_NDIRS		2
 
-/*
- * The popcache of one maildir, as its maildrop holds it.  Besides the
- * directory, it remembers what the message list it last loaded or
- * wrote reflects (only stamps that were old enough when the directory
- * was read), so that popcache_write knows which stamps it may record.
- */
+/* view: only stamps old enough when read, so popcache_write may record them. */
 struct popcache {
 	int			 dirfd;		/* the maildir */
 	const char		*path;		/* for the log */
@@ -83,13 +74,7 @@ struct popcache_rec {
 	off_t			 size;
 };
 
-/*
- * The message list of the maildrop, which popcache_load fills (after
- * the maildrop emptied it) and popcache_write reads.  Before it adds a
- * record, popcache_load hands over the file's buffer with keep (to be
- * freed with the list): add may keep pointers into it, and copies the
- * other strings it is given.
- */
+/* add may keep pointers into the buffer handed over by keep. */
 struct popcache_msgs {
 	void		 *arg;
 	int		(*reserve)(void *, size_t);	/* room for n more */

@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * popcache_file.h -- what the two halves of the popcache share: the
- * file read and written (popcache.c) and the load that reconciles it
- * with the directories (popcache_scan.c).  Private to store/.
- */
+/* popcache_file.h -- shared by popcache.c and popcache_scan.c only. */
 #ifndef POPD_POPCACHE_FILE_H
 #define POPD_POPCACHE_FILE_H
 
@@ -36,7 +32,6 @@
 
 extern const char *pc_dirs[D_N];
 
-/* One record of the file; the strings point into the file buffer. */
 struct pc_rec {
 	char		*name;		/* "new/x" or "cur/x:2,S" */
 	char		*uidl;

@@ -14,12 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * popcache_scan.c -- popcache_load: the file read (popcache.c) and, when
- * new/ or cur/ changed since its stamps, the changed directories read
- * again and reconciled with its records (popcache(5), and popcache.c's
- * comment for the whole).
- */
+/* popcache_scan.c -- popcache_load: the file reconciled with the dirs. */
 #include <sys/types.h>
 
 #include <errno.h>
@@ -34,7 +29,6 @@
 #define PC_SETTLE	2		/* s: a younger dir stamp is doubtful */
 #define PC_AHEAD	16		/* records: the prefetch's distance */
 
-/* Names read from the changed directories. */
 struct pc_ent {
 	size_t		 off;		/* of "dir/name" in pc_ents.names */
 	long		 rec;		/* matching record, or -1 */
@@ -58,7 +52,6 @@ pc_tab_put(uint32_t *tab, size_t mask, uint64_t hv, size_t i)
 	tab[j] = i + 1;
 }
 
-/* The unique part of "dir/name": up to the first ':'. */
 static size_t
 pc_uniqlen(const char *name)
 {
@@ -66,9 +59,8 @@ pc_uniqlen(const char *name)
 }
 
 /*
- * Directory times have a coarse granularity: a change made in the same
- * tick as the stamp leaves the stamp as it was.  A stamp is only
- * trusted once it is PC_SETTLE seconds old (Dovecot does the same).
+ * A change in the same tick as the stamp leaves it as it was: trust a
+ * stamp only once it is PC_SETTLE seconds old (as Dovecot does).
  */
 static int
 pc_settled(const struct popcache_stamp *s, time_t now)
@@ -79,17 +71,10 @@ pc_settled(const struct popcache_stamp *s, time_t now)
 }
 
 /*
- * The warm path hands the UIDLs out as they are: make sure no two of
- * the n in pm are the same (the file was written that way; a damaged
- * or hand-made one is rebuilt).  hv holds their hashes, taken in file
- * order.  Returns 1 if they are unique, 0 if not, -1 on error.
- *
- * Each slot holds a hash's upper half beside the message's index + 1,
- * so that a probe looks at no message unless the halves match, and the
- * slot of a message PC_AHEAD further on is fetched while this one is
- * placed: a big table is one cache miss per message, and those overlap.
- * An index fits in the lower half: a record takes 10 bytes of at most
- * PC_MAXFILE.
+ * The warm path hands the UIDLs out as they are, so a damaged file with
+ * two alike is rebuilt.  A slot holds the hash's upper half beside the
+ * index (a record takes 10 of at most PC_MAXFILE bytes), and the slot
+ * PC_AHEAD on is prefetched: the cache misses overlap.
  */
 static int
 pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
@@ -122,7 +107,6 @@ pc_uidls_unique(const struct popcache_msgs *pm, const uint64_t *hv,
 	return rv;
 }
 
-/* All records into f->recs, for pc_reconcile. */
 static int
 pc_parse_recs(struct popcache *pc, struct pc_file *f)
 {
@@ -143,7 +127,6 @@ pc_parse_recs(struct popcache *pc, struct pc_file *f)
 	return 0;
 }
 
-/* maildir_readdir's callback: keep "dir/name" in e. */
 static int
 pc_ent_add(void *arg, const char *name)
 {
@@ -181,7 +164,6 @@ pc_ent_add(void *arg, const char *name)
 
 static const char *pc_sort_names;
 
-/* New names in maildir.c's message order. */
 static int
 pc_ent_cmp(const void *a, const void *b)
 {
@@ -189,7 +171,6 @@ pc_ent_cmp(const void *a, const void *b)
 	    pc_sort_names + ((const struct pc_ent *)b)->off);
 }
 
-/* Hand one message to the maildrop, counting it for popcache_write. */
 static int
 pc_add(struct popcache *pc, const struct popcache_msgs *pm,
     const char *name, off_t size, const char *uidl)
@@ -202,7 +183,6 @@ pc_add(struct popcache *pc, const struct popcache_msgs *pm,
 	return 0;
 }
 
-/* The names in the changed directories, into e. */
 static int
 pc_read_dirs(struct popcache *pc, const int *changed, struct pc_ents *e)
 {
@@ -222,12 +202,7 @@ pc_read_dirs(struct popcache *pc, const int *changed, struct pc_ents *e)
 	return 0;
 }
 
-/*
- * Pair the records of the changed directories with the names read:
- * pass 0 matches identical names, pass 1 the same unique name under
- * another name (moved to cur/, flags changed): it keeps its UIDL and
- * size.
- */
+/* Pass 1: the same unique name under another name keeps its UIDL and size. */
 static int
 pc_match(struct pc_file *f, const int *changed, struct pc_ents *e)
 {
@@ -238,7 +213,6 @@ pc_match(struct pc_file *f, const int *changed, struct pc_ents *e)
 	uint64_t	 hv;
 	int		 pass;
 
-	/* Index the records of the changed directories by unique name. */
 	if ((tab = pc_tab(f->nrecs, sizeof(*tab), &mask)) == NULL)
 		return -1;
 	for (i = 0; i < f->nrecs; i++)
@@ -271,11 +245,6 @@ pc_match(struct pc_file *f, const int *changed, struct pc_ents *e)
 	return 0;
 }
 
-/*
- * The records in file order: those of unchanged directories as they
- * are, those of changed ones under the name found now; the others are
- * gone.
- */
 static int
 pc_add_known(struct popcache *pc, const struct popcache_msgs *pm,
     struct pc_file *f, const int *changed, struct pc_ents *e, size_t *gone)
@@ -305,7 +274,6 @@ pc_add_known(struct popcache *pc, const struct popcache_msgs *pm,
 	return 0;
 }
 
-/* The size mda's hint gives name, or -1. */
 static off_t
 pc_hint(struct pc_file *f, uint32_t *htab, size_t hmask, const char *name)
 {
@@ -319,10 +287,6 @@ pc_hint(struct pc_file *f, uint32_t *htab, size_t hmask, const char *name)
 	return -1;
 }
 
-/*
- * The names no record knows, in maildir.c's message order, sized from
- * mda's hints, their name or by reading them.
- */
 static int
 pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
     struct pc_file *f, struct pc_ents *e, size_t *nnew)
@@ -338,11 +302,10 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 		if (e->v[k].rec == -1)
 			e->v[(*nnew)++] = e->v[k];
 	pc_sort_names = e->names;
-	/* No new message: e->v may be NULL, which qsort(3) must not get. */
+	/* e->v may be NULL, which qsort(3) must not get. */
 	if (*nnew > 1)
 		qsort(e->v, *nnew, sizeof(e->v[0]), pc_ent_cmp);
 
-	/* mda's hints spare reading a new message that has no ",W=". */
 	if ((htab = pc_tab(f->nhints, sizeof(*htab), &hmask)) == NULL)
 		return -1;
 	for (i = 0; i < f->nhints; i++)
@@ -351,10 +314,8 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 	for (k = 0; k < *nnew; k++) {
 		name = e->names + e->v[k].off;
 		/*
-		 * A hint lies after the checksum: it is believed only where
-		 * it fits the name's ",S=" and the name gives no ",W=" of
-		 * its own; where the two disagree, neither is: the file is
-		 * read.
+		 * A hint lies after the checksum: believed only where it fits
+		 * the name's ",S=" and the name has no ",W="; else read.
 		 */
 		size = pc_hint(f, htab, hmask, name);
 		hinted = size != -1;
@@ -369,12 +330,10 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 			    &size)) == -1) {
 				if (errno == ENOENT)
 					continue;	/* removed meanwhile */
-				/* The full scan knows what to do with it. */
 				log_warn("popcache: %s/%s", pc->path, name);
 				goto done;
 			}
 		}
-		/* Moved here by another program: the UIDL it had. */
 		if (!hinted && pm->moved != NULL &&
 		    (u = pm->moved(pm->arg, name)) != NULL)
 			(void)strlcpy(uidl, u, sizeof(uidl));
@@ -389,12 +348,6 @@ pc_add_new(struct popcache *pc, const struct popcache_msgs *pm,
 	return rv;
 }
 
-/*
- * Bring the records of the changed directories up to date with what
- * readdir says, and fill the message list: unchanged directories and
- * known names cost nothing, unknown names are sized, vanished ones
- * dropped.
- */
 static int
 pc_reconcile(struct popcache *pc, const struct popcache_msgs *pm,
     struct pc_file *f, const int *changed)
@@ -421,10 +374,7 @@ pc_reconcile(struct popcache *pc, const struct popcache_msgs *pm,
 	return rv;
 }
 
-/*
- * Forget what pc knew: a load starts from nothing but the directory.
- * Until it succeeds, popcache_write records no stamp.
- */
+/* Until a load succeeds, popcache_write records no stamp. */
 static void
 pc_forget(struct popcache *pc)
 {
@@ -439,11 +389,7 @@ pc_forget(struct popcache *pc)
 	pc->stats.result = POPCACHE_REBUILD;
 }
 
-/*
- * The stamps of new/ and cur/ now, before anything is read: whatever
- * changes after this is seen next time.  pc's view keeps only those
- * old enough to be trusted.
- */
+/* Taken before anything is read: later changes are seen next time. */
 static int
 pc_stamp_now(struct popcache *pc, struct popcache_stamp *now_st)
 {
@@ -468,11 +414,6 @@ pc_stamp_now(struct popcache *pc, struct popcache_stamp *now_st)
 	return 0;
 }
 
-/*
- * Warm: nothing changed, the file is the maildrop.  Its records go
- * straight into pm, which is empty, in one pass; then the UIDLs'
- * uniqueness.
- */
 static int
 pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
     struct pc_file *f)
@@ -517,12 +458,7 @@ pc_load_warm(struct popcache *pc, const struct popcache_msgs *pm,
 	return rv;
 }
 
-/*
- * Fill the (empty) message list pm from the popcache.  Returns 0, or
- * -1 when there is no usable cache: the caller then empties the list,
- * scans the maildir and calls popcache_write, which records the stamps
- * taken here, before that scan.
- */
+/* On -1 the maildrop scans; popcache_write records the stamps taken here. */
 int
 popcache_load(struct popcache *pc, const struct popcache_msgs *pm)
 {
@@ -554,7 +490,6 @@ popcache_load(struct popcache *pc, const struct popcache_msgs *pm)
 
 	for (d = 0; d < D_N; d++) {
 		changed[d] = !pc_stamp_eq(&f.stamp[d], &now_st[d]);
-		/* The header's stamps were settled when written. */
 		if (!changed[d])
 			pc->view[d] = now_st[d];
 	}

@@ -15,22 +15,10 @@
  */
 
 /*
- * quota.c -- Maildir++ quotas: reading, recalculating and appending to
- * the "maildirsize" file in a maildir's root (quota.h says what the
- * file holds and how far its count can be off).
- *
- * Writers append one line with a single write(2) under O_APPEND: a line
- * is far below PIPE_BUF, so lines from concurrent writers never mix,
- * and nothing is locked, so a writer killed anywhere leaves nothing
- * held; at worst a line cut short, which is damage the next reader
- * repairs by a recalculation.  A recalculation writes the new file in
- * tmp/ and renames it over the old one, so readers see one or the
- * other, whole.
- *
- * Folders and Trash: the maildir and every folder (".Name") are
- * counted, Trash and messages flagged T included, as Dovecot counts
- * them by default (Courier leaves both out unless built with
- * --with-trashquota); Dovecot and popd then agree on the same maildir.
+ * quota.c -- Maildir++ "maildirsize" (quota.h).  Lines are appended by
+ * one write(2), far below PIPE_BUF, so they never mix and nothing is
+ * locked; a recalculation renames a whole file in.  Trash and folders
+ * count, as in Dovecot's default (Courier needs --with-trashquota).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -51,7 +39,6 @@
 #include "maildir.h"
 #include "quota.h"
 
-/* A count of the maildir and a stamp of the directories it read. */
 struct scan {
 	int		count;		/* read the messages, not only stat */
 	int		dirfd;		/* new/ or cur/ being read */
@@ -60,14 +47,9 @@ struct scan {
 };
 
 /*
- * The count this process last read or appended to, and the file it is
- * in: a delivery worker reads it at RCPT and again at DATA, then
- * appends, each time to the file of the same maildir; the file is read
- * again only when it changed (another writer's line, a recalculation's
- * rename), which one fstatat(2) tells: another inode, size or mtime.
- * Maildir++ writers append or rename; a file rewritten in place to the
- * same size within the file system's timestamp granularity is the one
- * change it would miss, until the next line or recalculation.
+ * The count last read or appended to, reread only when fstatat(2) sees
+ * another inode, size or mtime: a rewrite in place to the same size in
+ * the same timestamp tick is missed until the next line.
  */
 static struct {
 	int			valid;
@@ -83,7 +65,6 @@ static struct {
 static int	say(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 
-/* Put a message in msg (if any), errno kept; returns -1 for failures. */
 static int
 say(char *msg, size_t msglen, const char *fmt, ...)
 {
@@ -100,12 +81,8 @@ say(char *msg, size_t msglen, const char *fmt, ...)
 }
 
 /*
- * maildirsize, opened (maildir_openat: no link, regular files only).  A
- * shared filesystem may say ESTALE when another host has just replaced
- * it (a recalculation renames a new one in), until its client's caches
- * see the new one: about a second with GlusterFS (FUSE's attribute
- * timeout, its md-cache).  So it is asked again after 10, 20, ... 640
- * ms, 1.27 s in all, before the error stands.
+ * A shared filesystem may say ESTALE just after another host renamed a
+ * new file in, until its caches see it (about 1 s with GlusterFS).
  */
 static int
 quota_open(int dirfd, int flags)
@@ -121,11 +98,7 @@ quota_open(int dirfd, int flags)
 	return fd;
 }
 
-/*
- * One write(2) of the whole buffer, then close: a short write is a
- * failure (EIO), not something to finish with a second write, which
- * another writer's line could come between.
- */
+/* A short write fails (EIO): a second write could follow another's line. */
 static int
 write_close(int fd, const char *buf, int len)
 {
@@ -158,7 +131,6 @@ quota_def_parse(const char *s, size_t len, struct quota_limit *lim)
 		if (d == 0 || p == end ||
 		    !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
 			return -1;
-		/* Other letters are kinds of quota we do not know. */
 		if (*p == 'S')
 			bytes = v;
 		else if (*p == 'C')
@@ -216,7 +188,6 @@ quota_file_limit(int dirfd, struct quota_limit *lim)
 	return lim->bytes != 0 || lim->msgs != 0;
 }
 
-/* An integer with an optional '-', within int64_t. */
 static int
 parse_num(const char **pp, const char *end, int64_t *v)
 {
@@ -243,7 +214,6 @@ parse_num(const char **pp, const char *end, int64_t *v)
 #define BLANK(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || \
 			    (c) == '\v' || (c) == '\f')
 
-/* A line of two integers between blanks, [p, end), no newline. */
 static int
 parse_pair(const char *p, const char *end, int64_t *a, int64_t *b)
 {
@@ -310,10 +280,7 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	ssize_t			 n;
 	int			 fd, lines, how, tries = 0;
 
-	/*
-	 * last's count if its file is unchanged, and not past the size rule:
-	 * our own appends may have grown it.
-	 */
+	/* last's count, unless our own appends grew it past the size rule. */
 	if (last.valid && last.def.bytes == want->bytes &&
 	    last.def.msgs == want->msgs &&
 	    fstatat(dirfd, QUOTA_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -335,7 +302,6 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 			how = QUOTA_MISSING;
 			(void)say(msg, msglen, QUOTA_FILE ": missing");
 		} else if (errno == EINVAL || errno == ELOOP) {
-			/* A link or a FIFO: replaced, never followed. */
 			how = QUOTA_DAMAGED;
 			(void)say(msg, msglen, QUOTA_FILE
 			    ": not a regular file");
@@ -343,7 +309,6 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 			return say(msg, msglen, QUOTA_FILE ": open");
 		goto recalc;
 	}
-	/* The size rule: a file that fills the buffer is not read. */
 	while (len < sizeof(buf)) {
 		if ((n = read(fd, buf + len, sizeof(buf) - len)) == -1) {
 			if (errno == EINTR)
@@ -355,10 +320,7 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 		len += n;
 	}
 	if (n == -1 || fstat(fd, &st) == -1) {
-		/*
-		 * Replaced by another host's writer since we opened it (a
-		 * shared filesystem says ENOENT or ESTALE): read the new one.
-		 */
+		/* Replaced by another host's writer (ENOENT or ESTALE). */
 		if ((errno == ENOENT || errno == ESTALE) && tries++ < 3) {
 			close(fd);
 			goto again;
@@ -397,9 +359,8 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	last.valid = 1;
  check:
 	/*
-	 * Before refusing mail, make sure (README.maildirquota): a count
-	 * over quota holds only in a fresh file of one line, which a
-	 * recalculation wrote.
+	 * README.maildirquota: over quota holds only in a fresh file of one
+	 * line, which a recalculation wrote.
 	 */
 	if (quota_over(want, use) && (lines > 1 ||
 	    time(NULL) - st.st_mtime >= QUOTA_STALE)) {
@@ -418,28 +379,21 @@ quota_read(int dirfd, const struct quota_limit *want, struct quota_use *use,
 	return how;
 }
 
-/* One message file of the directory being read (maildir_readdir). */
 static int
 count_msg(void *arg, const char *name)
 {
 	struct scan	*sc = arg;
 	off_t		 size;
 
-	/* ENOENT: moved or removed since it was listed. */
 	if ((size = maildir_quotasize(sc->dirfd, name, name)) == -1)
 		return errno == ENOENT ? 0 : -1;
-	/* Absurd ",S=" values stop at the top rather than wrap. */
 	if (__builtin_add_overflow(sc->bytes, size, &sc->bytes))
 		sc->bytes = INT64_MAX;
 	sc->msgs++;
 	return 0;
 }
 
-/*
- * new/ or cur/ of the maildir or folder fd: stamped before it is read
- * (README.maildirquota), so that a change while it is read shows; read
- * when counting.  A missing one is an empty one.
- */
+/* Stamped before it is read (README.maildirquota): a change shows. */
 static int
 scan_sub(int fd, const char *sub, struct scan *sc)
 {
@@ -454,7 +408,7 @@ scan_sub(int fd, const char *sub, struct scan *sc)
 	if (fstat(sc->dirfd, &st) == -1)
 		rv = -1;
 	else {
-		/* Summed: the order folders are listed in does not matter. */
+	/* Summed: the order folders are listed in does not matter. */
 		v[0] = st.st_ino;
 		v[1] = st.st_mtim.tv_sec;
 		v[2] = st.st_mtim.tv_nsec;
@@ -473,10 +427,6 @@ scan_sub(int fd, const char *sub, struct scan *sc)
 	return rv;
 }
 
-/*
- * The maildir's new/ and cur/, then those of each folder: a directory
- * whose name starts with '.' (Maildir++).  Links are not followed.
- */
 static int
 scan_maildir(int dirfd, struct scan *sc)
 {
@@ -504,7 +454,6 @@ scan_maildir(int dirfd, struct scan *sc)
 			continue;
 		if ((fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) == -1) {
-			/* Gone, a file or a link: no folder. */
 			if (errno != ENOENT && errno != ENOTDIR &&
 			    errno != ELOOP)
 				rv = -1;
@@ -522,11 +471,7 @@ scan_maildir(int dirfd, struct scan *sc)
 	return rv == -1 ? -1 : 0;
 }
 
-/*
- * A new maildirsize, the definition and the count, made in tmp/ under a
- * name of its own and renamed into place.  Not fsync'd: a file lost or
- * cut short in a crash is missing or damaged, and recalculated.
- */
+/* Not fsync'd: a file lost in a crash is missing or damaged, recalculated. */
 static int
 write_file(int dirfd, const struct quota_limit *lim, const struct scan *sc,
     char *msg, size_t msglen)
@@ -587,10 +532,8 @@ quota_recalc(int dirfd, const struct quota_limit *lim, struct quota_use *use,
 		if (write_file(dirfd, lim, &sc, msg, msglen) == -1)
 			return -1;
 		/*
-		 * A directory that changed since it was read may hold a
-		 * message counted twice or not at all, and a line appended
-		 * to the old file meanwhile is lost: count again.  A
-		 * maildir that never holds still keeps the last count.
+		 * A directory that changed while read may be miscounted, and a
+		 * line appended meanwhile to the old file is lost: count again.
 		 */
 		memset(&again, 0, sizeof(again));
 		if (try == QUOTA_TRIES || (scan_maildir(dirfd, &again) == 0 &&
@@ -615,11 +558,7 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 	if (bytes == 0 && msgs == 0)
 		return 0;
 	if ((fd = quota_open(dirfd, O_WRONLY | O_APPEND)) == -1) {
-		/*
-		 * No file, a link or something else (a FIFO without a
-		 * reader fails ENXIO, O_NONBLOCK): there is no count to
-		 * append to.
-		 */
+		/* A FIFO without a reader fails ENXIO (O_NONBLOCK). */
 		if (errno == ENOENT || errno == EINVAL || errno == ELOOP ||
 		    errno == ENXIO)
 			return lim == NULL ? 0 :
@@ -628,7 +567,6 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 	}
 	len = snprintf(line, sizeof(line), "%lld %lld\n", (long long)bytes,
 	    (long long)msgs);
-	/* One write(2): appends from several writers never mix. */
 	if ((n = write(fd, line, len)) != len) {
 		if (n >= 0)
 			errno = EIO;
@@ -636,11 +574,7 @@ quota_add(int dirfd, const struct quota_limit *lim, int64_t bytes,
 		(void)maildir_close_failed(fd);
 		return say(msg, msglen, QUOTA_FILE ": append");
 	}
-	/*
-	 * The count kept goes on only if ours is the one line added.  A
-	 * total now past int64_t or negative is damage, as quota_parse
-	 * finds it: forgotten, so that the next read recalculates.
-	 */
+	/* A total past int64_t or negative is damage: reread, recalculated. */
 	if (last.valid && fstat(fd, &st) == 0 && st.st_dev == last.dev &&
 	    st.st_ino == last.ino && st.st_size == last.size + len &&
 	    !__builtin_add_overflow(last.use.bytes, bytes, &sum.bytes) &&
