@@ -338,9 +338,7 @@ static const struct {
 	{ CTL_UNDRAIN, MSG_CONTROL_UNDRAIN, PROC_ROUTE, 1 },
 };
 
-/*
- * -1 if it asks none of them (drain without a BACKEND is the parent's alone).
- */
+/* -1 if it asks none (drain without a BACKEND is the parent's alone). */
 int
 client_ask(struct client *cl)
 {

@@ -94,10 +94,7 @@ client_timer(struct client *cl, int secs)
 		fatal("evtimer_add");
 }
 
-/*
- * -1 when cl was dropped for holding more than CTL_OUTMAX bytes that it does
- * not read.
- */
+/* -1 when cl was dropped for holding over CTL_OUTMAX bytes unread. */
 static int
 client_queue(struct client *cl, const char *s, size_t len)
 {
@@ -234,9 +231,7 @@ relay_end(struct client *cl, const char *why)
 		client_last(cl, cl->relayerr);
 }
 
-/*
- * The last line is held back: if it is "error: why", the answer ends with why.
- */
+/* The last line is held back: "error: why" ends the answer with why. */
 static void
 client_relay(int fd, short ev, void *arg)
 {
