@@ -249,9 +249,7 @@ http_ok(struct conn *c, const char *ticket)
 	explicit_bzero(pass, sizeof(pass));
 }
 
-/*
- * Only if the answer came on the channel it was asked on, from the same peer.
- */
+/* Only if answered on the channel it was asked on, by the same peer. */
 static struct conn *
 conn_find(uint64_t id, enum conn_state state, struct chan *c)
 {
@@ -387,7 +385,7 @@ peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
 	return i;
 }
 
-/* nginx has given up, or stalls. */
+/* No answer in time: nginx has given up, or stalls. */
 static void
 http_timeout(int fd, short ev, void *arg)
 {
