@@ -490,10 +490,7 @@ session_stls(struct session *s)
 	relaybuf_release(&s->io.up);
 	s->resumed = 1;
 	log_debug("%s: STLS", s->addr);
-	/*
-	 * Waiting beats a close the client could not tell from a network
-	 * error.
-	 */
+	/* Waiting beats a close that looks like a network error. */
 	return hs_start(s, 0);
 }
 
