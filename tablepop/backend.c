@@ -270,7 +270,7 @@ request_send(struct backend *b, struct request *r)
 	return 0;
 }
 
-/* They exit on EOF. */
+/* Idle processes of a replaced table exit on EOF. */
 static void
 table_retire(struct dbtable *t)
 {
@@ -391,11 +391,11 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 		return -1;
 	}
 	/*
-	 * What it wrote on stderr before this answer is read first.  table-
-	 * ldap answers "not found" after a warning when it cannot reach the
-	 * directory: no answer.  table-postgres and table-mysql warn too when
-	 * they reconnect, then answer right: so a "not found" after a warning
-	 * is asked once more.
+	 * What it wrote on stderr before this answer is read first.
+	 * table-ldap answers "not found" after a warning when it cannot reach
+	 * the directory: no answer.  table-postgres and table-mysql warn too
+	 * when they reconnect, then answer right: so a "not found" after a
+	 * warning is asked once more.
 	 */
 	if (b->errfd != -1)
 		backend_stderr(b->errfd, EV_READ, b);
@@ -673,7 +673,7 @@ tables_add(struct chan *c, const void *data, int fd)
 	}
 }
 
-/* In memory of the caller's. */
+/* NULL-terminated, in the caller's memory. */
 const char **
 tables_exec(void)
 {
