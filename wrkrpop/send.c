@@ -92,10 +92,7 @@ send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 		}
 		wire += send_conv(s, st, buf + k, n - k);
 		pos += n;
-		/*
-		 * A short read of a regular file is its end: no read just to
-		 * see 0.
-		 */
+		/* A short read of a regular file is its end. */
 		if ((size_t)n < sizeof(buf))
 			break;
 	}
@@ -137,10 +134,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 
 	if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1) {
 		if (errno == ENOENT) {
-			/*
-			 * Removed by another program (IMAP expunge): as if
-			 * deleted.
-			 */
+			/* Another program removed it: as if deleted. */
 			log_warnx("%s: %s has been removed", s->user, m->name);
 			maildrop_mark(msg_md(s, m), m, MMSG_GONE);
 			s->live--;
@@ -304,9 +298,7 @@ wait_io(struct session *s, short events)
 		if (r > 0)
 			return;	/* ready, hung up or failed: I/O tells */
 		if (trim) {
-			/*
-			 * Idle sessions are many: give back what setup freed.
-			 */
+			/* Idle sessions are many: return what setup freed. */
 			compat_memtrim();
 			compat_stack_trim();
 			s->trimmed = 1;
