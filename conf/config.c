@@ -15,9 +15,8 @@
  */
 
 /*
- * config.c -- popd.conf(5) apart from the grammar: the defaults, and the
- * checks that need every statement.  confpop/print.c prints the
- * configuration back in its own syntax (popd -n -v).
+ * config.c -- popd.conf(5) apart from the grammar: defaults, and the checks
+ * that need every statement.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -106,10 +105,7 @@ conf_free(struct popd_conf *conf)
 	free(conf);
 }
 
-/*
- * Seconds in the largest unit that divides them: "90s", "10m", "2h".
- * A few static buffers, so that one printf can show several.
- */
+/* Static buffers, so that one printf can show several. */
 const char *
 conf_duration(long long secs)
 {
@@ -127,10 +123,7 @@ conf_duration(long long secs)
 	return buf;
 }
 
-/*
- * "192.0.2.0/24", "2001:db8::/32" or a single address (net_parse); host
- * bits are cleared, and the text is kept for popd -n -v.
- */
+/* Host bits are cleared; the text is kept for popd -n -v. */
 int
 conf_parse_network(const char *text, struct conf_trusted *t,
     const char **errstr)
@@ -161,10 +154,7 @@ conf_parse_network(const char *text, struct conf_trusted *t,
 	return 0;
 }
 
-/*
- * "*", an IPv4 or IPv6 address, or an interface name, which is looked
- * up when popd binds.
- */
+/* An interface name is looked up when popd binds. */
 int
 conf_valid_listen_addr(const char *addr)
 {
@@ -185,7 +175,6 @@ conf_valid_listen_addr(const char *addr)
 	return 1;
 }
 
-/* 127.0.0.0/8 or ::1 (or its v4-mapped form): LMTP over TCP. */
 int
 conf_loopback_addr(const char *addr)
 {
@@ -200,11 +189,7 @@ conf_loopback_addr(const char *addr)
 	return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
 }
 
-/*
- * An error about the statement read at w ("file:line: message"), or about
- * the whole file when w has no place; without a file (the command-line
- * flags) the message alone.  Returns -1.
- */
+/* Without a file (the command-line flags), the message alone.  Returns -1. */
 int
 conf_error(const struct popd_conf *conf, const struct conf_where *w,
     const char *fmt, ...)
@@ -225,10 +210,8 @@ conf_error(const struct popd_conf *conf, const struct conf_where *w,
 }
 
 /*
- * One LMTP peer (a local user) may hold limit lmtp-peer sessions with a
- * message of up to limit message-size each: that share must leave one
- * message-size of limit lmtp-spool, the part kept for root and the
- * socket's MTA user (lmtp_txn.c), or one peer could hold all of it.
+ * A peer's share must leave one message-size of lmtp-spool for root and the MTA
+ * user (lmtp_txn.c), or one peer could hold all of it.
  */
 static int
 lmtp_spool_check(const struct popd_conf *conf)
@@ -254,7 +237,6 @@ lmtp_spool_check(const struct popd_conf *conf)
 	    "MTA: %s", conf->set.limit.lmtp_peer, size, spool, fix);
 }
 
-/* The pki statement of name, or NULL. */
 struct conf_pki *
 conf_pki(const struct popd_conf *conf, const char *name)
 {
@@ -266,11 +248,7 @@ conf_pki(const struct popd_conf *conf, const char *name)
 	return NULL;
 }
 
-/*
- * control group NAME: its gid, and the uids of the members the group
- * database lists (a peer whose egid is the gid is a member too).  Read
- * at each load, so that a reload sees a changed group.
- */
+/* Read at each load, so that a reload sees a changed group. */
 static int
 ctlgroup_load(struct popd_conf *conf)
 {
@@ -313,10 +291,6 @@ ctlgroup_load(struct popd_conf *conf)
 	return 0;
 }
 
-/*
- * A key file: a regular file that others may not read, min to max
- * bytes; else an error names what and its statement.
- */
 static int
 key_file_ok(const struct popd_conf *conf, const struct conf_where *w,
     const char *what, const char *path, off_t min, off_t max)
@@ -342,9 +316,8 @@ key_file_ok(const struct popd_conf *conf, const struct conf_where *w,
 }
 
 /*
- * nginx's auth_http: a route for it to answer with, TCP only from the
- * proxy statements' addresses, a socket's group known, and a ticket key
- * that only root may read (the router signs logins with it).
+ * nginx's auth_http: TCP only from the proxy addresses, and a ticket key that
+ * only root may read (the router signs logins with it).
  */
 static int
 http_check(const struct popd_conf *conf)
@@ -383,7 +356,6 @@ http_check(const struct popd_conf *conf)
 	return errors ? -1 : 0;
 }
 
-/* Letters, digits, "-" and "_": table names, as in <name>. */
 int
 conf_valid_table_name(const char *name)
 {
@@ -405,7 +377,6 @@ conf_table(const struct popd_conf *conf, const char *name)
 	return NULL;
 }
 
-/* A table that popd reads itself: "file" or "passwd-file". */
 int
 conf_table_file(const struct conf_table *t)
 {
@@ -413,11 +384,6 @@ conf_table_file(const struct conf_table *t)
 	    strcmp(t->backend, "passwd-file") == 0;
 }
 
-/*
- * authtab <name> (usertab <name>): the table must exist; a file table
- * is the same as naming its file, a passwd-file one its file read as
- * Dovecot's.
- */
 static int
 resolve_table(struct popd_conf *conf, const char *what, char *name,
     int *src, const struct conf_where *w)
@@ -449,9 +415,8 @@ resolve_table(struct popd_conf *conf, const char *what, char *name,
 }
 
 /*
- * What popd -n can tell of a backend table: its program runs, its
- * configuration file is there, and the backend's user may read it (the
- * parent is root: access(2) would say yes to anything).
+ * The parent is root: access(2) would say yes to anything, so check as the
+ * backend's user.
  */
 static int
 table_files_ok(const struct popd_conf *conf, struct conf_table *t)
@@ -499,10 +464,6 @@ table_files_ok(const struct popd_conf *conf, struct conf_table *t)
 	return 0;
 }
 
-/*
- * What one statement cannot tell: every error is reported, each with the
- * place of the statement at fault where there is one.
- */
 int
 conf_check(struct popd_conf *conf)
 {
@@ -598,10 +559,8 @@ conf_check(struct popd_conf *conf)
 }
 
 /*
- * The interpreter that the "#!" line of the script path names
- * ("#!/usr/bin/python3 -u": /usr/bin/python3) in interp: 1; 0 if path
- * is no script (or cannot be read); -1 if it names none that can run,
- * with why in interp.
+ * 1 and the interpreter of path's "#!" line in interp; 0 if no script; -1 if it
+ * cannot run, with why in interp.
  */
 int
 conf_script_interp(const char *path, char *interp, size_t len)
@@ -637,11 +596,8 @@ conf_script_interp(const char *path, char *interp, size_t len)
 }
 
 /*
- * The configuration of a child of proc (PROC_*; a worker's is
- * mailuser.c's): the settings, then the listener's keypairs (the bytes
- * the parent checked) and proxies (httppop's too), authpop's copy of
- * appsfd, the app passwords' image (-1: none), and its key files.  -1
- * (logged) if descriptors are short or a key file cannot be opened.
+ * Key files are opened here as root: the child opens none.  -1 (logged) if
+ * descriptors are short or a key file cannot be opened.
  */
 int
 conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
@@ -667,10 +623,7 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
 		TAILQ_FOREACH(pki, &conf->pkis, entry) {
 			if (pki->served == NULL)
 				fatalx("pki %s: not read", pki->name);
-			/*
-			 * chan_send closes what it passes: keep ours.  Not
-			 * to a process spawned before it leaves.
-			 */
+			/* chan_send closes what it passes: keep ours. */
 			if ((fd = fcntl(pki->served->fd, F_DUPFD_CLOEXEC,
 			    0)) == -1) {
 				log_warn("pki %s: dup", pki->name);
@@ -681,7 +634,6 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
 			chan_send(c, MSG_PARENT_CONF_PKI, fd, &mp, sizeof(mp));
 		}
 	}
-	/* httppop: who may ask auth_http over TCP. */
 	if (proc == PROC_LISTENER || proc == PROC_HTTP) {
 		TAILQ_FOREACH(t, &conf->proxies, entry) {
 			memset(&mx, 0, sizeof(mx));
@@ -700,7 +652,6 @@ conf_send(struct chan *c, const struct popd_conf *conf, int proc, int appsfd)
 		memset(&mt, 0, sizeof(mt));
 		chan_send(c, MSG_PARENT_TABLE, fd, &mt, sizeof(mt));
 	}
-	/* Its keys, opened here as root: authpop opens no file. */
 	for (i = 0; proc == PROC_AUTHPOP && i < nitems(keys); i++) {
 		if (keys[i].path[0] == '\0')
 			continue;

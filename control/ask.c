@@ -15,10 +15,7 @@
  */
 
 /*
- * ask.c -- what the control process asks the listeners, authpop and
- * routepop (control.c has the parent's answer first): a channel to each
- * from the parent (MSG_PARENT_CTLPEER), the question sent to every one
- * it is for, and their answers gathered into the client's, for at most
+ * ask.c -- what control asks the listeners, authpop and routepop, for at most
  * ASK_TIME seconds.  A peer that answers what it was not asked loses its
  * channel; one that goes answers with what the others said.
  */
@@ -40,14 +37,7 @@
 #define ASK_TIME	5	/* seconds for the children's answers */
 
 /*
- * A listener, the current authpop or the current routepop, on the
- * channel the parent made for us (MSG_PARENT_CTLPEER).  Its end closes
- * with it: a question never waits for one that is gone.
- */
-
-/*
- * The client a peer's answer is for; last: its last chunk.  An answer
- * after the client's end finds none (NULL); one to a question not
+ * An answer after the client's end finds none (NULL); one to a question not
  * asked of it ends its channel.
  */
 static struct client *
@@ -77,11 +67,7 @@ peer_answer(struct chan *c, uint64_t req, int last)
 	return cl;
 }
 
-/*
- * Once every peer asked has answered (or is gone), cl's answer ends:
- * the parent's sessions after the handshakes, or the count.  why: it
- * ends with that error now instead.
- */
+/* why: it ends with that error now instead. */
 static void
 ask_done(struct client *cl, const char *why)
 {
@@ -106,7 +92,6 @@ ask_done(struct client *cl, const char *why)
 			return;
 	(void)net_str(&cl->net, what, sizeof(what));
 	if (cl->cmd == CTL_DRAIN || cl->cmd == CTL_UNDRAIN) {
-		/* No routepop (no route), or none of its backends. */
 		if (cl->count == 0) {
 			client_last(cl, "no route names that backend");
 			return;
@@ -131,7 +116,6 @@ ask_done(struct client *cl, const char *why)
 	client_last(cl, NULL);
 }
 
-/* A chunk of a listener's connections in their handshake. */
 static void
 control_listener_handshakes(struct chan *c, const void *data, int fd)
 {
@@ -165,7 +149,6 @@ control_listener_handshakes(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/* How many a listener kicked, or authpop forgot. */
 static void
 control_peer_count(struct chan *c, const void *data, int fd)
 {
@@ -178,7 +161,6 @@ control_peer_count(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/* A backend of routepop's, for show backends or drain. */
 static void
 control_route_backends(struct chan *c, const void *data, int fd)
 {
@@ -196,10 +178,8 @@ control_route_backends(struct chan *c, const void *data, int fd)
 }
 
 /*
- * An authpop's, draining or not: app passwords were good.  A draining
- * one's, up to a second late, may name one the reload revoked after the
- * current authpop said which we keep are gone: the current one is asked
- * about these again (MSG_CONTROL_APPSKEPT), and names those gone.
+ * A draining authpop's may name one a reload revoked: the current one is asked
+ * about these again (MSG_CONTROL_APPSKEPT).
  */
 static void
 control_authpop_appused(struct chan *c, const void *data, int fd)
@@ -229,17 +209,12 @@ control_authpop_appused(struct chan *c, const void *data, int fd)
 	chan_send(&cur->chan, MSG_CONTROL_APPSKEPT, -1, &m, sizeof(m));
 }
 
-/* An authpop's: of the app passwords we keep, these are revoked. */
 static void
 control_authpop_appsgone(struct chan *c, const void *data, int fd)
 {
 	lastuse_gone(data);
 }
 
-/*
- * authpop's answer to show app-passwords: its records (or tablepop's,
- * which it asked), with the last uses we keep.
- */
 static void
 control_authpop_ctlapps(struct chan *c, const void *data, int fd)
 {
@@ -260,7 +235,6 @@ control_authpop_ctlapps(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/* A chunk of authpop's penalties. */
 static void
 control_authpop_penalties(struct chan *c, const void *data, int fd)
 {
@@ -274,10 +248,6 @@ control_authpop_penalties(struct chan *c, const void *data, int fd)
 	ask_done(cl, NULL);
 }
 
-/*
- * p has gone (proc.c peer_eof): the questions it owed answer with what
- * they have.
- */
 static void
 peer_unlink(struct peer *p)
 {
@@ -296,11 +266,7 @@ peer_unlink(struct peer *p)
 		stop_if_done();
 }
 
-/*
- * The current authpop or routepop is replaced (by pid's): the last
- * routepop goes, an authpop is asked no more; an older channel of pid's
- * own goes (it has the new one).
- */
+/* An older channel of pid's own goes: it has the new one. */
 static void
 peer_replaced(int proc, pid_t pid)
 {
@@ -315,7 +281,6 @@ peer_replaced(int proc, pid_t pid)
 		}
 }
 
-/* All a listener, authpop or routepop may send us: our answers. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_HANDSHAKES,	control_listener_handshakes },
 	{ MSG_LISTENER_KICKED,		control_peer_count },
@@ -332,11 +297,9 @@ static const struct msg_handler from_route[] = {
 };
 
 /*
- * A channel to a listener, an authpop or routepop, from the parent.  A
- * new authpop's or routepop's replaces the one before: that one drains,
- * and is no longer asked; an authpop keeps its channel until it exits,
- * for the uses of app passwords it still checks.  A new control process
- * is given the draining authpops' first, the current one's last.
+ * An authpop keeps its channel until it exits, for the uses of app passwords
+ * it still checks.  A new control process is given the draining authpops'
+ * first, the current one's last.
  */
 void
 control_parent_peer(struct chan *c, const void *data, int fd)
@@ -361,12 +324,6 @@ control_parent_peer(struct chan *c, const void *data, int fd)
 		lastuse_check(&p->chan);
 }
 
-/*
- * Whom each request the children answer asks, and what: each listener
- * (show sessions, kick address), the current authpop (show penalties,
- * unpenalize, show app-passwords) or routepop (show backends, drain
- * BACKEND); net: the question names cl's address.
- */
 static const struct {
 	uint32_t	cmd, type;
 	int		proc, net;
@@ -381,11 +338,7 @@ static const struct {
 	{ CTL_UNDRAIN, MSG_CONTROL_UNDRAIN, PROC_ROUTE, 1 },
 };
 
-/*
- * The parent allowed cl's request: its children asked, for at most
- * ASK_TIME seconds.  -1 if it asks none of them (drain without a
- * BACKEND is the parent's alone).
- */
+/* -1 if it asks none (drain without a BACKEND is the parent's alone). */
 int
 client_ask(struct client *cl)
 {
@@ -436,7 +389,6 @@ ask_timeout(int fd, short ev, void *arg)
 	ask_done(arg, "no answer from popd's processes in time");
 }
 
-/* Whether an authpop's channel is still open (stopping waits for it). */
 int
 ask_authpops(void)
 {

@@ -15,44 +15,10 @@
  */
 
 /*
- * control.c -- the popd control process: popctl's side of the control
- * socket.  It runs chrooted as POPD_USER, waits for one request line
- * from each client, parses it (common/control_cmd.c), takes it only in
- * its canonical words (popctl sends those) and sends it typed to the
- * parent with the client's socket, from which the parent reads the
- * peer's credentials and decides (requests.c).  The answer comes back as
- * records, which it prints (print.c) and writes to the client, then the
- * last line, "ok" or "error: why", and closes.  It never judges who asks.
- *
- * It leaves the line in the socket: the parent takes it from there and
- * runs a request only if that line is the request it was sent, in its
- * canonical words.  So even a compromised control process cannot make root's
- * socket say what root did not, nor use it for a second request: what
- * is forged here is refused, and all it can do is not answer.
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by
- * sender):
- *	the parent	fd 3
- *	popctl		the control socket
- *	a wrkrpop	reads its text for show user, undelete, show quota,
- *			on a socket the parent passes (MSG_PARENT_CTLRELAY)
- *	the listeners	show sessions' handshakes, kick address;
- *	authpop		show penalties, unpenalize, show app-passwords
- *			(the current one), and the uses of app passwords
- *			(each one, draining too: lastuse.c); and
- *	routepop	show backends, drain and undrain BACKEND: on a
- *			channel to each that the parent passes
- *			(MSG_PARENT_CTLPEER), asked once the parent has
- *			answered the request ok (ask.c)
- *
- * Every client is bounded: CTL_MAXCLIENTS at once, one line of at most
- * CTL_LINEMAX bytes within CTL_READTIME seconds, CTL_OUTMAX bytes of
- * answer queued, and CTL_WRITETIME seconds without reading any of it.
- * The socket is every local user's (mda reports through it), so no uid
- * but root's holds more than CTL_PERUID clients, and CTL_ROOTSLOTS are
- * root's alone: a local user who holds what it may cannot keep root's
- * popctl out.  The peer's uid, read at accept, only counts here; the
- * parent judges what a client may do from the socket itself (requests.c).
+ * control.c -- popctl's side of the control socket.  The request line stays
+ * in the socket: the parent reads it there and runs it only if it is the
+ * request sent, in canonical words, so a compromised control process can
+ * forge nothing and only fail to answer.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -119,7 +85,6 @@ client_free(struct client *cl)
 	free(cl);
 }
 
-/* (Re)arm the client's one timer: the request's, or the answer's. */
 static void
 client_timer(struct client *cl, int secs)
 {
@@ -129,10 +94,7 @@ client_timer(struct client *cl, int secs)
 		fatal("evtimer_add");
 }
 
-/*
- * Queue len bytes for cl; 0, or -1 when cl was dropped for holding
- * more than CTL_OUTMAX bytes that it does not read.
- */
+/* -1 when cl was dropped for holding over CTL_OUTMAX bytes unread. */
 static int
 client_queue(struct client *cl, const char *s, size_t len)
 {
@@ -176,10 +138,6 @@ client_queue(struct client *cl, const char *s, size_t len)
 	return 0;
 }
 
-/*
- * The last line: "ok" (why NULL or empty), or "error: why", on a line
- * of its own; then flush and close.
- */
 void
 client_last(struct client *cl, const char *why)
 {
@@ -198,7 +156,6 @@ client_last(struct client *cl, const char *why)
 	(void)client_queue(cl, line, n);
 }
 
-/* The request took too long to come, or the answer to be read. */
 static void
 client_timeout(int fd, short ev, void *arg)
 {
@@ -251,7 +208,6 @@ client_write(int fd, short ev, void *arg)
 	client_timer(cl, CTL_WRITETIME);
 }
 
-/* Text of the answer, up to RELAY_MAX: the rest is dropped.  -1: cl is. */
 static int
 relay_text(struct client *cl, const char *p, size_t len)
 {
@@ -263,10 +219,6 @@ relay_text(struct client *cl, const char *p, size_t len)
 	return client_queue(cl, p, len);
 }
 
-/*
- * The wrkrpop's text is over (why: its error, or NULL); if the parent
- * ended the answer ok already, it ends now.
- */
 static void
 relay_end(struct client *cl, const char *why)
 {
@@ -279,10 +231,7 @@ relay_end(struct client *cl, const char *why)
 		client_last(cl, cl->relayerr);
 }
 
-/*
- * The wrkrpop's text: printable bytes, line by line, the last one held
- * back: if it is "error: why", the answer ends with why.
- */
+/* The last line is held back: "error: why" ends the answer with why. */
 static void
 client_relay(int fd, short ev, void *arg)
 {
@@ -328,10 +277,6 @@ client_relay(int fd, short ev, void *arg)
 	}
 }
 
-/*
- * Print for cl what it is answered (print.c): a record of type, or
- * with type 0 only how its answer begins.  0, or -1 when cl was dropped.
- */
 int
 client_print(struct client *cl, uint32_t type, const void *data)
 {
@@ -356,7 +301,6 @@ client_print(struct client *cl, uint32_t type, const void *data)
 	return rc;
 }
 
-/* The client waiting for answer req; NULL if it went away (logged). */
 static struct client *
 client_answered(uint64_t req)
 {
@@ -369,7 +313,6 @@ client_answered(uint64_t req)
 	return NULL;
 }
 
-/* A record of the answer to a client's request, printed as text. */
 static void
 control_parent_record(struct chan *c, const void *data, int fd)
 {
@@ -385,7 +328,6 @@ control_parent_record(struct chan *c, const void *data, int fd)
 		(void)client_print(cl, c->intype, data);
 		return;
 	}
-	/* Printed after the listeners' handshakes. */
 	if ((p = reallocarray(cl->sess, cl->nsess + 1,
 	    sizeof(*cl->sess))) == NULL) {
 		log_warn("control client");
@@ -396,7 +338,6 @@ control_parent_record(struct chan *c, const void *data, int fd)
 	memcpy(&cl->sess[cl->nsess++], data, sizeof(*cl->sess));
 }
 
-/* The parent refused the request to its client: the answer's end. */
 static void
 control_parent_denied(struct chan *c, const void *data, int fd)
 {
@@ -413,10 +354,6 @@ control_parent_denied(struct chan *c, const void *data, int fd)
 	client_last(cl, why);
 }
 
-/*
- * A piece of the answer to cl's request: queued, the last one with its
- * status line.  A client gone meanwhile had its answer dropped.
- */
 static void
 control_parent_answer(struct chan *c, const void *data, int fd)
 {
@@ -436,10 +373,8 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 	case ANS_OK:
 		if (client_queue(cl, m->text, m->len) == -1)
 			break;
-		/* The parent allowed it: what the children know is asked. */
 		if (client_ask(cl) == 0)
 			break;
-		/* A wrkrpop's text still coming ends the answer. */
 		cl->parent_ok = 1;
 		if (cl->relay == -1)
 			client_last(cl, cl->relayerr);
@@ -455,10 +390,8 @@ control_parent_answer(struct chan *c, const void *data, int fd)
 }
 
 /*
- * The text a wrkrpop writes for cl's answer (show user, undelete, show
- * quota): relayed here, so that the parent reads none of it.  It ends
- * when the wrkrpop closes it; the parent ends the answer when it is
- * reaped, or at its timeout.
+ * Relayed here, so that the parent reads none of it.  The parent ends the
+ * answer when the wrkrpop is reaped, or at its timeout.
  */
 static void
 control_parent_relay(struct chan *c, const void *data, int fd)
@@ -490,7 +423,6 @@ control_parent_relay(struct chan *c, const void *data, int fd)
 		fatal("event_add");
 }
 
-/* One line: parsed here, judged and answered by the parent. */
 static void
 client_request(struct client *cl, size_t len)
 {
@@ -504,10 +436,7 @@ client_request(struct client *cl, size_t len)
 		client_last(cl, why);
 		return;
 	}
-	/*
-	 * The parent compares the line with the request in its canonical
-	 * words (it parses nothing): only that form goes to it.
-	 */
+	/* The parent parses nothing: only the canonical form goes to it. */
 	if (ctlcmd_line(&req, line, sizeof(line)) == -1 ||
 	    strlen(line) != len || memcmp(line, cl->in, len) != 0) {
 		(void)snprintf(why, sizeof(why), "send the request in full: "
@@ -530,11 +459,7 @@ client_request(struct client *cl, size_t len)
 	chan_send(&parent_chan, MSG_CONTROL_REQUEST, fd, &req, sizeof(req));
 }
 
-/*
- * Whether the client will send no more: shown by poll(2) with bytes
- * still waiting (Linux: POLLRDHUP; elsewhere only a closed peer's
- * POLLHUP, and a half-closed one waits for CTL_READTIME).
- */
+/* Linux has POLLRDHUP; elsewhere a half-closed peer waits for CTL_READTIME. */
 #ifndef POLLRDHUP
 #define POLLRDHUP	0
 #endif
@@ -548,7 +473,6 @@ peer_done(int fd)
 	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
-/* Look again at a line that was still coming. */
 static void
 client_peek(int fd, short ev, void *arg)
 {
@@ -559,11 +483,9 @@ client_peek(int fd, short ev, void *arg)
 }
 
 /*
- * Up to the first LF, within CTL_LINEMAX bytes; what follows is ignored.
- * The line is only looked at (MSG_PEEK), never taken: the parent takes
- * it from the socket itself, so what it runs is what the client sent.
- * A line still coming is looked at again after PEEK_PAUSE, not at every
- * turn of the loop (the socket stays readable while bytes wait).
+ * Only looked at (MSG_PEEK), never taken: the parent takes the line from the
+ * socket itself.  Looked at again after PEEK_PAUSE, since the socket stays
+ * readable while bytes wait.
  */
 static void
 client_read(int fd, short ev, void *arg)
@@ -632,6 +554,7 @@ control_accept(int fd, short ev, void *arg)
 		close(s);
 		return;
 	}
+	/* Every local user may connect: none may keep root's popctl out. */
 	if (uid != 0)
 		TAILQ_FOREACH(cl, &clients, entry)
 			if (cl->uid == uid)
@@ -668,7 +591,6 @@ control_accept(int fd, short ev, void *arg)
 	nclients++;
 }
 
-/* The control socket, bound by the parent as root. */
 static void
 control_parent_listen(struct chan *c, const void *data, int fd)
 {
@@ -692,7 +614,6 @@ control_parent_listen(struct chan *c, const void *data, int fd)
 		fatal("event_add");
 }
 
-/* An authpop still there: what we have is written. */
 static void
 control_stopwait(int fd, short ev, void *arg)
 {
@@ -710,9 +631,8 @@ stop_if_done(void)
 }
 
 /*
- * SIGTERM: popd stops, the authpops too.  Each sends the uses of app
- * passwords it gathered, then exits: we write the last uses once their
- * channels are closed (peer_eof), or after CONTROL_STOPWAIT seconds.
+ * Each authpop sends the uses of app passwords it gathered: we write them once
+ * their channels close, or after CONTROL_STOPWAIT seconds.
  */
 static void
 control_stop(int sig, short ev, void *arg)
@@ -732,7 +652,6 @@ control_open(void *arg)
 {
 	if (event_init() == NULL)
 		fatalx("event_init failed");
-	/* popd stops: the last uses are written first. */
 	signal_set(&term_ev, SIGTERM, control_stop, NULL);
 	if (signal_add(&term_ev, NULL) == -1)
 		fatal("signal_add");
@@ -746,10 +665,7 @@ control_sandbox(void *arg)
 	lastuse_start(statefd);
 }
 
-/*
- * The app passwords' state file, opened by the parent as root before
- * our prologue: the one file we write, and no other (sandbox_control).
- */
+/* Opened by the parent as root: the one file we write (sandbox_control). */
 static void
 control_parent_appslast(struct chan *c, const void *data, int fd)
 {
@@ -760,7 +676,6 @@ control_parent_appslast(struct chan *c, const void *data, int fd)
 	statefd = fd;
 }
 
-/* The parent is gone: nobody can answer a request any more. */
 static void
 control_parent_eof(struct chan *c)
 {
@@ -769,7 +684,6 @@ control_parent_eof(struct chan *c)
 	exit(0);
 }
 
-/* What the control process does with each message the parent sends. */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,		proc_parent_conf },
 	{ MSG_PARENT_CONF_END,		proc_parent_conf_end },

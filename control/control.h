@@ -14,11 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * control.h -- the control process (control.c), what it asks the
- * listeners, authpop and routepop (ask.c), the app passwords' last uses
- * it keeps (lastuse.c), and how it prints the answers (print.c).
- */
 #ifndef POPD_CONTROL_H
 #define POPD_CONTROL_H
 
@@ -45,7 +40,6 @@ enum client_state {
 	C_DRAIN,		/* all sent: read to the client's close */
 };
 
-/* A client of the control socket, from accept to close. */
 struct client {
 	TAILQ_ENTRY(client)	 entry;
 	int			 fd;

@@ -15,27 +15,11 @@
  */
 
 /*
- * lastuse.c -- each app password's last use (time and address), kept by
- * the control process for popctl's show app-passwords.  Every authpop,
- * a draining one too, reports the uses of each second in one message
- * (MSG_AUTHPOP_APPUSED), so a last use is at most that second late.
- * They are written to the state file (app-passwords last), which the
- * parent opened as root and passed us (MSG_PARENT_APPSLAST), at most once
- * every LASTUSE_FLUSH seconds and when popd stops, in place (pwrite,
- * ftruncate, fsync: we may not make files); they are read back from it
- * at start, so that they outlive a restart of popd or of this process,
- * whose crash loses at most that minute.
- *
- * The file is outside bytes to us: each line is "user label time
- * address" and a newline, checked as a message is, and any other line
- * (a crash's half-written one) is skipped with a log line.  The old
- * parent's code wrote the same lines.
- *
- * At most LASTUSE_MAX are kept, the oldest forgotten first: an authpop
- * reports labels we cannot check.  A revoked one is forgotten when the
- * next authpop (a reload's) says its file has it no more
- * (lastuse_check), when popctl shows its user (lastuse_show), or when
- * it is the oldest.
+ * lastuse.c -- each app password's last use, kept for show app-passwords and
+ * written to the state file at most every LASTUSE_FLUSH seconds, in place (we
+ * may not make files).  Its lines are outside bytes, checked as a message is.
+ * At most LASTUSE_MAX are kept, the oldest forgotten first: an authpop reports
+ * labels we cannot check.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -69,7 +53,6 @@ struct lastuse {
 RB_HEAD(lastuses, lastuse);
 TAILQ_HEAD(lastages, lastuse);
 
-/* In the order of user, then label. */
 static int
 lastuse_cmp(struct lastuse *a, struct lastuse *b)
 {
@@ -110,7 +93,6 @@ lastuse_drop(struct lastuse *l)
 	nlasts--;
 }
 
-/* r's use kept, the newest; a file's older one of the label loses. */
 static void
 lastuse_put(const struct lastuse_rec *r)
 {
@@ -146,11 +128,7 @@ ages_cmp(const void *a, const void *b)
 	return lastuse_cmp((struct lastuse *)la, (struct lastuse *)lb);
 }
 
-/*
- * One line of the state file, without its newline: len bytes, no NUL
- * needed.  0 and r filled, or -1 if it is not "user label time
- * address" (single spaces or tabs between).
- */
+/* len bytes, no NUL needed. */
 int
 lastuse_parse(const char *line, size_t len, struct lastuse_rec *r)
 {
@@ -190,10 +168,7 @@ lastuse_parse(const char *line, size_t len, struct lastuse_rec *r)
 }
 
 /*
- * The state file on fd, read whole from its start: its good lines
- * kept, a later use of a label seen twice winning (a crash in a write
- * may leave both), the lines read first forgotten beyond LASTUSE_MAX
- * (we never write that many), then put in the order of their times.
+ * A later use of a label seen twice wins (a crash in a write may leave both).
  * Returns how many lines were skipped.
  */
 size_t
@@ -240,7 +215,6 @@ lastuse_read(int fd)
 	/* A last line without its newline was cut by a crash. */
 	if (len > 0 || toolong)
 		bad++;
-	/* The oldest first, as the uses came. */
 	if (nlasts == 0)
 		return bad;
 	if ((v = reallocarray(NULL, nlasts, sizeof(*v))) == NULL) {
@@ -257,7 +231,6 @@ lastuse_read(int fd)
 	return bad;
 }
 
-/* Every one forgotten (the fuzz target's runs). */
 void
 lastuse_free(void)
 {
@@ -273,10 +246,6 @@ flush_timer(int fd, short ev, void *arg)
 	lastuse_flush();
 }
 
-/*
- * The state file the parent opened for us (fd, or -1 without
- * app-passwords): what it holds is read now, after our sandbox.
- */
 void
 lastuse_start(int fd)
 {
@@ -291,7 +260,6 @@ lastuse_start(int fd)
 	log_debug("app-passwords last: %zu last uses", nlasts);
 }
 
-/* To be written within LASTUSE_FLUSH seconds. */
 static void
 changed(void)
 {
@@ -303,9 +271,8 @@ changed(void)
 }
 
 /*
- * An authpop's: these app passwords were good, each user's label from
- * its peer, within the last APPUSED_WAIT seconds.  A draining one's may
- * name one a reload revoked: control.c asks the current one again.
+ * A draining authpop's may name one a reload revoked: control.c asks the
+ * current one again.
  */
 void
 lastuse_used(const struct msg_appused *mu)
@@ -341,10 +308,8 @@ label_cmp(const void *a, const void *b)
 }
 
 /*
- * authpop's answer to show app-passwords for user: in the order of the
- * labels, each with its last use.  The user's last uses of labels that
- * are not in it are forgotten (revoked), unless the table could not
- * answer.
+ * A user's last uses of labels not in it are forgotten (revoked), unless the
+ * table could not answer.
  */
 void
 lastuse_show(const char *user, struct msg_ctlapps *m)
@@ -377,10 +342,6 @@ lastuse_show(const char *user, struct msg_ctlapps *m)
 	}
 }
 
-/*
- * The last uses into fd from its start, in place: 0, or -1 (logged).
- * Lines the old parent's code reads too.
- */
 int
 lastuse_write(int fd)
 {
@@ -419,10 +380,6 @@ lastuse_write(int fd)
 	return rc;
 }
 
-/*
- * A new current authpop (a reload's, a restart's, or ours at start):
- * which of the app passwords we keep has its file revoked?
- */
 void
 lastuse_check(struct chan *c)
 {
@@ -444,7 +401,6 @@ lastuse_check(struct chan *c)
 		chan_send(c, MSG_CONTROL_APPSKEPT, -1, &m, sizeof(m));
 }
 
-/* Its answer: these are revoked, forgotten. */
 void
 lastuse_gone(const struct msg_appskept *m)
 {
@@ -459,7 +415,6 @@ lastuse_gone(const struct msg_appskept *m)
 		}
 }
 
-/* The last uses into the state file, if any changed. */
 void
 lastuse_flush(void)
 {

@@ -15,18 +15,10 @@
  */
 
 /*
- * http.c -- the request nginx's mail module sends its auth_http server
- * (ngx_mail_auth_http_module: "GET /auth HTTP/1.0", a few headers, no
- * body), read as strictly as what a client sends; the answers authpop
- * writes are common/authhttp.c's.  Nothing here has state, does I/O or
- * logs: regress/unit/test_http.c and regress/fuzz/fuzz_http.c reach
- * every case.
- *
- * http_parse() is given all the bytes that have come so far and reads
- * them again from the start each time: a head is at most HTTP_MAXREQ
- * bytes and nginx writes it at once.  It keeps no copy of the password
- * but the decoded one in the caller's struct, which it wipes unless it
- * returns HTTP_DONE.
+ * http.c -- the request nginx's mail module sends its auth_http server, read
+ * as strictly as what a client sends.  No state, I/O or logging, so that the
+ * unit test and fuzzer reach every case.  Each call reads all bytes so far
+ * from the start: a head is at most HTTP_MAXREQ and nginx writes it at once.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -40,7 +32,6 @@
 
 #include "http.h"
 
-/* The headers we read; any other is counted and skipped. */
 enum http_hdr {
 	H_METHOD, H_USER, H_PASS, H_PROTOCOL, H_ATTEMPT, H_CLIENT
 };
@@ -56,7 +47,6 @@ static const struct {
 	[H_CLIENT] =	{ "Client-IP", 1 },
 };
 
-/* Auth-Method as nginx names them (ngx_mail_auth_http_method). */
 static const char *const methods[] = {
 	[HM_PLAIN] = "plain",
 	[HM_LOGIN] = "login",
@@ -72,7 +62,6 @@ static const char *const protocols[] = {
 	[HP_SMTP] = "smtp",
 };
 
-/* A bad request: why says what, *r is wiped.  HTTP_BAD. */
 static int __attribute__((__format__ (printf, 4, 5)))
 refuse(struct http_req *r, char *why, size_t whylen, const char *fmt, ...)
 {
@@ -85,7 +74,6 @@ refuse(struct http_req *r, char *why, size_t whylen, const char *fmt, ...)
 	return HTTP_BAD;
 }
 
-/* Is s, n bytes, the string word, without regard to case? */
 static int
 word_eq(const char *s, size_t n, const char *word)
 {
@@ -105,14 +93,9 @@ hexval(unsigned char c)
 }
 
 /*
- * Percent-decode the n bytes of v into out, of max bytes and a NUL.  A
- * value that decodes to more than max bytes leaves out "" and sets
- * *toolong; a byte below 0x20 or 0x7f in a name (pass 0), or NUL, CR or
- * LF in a password (pass 1), sets *badchars: the rule of POP3 logins
- * too (a name is valid_username's, a password any octets but those,
- * which no POP3 command can carry and which would end a command at the
- * backend).  Every escape is read, also past max.  Returns -1 for an
- * escape that is not %XX.
+ * A control byte in a name, or NUL, CR or LF in a password, sets *badchars:
+ * the rule of POP3 logins too, as no POP3 command can carry them.  Every
+ * escape is read, also past max.
  */
 static int
 decode(const char *v, size_t n, char *out, size_t max, int pass,
@@ -147,7 +130,6 @@ decode(const char *v, size_t n, char *out, size_t max, int pass,
 	return 0;
 }
 
-/* Client-IP: an IPv4 or IPv6 address, nothing else.  -1 if not. */
 static int
 client_ip(const char *v, size_t n, struct peeraddr *p)
 {
@@ -165,7 +147,6 @@ client_ip(const char *v, size_t n, struct peeraddr *p)
 	return -1;
 }
 
-/* "GET <path> HTTP/1.0" or HTTP/1.1; the path any printable bytes. */
 static int
 request_line(const char *l, size_t n)
 {
@@ -181,11 +162,6 @@ request_line(const char *l, size_t n)
 	return 0;
 }
 
-/*
- * One header line l of n bytes (no CRLF), line number lineno.  Returns
- * 0, or refuse()'s HTTP_BAD.  seen holds a bit for each header of
- * hdrs[] read.
- */
 static int
 header(const char *l, size_t n, int lineno, struct http_req *r,
     unsigned int *seen, char *why, size_t whylen)
@@ -235,7 +211,7 @@ header(const char *l, size_t n, int lineno, struct http_req *r,
 		r->protocol = i;
 		break;
 	case H_ATTEMPT:
-		/* 1 to 9999, digits only (strtonum takes a sign, blanks). */
+		/* strtonum would take a sign and blanks. */
 		for (i = 0; i < vlen && i < 4 && v[i] >= '0' && v[i] <= '9';
 		    i++)
 			r->attempt = r->attempt * 10 + v[i] - '0';
@@ -264,11 +240,8 @@ header(const char *l, size_t n, int lineno, struct http_req *r,
 }
 
 /*
- * Read nginx's request from buf, the len bytes that came so far (not a
- * string: a NUL is refused).  HTTP_DONE: *r is the request, *used the
- * length of its head, CRLFCRLF included.  HTTP_MORE: no end of head yet
- * and nothing wrong so far.  HTTP_BAD: why says what, never with bytes
- * of the user name or password.  *r is wiped unless HTTP_DONE.
+ * Not a string: a NUL is refused.  HTTP_BAD's why never holds bytes of the
+ * user name or password.  *r is wiped unless HTTP_DONE.
  */
 int
 http_parse(const char *buf, size_t len, struct http_req *r, size_t *used,
@@ -299,7 +272,6 @@ http_parse(const char *buf, size_t len, struct http_req *r, size_t *used,
 			return refuse(r, why, whylen, "line %d: an LF without "
 			    "CR", lineno);
 
-		/* A line, [start, i - 1). */
 		if (lineno == 1) {
 			if (request_line(buf, i - 1) == -1)
 				return refuse(r, why, whylen, "line 1: not "
@@ -336,7 +308,6 @@ http_parse(const char *buf, size_t len, struct http_req *r, size_t *used,
 	    HTTP_MAXREQ);
 }
 
-/* "400 Bad Request" for a request http_parse() refused: its length. */
 size_t
 http_bad(char *buf, size_t size)
 {

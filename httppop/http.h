@@ -14,10 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * http.h -- nginx's mail auth_http request as httppop reads it, and
- * its refusal (http.c).  Pure: no I/O, no state, no logging.
- */
 #ifndef POPD_HTTP_H
 #define POPD_HTTP_H
 
@@ -39,12 +35,8 @@
 #define HTTP_BAD	(-1)	/* answer 400 and close: why says what */
 
 /*
- * A request nginx sent, as http_parse() found it.  user and pass are
- * percent-decoded; one longer than POPD_MAXUSER or COMPAT_PASS_MAX
- * (authpop's AUTH_MAXPASS) is "" with its toolong flag set.  badchars:
- * user or pass holds a byte below 0x20 or 0x7f once decoded; both are
- * "" then, for such a name or password is refused unchecked.  client:
- * Client-IP as peer_set() makes it (IPv4-mapped is IPv4), port 0.
+ * A value too long is "" with its toolong flag set.  With badchars both are
+ * "", for such a name or password is refused unchecked.
  */
 struct http_req {
 	int			 method;	/* enum http_method */

@@ -16,33 +16,10 @@
 
 /*
  * httppop.c -- nginx's auth_http requests, read and answered apart from
- * authpop, the process that holds every password hash (as OpenSSH's
- * sshd-auth parses apart from its monitor): a bug of the HTTP parser
- * can reach no hash.  Started by the parent only for popd.conf's
- * listen ... auth-http statements, as the listener's user in an empty
- * chroot, with no file (sandbox_httppop).
- *
- * It takes the auth_http listening sockets (MSG_PARENT_LISTEN with
- * LISTEN_HTTP): a unix socket, which its mode guards and where only its
- * user and root are answered, or TCP, served only to the addresses of
- * popd.conf's proxy statements.  It reads one request head within
- * HTTP_READTIME seconds, parses it (http.c) and answers a bad one
- * itself.  Of a good one it asks the current authpop only what needs
- * the hashes (MSG_HTTP_VERIFY): authpop checks the password and says
- * its verdict when it is due, with the failure delays of any login
- * (MSG_AUTHPOP_VERDICT).  After a good one it asks routepop which
- * backend serves the user (MSG_HTTP_ROUTE), and a router's authpop
- * for the ticket that lets that backend trust the check
- * (MSG_HTTP_TICKET): httppop holds no hash and no ticket key.  Then it
- * writes the answer (texts[], authhttp.c).  Nothing after the head is
- * read.
- *
- * Peers:
- *	parent   ==fd 3==  httppop	PARENT_CONF, _CONF_PROXY, _LISTEN,
- *					_AUTHCHAN, _ROUTECHAN, _DRAIN in
- *	authpop  ==chan==  httppop	HTTP_VERIFY, HTTP_TICKET out,
- *					AUTHPOP_VERDICT in
- *	routepop ==chan==  httppop	HTTP_ROUTE out, ROUTE_ANSWER in
+ * authpop, which holds every password hash (as sshd-auth parses apart from its
+ * monitor): a bug of the HTTP parser can reach no hash.  It holds no hash and
+ * no ticket key: authpop checks passwords and makes tickets, routepop names
+ * backends.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -76,7 +53,6 @@ struct httplisten {
 	struct event	 pause;		/* out of descriptors */
 };
 
-/* What a connection waits for. */
 enum conn_state {
 	C_READ,		/* its request head */
 	C_VERDICT,	/* authpop's verdict on the password */
@@ -84,7 +60,6 @@ enum conn_state {
 	C_TICKET	/* authpop's ticket for that backend */
 };
 
-/* A request of nginx's, from its connection to our answer. */
 struct conn {
 	TAILQ_ENTRY(conn)	 entry;
 	uint64_t		 id;
@@ -194,7 +169,6 @@ static const struct proc_role httppop_role = {
 	.eof = httppop_parent_eof,
 };
 
-/* All authpop and routepop may send us. */
 static const struct msg_handler from_auth[] = {
 	{ MSG_AUTHPOP_VERDICT,	authpop_verdict },
 };
@@ -221,7 +195,6 @@ http_end(struct conn *c)
 		exit(0);
 }
 
-/* The answer, on a socket that has taken nothing else: then the end. */
 static void
 http_send(struct conn *c, const char *status, const char *const *h)
 {
@@ -237,7 +210,6 @@ http_send(struct conn *c, const char *status, const char *const *h)
 	http_end(c);
 }
 
-/* A refusal, HV_*: Auth-Wait wait seconds, if any. */
 static void
 http_refuse(struct conn *c, int verdict, int wait)
 {
@@ -257,10 +229,6 @@ http_refuse(struct conn *c, int verdict, int wait)
 	http_send(c, texts[verdict].text[c->proto], h);
 }
 
-/*
- * The answer to a good password: where nginx sends the client, and
- * the ticket the backend takes for the password, if any.
- */
 static void
 http_ok(struct conn *c, const char *ticket)
 {
@@ -281,10 +249,7 @@ http_ok(struct conn *c, const char *ticket)
 	explicit_bzero(pass, sizeof(pass));
 }
 
-/*
- * The request of id that waits for state, if the answer came on the
- * channel it was asked on, from the same peer.
- */
+/* Only if answered on the channel it was asked on, by the same peer. */
 static struct conn *
 conn_find(uint64_t id, enum conn_state state, struct chan *c)
 {
@@ -303,7 +268,6 @@ conn_find(uint64_t id, enum conn_state state, struct chan *c)
 	return n;
 }
 
-/* authpop's verdict (peers.c checked it), or the ticket after it. */
 static void
 authpop_verdict(struct chan *c, const void *data, int fd)
 {
@@ -322,7 +286,6 @@ authpop_verdict(struct chan *c, const void *data, int fd)
 		http_refuse(n, m->verdict, m->wait);
 		return;
 	}
-	/* A good password: which backend serves the user? */
 	if (tabcur == -1) {
 		log_warnx("session h%llu: %s: %s, but no routepop runs to "
 		    "route it", (unsigned long long)n->id, n->addr, n->user);
@@ -339,7 +302,6 @@ authpop_verdict(struct chan *c, const void *data, int fd)
 	chan_send(&tabchan[tabcur], MSG_HTTP_ROUTE, -1, &ml, sizeof(ml));
 }
 
-/* routepop's backend for the user; a router's ticket is made for it. */
 static void
 routepop_answer(struct chan *c, const void *data, int fd)
 {
@@ -378,10 +340,6 @@ routepop_answer(struct chan *c, const void *data, int fd)
 	chan_send(&authchan[n->ach], MSG_HTTP_TICKET, -1, &mt, sizeof(mt));
 }
 
-/*
- * An authpop or routepop gone, or broken: what its requests wait for
- * will not come, a temporary failure.
- */
 static void
 upstream_eof(struct chan *c)
 {
@@ -409,7 +367,6 @@ upstream_eof(struct chan *c)
 		authcur = -1;
 }
 
-/* fd into the slot of ch[2] that cur is not: the new cur. */
 static int
 peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
     const struct msg_handler *h, size_t nh)
@@ -421,7 +378,6 @@ peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
 		return cur;	/* our shortage of descriptors: logged */
 	if (gen[i] != 0)
 		upstream_eof(&ch[i]);
-	/* Garbage: chan_bad closes it, and then this. */
 	chan_init(&ch[i], fd, PROC_HTTP, proc, PH_RUN, h, nh, upstream_eof, NULL);
 	ch[i].bad = upstream_eof;
 	chan_start(&ch[i]);
@@ -429,10 +385,7 @@ peer_chan(struct chan *ch, uint64_t *gen, int cur, int fd, int proc,
 	return i;
 }
 
-/*
- * No request in time, or no verdict (authpop closes it too), or no
- * route or ticket: nginx has given up, or stalls.
- */
+/* No answer in time: nginx has given up, or stalls. */
 static void
 http_timeout(int fd, short ev, void *arg)
 {
@@ -450,11 +403,7 @@ http_timeout(int fd, short ev, void *arg)
 	http_end(c);
 }
 
-/*
- * A whole request: authpop checks its password.  timeout login from now
- * on, as authpop keeps it: its verdict, the route and the ticket in
- * that time, or no answer.
- */
+/* timeout login from now on, as authpop keeps it. */
 static void
 http_verify(struct conn *c, const struct http_req *r)
 {
@@ -494,7 +443,6 @@ http_verify(struct conn *c, const struct http_req *r)
 		fatal("evtimer_add");
 }
 
-/* The request head, as it comes; nothing after it is read. */
 static void
 http_read(int fd, short ev, void *arg)
 {
@@ -565,9 +513,8 @@ http_resume(int fd, short ev, void *arg)
 }
 
 /*
- * Whether the peer of a unix socket is its user or root (listen ...
- * user): its group may hold other programs, PHP-FPM's on Debian, which
- * must not speak for nginx.  Refusals are logged, at most a few a second.
+ * Its group may hold other programs, PHP-FPM's on Debian, which must not speak
+ * for nginx.
  */
 static int
 peer_is(int fd, uint32_t want)
@@ -652,7 +599,6 @@ httppop_parent_eof(struct chan *c)
 	exit(0);
 }
 
-/* A proxy statement: who may ask over TCP. */
 static void
 httppop_parent_proxy(struct chan *c, const void *data, int fd)
 {
@@ -662,7 +608,6 @@ httppop_parent_proxy(struct chan *c, const void *data, int fd)
 		proxies[nproxies++] = mx->net;
 }
 
-/* A listening socket from the parent. */
 static void
 httppop_parent_listen(struct chan *c, const void *data, int fd)
 {
@@ -690,11 +635,7 @@ httppop_parent_listen(struct chan *c, const void *data, int fd)
 		fatal("event_add");
 }
 
-/*
- * The current authpop's channel, or routepop's: the one before it is
- * kept for the requests it has (a reload's draining authpop answers
- * them, a draining routepop routes them).
- */
+/* The one before is kept for the requests it has. */
 static void
 httppop_parent_authchan(struct chan *c, const void *data, int fd)
 {
@@ -709,7 +650,6 @@ httppop_parent_routechan(struct chan *c, const void *data, int fd)
 	    from_table, nitems(from_table));
 }
 
-/* After a reload: a newer httppop accepts; answer the requests we have. */
 static void
 httppop_parent_drain(struct chan *c, const void *data, int fd)
 {

@@ -15,25 +15,10 @@
  */
 
 /*
- * listener.c -- the popd listener: accepts connections on the sockets
- * the parent binds, terminates TLS with libtls and relays plaintext over
- * one socketpair per session.  It runs chrooted as POPD_USER and never
- * parses POP3: bytes go through unchanged in both directions.
- *
- * This file runs the sessions (a PROXY header, the TLS handshake or
- * STLS, the relay, their timers and their end) and answers the parent;
- * each of its helpers (listener.h) is told of a session only what it
- * needs.
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by
- * sender):
- *	the parent	fd 3
- *	keypop		fd 4: each full handshake's signature
- *	control		popctl's questions (show sessions' handshakes,
- *			kick address), on a channel the parent passes
- *			(MSG_PARENT_CTLCHAN)
- *	clients		TLS, relayed in plaintext over a socketpair to
- *			authpop, then to the session's wrkrpop
+ * listener.c -- accepts connections on the sockets the parent binds,
+ * terminates TLS with libtls and relays plaintext over one socketpair per
+ * session.  It runs chrooted as POPD_USER and never parses POP3: bytes go
+ * through unchanged.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -64,53 +49,34 @@
 #include "stats.h"
 #include "listener.h"
 
-/* The parent's (msg.c checks what it may send: from_parent). */
 static struct chan	parent_chan;
-/*
- * keypop's, which holds the keys (keypop.8): asked for one signature at
- * a time, and waited for (key_sign).
- */
 static struct chan	key_chan;
 static struct msg_signed key_answer;
 static int		key_answered;
-/* Where each listening socket is bound, by the parent's index: popctl's. */
 struct peeraddr		lnames[POPD_MAXLISTEN];
 
 struct session_list			sessions =
     TAILQ_HEAD_INITIALIZER(sessions);
-/* The configuration, from the parent (MSG_PARENT_CONF...). */
 static struct conf_settings		set;
-/* The certificates as the parent checked them until loaded, then contexts. */
 static struct pki_pair			 pairs[POPD_MAXPKI];
 static struct tls			*tls_srv[POPD_MAXPKI];
 static struct tls_config		*tls_cfg[POPD_MAXPKI];	/* tickets */
 static size_t				 npki;
 unsigned int				 nsessions;
-/*
- * Of them, greeted and waiting for their first bytes: each holds a third
- * descriptor (the pair's other end), counted as half a session.
- */
+/* Each holds a third descriptor, counted as half a session. */
 static unsigned int			 ngreeted;
 #define FDS_USED	(2 * nsessions + ngreeted)
 static uint32_t				 next_lid;
 static int				 draining;
-/* The connections our descriptors allow (two each), and if we hold them. */
 static unsigned int			 maxsessions = UINT_MAX;
 static int				 full;
-/*
- * The newest ticket key, and when libtls stamped it, by the wall clock
- * that libtls reads (time(NULL)) on every handshake.
- */
+/* Stamped by the wall clock, which libtls reads on every handshake. */
 static struct {
 	uint32_t	 rev;
 	time_t		 added;
 	int		 have;
 	int		 asked;		/* for a key after rev */
 } tkey;
-/*
- * How long the client may take no data in each state, in seconds, and
- * why it is cut then (session_timeout).
- */
 static const int	greeted_wait = GREETED_WAIT;
 static const struct {
 	const int	*limit;
@@ -134,11 +100,8 @@ static const struct {
 };
 
 /*
- * The signature of a full handshake, from keypop (compat_tls_signer's
- * signer): libtls asks in the middle of tls_handshake(), so the answer
- * is waited for here, a few milliseconds of keypop's work during which
- * the other sessions wait too (as in smtpd and relayd).  -1: keypop has
- * no such key (it logged why); the handshake fails.
+ * libtls asks in the middle of tls_handshake(): the other sessions wait the
+ * few milliseconds of keypop's work too, as in smtpd and relayd.
  */
 static int
 key_sign(const uint8_t *id, uint32_t kind, const uint8_t *in, size_t len,
@@ -187,14 +150,12 @@ listener_key_signed(struct chan *c, const void *data, int fd)
 	key_answered = 1;
 }
 
-/* Without keypop no handshake can finish: the parent starts us anew. */
 static void
 listener_key_eof(struct chan *c)
 {
 	fatalx("keypop closed its channel");
 }
 
-/* A certificate the parent checked, in fd: MSG_PARENT_LISTEN's pki n. */
 static void
 listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 {
@@ -208,14 +169,9 @@ listener_parent_conf_pki(struct chan *c, const void *data, int fd)
 }
 
 /*
- * Whether a handshake starting now must wait for a new ticket key.  The
- * parent makes one every L/4 by its monotonic clock, so the newest looks
- * older than L/2 only when the wall clock stepped ahead (an NTP step, a
- * VM resumed): ask for a new key at once.  libtls fails a handshake
- * when the newest key is L old by the wall clock; the handshakes that
- * could get there before the new key comes wait for it, unread, within
- * timeout handshake.  A step back makes the key look younger: libtls
- * takes it, and the parent's ring still drops it in time.
+ * The parent makes a key every L/4 by its monotonic clock, so one older than
+ * L/2 means the wall clock stepped ahead (NTP, a VM resumed): libtls would
+ * fail handshakes at L, so those that could get there wait for a new key.
  */
 static int
 hs_waitkey(void)
@@ -241,11 +197,7 @@ hs_waitkey(void)
 	return age > set.tls_tickets - set.tls_tickets / 4;
 }
 
-/*
- * The newest key of the session tickets (popd/tlskeys.c): every context
- * issues its tickets under it from now on, and still takes those of the
- * three before it.
- */
+/* Every context issues tickets under it, and takes the three keys before. */
 static void
 listener_parent_ticket(struct chan *c, const void *data, int fd)
 {
@@ -267,13 +219,11 @@ listener_parent_ticket(struct chan *c, const void *data, int fd)
 	tkey.have = 1;
 	tkey.asked = 0;
 	explicit_bzero(&m, sizeof(m));
-	/* The handshakes that waited for it go on, from the loop. */
 	TAILQ_FOREACH(s, &sessions, entry)
 		if (s->state == SESS_WAITKEY)
 			session_turn(s);
 }
 
-/* Before the sandbox, so it need not allow creating the poller. */
 static void
 listener_open(void *arg)
 {
@@ -282,7 +232,6 @@ listener_open(void *arg)
 	if (event_init() == NULL)
 		fatalx("event_init failed");
 	chan_start(&key_chan);
-	/* Raised to the hard limit by now (proc_setup's nofile). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		fatal("getrlimit");
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < UINT_MAX)
@@ -298,7 +247,6 @@ listener_sandbox(void *arg)
 	sandbox_listener();
 }
 
-/* A listening socket, with its flags and default keypair. */
 static void
 listener_parent_listen(struct chan *c, const void *data, int fd)
 {
@@ -308,12 +256,10 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 
 	if (fd == -1)
 		fatalx("no descriptors for the listening sockets");
-	/* Named while it is open: a draining listener has closed it. */
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
 	    peer_from_sockaddr(&lnames[ml->sock], (struct sockaddr *)&ss,
 	    len) == -1)
 		memset(&lnames[ml->sock], 0, sizeof(lnames[0]));
-	/* A health port speaks no TLS: a backend may have no keypair. */
 	if ((ml->flags & LISTEN_HEALTH) == 0 &&
 	    (ml->pki >= npki || (ml->flags & LISTEN_HTTP)))
 		fatalx("%s from parent: pki %u of %zu",
@@ -322,7 +268,6 @@ listener_parent_listen(struct chan *c, const void *data, int fd)
 	    tls_srv[ml->pki], full);
 }
 
-/* A new listener took over (reload): leave once our sessions are over. */
 static void
 listener_parent_drain(struct chan *c, const void *data, int fd)
 {
@@ -334,7 +279,6 @@ listener_parent_drain(struct chan *c, const void *data, int fd)
 		exit(0);
 }
 
-/* The parent is gone: nobody can take new sessions any more. */
 static void
 listener_parent_eof(struct chan *c)
 {
@@ -343,10 +287,8 @@ listener_parent_eof(struct chan *c)
 }
 
 /*
- * At (on) or back under (off) the connections our descriptors allow:
- * stop or start accepting, and tell the parent, which starts another
- * listener on the same sockets when every listener is full.  Between
- * the two marks (an eighth apart) nothing flaps.
+ * The parent starts another listener on the same sockets when every listener
+ * is full.  The two marks are an eighth apart so that nothing flaps.
  */
 static void
 listener_full(int on)
@@ -366,7 +308,6 @@ listener_full(int on)
 	chan_send(&parent_chan, MSG_LISTENER_FULL, -1, &m, sizeof(m));
 }
 
-/* Start (on) or stop the clock on the client: see session_timeout. */
 void
 session_timer(struct session *s, int on)
 {
@@ -384,7 +325,6 @@ session_timer(struct session *s, int on)
 	evtimer_add(&s->timer, &tv);
 }
 
-/* Its libtls context: the handshake runs.  -1 once the session is gone. */
 static int
 hs_tls(struct session *s)
 {
@@ -400,12 +340,7 @@ hs_tls(struct session *s)
 	return 0;
 }
 
-/*
- * The TLS handshake of s starts now, or once a handshake of its address
- * ends (first: at the front, as one whose turn came and was taken
- * again, hs_wait), or once a ticket key comes (hs_waitkey).  -1 while
- * it waits or once the session is gone.
- */
+/* -1 while it waits or once the session is gone. */
 static int
 hs_start(struct session *s, int first)
 {
@@ -418,7 +353,6 @@ hs_start(struct session *s, int first)
 		s->state = SESS_WAITKEY;
 		session_timer(s, 0);	/* timeout handshake from now */
 	}
-	/* Nothing is read meanwhile: not even a ClientHello wakes it. */
 	session_watch(s, s->io.sock, &s->sockev, &s->sockwant, 0);
 	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	session_timer(s, 1);
@@ -426,11 +360,8 @@ hs_start(struct session *s, int first)
 }
 
 /*
- * Once the client's first bytes are in the socketpair, or it has said
- * nothing for GREETED_WAIT (now), hand the pair's other end to the
- * parent, which counts it against the limits and passes it on to
- * authpop.  One that left without a word ends here.  -1 once the
- * session is gone.
+ * The parent counts the pair's other end against the limits once the client's
+ * first bytes are in it, or after GREETED_WAIT.  -1 once the session is gone.
  */
 static int
 session_greeted(struct session *s, int now)
@@ -462,7 +393,6 @@ session_greeted(struct session *s, int now)
 	ms.waited = monotime() - s->greeted;
 	(void)strlcpy(ms.tls, s->io.tls != NULL ? tls_conn_version(s->io.tls) :
 	    "plaintext", sizeof(ms.tls));
-	/* chan_send closes it once sent. */
 	chan_send(&parent_chan, MSG_LISTENER_SESSION, s->handoff, &ms,
 	    sizeof(ms));
 	s->handoff = -1;
@@ -470,11 +400,8 @@ session_greeted(struct session *s, int now)
 }
 
 /*
- * The client is ready for POP3: greet it (after STLS no new greeting,
- * RFC 2595), then wait for its first bytes (session_greeted), so that
- * authpop takes the session and the client's first command in one
- * wake-up instead of two.  -1 once the session is gone (no memory for
- * the greeting).
+ * Waiting for the first bytes lets authpop take the session and the first
+ * command in one wake-up.
  */
 static int
 session_start(struct session *s)
@@ -486,7 +413,6 @@ session_start(struct session *s)
 	s->greeted = monotime();
 	s->io.upsent = 0;
 	ngreeted++;
-	/* Queued before anything the worker says. */
 	if (!s->resumed) {
 		if (relaybuf_space(&s->io.down, 1, &p, &room) == -1 ||
 		    room < len) {
@@ -497,13 +423,11 @@ session_start(struct session *s)
 		memcpy(p, POP3_GREETING, len);
 		s->io.down.len += len;
 	}
-	/* No descriptor to spare: the parent has it at once. */
 	if (full || FDS_USED > 2 * maxsessions)
 		return session_greeted(s, 1);
 	return 0;
 }
 
-/* The TLS handshake: 0 once done, -1 while waiting or once gone. */
 static int
 session_handshake(struct session *s)
 {
@@ -534,18 +458,12 @@ session_handshake(struct session *s)
 	return session_start(s);
 }
 
-/*
- * STLS (RFC 2595): authpop's replies and our +OK out (relay_stls), TLS
- * starts with a fresh socket pair for authpop, so that no byte from
- * before TLS reaches it.  0 once TLS is under way, -1 while waiting or
- * once the session is gone.
- */
+/* A fresh pair, so that no byte from before TLS reaches authpop. */
 static int
 session_stls(struct session *s)
 {
 	int	sp[2], r, sent = 0;
 
-	/* authpop's replies are in the pair already: no need to watch it. */
 	session_watch(s, s->io.pair, &s->pairev, &s->pairwant, 0);
 	r = relay_stls(&s->io, STLS_OK, sizeof(STLS_OK) - 1, &sent);
 	if (r == -1)
@@ -559,7 +477,6 @@ session_stls(struct session *s)
 		return -1;
 	}
 
-	/* io.pair is closed (relay_stls); session_free closes both. */
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == 0) {
 		s->io.pair = sp[0];
 		s->handoff = sp[1];
@@ -573,20 +490,13 @@ session_stls(struct session *s)
 	relaybuf_release(&s->io.up);
 	s->resumed = 1;
 	log_debug("%s: STLS", s->addr);
-	/*
-	 * The +OK is out: beyond the address's handshakes in progress the
-	 * handshake waits its turn, as an implicit TLS one does, instead
-	 * of a close the client could not tell from a network error.
-	 */
+	/* Waiting beats a close that looks like a network error. */
 	return hs_start(s, 0);
 }
 
 /*
- * Move as many bytes both ways as the two sockets allow, then wait for
- * exactly the events that would let us move more.  Each direction
- * stops reading while its buffer is full, so a slow reader holds back
- * its writer instead of growing our memory.  How each end is passed on
- * is the relay's (relay_round).
+ * Each direction stops reading while its buffer is full, so a slow reader
+ * holds back its writer instead of growing our memory.
  */
 static void
 session_run(struct session *s)
@@ -597,16 +507,11 @@ session_run(struct session *s)
 
 	if (s->state == SESS_PROXY && session_proxy(s) == -1)
 		return;
-	/*
-	 * Its turn (hs_end woke it; it waits again at the front if another
-	 * took the slot meanwhile), or a stale wake-up.
-	 */
 	if (s->state == SESS_WAITHS && (s->adm.waiting ||
 	    hs_start(s, 1) == -1))
 		return;
 	if (s->state == SESS_STLS && session_stls(s) == -1)
 		return;
-	/* A ticket key came, or a stale wake-up. */
 	if (s->state == SESS_WAITKEY && (hs_waitkey() || hs_tls(s) == -1))
 		return;
 	if (s->state == SESS_HANDSHAKE && session_handshake(s) == -1)
@@ -620,10 +525,7 @@ session_run(struct session *s)
 	if (s->state == SESS_GREETED && session_greeted(s, 0) == -1)
 		return;
 
-	/*
-	 * Still moving: give the other sessions their turn and come back
-	 * (TLS may hold data no poll would report).
-	 */
+	/* Come back later: TLS may hold data no poll would report. */
 	if (progress)
 		evtimer_add(&s->again, &now);
 	relaybuf_release(&s->io.up);
@@ -646,7 +548,6 @@ session_event(int fd, short ev, void *arg)
 	session_run(arg);
 }
 
-/* Wait for want (EV_READ/EV_WRITE, or 0 for nothing) on fd. */
 void
 session_watch(struct session *s, int fd, struct event *ev, short *cur,
     short want)
@@ -664,12 +565,9 @@ session_watch(struct session *s, int fd, struct event *ev, short *cur,
 }
 
 /*
- * The client has not finished the handshake, or has taken none of the
- * bytes we hold for it, for the whole limit of the current state.
- * Progress only moves lastsend, so the timer is rearmed here for what
- * is left instead of on every write.  Progress is what we write into
- * the kernel: a reader slow enough to free less than half of a fully
- * grown send buffer (2 MB on Linux) in timeout send looks dead.
+ * Progress only moves lastsend, so the timer is rearmed here instead of on
+ * every write.  A reader freeing less than half a full send buffer (2 MB on
+ * Linux) in timeout send looks dead.
  */
 static void
 session_timeout(int fd, short ev, void *arg)
@@ -686,7 +584,6 @@ session_timeout(int fd, short ev, void *arg)
 		return;
 	}
 	if (s->state == SESS_GREETED) {
-		/* Silent: the parent counts it from now on. */
 		s->timer_on = 0;	/* it fired */
 		if (session_greeted(s, 1) == 0)
 			session_run(s);
@@ -700,12 +597,7 @@ session_timeout(int fd, short ev, void *arg)
 	session_free(s);
 }
 
-/*
- * The session's client address is final (the connection's, or the one a
- * PROXY header names): count it against the per-address limits, then
- * start TLS, or POP3 on a plaintext port.  -1 while its handshake waits
- * or once the session is gone.
- */
+/* -1 while its handshake waits or once the session is gone. */
 int
 session_begin(struct session *s)
 {
@@ -719,15 +611,13 @@ session_begin(struct session *s)
 	if (!s->tlsport)
 		return session_start(s);
 	/*
-	 * Many users behind one address (NAT) may connect at once: beyond
-	 * its handshakes in progress, a connection waits its turn, unread,
-	 * within timeout handshake, instead of being cut before TLS could
-	 * carry a reply.  How many may wait is bounded by client_admit.
+	 * Many users behind one address (NAT) may connect at once: a
+	 * connection waits its turn, unread, instead of being cut before TLS
+	 * could carry a reply.  client_admit bounds the waiting.
 	 */
 	return hs_start(s, 0);
 }
 
-/* A connection accepted on l, with its session's socketpair from spare. */
 void
 session_new(int fd, const struct sockaddr *sa, socklen_t salen,
     const struct listen_sock *l, int *spare)
@@ -769,7 +659,6 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	s->handoff = spare[1];
 	spare[0] = spare[1] = -1;
 	(void)peer_str(&s->peer, s->addr, sizeof(s->addr));
-	/* Replies are small and already framed as TLS records. */
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
 		log_debug("%s: TCP_NODELAY: %s", s->addr, strerror(errno));
 	evtimer_set(&s->timer, session_timeout, s);
@@ -781,14 +670,12 @@ session_new(int fd, const struct sockaddr *sa, socklen_t salen,
 	trim_after_spike(nsessions);
 	log_debug("%s: connected", s->addr);
 	s->tlsport = (l->flags & LISTEN_TLS) != 0;
-	/* Only from a proxy, and its header first (listener_proxied.c). */
 	if ((l->flags & LISTEN_PROXY) ? proxy_accept(s) == -1 :
 	    session_begin(s) == -1)
 		return;
 	session_run(s);
 }
 
-/* The relay's word: the worker is done; flush to the client, then end. */
 void
 session_closing(void *arg)
 {
@@ -798,7 +685,6 @@ session_closing(void *arg)
 	session_timer(s, 0);	/* rearmed by session_run */
 }
 
-/* The limits' word: a waiting session's turn, from the loop. */
 void
 session_turn(void *arg)
 {
@@ -808,7 +694,6 @@ session_turn(void *arg)
 	evtimer_add(&s->again, &now);
 }
 
-/* End a session at once: the worker sees EOF, the client a close. */
 void
 session_free(void *arg)
 {
@@ -844,7 +729,6 @@ session_free(void *arg)
 	trim_after_spike(nsessions);
 }
 
-/* authpop saw STLS on a plaintext session: start TLS on it. */
 static void
 listener_parent_starttls(struct chan *c, const void *data, int fd)
 {
@@ -854,13 +738,11 @@ listener_parent_starttls(struct chan *c, const void *data, int fd)
 	TAILQ_FOREACH(s, &sessions, entry)
 		if (s->lid == ml->lid)
 			break;
-	/* Gone already, or a stale request: nothing to do. */
 	if (s == NULL || s->io.tls != NULL || s->state != SESS_RELAY) {
 		log_debug("STLS for session %u: no such plaintext session",
 		    ml->lid);
 		return;
 	}
-	/* What the client sent after STLS is never relayed. */
 	relaybuf_consume(&s->io.up, s->io.up.len, 1);
 	s->state = SESS_STLS;
 	session_run(s);
@@ -870,7 +752,6 @@ static const struct msg_handler from_key[] = {
 	{ MSG_KEY_SIGNED,		listener_key_signed },
 };
 
-/* Configured: the certificates become TLS contexts, keypop signing. */
 static void
 listener_load(struct proc_setup *ps)
 {
@@ -885,10 +766,7 @@ listener_load(struct proc_setup *ps)
 	pki_keyless = compat_tls_keyless;
 	pki_keyless_done = compat_tls_keyless_done;
 
-	/*
-	 * No keypair: popd.conf has no POP3 listener (a router answering
-	 * nginx's auth_http only), and the parent sends us no socket.
-	 */
+	/* No keypair: a router for nginx's auth_http only. */
 	if (npki == 0)
 		log_debug("no certificate: no POP3 listener");
 	for (i = 0; i < npki; i++)

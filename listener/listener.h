@@ -14,14 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * listener.h -- the listener process, grouped by the file that owns
- * each part: its listening sockets (listener_accept.c), its limits per
- * client address and on handshakes (listener_admit.c), its relay engine
- * (listener_relay.c), its sessions (listener.c) and what popctl asks of
- * them (listener_control.c).  The PROXY header parser, which the tests
- * link alone, has listener_proxy.h.
- */
 #ifndef POPD_LISTENER_H
 #define POPD_LISTENER_H
 
@@ -56,11 +48,6 @@ void	accept_stop(int);
 void	accept_close(void);
 void	listener_parent_health(struct chan *, const void *, int);
 
-/*
- * A connection as the limits count it: its client address, and its TLS
- * handshake in progress or its turn awaited.  arg, the session that
- * holds it, is what the limits give session_free and session_turn.
- */
 struct admit {
 	TAILQ_ENTRY(admit)	 hsentry;	/* in handshakes, oldest 1st */
 	TAILQ_ENTRY(admit)	 waitentry;	/* in its client's waiting */
@@ -85,10 +72,7 @@ void		 hs_end(struct admit *);
 #define RELAY_PIPES		8	/* plaintext sessions spliced at once */
 #define TLS_RECORD_MAX		16384	/* plaintext octets in a record */
 
-/*
- * One direction of the relay.  The buffer is allocated only while it
- * holds data, so an idle session costs little more than its TLS state.
- */
+/* Allocated only while it holds data: an idle session stays small. */
 struct relaybuf {
 	unsigned char		*data;
 	size_t			 size;		/* RELAY_UP or RELAY_DOWN */
@@ -96,11 +80,6 @@ struct relaybuf {
 	size_t			 len;
 };
 
-/*
- * What the relay knows of a session: its two ends and what is on the
- * way between them.  arg, the session that holds it, is what the relay
- * gives session_closing and session_free (listener.c).
- */
 struct relayio {
 	void			*arg;		/* the session */
 	const char		*addr;		/* the client, for logs */
@@ -161,7 +140,6 @@ enum sess_state {
 					   bytes are waited for before the
 					   parent hears of the session */
 #define STLS_OK			"+OK begin TLS negotiation\r\n"
-/* A login whose wrkrpop is stuck in the mail store (MSG_PARENT_KICK). */
 #define STUCK_ERR		"-ERR [SYS/TEMP] the mail store does not " \
 				"answer, try again later\r\n"
 

@@ -15,16 +15,10 @@
  */
 
 /*
- * listener_admit.c -- the listener's limits per client address, checked
- * before TLS costs anything: the connections of one address (the
- * parent's per-address limits of all stages together), its TLS
- * handshakes in progress (limit per-address handshakes: beyond it a
- * connection waits its turn, unread) and the handshakes of all
- * addresses (limit handshakes: at it, the oldest is cut).
- *
- * It knows a session only as its struct admit, and tells listener.c
- * which session to cut (session_free) and which waiting one may start
- * its handshake (session_turn).
+ * listener_admit.c -- the limits per client address, checked before TLS costs
+ * anything: its connections, its handshakes in progress (beyond them a
+ * connection waits, unread) and all addresses' handshakes (at the limit the
+ * oldest is cut).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -39,10 +33,6 @@
 #include "stats.h"
 #include "listener.h"
 
-/*
- * A client address (addr.c's key: masked to a /32 or /64) with its
- * connections, and those of them in their TLS handshake.
- */
 struct source {
 	RB_ENTRY(source)	 entry;
 	struct addrkey		 key;
@@ -59,7 +49,6 @@ static unsigned int			nhandshakes;
 static struct lograte			rate_addr, rate_total, rate_conn;
 static const struct conf_settings	*set;		/* listener.c's */
 
-/* The limits are conf's, the listener's settings. */
 void
 admit_init(const struct conf_settings *conf)
 {
@@ -74,7 +63,6 @@ source_cmp(struct source *a, struct source *b)
 
 RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
 
-/* The address as per-address limits count it, for logs. */
 static const char *
 source_str(const struct source *c, char *buf, size_t len)
 {
@@ -83,9 +71,8 @@ source_str(const struct source *c, char *buf, size_t len)
 }
 
 /*
- * A connection from a client: it counts against the client's share of
- * all connections (the parent's per-address limits of every stage put
- * together), refused before TLS costs anything when over.  -1 if so.
+ * The client's share of all connections, refused before TLS costs anything.
+ * -1 if over.
  */
 int
 client_admit(struct admit *a, const struct peeraddr *peer)
@@ -116,7 +103,6 @@ client_admit(struct admit *a, const struct peeraddr *peer)
 	return 0;
 }
 
-/* The connection ends: it no longer waits, nor counts. */
 void
 client_leave(struct admit *a)
 {
@@ -135,13 +121,7 @@ client_leave(struct admit *a)
 	}
 }
 
-/*
- * Must a TLS handshake from a's address wait its turn: at limit
- * per-address handshakes already, or others waiting before it (unless
- * first: its turn came, and the others wait behind it)?  If so (1), it
- * waits for a handshake of its address to end: at the back, logged, or
- * (first) at the front, as one whose turn came and was taken again.
- */
+/* first: its turn came and was taken again, so it waits at the front. */
 int
 hs_wait(struct admit *a, int first)
 {
@@ -163,11 +143,8 @@ hs_wait(struct admit *a, int first)
 }
 
 /*
- * A TLS handshake starts, under limit per-address handshakes (the caller
- * made it wait its turn otherwise, hs_wait): count it against that limit
- * and limit handshakes (at it, the oldest handshake in progress is cut,
- * so that a flood of stalled handshakes cannot keep out a client that
- * completes its own in milliseconds).
+ * At limit handshakes the oldest is cut, so that a flood of stalled handshakes
+ * cannot keep out a client that completes its own in milliseconds.
  */
 void
 hs_begin(struct admit *a)
@@ -188,7 +165,6 @@ hs_begin(struct admit *a)
 	nhandshakes++;
 }
 
-/* The handshake is over, one way or another. */
 void
 hs_end(struct admit *a)
 {
@@ -200,7 +176,6 @@ hs_end(struct admit *a)
 	TAILQ_REMOVE(&handshakes, a, hsentry);
 	nhandshakes--;
 	a->client->nhs--;
-	/* The next waiting connection of the address, from the loop. */
 	if ((w = TAILQ_FIRST(&a->client->waiting)) != NULL) {
 		TAILQ_REMOVE(&a->client->waiting, w, waitentry);
 		w->waiting = 0;

@@ -15,11 +15,8 @@
  */
 
 /*
- * listener_control.c -- what popctl asks of a listener: show sessions
- * (the connections the parent does not know of yet), kick a session
- * and kick address.  The questions come from the control process on a
- * channel of its own (MSG_PARENT_CTLCHAN); a kick of one session from
- * the parent.
+ * listener_control.c -- what popctl asks of a listener: show sessions, kick a
+ * session and kick address.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -34,14 +31,8 @@
 #include "stats.h"
 #include "listener.h"
 
-/* The control process's, for popctl's questions (proc_ctlchan). */
 static struct chan	ctl_chan;
 
-/*
- * popctl's show sessions: the connections the parent does not know of
- * yet, before or in their TLS handshake (or their PROXY header), or
- * greeted and silent, in chunks.
- */
 static void
 listener_control_handshakes(struct chan *c, const void *data, int fd)
 {
@@ -71,11 +62,7 @@ listener_control_handshakes(struct chan *c, const void *data, int fd)
 	chan_send(c, MSG_LISTENER_HANDSHAKES, -1, &m, sizeof(m));
 }
 
-/*
- * popctl's kick address: end every connection from a network, in any
- * state.  The count goes first: the last session's end may end a
- * draining listener.
- */
+/* The count goes first: the last session's end may end a draining listener. */
 static void
 listener_control_kicknet(struct chan *c, const void *data, int fd)
 {
@@ -99,13 +86,11 @@ listener_control_kicknet(struct chan *c, const void *data, int fd)
 	}
 }
 
-/* popctl's questions: all the control process may send. */
 static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_HANDSHAKES,	listener_control_handshakes },
 	{ MSG_CONTROL_KICKNET,		listener_control_kicknet },
 };
 
-/* The control process's channel: a new one replaces the old. */
 void
 listener_parent_ctlchan(struct chan *c, const void *data, int fd)
 {
@@ -113,12 +98,7 @@ listener_parent_ctlchan(struct chan *c, const void *data, int fd)
 	    nitems(from_control));
 }
 
-/*
- * popctl's kick, or the parent's for a login whose wrkrpop is stuck in
- * the store: end a session as a dropped connection, so that its wrkrpop
- * applies no DELE.  A client still waiting for its login's answer gets
- * [SYS/TEMP] first.
- */
+/* As a dropped connection, so that its wrkrpop applies no DELE. */
 void
 listener_parent_kick(struct chan *c, const void *data, int fd)
 {

@@ -15,10 +15,8 @@
  */
 
 /*
- * listener_proxied.c -- the sessions of a proxy-protocol listener: who
- * may send a PROXY header (the parent's MSG_PARENT_CONF_PROXY, from
- * popd.conf's proxy statements), and each session's header read before
- * anything else (listener_proxy.c parses it).
+ * listener_proxied.c -- who may send a PROXY header, and each session's header
+ * read before anything else.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -38,12 +36,10 @@
 #include "listener_proxy.h"
 
 static struct lograte	rate_notproxy, rate_badproxy;
-/* Who may send PROXY headers, and which of them are trusted. */
 static struct netaddr	proxies[POPD_MAXPROXY];
 static struct netaddr	tproxies[POPD_MAXPROXY];
 static size_t		nproxies, ntproxies;
 
-/* A proxy that may send PROXY headers, trusted if it terminated TLS. */
 void
 listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 {
@@ -56,11 +52,6 @@ listener_parent_conf_proxy(struct chan *c, const void *data, int fd)
 		tproxies[ntproxies++] = m->net;
 }
 
-/*
- * A connection to a proxy-protocol listener: only from a proxy, whose
- * header is read first (session_proxy), within timeout handshake.  -1
- * once the session is gone.
- */
 int
 proxy_accept(struct session *s)
 {
@@ -82,11 +73,8 @@ proxy_accept(struct session *s)
 }
 
 /*
- * Read the PROXY protocol header (listener_proxy.c), never a byte past its end:
- * what follows is the client's (a TLS ClientHello, or POP3 commands).
- * The session then has the client's address, or keeps the proxy's for
- * a LOCAL header (a health check).  0 when done, -1 when waiting or
- * the session is gone; a bad, short or slow header ends it, logged.
+ * Never a byte past its end: what follows is the client's.  A LOCAL header (a
+ * health check) keeps the proxy's address.
  */
 int
 session_proxy(struct session *s)
@@ -100,7 +88,6 @@ session_proxy(struct session *s)
 
 	while ((r = proxy_parse(s->ph, s->phlen, &h, &errstr)) == 0) {
 		want = proxy_want(s->ph, s->phlen, &to_lf);
-		/* A line: look at what came, take it up to its LF. */
 		n = recv(s->io.sock, s->ph + s->phlen, want,
 		    to_lf ? MSG_PEEK : 0);
 		if (n > 0 && to_lf) {

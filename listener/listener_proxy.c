@@ -16,11 +16,8 @@
 
 /*
  * listener_proxy.c -- the PROXY protocol header, versions 1 and 2 (HAProxy's
- * proxy-protocol.txt): what a front end in front of popd (HAProxy with
- * send-proxy-v2, nginx with proxy_protocol on) sends first, naming the
- * client it relays.  Only parsing here, so that a unit test and a fuzzer
- * reach every case; the listener reads the bytes (never one past the
- * header) and decides whom to believe.
+ * proxy-protocol.txt).  Parsing only, so that a unit test and a fuzzer reach
+ * every case.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -40,7 +37,6 @@ static const unsigned char v2sig[12] = {
 };
 static const char v1sig[] = "PROXY ";
 
-/* "PROXY TCP4 192.0.2.1 192.0.2.2 56324 995\r\n", or "PROXY UNKNOWN...". */
 static int
 parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
     const char **errstr)
@@ -88,11 +84,9 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		return -1;
 	}
 	/*
-	 * The destination is checked, the source kept.  An address that
-	 * does not parse (a scope, "fe80::1%eth0"; "unknown") makes the
-	 * header bad, refused: only the protocol UNKNOWN names no client.
-	 * An IPv4 client in a TCP6 line, "::ffff:192.0.2.1", as a
-	 * dual-stack proxy names it, is IPv4 from here on (peer_set).
+	 * An address that does not parse (a scope, "unknown") is refused: only
+	 * UNKNOWN names no client.  A v4-mapped client is IPv4 from here on
+	 * (peer_set).
 	 */
 	if (inet_pton(af, f[3], a) != 1 || inet_pton(af, f[2], a) != 1) {
 		*errstr = "v1 header: bad address";
@@ -114,7 +108,6 @@ parse_v1(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 	return i + 1;
 }
 
-/* 12 bytes of signature, version and command, family, length, body. */
 static int
 parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
     const char **errstr)
@@ -149,7 +142,7 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 		*errstr = "v2 header: not TCP over IPv4 or IPv6";
 		return -1;
 	}
-	/* Source, destination, their ports; then TLVs, skipped: none needed. */
+	/* TLVs are skipped: none is needed. */
 	alen = buf[13] == 0x11 ? 4 : 16;
 	if (blen < 2 * alen + 4 || peer_set(&h->peer, alen == 4 ? AF_INET :
 	    AF_INET6, p, p[2 * alen] << 8 | p[2 * alen + 1]) == -1) {
@@ -159,11 +152,7 @@ parse_v2(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 	return PROXY_V2_MIN + blen;
 }
 
-/*
- * The header at the start of buf (len bytes): its length once complete,
- * with *h filled in; 0 while buf is the start of a header that needs more
- * bytes; -1 with *errstr when it is not a valid header.
- */
+/* 0 while buf is the start of a header that needs more bytes. */
 int
 proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h,
     const char **errstr)
@@ -178,18 +167,13 @@ proxy_parse(const unsigned char *buf, size_t len, struct proxy_hdr *h,
 	return -1;
 }
 
-/*
- * How many more bytes may be read after the len of buf without passing
- * the end of the header; *to_lf is set when the header is a line (v1)
- * whose end is its LF, which the reader must look for itself.
- */
+/* *to_lf: a v1 header, whose LF the reader must look for itself. */
 size_t
 proxy_want(const unsigned char *buf, size_t len, int *to_lf)
 {
 	size_t	total;
 
 	*to_lf = 0;
-	/* The shortest header of either version is "PROXY UNKNOWN\r\n". */
 	if (len < 15)
 		return 15 - len;
 	if (memcmp(buf, v2sig, sizeof(v2sig)) != 0) {

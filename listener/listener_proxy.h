@@ -15,9 +15,8 @@
  */
 
 /*
- * listener_proxy.h -- the PROXY protocol header (HAProxy's proxy-protocol.txt,
- * versions 1 and 2) that a front end sends before the client's bytes:
- * pure parsing (listener_proxy.c), for the listener and its tests.
+ * listener_proxy.h -- the PROXY protocol header parser, for the listener and
+ * its tests.
  */
 #ifndef POPD_LISTENER_PROXY_H
 #define POPD_LISTENER_PROXY_H

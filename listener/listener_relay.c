@@ -15,16 +15,8 @@
  */
 
 /*
- * listener_relay.c -- the listener's relay engine: bytes of a logged-in
- * or pre-login session between the client (TLS, or plaintext spliced
- * through a pipe) and its worker's socketpair, unchanged in both
- * directions, in bounded rounds.  listener.c runs the sessions (their
- * handshakes and STLS) and calls relay_round, and relay_stls for STLS.
- *
- * The relay knows a session only as its struct relayio, and tells
- * listener.c when the worker has finished sending (session_closing) and
- * when the session must end (session_free).  It keeps the pools all
- * sessions share: empty down buffers and splice pipes.
+ * listener_relay.c -- bytes between the client (TLS, or plaintext spliced
+ * through a pipe) and its worker's socketpair, unchanged, in bounded rounds.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -42,14 +34,11 @@
 #include "stats.h"
 #include "listener.h"
 
-/* Empty down buffers, kept for the next session that streams. */
 static unsigned char	*sparebufs[RELAY_SPARE];
 static int		 nspare;
-/* Empty pipes for relaying plaintext without copying (pipe_take). */
 static int		 pipes[RELAY_PIPES][2];
 static int		 npipes;
 
-/* Before the sandbox, which allows no pipe(2): the splice pipes. */
 void
 relay_init(void)
 {
@@ -61,7 +50,6 @@ relay_init(void)
 		}
 }
 
-/* No relay buffer could be had: the session ends. */
 static int
 relay_nobuf(struct relayio *io)
 {
@@ -70,7 +58,6 @@ relay_nobuf(struct relayio *io)
 	return -1;
 }
 
-/* A client read or write failed: the session ends, logged as why. */
 static int
 relay_client_fail(struct relayio *io, const char *how)
 {
@@ -82,7 +69,6 @@ relay_client_fail(struct relayio *io, const char *how)
 	return -1;
 }
 
-/* Adds to *sw what a TLS_WANT_* in r waits for: 1 if it was one. */
 static int
 relay_want(ssize_t r, short *sw)
 {
@@ -95,7 +81,6 @@ relay_want(ssize_t r, short *sw)
 	return 1;
 }
 
-/* Like tls_read, for both kinds of session: n, 0 at EOF, TLS_WANT_*, -1. */
 static ssize_t
 client_read(struct relayio *io, void *buf, size_t len)
 {
@@ -123,10 +108,8 @@ client_write(struct relayio *io, const void *buf, size_t len)
 }
 
 /*
- * Plaintext from the worker to the client through a pipe (splice(2)):
- * the pages the worker wrote go to the TCP socket without being copied
- * into this process and out again.  A session holds a pipe only while
- * octets are in it; with none free it copies as TLS sessions do.
+ * splice(2): the worker's pages reach the socket without a copy through us.  A
+ * session holds a pipe only while octets are in it; with none free it copies.
  */
 static int
 pipe_take(struct relayio *io)
@@ -141,10 +124,6 @@ pipe_take(struct relayio *io)
 	return 0;
 }
 
-/*
- * The pipe back to the pool, emptied first if the session ends with
- * octets in it (at most the pipe's size: a few reads).
- */
 void
 pipe_give(struct relayio *io)
 {
@@ -161,10 +140,6 @@ pipe_give(struct relayio *io)
 	io->pipe[0] = io->pipe[1] = -1;
 }
 
-/*
- * No bytes from the worker (n is 0 or -1): wait for more, or its EOF
- * (what it sent still goes out), or the end of the session.
- */
 static int
 relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
 {
@@ -183,7 +158,6 @@ relay_worker_none(struct relayio *io, ssize_t n, short *pw, const char *how)
 	return -1;
 }
 
-/* Worker to pipe: as relay_worker_in, for an empty pipe. */
 static int
 relay_splice_in(struct relayio *io, short *pw)
 {
@@ -199,7 +173,6 @@ relay_splice_in(struct relayio *io, short *pw)
 	return relay_worker_none(io, n, pw, "splice");
 }
 
-/* Pipe to client: as relay_client_out. */
 static int
 relay_splice_out(struct relayio *io, short *sw)
 {
@@ -224,7 +197,6 @@ relay_splice_out(struct relayio *io, short *sw)
 	return moved;
 }
 
-/* Client to buffer; nothing more is read once the worker is done. */
 static int
 relay_client_in(struct relayio *io, short *sw)
 {
@@ -254,7 +226,6 @@ relay_client_in(struct relayio *io, short *sw)
 	return relay_client_fail(io, "read");
 }
 
-/* Buffer to worker. */
 static int
 relay_worker_out(struct relayio *io, short *pw)
 {
@@ -273,7 +244,6 @@ relay_worker_out(struct relayio *io, short *pw)
 		return 0;
 	}
 	if (errno == EPIPE || errno == ECONNRESET) {
-		/* The worker left; its EOF ends the session. */
 		relaybuf_consume(&io->up, io->up.len, 1);
 		return 1;
 	}
@@ -282,7 +252,6 @@ relay_worker_out(struct relayio *io, short *pw)
 	return -1;
 }
 
-/* Worker to buffer. */
 static int
 relay_worker_in(struct relayio *io, short *pw)
 {
@@ -309,10 +278,8 @@ relay_worker_in(struct relayio *io, short *pw)
 }
 
 /*
- * Buffer to client, as far as the client takes it.  libtls writes one
- * TLS record per call; with more than one to go, the records are corked
- * into segments as large as the kernel makes them, instead of a packet
- * each (TCP_NODELAY is for the short replies).
+ * libtls writes one record per call: with more to go they are corked into full
+ * segments instead of a packet each (TCP_NODELAY is for short replies).
  */
 static int
 relay_client_out(struct relayio *io, short *sw)
@@ -333,7 +300,6 @@ relay_client_out(struct relayio *io, short *sw)
 		relaybuf_consume(&io->down, n, 0);
 		moved = 1;
 	}
-	/* Unsent: a tls_write to redo as is, or the end. */
 	if (io->down.len > 0 && (io->wpending = relay_want(n, sw)) == 0)
 		return relay_client_fail(io, "write");
 	if (corked)
@@ -341,7 +307,6 @@ relay_client_out(struct relayio *io, short *sw)
 	return moved;
 }
 
-/* The worker is done, the client has it all: close TLS, then the session. */
 static int
 relay_finish(struct relayio *io, short *sw)
 {
@@ -356,13 +321,7 @@ relay_finish(struct relayio *io, short *sw)
 	return -1;
 }
 
-/*
- * One round of the relay, in the order bytes flow: client to buffer to
- * worker, worker to buffer to client, then the ends.  Adds to *sw and
- * *pw the events the client socket and the pair wait for, sets *sent
- * when the client took data.  Returns 1 if anything moved, 0 if not,
- * -1 if the session is gone.
- */
+/* Returns 1 if anything moved, 0 if not, -1 if the session is gone. */
 int
 relay_round(struct relayio *io, short *sw, short *pw, int *sent)
 {
@@ -386,10 +345,8 @@ relay_round(struct relayio *io, short *sw, short *pw, int *sent)
 }
 
 /*
- * STLS, the relay's part: to the client what authpop wrote before the
- * STLS (in the pair already, which the caller watches no more), then msg
- * (our +OK), the pair closed.  0 once all is sent, 1 while the client
- * must take more (*sent once it took some), -1 once the session is gone.
+ * authpop's bytes before STLS are sent, then msg, and the pair closed.  1
+ * while the client must take more, -1 once the session is gone.
  */
 int
 relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
@@ -400,7 +357,6 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 	short		 sw = 0;
 
 	for (;;) {
-		/* What the worker wrote before, spliced and not sent yet. */
 		if (io->piped > 0) {
 			if (relay_splice_out(io, &sw) == -1)
 				return -1;
@@ -410,7 +366,6 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 			continue;
 		}
 		if (io->down.len > 0) {
-			/* Plaintext yet: client_write is send(2). */
 			n = client_write(io, io->down.data + io->down.off,
 			    io->down.len);
 			if (n > 0) {
@@ -436,11 +391,9 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-			/* The worker went away: nobody to hand over to. */
 			session_free(io->arg);
 			return -1;
 		}
-		/* The worker's bytes are out: now msg, and no more of its. */
 		close(io->pair);
 		io->pair = -1;
 		if (relaybuf_space(&io->down, 1, &p, &room) != 0)
@@ -451,10 +404,8 @@ relay_stls(struct relayio *io, const char *msg, size_t len, int *sent)
 }
 
 /*
- * Our line to the client in place of the worker's answer, only if the
- * client waits for one: the worker sent nothing since the client's last
- * bytes.  One write, never waited for, then close_notify.  Returns 0 if
- * all of it went to the socket, else -1.
+ * Only if the client waits for an answer: the worker sent nothing since its
+ * last bytes.  One write, never waited for.
  */
 int
 relay_answer(struct relayio *io, const char *line)
@@ -470,9 +421,8 @@ relay_answer(struct relayio *io, const char *line)
 }
 
 /*
- * The client just went away: it closed or reset the connection, or ended
- * TLS without a close_notify (as many do after QUIT).  That is an
- * ordinary end of session, not a fault worth the default log level.
+ * Many clients end TLS without a close_notify after QUIT: an ordinary end, not
+ * a fault worth the default log level.
  */
 int
 client_gone(struct relayio *io)
@@ -488,7 +438,6 @@ client_gone(struct relayio *io)
 	    strstr(e, "Broken pipe") != NULL;
 }
 
-/* Why the last client_read/client_write/tls_handshake failed. */
 const char *
 client_error(struct relayio *io)
 {
@@ -502,10 +451,8 @@ client_error(struct relayio *io)
 }
 
 /*
- * Where the next read into b may go: 0 and *p, *room; 1 if b is full;
- * -1 if no buffer could be allocated.  The data moves to the front only
- * if movable: a tls_write waiting to be retried must see the same bytes
- * at the same address.
+ * A tls_write waiting to be retried must see the same bytes at the same
+ * address: data moves to the front only if movable.
  */
 int
 relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
@@ -530,7 +477,6 @@ relaybuf_space(struct relaybuf *b, int movable, unsigned char **p,
 	return 0;
 }
 
-/* Drop n bytes from the front; wipe them if they may hold a password. */
 void
 relaybuf_consume(struct relaybuf *b, size_t n, int wipe)
 {
@@ -546,9 +492,8 @@ relaybuf_consume(struct relaybuf *b, size_t n, int wipe)
 }
 
 /*
- * Give an empty buffer back, so idle sessions stay small: to the few
- * kept for the next session that streams (no malloc and free per
- * wakeup of a long RETR), or to the allocator.
+ * A few kept for the next session that streams: no malloc and free per wakeup
+ * of a long RETR.
  */
 void
 relaybuf_release(struct relaybuf *b)

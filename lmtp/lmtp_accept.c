@@ -15,12 +15,8 @@
  */
 
 /*
- * lmtp_accept.c -- the lmtp process's listening sockets, a unix socket
- * or loopback TCP each (acceptor.c: batches, a pause when descriptors or
- * memory run out), all closed when the process drains; and who a
- * connecting peer is, as limit lmtp-peer and limit lmtp-spool count it,
- * with what each peer holds while it has sessions.  lmtp.c's callback
- * decides whether a connection may stay: this file knows no sessions.
+ * lmtp_accept.c -- the lmtp process's listening sockets, and who a connecting
+ * peer is, as limit lmtp-peer and limit lmtp-spool count it.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -42,18 +38,12 @@
 static TAILQ_HEAD(, lmtp_listen)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 
-/* The peers that have sessions: no more of them than sessions. */
 RB_HEAD(peertree, lmtp_peer);
 static int	peer_cmp(struct lmtp_peer *, struct lmtp_peer *);
 RB_PROTOTYPE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
 RB_GENERATE_STATIC(peertree, lmtp_peer, entry, peer_cmp)
 static struct peertree	clientpeers = RB_INITIALIZER(&clientpeers);
 
-/*
- * A listening socket for LMTP: a unix socket, or loopback TCP.  Each
- * connection goes to conn with the socket as arg; nsess counts the
- * process's sessions.
- */
 void
 lmtp_accept_add(int fd, const struct msg_listen *ml, void (*conn)(void *,
     int, const struct sockaddr *, socklen_t), const unsigned int *nsess)
@@ -77,7 +67,6 @@ lmtp_accept_add(int fd, const struct msg_listen *ml, void (*conn)(void *,
 	log_debug("accepting on fd %d%s", fd, l->local ? " (unix)" : "");
 }
 
-/* Accept no more: the sockets are closed. */
 void
 lmtp_accept_close(void)
 {
@@ -90,7 +79,6 @@ lmtp_accept_close(void)
 	}
 }
 
-/* Does a socket name the MTA's user (listen ... user)? */
 int
 lmtp_accept_mta(void)
 {
@@ -103,11 +91,8 @@ lmtp_accept_mta(void)
 }
 
 /*
- * Who a new client counts as: "uid N" on a unix socket (its MTA user
- * and root not counted), "loopback" over TCP from any address of
- * 127.0.0.0/8 or ::1 (any local user may take any of them, so they are
- * one peer), else its address without the port.  -1 (logged) when the
- * kernel will not say.
+ * Any local user may take any loopback address, so TCP from 127.0.0.0/8 or ::1
+ * is one peer.  The MTA user and root are not counted.
  */
 int
 peer_key(const struct lmtp_listen *l, int fd, const struct sockaddr *sa,
@@ -151,10 +136,6 @@ peer_cmp(struct lmtp_peer *a, struct lmtp_peer *b)
 	return strcmp(a->key, b->key);
 }
 
-/*
- * The peer key as counted (or not: the MTA's user on its own socket)
- * while it has sessions, or NULL.
- */
 struct lmtp_peer *
 peer_find(const char *key, int counted)
 {
@@ -165,7 +146,6 @@ peer_find(const char *key, int counted)
 	return RB_FIND(peertree, &clientpeers, &find);
 }
 
-/* One more session of a peer: NULL (logged) if out of memory. */
 struct lmtp_peer *
 peer_get(const char *key, int counted)
 {
@@ -184,7 +164,6 @@ peer_get(const char *key, int counted)
 	return p;
 }
 
-/* A session of p is over: p goes with its last (having let go of all). */
 void
 peer_put(struct lmtp_peer *p)
 {

@@ -15,21 +15,9 @@
  */
 
 /*
- * lmtp_cmd.c -- LMTP command lines and the DATA stream, for the lmtp
- * process (lmtp.c).  Pure: bytes in, a parsed command or decoded message
- * bytes out, so that the unit test and the fuzz target run this code as
- * the process does.
- *
- * Commands (RFC 2033, RFC 5321 4.1): verbs in any case; one space, or
- * none, after "FROM:" and "TO:" (clients differ there); everything else
- * strict.  A path is 0x21-0x7E between < and >: no controls, NUL, 8-bit
- * or spaces (quoted local parts included), as the parent's user lookup
- * and the logs need.  The error replies carry RFC 3463 codes.
- *
- * DATA (RFC 5321 4.1.1.4, 4.5.2): the message ends only at CRLF "."
- * CRLF, a line starts only after CRLF, a "." that starts a line is
- * removed, and each CRLF becomes LF as mda stores mail.  A bare CR or
- * LF stays as it is: "LF.LF" or "LF.CRLF" is data (DESIGN 24).
+ * lmtp_cmd.c -- LMTP command lines and the DATA stream.  Paths are 0x21-0x7E
+ * only, as the parent's user lookup and the logs need.  A bare CR or LF in
+ * DATA stays as it is: "LF.LF" or "LF.CRLF" is data (DESIGN 24).
  */
 #include <sys/types.h>
 
@@ -73,17 +61,13 @@ static const struct {
 	{ "VRFY", LMTP_VRFY },
 };
 
-/*
- * Do the n bytes at p spell word in any case?  ASCII case: no program
- * of popd calls setlocale(3), and a NUL in p differs from word.
- */
+/* ASCII case: no program of popd calls setlocale(3). */
 static int
 word_is(const char *p, size_t n, const char *word)
 {
 	return strlen(word) == n && strncasecmp(p, word, n) == 0;
 }
 
-/* Printable ASCII, spaces included, from p to end. */
 static int
 printable(const char *p, const char *end)
 {
@@ -93,7 +77,6 @@ printable(const char *p, const char *end)
 	return 1;
 }
 
-/* SIZE=: decimal digits, no sign, up to LLONG_MAX. */
 static const char *
 param_size(const char *p, const char *end, struct lmtp_cmd *cmd)
 {
@@ -116,7 +99,6 @@ param_size(const char *p, const char *end, struct lmtp_cmd *cmd)
 	return NULL;
 }
 
-/* BODY=7BIT or BODY=8BITMIME (RFC 6152). */
 static const char *
 param_body(const char *p, const char *end, struct lmtp_cmd *cmd)
 {
@@ -131,10 +113,6 @@ param_body(const char *p, const char *end, struct lmtp_cmd *cmd)
 	return NULL;
 }
 
-/*
- * MAIL and RCPT: kw (" FROM:" or " TO:"), <path>, then for MAIL the
- * parameters SIZE= and BODY=, each after one space.
- */
 static const char *
 parse_path(const char *p, const char *end, const char *kw, int mail,
     struct lmtp_cmd *cmd)
@@ -200,9 +178,7 @@ parse_path(const char *p, const char *end, const char *kw, int mail,
 }
 
 /*
- * One command line, without its CRLF.  Fills cmd (the verb even when
- * the line is bad) and returns NULL, or the whole error reply, without
- * CRLF.
+ * Fills the verb even when the line is bad.  Returns NULL, or the error reply.
  */
 const char *
 lmtp_parse(const char *line, size_t len, struct lmtp_cmd *cmd)
@@ -261,12 +237,8 @@ lmtp_data_init(struct lmtp_data *st)
 }
 
 /*
- * Decode DATA bytes: len bytes at in, the message into out (room for
- * len bytes: it never takes more than it consumes), its length in
- * *outlen.  Returns the bytes consumed: all of them, except a last CR,
- * which waits for the byte after it (the caller keeps it and offers it
- * again with more), and except what follows the CRLF "." CRLF that
- * ends the message (*done = 1): pipelined commands.
+ * A last CR waits for the byte after it: the caller offers it again with more.
+ * What follows the final CRLF "." CRLF is pipelined commands, not consumed.
  */
 size_t
 lmtp_data(struct lmtp_data *st, const char *in, size_t len, char *out,
@@ -306,11 +278,8 @@ lmtp_data(struct lmtp_data *st, const char *in, size_t len, char *out,
 }
 
 /*
- * The usertab keys a RCPT path (lmtp_parse's, no <>) may name, in the
- * order they are tried, each only if the one before is no user: the
- * address as given, then without a +detail, then the local part of
- * that.  Returns how many (1 to LMTP_MAXKEYS); some may be equal, or no
- * user name (lmtp.c keeps the valid ones, once each).
+ * Each key is tried only if the one before is no user.  Some may be equal, or
+ * no user name.
  */
 int
 lmtp_rcpt_keys(const char *addr, char keys[][LMTP_MAXADDR + 1])

@@ -14,11 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * lmtp_cmd.h -- the LMTP (RFC 2033) command lines and DATA stream as the
- * lmtp process reads them (lmtp_cmd.c): pure functions, no I/O, so that
- * the unit test and the fuzz target run exactly what the process runs.
- */
 #ifndef POPD_LMTP_CMD_H
 #define POPD_LMTP_CMD_H
 
@@ -55,9 +50,8 @@ struct lmtp_cmd {
 };
 
 /*
- * The DATA decoder: where the bytes read so far leave us in a line.  A
- * CR is never held across calls: lmtp_data leaves it unconsumed until
- * the byte after it has come.
+ * A CR is never held across calls: lmtp_data leaves it unconsumed until the
+ * byte after it has come.
  */
 struct lmtp_data {
 	int		 state;

@@ -15,12 +15,9 @@
  */
 
 /*
- * answers.c -- the parent's answers to popctl requests (parent.h).  An
- * answer is alive until ended: a handler sends records, which the
- * control process prints (control/print.c): root formats no answer.
- * It ends ok or with an error (MSG_PARENT_ANSWER).  If the control
- * process dies meanwhile, the answer is marked dead: what it is told
- * goes nowhere, and it is freed at its end.
+ * answers.c -- the parent's answers to popctl requests, sent as records that
+ * the control process prints: root formats no answer.  If the control process
+ * dies meanwhile, the answer goes nowhere and is freed at its end.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -45,7 +42,6 @@ struct ctlans {
 
 static TAILQ_HEAD(, ctlans)	answers = TAILQ_HEAD_INITIALIZER(answers);
 
-/* One piece of an answer; an error's text is one line. */
 static void
 ans_send(struct proc *p, uint64_t req, uint32_t status, const char *text,
     size_t len)
@@ -60,14 +56,12 @@ ans_send(struct proc *p, uint64_t req, uint32_t status, const char *text,
 	chan_send(&p->chan, MSG_PARENT_ANSWER, -1, &m, sizeof(m));
 }
 
-/* A refusal, before any answer was made. */
 void
 ctlans_error(struct proc *p, uint64_t req, const char *why)
 {
 	ans_send(p, req, ANS_ERROR, why, strlen(why));
 }
 
-/* An answer to p's request req from uid; NULL if p has too many. */
 struct ctlans *
 ctlans_new(struct proc *p, uint64_t req, uid_t uid)
 {
@@ -86,10 +80,6 @@ ctlans_new(struct proc *p, uint64_t req, uid_t uid)
 	return a;
 }
 
-/*
- * A record of the answer (MSG_PARENT_CTL*, each starting with the
- * request's name), with fd (or -1; closed here either way).
- */
 void
 ctlans_rec(struct ctlans *a, uint32_t type, int fd, void *rec, size_t len)
 {
@@ -102,7 +92,6 @@ ctlans_rec(struct ctlans *a, uint32_t type, int fd, void *rec, size_t len)
 	chan_send(&a->p->chan, type, fd, rec, len);
 }
 
-/* How many a command ended, forgot or left; the answer's end. */
 void
 ctlans_count(struct ctlans *a, uint32_t n)
 {
@@ -114,7 +103,6 @@ ctlans_count(struct ctlans *a, uint32_t n)
 	ctlans_end(a, NULL);
 }
 
-/* The end: ok (why NULL) or "error: why".  Frees a. */
 void
 ctlans_end(struct ctlans *a, const char *why)
 {
@@ -141,7 +129,6 @@ ctlans_uid(const struct ctlans *a)
 	return a->uid;
 }
 
-/* The control process p died: its pending answers go nowhere. */
 void
 ctlans_gone(struct proc *p)
 {

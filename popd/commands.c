@@ -15,14 +15,8 @@
  */
 
 /*
- * commands.c -- popctl's commands: show sessions, stats, metrics and
- * certificates, kick user, drain, show quota, show user, undelete, and
- * mda's reports, answered with records (proto.h MSG_PARENT_CTL*) that
- * the control process prints: nothing is formatted here.  (requests.c
- * has the requests, answers.c the answer API, apps.c and backends.c
- * show app-passwords and show backends.)  What only the listeners or
- * authpop know, the control process asks them itself, on channels of
- * its own (supervise.c's proc_link); what only a maildir says, a
+ * commands.c -- popctl's commands, answered with records that the control
+ * process prints: nothing is formatted here.  What only a maildir says, a
  * wrkrpop of the user answers (struct mdjob).
  */
 #include <sys/types.h>
@@ -52,11 +46,9 @@
 #define UNDELETE_TIMEOUT 60	/* seconds for an undelete */
 
 /*
- * show user, undelete, show quota's kept messages: a wrkrpop as the user
- * works on the maildir (the parent never opens one) and writes text,
- * which the control process relays (control.c): the parent reads none
- * of it.  It bounds the wrkrpop's time, and ends the answer when the
- * wrkrpop is reaped (a, NULL once the answer ended at the timeout).
+ * A wrkrpop works on the maildir as the user (the parent never opens one) and
+ * writes text that control relays: the parent reads none of it.  a is NULL
+ * once the answer ended at the timeout.
  */
 struct mdjob {
 	LIST_ENTRY(mdjob)	 entry;
@@ -72,7 +64,6 @@ struct mdjob {
 };
 static LIST_HEAD(, mdjob)	 mdjobs = LIST_HEAD_INITIALIZER(mdjobs);
 
-/* "127.0.0.1:995": where listens[i] is bound; NULL if unknown. */
 static const char *
 listener_name(uint32_t i)
 {
@@ -92,7 +83,6 @@ listener_name(uint32_t i)
 	return names[i];
 }
 
-/* A row of show sessions, sent CTL_SESSROWS at a time; NULL: the rest. */
 static void
 session_add(struct ctlans *a, const struct ctl_session *r)
 {
@@ -106,7 +96,6 @@ session_add(struct ctlans *a, const struct ctl_session *r)
 	}
 }
 
-/* A session the parent knows, as a row of show sessions. */
 static void
 session_row(const struct sessview *v, void *a)
 {
@@ -134,7 +123,6 @@ session_row(const struct sessview *v, void *a)
 	session_add(a, &s);
 }
 
-/* show sessions: ours (the control process adds the listeners'). */
 void
 ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -143,7 +131,6 @@ ctl_show_sessions(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_end(a, NULL);
 }
 
-/* The sessions now, by state, for show metrics. */
 static void
 gauge(const struct sessview *v, void *arg)
 {
@@ -159,7 +146,6 @@ gauge(const struct sessview *v, void *arg)
 		m->authorization++;
 }
 
-/* show stats, show metrics: the counters, the gauges. */
 void
 ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -197,7 +183,6 @@ ctl_show_stats(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_end(a, NULL);
 }
 
-/* show certificates: each pki as it is served. */
 void
 ctl_show_certificates(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -235,7 +220,6 @@ ctl_kick_user(struct ctlans *a, const struct msg_ctlreq *r)
 	ctlans_count(a, n);
 }
 
-/* drain, undrain: the health ports say so, logins go on; backends: control. */
 void
 ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -245,7 +229,6 @@ ctl_drain(struct ctlans *a, const struct msg_ctlreq *r)
 		health_drain(a, r->cmd == CTL_DRAIN);
 }
 
-/* A job that never started: its answer's end (why), and ours. */
 static void
 mdjob_done(struct mdjob *j, const char *why)
 {
@@ -254,8 +237,8 @@ mdjob_done(struct mdjob *j, const char *why)
 }
 
 /*
- * Too long: killed, the answer ended; the job waits for its reaping
- * (mdjob_exited), so that its pid is never another's.
+ * The job waits for its reaping (mdjob_exited), so that its pid is never
+ * another's.
  */
 static void
 mdjob_timeout(int fd, short ev, void *arg)
@@ -267,10 +250,6 @@ mdjob_timeout(int fd, short ev, void *arg)
 	j->a = NULL;
 }
 
-/*
- * The user and its maildir, with quota (CTLQ_*), its limit and junk
- * setting; then j's wrkrpop, whose text the control process relays.
- */
 static void
 mdjob_start(struct mdjob *j, uint32_t quota)
 {
@@ -312,7 +291,6 @@ mdjob_start(struct mdjob *j, uint32_t quota)
 	LIST_INSERT_HEAD(&mdjobs, j, entry);
 }
 
-/* show quota: the user's limit, then its use and what is kept. */
 static void
 mdjob_limit(void *arg, int status, const struct quota_limit *lim)
 {
@@ -327,7 +305,6 @@ mdjob_limit(void *arg, int status, const struct quota_limit *lim)
 	    CTLQ_LIMIT);
 }
 
-/* The user's junk setting (none known fails none), then the next step. */
 static void
 mdjob_junk(void *arg, int status, const struct conf_junk *junk)
 {
@@ -362,10 +339,6 @@ mdjob_user(void *arg, int status, const struct mailuser *mu,
 		userjunk_find(mu->name, mdjob_junk, j);
 }
 
-/*
- * show quota NAME (junk setting, limit, use, what is kept), show user
- * NAME (its popd.journal), undelete NAME: a wrkrpop as the user works.
- */
 void
 ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
 {
@@ -386,8 +359,8 @@ ctl_mdjob(struct ctlans *a, const struct msg_ctlreq *r)
 }
 
 /*
- * A child reaped: 1 if a job's wrkrpop, whose answer ends ok (an error
- * is its text's last line, which the control process makes the end).
+ * 1 if a job's wrkrpop: its answer ends ok, as an error is its text's last
+ * line.
  */
 int
 mdjob_exited(pid_t pid, int status)
@@ -407,7 +380,6 @@ mdjob_exited(pid_t pid, int status)
 	return 1;
 }
 
-/* report mda delivered|deferred: any local user may send one. */
 void
 ctl_mda_report(struct ctlans *a, const struct msg_ctlreq *r)
 {

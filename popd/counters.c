@@ -15,10 +15,8 @@
  */
 
 /*
- * counters.c -- the parent's sums of popd's counters (stats.h): its own
- * page, the last values of the children it reaped, and the pages of
- * those alive, read when popctl asks.  Since the last reload is the
- * total minus what it was when the reload took effect.
+ * counters.c -- the parent's sums of popd's counters: its own page, the last
+ * values of the children it reaped, and the pages of those alive.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -34,7 +32,6 @@ static uint64_t	reaped[STAT_MAX];	/* children gone, summed */
 static uint64_t	at_reload[STAT_MAX];	/* the total then */
 static time_t	started, reload_time;
 
-/* sum += page's counters (NULL: none). */
 static void
 add_page(uint64_t *sum, const struct stats_page *page)
 {
@@ -46,7 +43,6 @@ add_page(uint64_t *sum, const struct stats_page *page)
 	stats_sum(sum, c);
 }
 
-/* A child was reaped: its last values stay in the totals. */
 void
 counters_reaped(struct stats_page *page)
 {
@@ -60,7 +56,6 @@ add_session(const struct sessview *v, void *arg)
 	add_page(arg, v->page);
 }
 
-/* Everything counted since popd started. */
 static void
 counters_total(uint64_t *sum)
 {
@@ -73,11 +68,7 @@ counters_total(uint64_t *sum)
 	login_walk(add_session, sum);
 }
 
-/*
- * show stats, show metrics: the totals since the start and since the
- * last reload, and when each was.  A child may have lowered what it
- * wrote meanwhile: never below 0.
- */
+/* A child may have lowered what it wrote meanwhile: never below 0. */
 void
 counters_show(struct msg_ctlstats *m)
 {
@@ -91,7 +82,6 @@ counters_show(struct msg_ctlstats *m)
 	m->reloaded = reload_time;
 }
 
-/* A reload took effect (reloaded() in popd.c), or popd started. */
 void
 counters_reloaded(void)
 {

@@ -15,25 +15,11 @@
  */
 
 /*
- * requests.c -- the parent's side of popctl.  The control process sends
- * each request typed (MSG_CONTROL_REQUEST), with the client's socket;
- * the parent reads the peer's credentials from that socket itself,
- * takes the request line from it (the control process only looked at
- * it) and goes on only if that line is the request it was sent, written
- * in its canonical words (it parses no line).  It closes the socket,
- * decides whether that uid may do this, and runs the command's handler
- * (commands.c, apps.c, backends.c, or popd.c's reload), which answers
- * through a struct ctlans (answers.c).  A socket without a line, or a
- * line that says something else, is a forgery: the control process is
- * ended.  What root's socket carries is only what root sent.
- *
- * Who may do what (popctl.8):
- *	uid 0				everything
- *	control group members		show ...
- *	anyone				report mda ... (mda's reports)
- * Every command that is not a show is logged with the uid that asked
- * (kick address and unpenalize by the control process, which asks the
- * listeners or authpop and learns how many).
+ * requests.c -- the parent's side of popctl.  The parent reads the peer's
+ * credentials and the request line from the client's socket itself, and goes
+ * on only if the line is the request control sent, in canonical words: a
+ * socket without it is a forgery, and control is ended.  What root's socket
+ * carries is only what root sent.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -50,7 +36,6 @@
 #include "parent.h"
 #include "control_cmd.h"
 
-/* popd.c's reload, which answers once the reload is over. */
 static void	(*reload_hook)(struct ctlans *);
 
 void
@@ -59,10 +44,6 @@ ctl_init(void (*reload)(struct ctlans *))
 	reload_hook = reload;
 }
 
-/*
- * May the peer (uid, egid gid) run cmd?  0, or -1 (logged): the control
- * process is told (MSG_PARENT_CTLDENIED) and says who may (control/print.c).
- */
 static int
 ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 {
@@ -92,9 +73,7 @@ ctl_access(struct proc *p, const struct msg_ctlreq *r, uid_t uid, gid_t gid)
 }
 
 /*
- * Take the client's request line, which the control process must have
- * left on its socket: NULL if it is m, or what is wrong.  The parent
- * parses no line: it writes m in its canonical words and compares.
+ * The parent parses no line: it writes m in its canonical words and compares.
  */
 static const char *
 ctl_sent(int fd, const struct msg_ctlreq *m)
@@ -115,7 +94,6 @@ ctl_sent(int fd, const struct msg_ctlreq *m)
 	return NULL;
 }
 
-/* The commands that change something, with who asked. */
 static void
 ctl_log(const struct msg_ctlreq *m, uid_t uid)
 {
@@ -130,7 +108,6 @@ ctl_log(const struct msg_ctlreq *m, uid_t uid)
 		    "message " : "all", m->find, (unsigned)uid);
 }
 
-/* A request from the control process, with the client's socket. */
 void
 parent_control_request(struct chan *c, const void *data, int fd)
 {
@@ -145,7 +122,6 @@ parent_control_request(struct chan *c, const void *data, int fd)
 	socklen_t		 len = sizeof(type);
 
 	if (fd == -1) {
-		/* Our own shortage of descriptors (msg.c logged it). */
 		ctlans_error(p, m->req, "popd is short of descriptors, "
 		    "try again");
 		return;
@@ -158,7 +134,6 @@ parent_control_request(struct chan *c, const void *data, int fd)
 		    msg_type_str(MSG_CONTROL_REQUEST));
 		return;
 	}
-	/* The request as its client sent it, once. */
 	forged = ctl_sent(fd, m);
 	close(fd);
 	if (forged != NULL) {

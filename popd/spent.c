@@ -15,13 +15,10 @@
  */
 
 /*
- * spent.c -- the router tickets the parent has let log in, until they
- * expire: each is taken once (authpop/loginticket.c checks the MAC, the user,
- * the address and the expiry; this is the "once").  The parent outlives
- * every authpop, so a reload, which starts a new authpop, does not make
- * a spent ticket good again; a restart of popd does, within TICKET_LIFE
- * of its making.  At most SPENT_MAX are kept: past that a ticket login
- * is refused as a temporary failure rather than a set grown without end.
+ * spent.c -- the router tickets the parent has let log in, until they expire:
+ * each is taken once.  The parent outlives every authpop, so a reload does not
+ * make a spent ticket good again.  Past SPENT_MAX a ticket login fails for now
+ * rather than grow the set without end.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -59,10 +56,6 @@ spent_cmp(struct spent *a, struct spent *b)
 	return a->nonce < b->nonce ? -1 : a->nonce > b->nonce;
 }
 
-/*
- * Take the ticket of nonce and expiry: 0 if it was not taken before,
- * SPENT_AGAIN if it was, SPENT_FULL if no more can be kept.
- */
 int
 spent_take(uint64_t nonce, int64_t expiry)
 {

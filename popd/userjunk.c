@@ -15,18 +15,10 @@
  */
 
 /*
- * userjunk.c -- each user's junk folder (junk users in popd.conf(5)):
- * the parent decides which folder a session merges after INBOX, and
- * how it is tagged, and sends that with the session (MSG_PARENT_WORKER).
- *
- * A user's setting is its line in junk users (a file loaded with the
- * other tables, or a database table asked with K_ALIAS, the usertab key
- * as the key), else popd.conf's junk.  The file's lines were checked
- * when it was loaded; a database's answer is read here as the outside
- * bytes it is.  A table that cannot answer, or answers something that
- * is no junk setting, fails the login for now ([SYS/TEMP]): a session
- * without the folder, or with another one, would show the user a
- * maildrop that is not his and tell him nothing.
+ * userjunk.c -- each user's junk folder.  A table that cannot answer, or
+ * answers no junk setting, fails the login for now ([SYS/TEMP]): a session
+ * without the folder, or with another, would show the user a maildrop that is
+ * not his.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -43,7 +35,6 @@
 #include "table.h"
 #include "lookup.h"
 
-/* The user's own setting, the default if it has none, or TEMP. */
 static void
 junk_answer(void *arg, int status, const char *value)
 {
@@ -65,11 +56,7 @@ junk_answer(void *arg, int status, const char *value)
 	free(w);
 }
 
-/*
- * The junk setting of user (a usertab key), its folder "" for none:
- * cb(arg, LOOKUP_FOUND, it) from junk users, LOOKUP_NONE from popd.conf's
- * junk, or cb(arg, LOOKUP_TEMP, NULL); perhaps before this returns.
- */
+/* cb may run before this returns. */
 void
 userjunk_find(const char *user, userjunk_cb cb, void *arg)
 {

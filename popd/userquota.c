@@ -15,14 +15,8 @@
  */
 
 /*
- * userquota.c -- the parent's part of quotas: each user's limit.
- *
- * A user's limit is its line in quota users (a file loaded with the
- * other tables, or a database table asked with K_ALIAS, the usertab
- * key as the key), else popd.conf's quota.  The use is never read
- * here: the parent does not touch maildirs.  The lmtp process gets the
- * limit at RCPT and has the user's dlvrpop check it (lmtp/lmtp_pool.c);
- * the dlvrpop gets it from the parent, and refuses what does not fit.
+ * userquota.c -- each user's quota limit.  The use is never read here: the
+ * parent does not touch maildirs.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -39,7 +33,6 @@
 #include "lookup.h"
 #include "quotarule.h"
 
-/* Whether any user has a limit: without, deliveries ask nothing. */
 int
 userquota_on(void)
 {
@@ -48,9 +41,8 @@ userquota_on(void)
 }
 
 /*
- * The table's answer: the user's own limit, the default if it has
- * none, or a temporary failure if the table is down or its value is
- * not a quota (the admin's error, never the sender's).
+ * A value that is no quota is the admin's error, never the sender's: a
+ * temporary failure.
  */
 static void
 quota_answer(void *arg, int status, const char *value)
@@ -75,10 +67,7 @@ quota_answer(void *arg, int status, const char *value)
 	free(w);
 }
 
-/*
- * The limit of user (a usertab key), all 0 for none: cb(arg,
- * LOOKUP_FOUND, limit), or cb(arg, LOOKUP_TEMP, NULL); perhaps at once.
- */
+/* cb may run before this returns. */
 void
 userquota_find(const char *user, userquota_cb cb, void *arg)
 {

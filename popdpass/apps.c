@@ -15,10 +15,8 @@
  */
 
 /*
- * apps.c -- popdpass -A, -R and -B: app passwords (apppass.h), a secret
- * drawn here and shown once, of which the file keeps a keyed hash
- * alone.  The file is changed under flock(2) and replaced whole
- * (popdpass.c lock_file, replace).
+ * apps.c -- popdpass -A, -R and -B: app passwords, a secret drawn here and
+ * shown once, of which the file keeps a keyed hash alone.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -41,12 +39,10 @@
 /* The last time apppass_time prints in four digits of year. */
 #define APP_TIMEMAX	253402300799LL	/* 9999-12-31T23:59:59Z */
 
-/* An app password's secret, as hashed and as shown, and the site key. */
 static char	secret[APP_SECRETLEN + 1];
 static char	shown[APP_SHOWNLEN + 1];
 static struct appkey sitekey;
 
-/* What apppass_scan found in a file for one user (app_scan). */
 struct appscan {
 	const char	*user;
 	const char	*label;		/* its lines are in drop */
@@ -56,7 +52,6 @@ struct appscan {
 	size_t		 ndrop;
 };
 
-/* popdpass's atexit handler: no secret left behind. */
 void
 app_wipe(void)
 {
@@ -65,11 +60,7 @@ app_wipe(void)
 	explicit_bzero(&sitekey, sizeof(sitekey));
 }
 
-/*
- * -e: "Nd" or "Nh" from now, "YYYY-MM-DD" (its midnight, UTC) or
- * "YYYY-MM-DDTHH:MM:SSZ"; a time past or too far (apppass_time prints
- * four digits of year) is refused.
- */
+/* A time too far is refused: apppass_time prints four digits of year. */
 static time_t
 parse_expiry(const char *arg, time_t now)
 {
@@ -90,7 +81,6 @@ parse_expiry(const char *arg, time_t now)
 			errx(1, "expiry \"%s\": the number is %s", arg, errstr);
 		t = now + n * (arg[len - 1] == 'd' ? 86400 : 3600);
 	} else {
-		/* A day is its first second. */
 		(void)snprintf(full, sizeof(full), "%s%s", arg,
 		    len == 10 ? "T00:00:00Z" : "");
 		if ((len != 10 && len != 20) ||
@@ -107,7 +97,6 @@ parse_expiry(const char *arg, time_t now)
 	return t;
 }
 
-/* -n: networks joined by ",", into r. */
 static void
 parse_nets(const char *arg, struct apprec *r)
 {
@@ -144,12 +133,9 @@ check_label(const char *label)
 }
 
 /*
- * -k: the site key, made when there is none (APP_NEWKEY random bytes,
- * mode 0600), then read as popd reads it.  It is written to a temporary
- * file and link(2)ed into place, which fails if there is one: a run
- * never reads a key half written, two runs at once cannot both make
- * one, and an existing key is never replaced, which would void every
- * hash made with it.
+ * Written to a temporary file and link(2)ed into place, which fails if there
+ * is one: a key is never read half written, nor replaced, which would void
+ * every hash made with it.
  */
 static void
 load_key(const char *path)
@@ -200,7 +186,6 @@ load_key(const char *path)
 	exit(1);
 }
 
-/* apppass_scan's function: the user's records and lines of a label. */
 static int
 app_scan(void *arg, const char *user, const char *rec, size_t lineno)
 {
@@ -222,11 +207,7 @@ app_scan(void *arg, const char *user, const char *rec, size_t lineno)
 	return 0;
 }
 
-/*
- * file locked (lock_file: create, st), and what it holds of user's and
- * of label's (sc): its fd.  A file popd would refuse is not changed:
- * its lines are said first.
- */
+/* A file popd would refuse is not changed. */
 static int
 scan_file(const char *file, int create, const char *user,
     const char *label, struct appscan *sc, struct stat *st)
@@ -243,7 +224,6 @@ scan_file(const char *file, int create, const char *user,
 	return fd;
 }
 
-/* Whether the user's records have room for one more of len bytes. */
 static void
 check_room(const char *file, const struct appscan *sc, size_t len)
 {
@@ -255,11 +235,6 @@ check_room(const char *file, const struct appscan *sc, size_t len)
 		    "popd takes", file, sc->user, APP_RECSMAX - 1);
 }
 
-/*
- * file (locked as fd, st) replaced: every line as it is, but those of
- * sc->drop, then add (a line) if not NULL; the owner and mode kept.
- * fd is closed.
- */
 static void
 rewrite(const char *file, int fd, const struct stat *st,
     const struct appscan *sc, const char *add)
@@ -293,7 +268,6 @@ rewrite(const char *file, int fd, const struct stat *st,
 	free(out);
 }
 
-/* -A: a new app password for user. */
 int
 app_add(const char *user, const char *label, const char *expiry,
     const char *nets, const char *keyfile, const char *file)
@@ -307,7 +281,6 @@ app_add(const char *user, const char *label, const char *expiry,
 	time_t		 now = time(NULL);
 	int		 fd = -1, n;
 
-	/* Every argument is checked before anything is made. */
 	check_label(label);
 	memset(&r, 0, sizeof(r));
 	(void)strlcpy(r.label, label, sizeof(r.label));
@@ -365,7 +338,6 @@ app_add(const char *user, const char *label, const char *expiry,
 	return 0;
 }
 
-/* -R: every line of that label of the user's, "main" the bar. */
 int
 app_remove(const char *user, const char *label, const char *file)
 {
@@ -392,7 +364,6 @@ app_remove(const char *user, const char *label, const char *file)
 	return 0;
 }
 
-/* -B: the user's main password no longer logs in to POP3. */
 int
 app_bar(const char *user, const char *file)
 {

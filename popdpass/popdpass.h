@@ -14,10 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * popdpass.h -- popdpass's two files: the files it changes in place
- * (popdpass.c) and the app passwords (apps.c).
- */
 #ifndef POPDPASS_H
 #define POPDPASS_H
 

@@ -15,14 +15,9 @@
  */
 
 /*
- * check.c -- routepop's health checks, with a health port (route ...
- * health PORT, popd.conf(5)).  Every second it connects to each
- * backend router.c names, at that port, reads the one line the
- * backend's listener answers (healthline.c) and reports it to router.c;
- * a check that fails (refused, no line within the second, not a health
- * line) counts, and after CHECK_FAILS in a row the backend is down.
- * router.c decides what a state means for routing.  One TCP connection
- * per check, nonblocking.
+ * check.c -- routepop's health checks: every second one TCP connection to each
+ * backend's health port, and its one line read.  After CHECK_FAILS failed
+ * checks in a row the backend is down.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -43,7 +38,6 @@ static int		 running;
 static struct event	 tick;
 
 /*
- * A check's end: a state and its sessions, or -1 and why it failed.
  * Every good check is reported (popctl shows when each backend was last
  * checked); a failed one once it makes the backend down.
  */
@@ -69,7 +63,6 @@ check_end(struct backend *b, int state, uint32_t sessions, const char *why)
 	router_state(b, state, sessions);
 }
 
-/* The line, to the backend's close; then it is judged whole. */
 static void
 check_read(int fd, short ev, void *arg)
 {
@@ -118,9 +111,8 @@ check_start(struct backend *b)
 }
 
 /*
- * Every second: a check still open had its second and failed; each
- * backend gets a new one.  So a backend that stops answering is down
- * after CHECK_FAILS checks, at most CHECK_FAILS + 1 seconds.
+ * A backend that stops answering is down after at most CHECK_FAILS + 1
+ * seconds.
  */
 static void
 check_tick(int fd, short ev, void *arg)
@@ -134,7 +126,6 @@ check_tick(int fd, short ev, void *arg)
 	}
 }
 
-/* A new backend: its health port's address; checked at once if we run. */
 void
 check_add(struct backend *b, int port)
 {
@@ -158,7 +149,6 @@ check_add(struct backend *b, int port)
 	}
 }
 
-/* Confined: the checks start, with those of the backends known now. */
 void
 check_run(int port)
 {

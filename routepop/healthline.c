@@ -15,10 +15,8 @@
  */
 
 /*
- * healthline.c -- what a backend's health port said (popd.conf(5),
- * listen ... health): "up N", "draining N" or "degraded N" and a line
- * end, N its sessions, at most 10 digits and 2^32-1.  Anything else, or
- * more, is not a health line: the backend fails that check.  Pure.
+ * healthline.c -- what a backend's health port said: "up N", "draining N" or
+ * "degraded N", N at most 2^32-1.  Anything else, or more, fails the check.
  */
 #include <sys/types.h>
 
@@ -28,7 +26,6 @@
 #include "proto.h"
 #include "routepop.h"
 
-/* buf, len bytes: a HEALTH_* state and *sessions, or -1. */
 int
 health_line(const char *buf, size_t len, uint32_t *sessions)
 {

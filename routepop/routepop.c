@@ -15,29 +15,9 @@
  */
 
 /*
- * routepop.c -- the routepop process: auth_http's router, started by
- * the parent only when popd.conf has a route, as POPD_USER in an empty
- * chroot (sandbox_routepop).  httppop asks it which backend serves a
- * user nginx's auth_http asked about; it answers from the route table
- * and the backends' states (router.c), which it checks itself on their
- * health port (check.c), and popctl shows and drains them.  Every login
- * of a POP3 client touches none of it.
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by
- * sender; a peer that breaks them loses its channel, not us):
- *	the parent	fd 3 (POPD_CHANNEL_FD): the route file, opened by
- *			root, and the page of the backends' states
- *	httppop		MSG_HTTP_ROUTE, answered MSG_ROUTE_ANSWER
- *			(MSG_PARENT_ROUTEPEER)
- *	tablepop	a database route table's values: MSG_ROUTE_LOOKUP,
- *			answered MSG_TABLE_ROUTEVAL, checked here
- *			(MSG_PARENT_TABLECHAN)
- *	control		popctl show backends, drain, undrain BACKEND
- *			(MSG_PARENT_CTLCHAN)
- *	backends	one TCP connection per check (check.c)
- *
- * One routepop per configuration: after a reload the new one routes,
- * and the previous one answers what it was asked and goes.
+ * routepop.c -- auth_http's router: which backend serves a user, from the
+ * route table and the backends' health.  No login of a POP3 client touches it.
+ * A peer that breaks the protocol loses its channel, not us.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -53,8 +33,6 @@
 #include "table.h"
 #include "routepop.h"
 
-/* An httppop. */
-/* A database's answer awaited for an httppop's question. */
 struct route_wait {
 	TAILQ_ENTRY(route_wait)	 entry;
 	uint64_t		 asked;		/* ours */
@@ -74,11 +52,7 @@ static TAILQ_HEAD(, route_wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
 static uint64_t			 lastask;
 static int			 draining;
 
-/*
- * The answer: a backend of the pool value names, one that takes users
- * now; when none does, a temporary failure, never a wrong password.
- * An httppop gone meanwhile gets nothing.
- */
+/* When no backend takes users, a temporary failure, never a wrong password. */
 static void
 route_send(pid_t pid, uint64_t id, const char *user, int status,
     const char *value)
@@ -100,7 +74,6 @@ route_send(pid_t pid, uint64_t id, const char *user, int status,
 	chan_send(&p->chan, MSG_ROUTE_ANSWER, -1, &mr, sizeof(mr));
 }
 
-/* w's answer to its httppop; once a draining routepop has none, it goes. */
 static void
 wait_done(struct route_wait *w, int status, const char *value)
 {
@@ -111,7 +84,6 @@ wait_done(struct route_wait *w, int status, const char *value)
 		exit(0);
 }
 
-/* A tablepop gone, broken or replaced: what it was asked, a failure. */
 static void
 table_eof(struct chan *c)
 {
@@ -125,7 +97,6 @@ table_eof(struct chan *c)
 		tabcur = -1;
 }
 
-/* Ask the current tablepop the database's value of key. */
 static void
 route_ask(struct route_wait *w, const char *key)
 {
@@ -138,7 +109,6 @@ route_ask(struct route_wait *w, const char *key)
 	chan_send(&tabchan[tabcur], MSG_ROUTE_LOOKUP, -1, &ml, sizeof(ml));
 }
 
-/* An httppop's question: the file answers now, a database later. */
 static void
 http_route(struct chan *c, const void *data, int fd)
 {
@@ -150,9 +120,8 @@ http_route(struct chan *c, const void *data, int fd)
 	size_t			 n = 0;
 
 	/*
-	 * A live httppop has at most limit sessions questions open, and as
-	 * many it gave up on: past that many answers unread, it reads
-	 * none; past that many waiting for the database, the next is a
+	 * An httppop has at most limit sessions questions open, and as many it
+	 * gave up on: past that it reads no answers, and a question is a
 	 * temporary failure.
 	 */
 	if (c->outmsgs > 2 * (size_t)set.limit.sessions) {
@@ -189,10 +158,7 @@ http_route(struct chan *c, const void *data, int fd)
 	route_ask(w, w->user);
 }
 
-/*
- * tablepop's answer, as from a compromised tablepop: for the user, else
- * its domain; a value must be a pool of addresses.
- */
+/* As from a compromised tablepop: a value must be a pool of addresses. */
 static void
 table_routeval(struct chan *c, const void *data, int fd)
 {
@@ -236,7 +202,6 @@ static const struct msg_handler from_control[] = {
 	{ MSG_CONTROL_UNDRAIN,	router_control_drain },
 };
 
-/* After a reload: a newer routepop routes; we answer what we have. */
 static void
 routepop_parent_drain(struct chan *c, const void *data, int fd)
 {
@@ -246,17 +211,13 @@ routepop_parent_drain(struct chan *c, const void *data, int fd)
 		exit(0);
 }
 
-/* A channel to an httppop (a draining one's too). */
 static void
 routepop_parent_peer(struct chan *c, const void *data, int fd)
 {
 	peer_add(PROC_ROUTE, data, fd, from_http, nitems(from_http), NULL);
 }
 
-/*
- * The current tablepop's channel: the one before it is kept for the
- * values it was asked (a draining tablepop answers them).
- */
+/* The one before is kept for the values it was asked. */
 static void
 routepop_parent_tablechan(struct chan *c, const void *data, int fd)
 {
@@ -272,7 +233,6 @@ routepop_parent_tablechan(struct chan *c, const void *data, int fd)
 	tabcur = i;
 }
 
-/* MSG_PARENT_CTLCHAN: popctl's questions. */
 static void
 routepop_parent_ctlchan(struct chan *c, const void *data, int fd)
 {
@@ -325,10 +285,8 @@ static const struct msg_handler from_parent[] = {
 };
 
 /*
- * POPD_USER, as the listener, lmtp and control: no file (the route
- * file is the parent's descriptor), and its confinement keeps it from
- * them (signals and ptrace stay in its own Landlock domain and seccomp
- * filter).
+ * Its confinement keeps it from the other POPD_USER processes: signals and
+ * ptrace stay in its Landlock domain and seccomp filter.
  */
 static const struct proc_role routepop_role = {
 	.setup = {

@@ -14,14 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * routepop.h -- the routepop process (routepop.c): auth_http's router.
- * router.c keeps the routes and the backends, check.c checks their
- * health ports (the line: healthline.c).  routepop.c calls router.c,
- * which calls check.c for each new backend; check.c reports each
- * check to router.c (router_state).  The tests link healthline.c
- * alone.
- */
 #ifndef POPD_ROUTEPOP_H
 #define POPD_ROUTEPOP_H
 

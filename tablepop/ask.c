@@ -15,18 +15,9 @@
  */
 
 /*
- * ask.c -- tablepop's answers to its peers, from the database tables,
- * each asked of backend.c with an id of ours, apart from the parent's.
- *
- * Peers, on channels the parent made (peers.c declares what each may
- * send; one that breaks it loses its channel, not us):
- *	authpop		MSG_AUTHPOP_APPS, a user's app passwords of the
- *			app-passwords database, answered MSG_TABLE_APPS;
- *			MSG_AUTHPOP_LOOKUP, a user's password hash of
- *			authtab's database, answered MSG_TABLE_CRED
- *			(authpop checks both: the parent sees neither)
- *	routepop	MSG_ROUTE_LOOKUP, answered MSG_TABLE_ROUTEVAL,
- *			which routepop checks
+ * ask.c -- tablepop's answers to authpop and routepop, from the database
+ * tables, on channels the parent made: the parent sees no hash.  A peer that
+ * breaks the protocol loses its channel, not us.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -45,13 +36,10 @@
 /* Questions of ours to the databases: apart from the parent's ids. */
 #define ASKED		(1ULL << 63)
 
-/* What is asked: the question's message. */
 #define ASK_APPS	MSG_AUTHPOP_APPS
 #define ASK_CRED	MSG_AUTHPOP_LOOKUP
 #define ASK_ROUTE	MSG_ROUTE_LOOKUP
 
-/* An authpop or a routepop. */
-/* A database's answer awaited for a peer's question. */
 struct wait {
 	TAILQ_ENTRY(wait)	 entry;
 	uint64_t		 asked;		/* ours, with ASKED */
@@ -67,11 +55,8 @@ static TAILQ_HEAD(, wait)	 waits = TAILQ_HEAD_INITIALIZER(waits);
 static uint64_t			 lastask;
 
 /*
- * w's answer (TABANS_*), to its peer if it is still there: an authpop
- * the user's password hash (one too long for it, or empty, is no
- * answer, logged), or its app passwords' records joined by ',' (an
- * empty value: none); a routepop the route's value (one too long is no
- * answer, logged).
+ * A hash too long for authpop, or empty, is no answer (logged).  An empty app
+ * passwords value means none.
  */
 static void
 answer_send(const struct wait *w, int status, const char *value)
@@ -91,7 +76,6 @@ answer_send(const struct wait *w, int status, const char *value)
 			break;
 	if (p == NULL)
 		return;
-	/* 8 KB: not on the stack. */
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		fatal("%s", __func__);
 	if (w->ask == ASK_CRED) {
@@ -113,7 +97,6 @@ answer_send(const struct wait *w, int status, const char *value)
 		len = sizeof(m->mr.value);
 		type = MSG_TABLE_ROUTEVAL;
 	}
-	/* An empty value is no records: the user has no app password. */
 	if (status == TABANS_FOUND && value[0] == '\0' && w->ask == ASK_APPS)
 		status = TABANS_NONE;
 	if (status == TABANS_FOUND && (value[0] == '\0' ||
@@ -139,12 +122,9 @@ answer_send(const struct wait *w, int status, const char *value)
 }
 
 /*
- * A peer's question (the header's) about ml's user, the key, to its
- * database: the app passwords' in one question, authtab's credentials
- * service, the route's value.  Without that database in our
- * configuration (a peer of another one, in a reload), answered at once:
- * no app passwords if a file holds none either, else a temporary
- * failure.
+ * Without that database in our configuration (a peer of another one, in a
+ * reload), answered at once: no app passwords if a file holds none, else a
+ * temporary failure.
  */
 static void
 user_ask(struct chan *c, const void *data, int fd)
@@ -156,9 +136,9 @@ user_ask(struct chan *c, const void *data, int fd)
 	int			 db;
 
 	/*
-	 * A live peer reads our answers: past many more unread than it
-	 * has sessions, it reads none.  (What waits for a database is
-	 * bounded there: LOOKUP_QUEUE.)
+	 * A live peer reads our answers: past many more unread than it has
+	 * sessions, it reads none.  What waits for a database is bounded by
+	 * LOOKUP_QUEUE.
 	 */
 	if (c->outmsgs > 8 * (size_t)set->limit.sessions) {
 		chan_bad(c, "%zu answers unread", c->outmsgs);
@@ -203,7 +183,6 @@ ask_start(const struct conf_settings *s)
 	set = s;
 }
 
-/* MSG_PARENT_TABLEPEER: a channel to an authpop or a routepop. */
 void
 ask_peer(struct chan *c, const void *data, int fd)
 {
@@ -217,10 +196,7 @@ ask_peer(struct chan *c, const void *data, int fd)
 		    NULL);
 }
 
-/*
- * An answer to one of our questions (tablepop.c sends the others to
- * the parent): 1, or 0 if id is not ours.
- */
+/* tablepop.c sends the others to the parent: 1, or 0 if id is not ours. */
 int
 ask_answer(uint64_t id, int status, const char *value)
 {

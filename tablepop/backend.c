@@ -15,27 +15,10 @@
  */
 
 /*
- * backend.c -- tablepop's database tables: it runs their OpenSMTPD table
- * programs with the very configuration files smtpd.conf names, and asks
- * them what the parent, authpop and routepop ask (credentials, userinfo,
- * aliases); whoever asked checks each answer again.  How it behaves, as
- * seen from outside (processes, queues, bounds): tablepop(8).
- *
- * The protocol is smtpd's (its table_proc.c, the extras' table_api.c;
- * the frames: tapi.c) on the program's standard input, a stream socket:
- * PROC_TABLE_OPEN, then one PROC_TABLE_LOOKUP at a time, each answered
- * PROC_TABLE_OK.  Answers carry no request id: a late one would be read
- * as the answer to the next question.  So each process has at most one
- * question out, and after a timeout or a frame that is not exactly what
- * we asked for the stream is out of step: the process is killed and
- * started again.
- *
- * The processes hold nothing of ours open but their socket and a pipe
- * for their messages, and inherit tablepop's confinement (sandbox.c).
- * An answer that does not come in time, a table without a running
- * process and a full queue are all TABANS_TEMP, never "no such user".
- * "cache": tablecache.c.  A drained tablepop (tables_drain) answers what
- * it was asked, then goes.
+ * backend.c -- tablepop's database tables: their OpenSMTPD table programs,
+ * asked what the parent, authpop and routepop ask.  Whoever asked checks each
+ * answer again.  A late answer, no process and a full queue are all
+ * TABANS_TEMP, never "no such user".
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -80,7 +63,6 @@ TAILQ_HEAD(requestq, request);
 
 enum bstate { B_DOWN, B_OPENING, B_IDLE, B_BUSY };
 
-/* One process of a table. */
 struct backend {
 	struct dbtable		*t;
 	enum bstate		 state;
@@ -101,14 +83,9 @@ struct backend {
 };
 
 /*
- * What a table program writes on stderr is logged by tablepop:
- * at most ERR_RATE lines a second of each program, the rest counted
- * (and said once the second is over), at most ERR_READ octets read per
- * event, and once a program has had its ERR_RATE lines, its stderr is
- * not read for a second (its writes block: its own problem, which
- * "timeout lookup" ends), so that a program that floods its stderr
- * costs neither the log nor tablepop's CPU (nor the parent's, which
- * relays what tablepop logs).
+ * At most ERR_RATE lines a second of each program are logged, and then its
+ * stderr is not read for a second (its writes block), so that a flood costs
+ * neither the log nor the CPU of tablepop or the parent.
  */
 #define ERR_RATE	20
 #define ERR_READ	(64 * 1024)
@@ -158,7 +135,6 @@ backend_send(struct backend *b, unsigned char *frame, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-/* Say how many lines were not logged, if any. */
 static void
 backend_quiet(struct backend *b)
 {
@@ -169,7 +145,6 @@ backend_quiet(struct backend *b)
 	b->errquiet = 0;
 }
 
-/* One warning line of a table program, within ERR_RATE a second. */
 static void
 backend_warn(struct backend *b, const char *line)
 {
@@ -187,7 +162,6 @@ backend_warn(struct backend *b, const char *line)
 		b->errquiet++;
 }
 
-/* Its messages, a line at a time, as ours. */
 static void
 backend_stderr(int fd, short ev, void *arg)
 {
@@ -196,7 +170,6 @@ backend_stderr(int fd, short ev, void *arg)
 	ssize_t		 n;
 	size_t		 total = 0;
 
-	/* The rest, if any, at the next event: back to the loop. */
 	while (total < ERR_READ) {
 		n = read(fd, b->err + b->errlen, sizeof(b->err) - 1 -
 		    b->errlen);
@@ -234,7 +207,6 @@ backend_stderr(int fd, short ev, void *arg)
 				;
 			else if (b->t->old ||
 			    strstr(line, "]: info: ") != NULL)
-				/* Ours ("pipe closed"), or no warning. */
 				log_debug("table %s: %s", b->t->name, line);
 			else {
 				backend_warn(b, line);
@@ -254,7 +226,6 @@ backend_stderr(int fd, short ev, void *arg)
 	}
 }
 
-/* A second after its stderr was set aside: read it again. */
 static void
 backend_errwake(int fd, short ev, void *arg)
 {
@@ -265,8 +236,8 @@ backend_errwake(int fd, short ev, void *arg)
 }
 
 /*
- * A process out of step (or gone): kill it; its question fails.  Its
- * exit is reaped by tables_reap().
+ * Answers carry no request id: a process out of step is killed.  tables_reap()
+ * reaps it.
  */
 static void
 backend_kill(struct backend *b, const char *fmt, ...)
@@ -284,7 +255,6 @@ backend_kill(struct backend *b, const char *fmt, ...)
 	backend_down(b);
 }
 
-/* Send r's question to b; -1 if b was killed for it. */
 static int
 request_send(struct backend *b, struct request *r)
 {
@@ -300,10 +270,7 @@ request_send(struct backend *b, struct request *r)
 	return 0;
 }
 
-/*
- * A table replaced by a reload closes the streams of its processes that
- * have no question out: they exit on EOF.
- */
+/* Idle processes of a replaced table exit on EOF. */
 static void
 table_retire(struct dbtable *t)
 {
@@ -316,7 +283,6 @@ table_retire(struct dbtable *t)
 	}
 }
 
-/* The answer to r (queued or in flight) is status: tell the asker. */
 static void
 request_done(struct request *r, int status, const char *value)
 {
@@ -334,12 +300,10 @@ request_done(struct request *r, int status, const char *value)
 		tablecache_put(&t->cache, r->service, r->key, status, value);
 	answer(r->id, status, value);
 	freezero(r, sizeof(*r));
-	/* Drained: its processes go once the queue is empty. */
 	if (t->old && t->nqueue == 0)
 		table_retire(t);
 }
 
-/* Hand waiting questions to idle processes; none running: fail them. */
 static void
 dispatch(struct dbtable *t)
 {
@@ -375,10 +339,7 @@ dispatch(struct dbtable *t)
 	}
 }
 
-/*
- * The process is no more of use: close its stream, fail its question and
- * schedule a new one (its pid stays until it is reaped).
- */
+/* Its pid stays until it is reaped. */
 static void
 backend_down(struct backend *b)
 {
@@ -401,14 +362,10 @@ backend_down(struct backend *b)
 		if (evtimer_add(&b->restart, &tv) == -1)
 			fatal("evtimer_add");
 	}
-	/* If none runs now (a retired table's never do), its queue fails. */
+	/* A retired table's processes never run: its queue fails. */
 	dispatch(t);
 }
 
-/*
- * One whole frame: the answer to the open, or to the one question out.
- * -1 if the process was killed for it.
- */
 static int
 backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
     size_t len)
@@ -434,13 +391,11 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 		return -1;
 	}
 	/*
-	 * What it wrote on stderr before this answer is in the pipe now:
-	 * read it first.  table-ldap answers "not found" when it cannot
-	 * reach the directory, after a warning: that is no answer.  But
-	 * table-postgres and table-mysql warn too when they reconnect
-	 * (the database restarted), then answer: a "not found" after a
-	 * warning is asked once more, and only a second one is no answer
-	 * (table-ldap, still without its directory, dies at it).
+	 * What it wrote on stderr before this answer is read first.
+	 * table-ldap answers "not found" after a warning when it cannot reach
+	 * the directory: no answer.  table-postgres and table-mysql warn too
+	 * when they reconnect, then answer right: so a "not found" after a
+	 * warning is asked once more.
 	 */
 	if (b->errfd != -1)
 		backend_stderr(b->errfd, EV_READ, b);
@@ -456,10 +411,8 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 		res = TAPI_INVALID;
 	}
 	/*
-	 * A weak kind of hash (pwscheme.h) only when popd.conf says so:
-	 * else the login is not answered, as for any hash not taken.  One
-	 * over its kind's ceiling goes on: authpop refuses it, and counts
-	 * it (popctl's refused_hash_cost).
+	 * A weak kind of hash only when popd.conf says so.  One over its
+	 * kind's ceiling goes on: authpop refuses and counts it.
 	 */
 	if (res == TAPI_FOUND && r->service == TAPI_CREDENTIALS &&
 	    pwscheme_allowed(value, set->weak_hashes | PWA_COSTLY, NULL, why,
@@ -494,10 +447,6 @@ backend_frame(struct backend *b, uint32_t type, const unsigned char *p,
 	return b->fd == -1 ? -1 : 0;
 }
 
-/*
- * Frames from a process: exactly one answer to what it was asked, or it
- * is out of step.
- */
 static void
 backend_read(int fd, short ev, void *arg)
 {
@@ -515,7 +464,6 @@ backend_read(int fd, short ev, void *arg)
 		return;
 	}
 	if (n == 0) {
-		/* It exited: backend_exited() says how. */
 		backend_down(b);
 		return;
 	}
@@ -533,7 +481,6 @@ backend_read(int fd, short ev, void *arg)
 	}
 }
 
-/* Fork and exec one process of a table, with our ids (POPD_TABLE_USER). */
 static void
 backend_start(struct backend *b)
 {
@@ -549,7 +496,6 @@ backend_start(struct backend *b)
 	    pipe2(ep, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
 		log_warn("table %s: %s", t->name, sp[0] == -1 ? "socketpair" :
 		    ep[0] == -1 ? "pipe" : "fork");
-		/* Those not made are -1: EBADF. */
 		(void)close(sp[0]);
 		(void)close(sp[1]);
 		(void)close(ep[0]);
@@ -558,7 +504,6 @@ backend_start(struct backend *b)
 		return;
 	}
 	if (pid == 0) {
-		/* Its socket as stdin, our pipe as stdout and stderr. */
 		if (dup2(sp[1], STDIN_FILENO) == -1 ||
 		    dup2(ep[1], STDOUT_FILENO) == -1 ||
 		    dup2(ep[1], STDERR_FILENO) == -1)
@@ -571,9 +516,8 @@ backend_start(struct backend *b)
 		if (setsid() == -1)
 			_exit(1);
 		/*
-		 * popd's environment at start, as smtpd gives its table
-		 * programs its own (MYSQL_UNIX_PORT, PGHOST...), but the
-		 * table user's HOME.
+		 * popd's environment (MYSQL_UNIX_PORT, PGHOST...), as smtpd
+		 * gives its table programs, but the table user's HOME.
 		 */
 		if ((envp = calloc(nenv + 2, sizeof(*envp))) == NULL)
 			_exit(1);
@@ -627,7 +571,6 @@ backend_restart(int fd, short ev, void *arg)
 	backend_start(b);
 }
 
-/* A retired table goes once every process of it is reaped. */
 static void
 table_free_if_done(struct dbtable *t)
 {
@@ -668,7 +611,6 @@ request_timeout(int fd, short ev, void *arg)
 	table_free_if_done(t);
 }
 
-/* pid exited with status: whose was it? */
 static void
 backend_exited(pid_t pid, int status)
 {
@@ -681,7 +623,6 @@ backend_exited(pid_t pid, int status)
 			b = &t->be[i];
 			if (b->pid != pid)
 				continue;
-			/* Its last words first. */
 			if (b->errfd != -1)
 				backend_stderr(b->errfd, EV_READ, b);
 			backend_quiet(b);
@@ -705,7 +646,6 @@ backend_exited(pid_t pid, int status)
 		}
 }
 
-/* MSG_PARENT_CONF_TABLE: a table to run, started by tables_start. */
 void
 tables_add(struct chan *c, const void *data, int fd)
 {
@@ -733,10 +673,7 @@ tables_add(struct chan *c, const void *data, int fd)
 	}
 }
 
-/*
- * What the sandbox lets tablepop exec: each table's program and a
- * script's interpreter, NULL-terminated, in memory of the caller's.
- */
+/* NULL-terminated, in the caller's memory. */
 const char **
 tables_exec(void)
 {
@@ -757,7 +694,6 @@ tables_exec(void)
 	return exec;
 }
 
-/* MSG_PARENT_CONF_ENV: one variable of popd's environment at start. */
 void
 tables_env(struct chan *c, const void *data, int fd)
 {
@@ -772,14 +708,12 @@ tables_env(struct chan *c, const void *data, int fd)
 	table_env[++nenv] = NULL;
 }
 
-/* The programs' HOME: the table user's home. */
 void
 tables_home(const char *dir)
 {
 	(void)snprintf(table_home, sizeof(table_home), "HOME=%s", dir);
 }
 
-/* The programs start; each answer goes to done, under settings s. */
 void
 tables_start(const struct conf_settings *s, tables_answer_cb done)
 {
@@ -798,11 +732,6 @@ tables_start(const struct conf_settings *s, tables_answer_cb done)
 		}
 }
 
-/*
- * MSG_PARENT_DRAIN: a newer tablepop took over: each table answers what
- * it was asked (its queue too) and goes; so does tablepop once none is
- * left.
- */
 void
 tables_drain(struct chan *c, const void *data, int fd)
 {
@@ -819,7 +748,6 @@ tables_drain(struct chan *c, const void *data, int fd)
 		exit(0);
 }
 
-/* SIGTERM, or the parent gone: we go, and the processes with us. */
 void
 tables_shutdown(void)
 {
@@ -834,9 +762,8 @@ tables_shutdown(void)
 }
 
 /*
- * The parent's question id: table name, key's service.  The answer
- * (tablepop_answer) is a checked password hash (credentials), or the
- * string as it came (userinfo, alias: the parent checks them).
+ * A credentials answer is a checked password hash; userinfo and alias come as
+ * they came, for the parent to check.
  */
 void
 tables_lookup(uint64_t id, const char *name, int service, const char *key)
@@ -882,7 +809,6 @@ tables_lookup(uint64_t id, const char *name, int service, const char *key)
 	dispatch(t);
 }
 
-/* SIGCHLD: our children are the table programs alone. */
 void
 tables_reap(void)
 {

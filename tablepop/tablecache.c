@@ -15,14 +15,10 @@
  */
 
 /*
- * tablecache.c -- the answers of a database table kept for "table ...
- * cache" seconds, so that a busy user does not cost the database a
- * question per login.  backend.c asks here first, and keeps here what a
- * table program answered: found, or no such user, never a failure.
- *
- * At most TABLECACHE_MAX answers per table: when full, the expired ones
- * go, and while it stays full nothing new is kept.  Values (password
- * hashes, userinfo) are wiped when they go.
+ * tablecache.c -- a database table's answers kept for "table ... cache"
+ * seconds, so that a busy user does not cost a question per login.  Only found
+ * or no such user is kept, never a failure.  At most TABLECACHE_MAX per table:
+ * when full, expired ones go, and nothing new is kept.
  */
 #include <sys/types.h>
 #include <sys/tree.h>
@@ -36,7 +32,6 @@
 
 #define TABLECACHE_MAX		65536	/* answers kept per table */
 
-/* An answer kept for table ... cache. */
 struct cached {
 	RB_ENTRY(cached)	 entry;
 	int			 service;
@@ -66,7 +61,6 @@ cached_free(struct tablecache *tc, struct cached *c)
 	free(c);
 }
 
-/* Empty, to keep answers ttl seconds (none if 0 or less). */
 void
 tablecache_init(struct tablecache *tc, int ttl)
 {
@@ -75,11 +69,7 @@ tablecache_init(struct tablecache *tc, int ttl)
 	tc->ttl = ttl;
 }
 
-/*
- * The answer kept for key's service, if it has not expired: 1 with
- * *status and *value (NULL if it was kept without one), valid until
- * the next call here; 0 if none.
- */
+/* *value is valid until the next call here; NULL if kept without one. */
 int
 tablecache_get(struct tablecache *tc, int service, const char *key,
     int *status, const char **value)
@@ -101,7 +91,6 @@ tablecache_get(struct tablecache *tc, int service, const char *key,
 	return 0;
 }
 
-/* Keep an answer for ttl seconds, if there is room. */
 void
 tablecache_put(struct tablecache *tc, int service, const char *key,
     int status, const char *value)
@@ -131,7 +120,6 @@ tablecache_put(struct tablecache *tc, int service, const char *key,
 	tc->n++;
 }
 
-/* Every answer goes. */
 void
 tablecache_clear(struct tablecache *tc)
 {

@@ -15,27 +15,10 @@
  */
 
 /*
- * tablepop.c -- the tablepop process: OpenSMTPD's table programs
- * (opensmtpd-extras: table-sqlite, table-postgres, table-mysql,
- * table-ldap...) for the database tables popd.conf names, run as
- * POPD_TABLE_USER and asked what the parent asks (backend.c), as
- * smtpd's unprivileged lka process does for smtpd.  The root parent
- * speaks only popd's declared messages to it, and checks each answer
- * again: tablepop names hashes and userinfo, the parent decides.
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by sender):
- *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	authpop		a database's hashes and app passwords (ask.c), on
- *			a channel the parent made, never through root
- *			(MSG_PARENT_TABLEPEER)
- *	routepop	a database route table's values (likewise)
- *	programs	LOOKUP_PROCS per table, each a stream socket (its
- *			stdin, OpenSMTPD's table protocol: tapi.c) and a
- *			pipe (its stdout and stderr, logged)
- *
- * One tablepop per configuration: after a reload the new one runs the
- * new tables' programs, and the previous one answers what it was asked
- * and then goes with its programs.
+ * tablepop.c -- OpenSMTPD's table programs for popd.conf's database tables,
+ * run as POPD_TABLE_USER, as smtpd's lka does for smtpd.  The parent speaks
+ * only popd's declared messages to it and checks each answer again: tablepop
+ * names hashes and userinfo, the parent decides.
  */
 #include <sys/types.h>
 
@@ -58,9 +41,8 @@ static struct conf_settings	 set;
 static struct event	 ev_sigchld, ev_sigterm;
 
 /*
- * The file tables (usertab, quota users, junk users), opened by root
- * and parsed here, as ourselves, never by a root process: their answers
- * are strings as a database's are, for the parent to check again.
+ * Opened by root and parsed here, never by a root process: their answers are
+ * strings for the parent to check, as a database's are.
  */
 #define FILE_TABLES	3
 static struct filetab {
@@ -72,13 +54,11 @@ static struct filetab {
 } files[FILE_TABLES];
 static size_t		nfiles;
 
-/* The answer to question id, for the parent to check. */
 static void
 tablepop_answer(uint64_t id, int status, const char *value)
 {
 	struct msg_tabans	*m;
 
-	/* authpop's and routepop's databases. */
 	if (ask_answer(id, status, value))
 		return;
 	/* 16 KB: not on the stack of every caller. */
@@ -88,7 +68,6 @@ tablepop_answer(uint64_t id, int status, const char *value)
 	m->status = status;
 	if (status == TABANS_FOUND && strlcpy(m->value, value,
 	    sizeof(m->value)) >= sizeof(m->value)) {
-		/* tapi_answer takes no longer value: never here. */
 		m->status = TABANS_TEMP;
 		m->value[0] = '\0';
 	}
@@ -120,7 +99,6 @@ tablepop_parent_lookup(struct chan *c, const void *data, int fd)
 		tablepop_answer(m->id, TABANS_FOUND, v);
 }
 
-/* MSG_PARENT_CONF_FILE: a file table, read once we run as ourselves. */
 static void
 tablepop_parent_file(struct chan *c, const void *data, int fd)
 {
@@ -135,7 +113,6 @@ tablepop_parent_file(struct chan *c, const void *data, int fd)
 	files[nfiles++].fd = fd;
 }
 
-/* The parent is gone: so are we, and the programs. */
 static void
 tablepop_parent_eof(struct chan *c)
 {
@@ -145,17 +122,12 @@ tablepop_parent_eof(struct chan *c)
 static void
 tablepop_signal(int sig, short ev, void *arg)
 {
-	/* SIGTERM: popd stops; the programs go with us. */
 	if (sig == SIGCHLD)
 		tables_reap();
 	else
 		tables_shutdown();
 }
 
-/*
- * What tablepop does with each message the parent sends it (proto.c
- * declares them; msg.c checks each one before its handler runs).
- */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_TABLE, tables_add },
@@ -168,7 +140,6 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_VERBOSE,	proc_parent_verbose },
 };
 
-/* The table user's home, for the programs' HOME, while we may read it. */
 static void
 tablepop_load(struct proc_setup *ps)
 {
@@ -184,10 +155,7 @@ tablepop_open(void *arg)
 	char	path[32];
 	size_t	i;
 
-	/*
-	 * As ourselves: what root opened, no root process parses.  Quiet:
-	 * authcheck's check named its lines for the parent already.
-	 */
+	/* Quiet: authcheck named the bad lines for the parent already. */
 	for (i = 0; i < nfiles; i++) {
 		(void)snprintf(path, sizeof(path), "/dev/fd/%d", files[i].fd);
 		files[i].loaded = table_load(path, files[i].kind | TABLE_QUIET,
@@ -198,17 +166,14 @@ tablepop_open(void *arg)
 		close(files[i].fd);
 		files[i].fd = -1;
 	}
-	/* The programs start in "/", as smtpd's do. */
+	/* As smtpd's table programs. */
 	if (chdir("/") == -1)
 		fatal("chdir /");
 	event_init();
 	ask_start(&set);
 }
 
-/*
- * What it may run: its tables' programs (and a script's interpreter),
- * nothing else; sandbox.c says what else the programs may do.
- */
+/* sandbox.c says what else the programs may do. */
 static void
 tablepop_sandbox(void *arg)
 {
@@ -237,8 +202,8 @@ tablepop_run(void)
 }
 
 /*
- * No chroot: the table programs it starts read their configuration and
- * databases where smtpd.conf's tables say, as POPD_TABLE_USER.
+ * No chroot: the table programs read their configuration and databases where
+ * smtpd.conf says.
  */
 static const struct proc_role tablepop_role = {
 	.setup = {

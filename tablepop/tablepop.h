@@ -14,14 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * tablepop.h -- the tablepop process (tablepop.c): OpenSMTPD's table
- * programs run and asked for the parent (backend.c), in OpenSMTPD's
- * table protocol (tapi.c), with the answers a table keeps (tablecache.c);
- * authpop's and routepop's questions (ask.c), which asks backend.c.
- * tablepop.c calls backend.c, which answers through the callback it was
- * given: no call goes back up.  The tests link tapi.c alone.
- */
 #ifndef POPD_TABLEPOP_H
 #define POPD_TABLEPOP_H
 
@@ -66,7 +58,6 @@ int		 ask_answer(uint64_t, int, const char *);
 #define TAPI_CREDENTIALS	0x04
 #define TAPI_USERINFO		0x10
 
-/* What tapi_answer() makes of a frame. */
 #define TAPI_FOUND		1	/* value holds the answer */
 #define TAPI_NONE		0	/* no such key */
 #define TAPI_ERROR		(-1)	/* the program could not say */
@@ -87,7 +78,6 @@ int		 tapi_answer(uint32_t, const unsigned char *, size_t, int,
 struct cached;
 RB_HEAD(cachetree, cached);
 
-/* One table's answers, by service and key. */
 struct tablecache {
 	struct cachetree	 tree;
 	size_t			 n;

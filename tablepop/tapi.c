@@ -15,16 +15,9 @@
  */
 
 /*
- * tapi.c -- the frames of OpenSMTPD's table API, read as strictly as
- * what a client sends: a table program (and the database behind it) is
- * outside popd.  Nothing here has state; regress/fuzz/fuzz_tapi.c feeds
- * it what a program could write.
- *
- * A frame is an imsg: a 16-byte header (type, total length, flags, peer
- * id, pid; host order) and its payload.  The answer to PROC_TABLE_OPEN
- * is PROC_TABLE_OK with nothing; the answer to a lookup is PROC_TABLE_OK
- * with an int, 1 and then the value as one string that ends the frame,
- * or 0 or -1 alone.  Anything else means the stream is out of step.
+ * tapi.c -- the frames of OpenSMTPD's table API, read as strictly as what a
+ * client sends: a table program is outside popd.  No state; the fuzz target
+ * feeds it what a program could write.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -40,11 +33,8 @@
 #include "tablepop.h"
 
 /*
- * The length of the first frame in buf (its type in *type, its payload
- * length in *plen), 0 if buf does not hold all of it yet, or -1 with why
- * if it cannot be a frame.  A frame is at most TAPI_MAXLEN bytes, as in
- * imsg(3): one that says it is longer could never fit the caller's
- * buffer, which would wait for it forever.
+ * At most TAPI_MAXLEN, as in imsg(3): a longer one could never fit the
+ * caller's buffer, which would wait for it forever.
  */
 ssize_t
 tapi_frame(const unsigned char *buf, size_t len, uint32_t *type,
@@ -67,7 +57,6 @@ tapi_frame(const unsigned char *buf, size_t len, uint32_t *type,
 	return flen;
 }
 
-/* A frame of type with payload data into buf; its length, 0 if too big. */
 size_t
 tapi_request(unsigned char *buf, size_t len, uint32_t type, const void *data,
     size_t dlen)
@@ -79,17 +68,11 @@ tapi_request(unsigned char *buf, size_t len, uint32_t type, const void *data,
 	flen = TAPI_HDRLEN + dlen;
 	memcpy(buf, &type, 4);
 	memcpy(buf + 4, &flen, 2);
-	/* No flags, peer id or pid. */
 	memset(buf + 6, 0, TAPI_HDRLEN - 6);
 	memcpy(buf + TAPI_HDRLEN, data, dlen);
 	return flen;
 }
 
-/*
- * Our PROC_TABLE_OPEN of the table name (struct table_open_params:
- * the API version, the name in LINE_MAX bytes), as a frame in buf; its
- * length, 0 if buf is too small.
- */
 size_t
 tapi_open(unsigned char *buf, size_t len, const char *name)
 {
@@ -102,11 +85,6 @@ tapi_open(unsigned char *buf, size_t len, const char *name)
 	return tapi_request(buf, len, TAPI_OPEN, op, sizeof(op));
 }
 
-/*
- * A PROC_TABLE_LOOKUP of key for service (an int, no parameters: a
- * size_t 0, the key with its NUL), as a frame in buf; its length, 0 if
- * buf is too small.
- */
 size_t
 tapi_lookup(unsigned char *buf, size_t len, int service, const char *key)
 {
@@ -124,7 +102,6 @@ tapi_lookup(unsigned char *buf, size_t len, int service, const char *key)
 	    sizeof(nparams) + klen);
 }
 
-/* The answer to our PROC_TABLE_OPEN: 0, or -1 and why. */
 int
 tapi_opened(uint32_t type, size_t plen, char *why, size_t whylen)
 {
@@ -141,12 +118,8 @@ tapi_opened(uint32_t type, size_t plen, char *why, size_t whylen)
 }
 
 /*
- * The answer to a lookup of key for service, a frame of type with
- * payload p.  TAPI_FOUND puts the value in value: for credentials
- * ("user:hash", for the user asked) the hash alone, which must be one
- * that authpop can check; for userinfo the string as it came (the parent
- * checks it as it checks usertab's lines).  why never holds the value:
- * it may be a password.
+ * The credentials hash must be one that authpop can check.  why never holds
+ * the value: it may be a password.
  */
 int
 tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
@@ -197,9 +170,8 @@ tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 	*hash++ = '\0';
 	if (strcmp(value, key) != 0) {
 		/*
-		 * A directory that compares names without case (LDAP)
-		 * found "alice" for "Alice": popd's names have case, so
-		 * there is no user "Alice".
+		 * A directory that compares names without case (LDAP) finds
+		 * "alice" for "Alice": popd's names have case.
 		 */
 		if (strcasecmp(value, key) == 0) {
 			explicit_bzero(value, plen);
@@ -209,8 +181,8 @@ tapi_answer(uint32_t type, const unsigned char *p, size_t plen, int service,
 		goto invalid;
 	}
 	/*
-	 * Weak kinds and costs over a kind's ceiling pass here: the caller
-	 * knows whether they may.
+	 * Weak kinds and costs over a ceiling pass: the caller knows whether
+	 * they may.
 	 */
 	if ((n = strlen(hash)) > COMPAT_HASH_MAX) {
 		(void)snprintf(why, whylen, "a hash of %zu bytes", n);

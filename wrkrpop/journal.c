@@ -15,17 +15,10 @@
  */
 
 /*
- * journal.c -- popd.journal, a maildir's own record of its sessions and
- * of the messages they removed, which outlives the rotation of the log
- * (popcache(5), JOURNAL): a session appends its lines at its end, with
- * the maildrop locked, so that one writer at a time touches the file.
- * When the file is past JOURNAL_MAX it is rewritten with what is kept:
- * the newest JOURNAL_SESSIONS sessions and the removals of the last
- * JOURNAL_DAYS days, newest first until half of JOURNAL_MAX.
- *
- * It is only a record: a line that does not parse (a crash cut it) is
- * dropped when the file is next rewritten, a file without its header is
- * started again, and no failure here fails a session (logged only).
+ * journal.c -- popd.journal, a maildir's record of its sessions and removals,
+ * which outlives log rotation.  Written with the maildrop locked: one writer
+ * at a time.  Only a record: a line that does not parse is dropped at the next
+ * rewrite, and no failure here fails a session.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -56,7 +49,6 @@
 #define SHOW_REMOVED		20
 #define SHOW_LOGINS		32	/* credential and address pairs */
 
-/* A credential's last login from an address, for a report. */
 struct login {
 	char		 cred[sizeof(((struct jrec *)0)->cred)];
 	char		 addr[sizeof(((struct jrec *)0)->addr)];
@@ -64,7 +56,6 @@ struct login {
 	size_t		 n;
 };
 
-/* A field: printable ASCII, no blank, shorter than size. */
 static int
 field_ok(const char *f, size_t size)
 {
@@ -76,7 +67,6 @@ field_ok(const char *f, size_t size)
 	return i > 0 && i < size;
 }
 
-/* Digits only: a count or a time. */
 static int
 number(const char *s, long long *v)
 {
@@ -88,10 +78,7 @@ number(const char *s, long long *v)
 	return errstr == NULL ? 0 : -1;
 }
 
-/*
- * One line of the journal, without its newline, into r: 0, or -1 if it
- * is not one (r then undefined).
- */
+/* r is undefined on -1. */
 int
 journal_parse(const char *line, struct jrec *r)
 {
@@ -136,7 +123,6 @@ journal_parse(const char *line, struct jrec *r)
 			return -1;
 		if (n == 8)
 			(void)strlcpy(r->folder, f[7], sizeof(r->folder));
-		/* The session's address and credential: as in a session. */
 		f[3] = f[5];
 		f[4] = f[6];
 	} else
@@ -148,7 +134,6 @@ journal_parse(const char *line, struct jrec *r)
 	return 0;
 }
 
-/* r as a line of the journal, with its newline; its length, or 0. */
 size_t
 journal_format(const struct jrec *r, char *buf, size_t len)
 {
@@ -166,9 +151,8 @@ journal_format(const struct jrec *r, char *buf, size_t len)
 }
 
 /*
- * The journal anew: old's lines still kept (JOURNAL_SESSIONS sessions
- * with those of lines, removals of JOURNAL_DAYS days, newest first up to
- * half of JOURNAL_MAX), then lines.
+ * Removals newest first up to half of JOURNAL_MAX, so that a rewrite is not
+ * soon needed again.
  */
 static int
 rewrite(int dirfd, const char *old, size_t oldlen, const char *lines,
@@ -181,7 +165,6 @@ rewrite(int dirfd, const char *old, size_t oldlen, const char *lines,
 
 	if ((keep = malloc(room)) == NULL)
 		return -1;
-	/* The new sessions count among those kept. */
 	for (p = (char *)lines; p < lines + len; p = e + 1) {
 		if ((e = memchr(p, '\n', lines + len - p)) == NULL)
 			break;
@@ -226,10 +209,7 @@ rewrite(int dirfd, const char *old, size_t oldlen, const char *lines,
 	return 0;
 }
 
-/*
- * Add lines (whole lines, each with its newline) to the journal of the
- * maildir dirfd; path for the log.  Only logged if it cannot be done.
- */
+/* Only logged if it cannot be done. */
 void
 journal_append(int dirfd, const char *path, const char *lines, size_t len,
     time_t now)
@@ -254,7 +234,6 @@ journal_append(int dirfd, const char *path, const char *lines, size_t len,
 		close(fd);
 		return;
 	}
-	/* Past its size: rewritten with what is kept, and lines. */
 	if (st.st_size > 0 && st.st_size <= JOURNAL_READMAX &&
 	    (old = malloc(st.st_size + 1)) != NULL &&
 	    (n = pread(fd, old, st.st_size, 0)) == st.st_size) {
@@ -276,7 +255,6 @@ journal_append(int dirfd, const char *path, const char *lines, size_t len,
 	free(old);
 }
 
-/* r into the newest max of list (oldest first), n of them so far. */
 static void
 report_line(struct jrec *list, const struct jrec *r, size_t max, size_t *n)
 {
@@ -287,7 +265,6 @@ report_line(struct jrec *list, const struct jrec *r, size_t max, size_t *n)
 	list[(*n)++] = *r;
 }
 
-/* A session's login, counted under its credential and address. */
 static void
 report_login(struct login *l, size_t *n, const struct jrec *r)
 {
@@ -310,13 +287,7 @@ report_login(struct login *l, size_t *n, const struct jrec *r)
 		l[i].last = r->start;
 }
 
-/*
- * popctl show user: the journal of the maildir dirfd, summed up on out
- * for people: the last login of each credential from each address, the
- * newest sessions and removals; with find (a UIDL or a Message-ID), the
- * removals of that message instead.  Returns 0, or -1 if the journal
- * cannot be read (errno; ENOENT: there is none).
- */
+/* -1 if the journal cannot be read (errno; ENOENT: there is none). */
 int
 journal_report(int dirfd, int out, const char *find)
 {
@@ -402,7 +373,6 @@ journal_report(int dirfd, int out, const char *find)
 	return 0;
 }
 
-/* t as show user and undelete print it: "2026-11-26T04:55:12Z". */
 const char *
 journal_stamp(long long t, char *buf, size_t len)
 {

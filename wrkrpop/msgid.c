@@ -15,17 +15,10 @@
  */
 
 /*
- * msgid.c -- a message's Message-ID (RFC 5322 section 3.6.4), for the
- * record wrkrpop logs of each message a client reads or removes.  Only
- * the first MSGID_HEAD bytes are looked at, the header section only; the
- * value is the header's first word (after a fold, too), with every byte
- * outside printable ASCII, and the backslash, written as \xNN, so that
- * a log line keeps one word for it whatever the message says.  A message
- * without one records "none".
- *
- * And where popd.conf's junk subject prefix goes in a message's Subject
- * (msgid_subject), and whether it has junk tag's header already
- * (msgid_spamflag), looked for in the same bytes.
+ * msgid.c -- a message's Message-ID for the log, and junk's Subject prefix and
+ * X-Spam-Flag, from the first MSGID_HEAD bytes.  Bytes outside printable
+ * ASCII, and the backslash, are written as \xNN, so that a log line keeps one
+ * word for it whatever the message says.
  */
 #include <sys/types.h>
 
@@ -38,10 +31,6 @@
 
 #define FIELD		"Message-ID:"
 
-/*
- * The line of the header in [p, end) that starts with the field name
- * (any case), or NULL when the header or the bytes end first.
- */
 static const char *
 field(const char *p, const char *end, const char *name)
 {
@@ -65,10 +54,6 @@ wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-/*
- * The Message-ID of the header in p[0..len) (its first MSGID_HEAD bytes),
- * or "none", into out.
- */
 void
 msgid_parse(const char *p, size_t len, char *out, size_t outlen)
 {
@@ -101,7 +86,6 @@ msgid_parse(const char *p, size_t len, char *out, size_t outlen)
 		out[n] = '\0';
 }
 
-/* The Message-ID of the message open on fd (msgid_parse). */
 void
 msgid_read(int fd, char *out, size_t outlen)
 {
@@ -113,11 +97,8 @@ msgid_read(int fd, char *out, size_t outlen)
 }
 
 /*
- * The offset in p[0..len) (its first MSGID_HEAD bytes) where a prefix
- * goes in the Subject field's value: after "Subject:" and the blanks
- * that follow; -1 when the header has none there.  One message is
- * looked at twice, to count its size and to send it, and the offset
- * must be the same: it depends on these bytes only.
+ * A message is looked at twice, to count its size and to send it, and the
+ * offset must be the same: it depends on these bytes only.
  */
 off_t
 msgid_subject(const char *p, size_t len)
@@ -132,7 +113,6 @@ msgid_subject(const char *p, size_t len)
 	return p - start;
 }
 
-/* msgid_subject of the message open on fd; -1 if it cannot be read. */
 off_t
 msgid_subject_read(int fd)
 {
@@ -143,11 +123,7 @@ msgid_subject_read(int fd)
 	return msgid_subject(buf, n > 0 ? n : 0);
 }
 
-/*
- * Has the header in p[0..len) (its first MSGID_HEAD bytes) a field
- * "X-Spam-Flag: YES" (any case, blanks around the value), as junk
- * tag would add?  It depends on these bytes only, as msgid_subject.
- */
+/* It depends on these bytes only, as msgid_subject. */
 int
 msgid_spamflag(const char *p, size_t len)
 {
@@ -170,7 +146,6 @@ msgid_spamflag(const char *p, size_t len)
 	return 0;
 }
 
-/* msgid_spamflag of the message open on fd; 0 if it cannot be read. */
 int
 msgid_spamflag_read(int fd)
 {

@@ -14,12 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * send.c -- wrkrpop's output: the reply lines, and RETR's and TOP's
- * messages read (or mapped), converted to CRLF with their dots stuffed
- * (crlf.c), and written to the client through one buffer whose flushes
- * wait for it.
- */
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -50,7 +44,6 @@
 #define MAP_POPULATE_RO	0
 #endif
 
-/* Convert len bytes of a message into the write buffer. */
 static off_t
 send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
 {
@@ -68,11 +61,7 @@ send_conv(struct session *s, struct crlf *st, const char *p, size_t len)
 	return wire;
 }
 
-/*
- * The message through a read buffer; returns the octets sent, less junk's
- * subject prefix, put at the file's offset ins (-1: none).  Its Message-ID
- * from the first chunk, for the record, into msgid if not NULL.
- */
+/* ins: where junk's prefix goes (-1: none); the octets sent exclude it. */
 static off_t
 send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
     char *msgid, off_t ins)
@@ -103,23 +92,14 @@ send_read(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 		}
 		wire += send_conv(s, st, buf + k, n - k);
 		pos += n;
-		/*
-		 * A short read of a regular file is its end (maildir_openat
-		 * opened nothing else): no read just to see 0.
-		 */
+		/* A short read of a regular file is its end. */
 		if ((size_t)n < sizeof(buf))
 			break;
 	}
 	return wire;
 }
 
-/*
- * A big message straight from the page cache, without copying it into
- * a read buffer first; -1 (nothing sent) if it cannot be mapped.  A
- * file another program of the user truncates meanwhile ends the
- * session by SIGBUS: nothing is removed, as for any crash.  Its
- * Message-ID, for the record, into msgid (if not NULL).
- */
+/* A file truncated meanwhile ends the session by SIGBUS, as a crash. */
 static off_t
 send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st,
     char *msgid)
@@ -142,11 +122,7 @@ send_mapped(struct session *s, struct mmsg *m, int fd, struct crlf *st,
 	return wire;
 }
 
-/*
- * Stream a message (toplines -1), or its header and toplines body lines,
- * through crlf_convert into the write buffer.  Once "+OK" is out, a read
- * error can only end the session: a truncated reply must not look complete.
- */
+/* Once "+OK" is out, a read error ends the session: no short reply. */
 void
 send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 {
@@ -158,11 +134,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 
 	if ((fd = maildrop_openmsg(msg_md(s, m), m)) == -1) {
 		if (errno == ENOENT) {
-			/*
-			 * Another program removed it (an IMAP expunge): from
-			 * now on the session counts and lists it no more,
-			 * as if deleted, and UPDATE leaves it alone.
-			 */
+			/* Another program removed it: as if deleted. */
 			log_warnx("%s: %s has been removed", s->user, m->name);
 			maildrop_mark(msg_md(s, m), m, MMSG_GONE);
 			s->live--;
@@ -181,10 +153,6 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		reply(s, "+OK %lld octets", (long long)msg_size(s, m));
 	else
 		reply(s, "+OK top of message follows");
-	/*
-	 * The junk folder's tag: a header line of its own first, or the
-	 * subject prefix inside the Subject line (send_read puts it).
-	 */
 	tag = msg_md(s, m) == &s->junk ? msg_size(s, m) - m->size : 0;
 	ins = s->subj != NULL && tag > 0 ? s->subj[m - s->junk.msgs] : -1;
 	if (tag > 0 && s->subj == NULL)
@@ -194,10 +162,7 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		out(s, who.junk.subject, strlen(who.junk.subject));
 		out(s, "\r\n", 2);
 	}
-	/*
-	 * A line per message read costs a quarter of the rate of small
-	 * messages: only when asked (-v, popctl log verbose).
-	 */
+	/* Only when asked: costs a quarter of the rate of small messages. */
 	(void)strlcpy(msgid, "none", sizeof(msgid));
 	record = log_getverbose() ? msgid : NULL;
 	crlf_init(&st, toplines);
@@ -235,7 +200,6 @@ send_msg(struct session *s, struct mmsg *m, size_t idx, long long toplines)
 		msg_record(s, toplines >= 0 ? "top" : "retr", m, msgid);
 }
 
-/* One response line; CRLF added. */
 void
 reply(struct session *s, const char *fmt, ...)
 {
@@ -273,7 +237,6 @@ out(struct session *s, const char *p, size_t len)
 	}
 }
 
-/* Send the whole write buffer, waiting for the client as needed. */
 void
 out_flush(struct session *s)
 {
@@ -300,10 +263,6 @@ out_flush(struct session *s)
 	s->wlen = 0;
 }
 
-/*
- * Wait until the socket is ready for events, or end the session once
- * POP3_IDLE_TIMEOUT passed without progress (RFC 1939 section 3).
- */
 void
 wait_io(struct session *s, short events)
 {
@@ -320,7 +279,6 @@ wait_io(struct session *s, short events)
 				static const char	msg[] =
 				    "-ERR autologout: idle for too long\r\n";
 
-				/* Best effort: the session ends anyway. */
 				if (write(s->fd, msg, sizeof(msg) - 1) == -1) {
 				}
 			}
@@ -340,12 +298,7 @@ wait_io(struct session *s, short events)
 		if (r > 0)
 			return;	/* ready, hung up or failed: I/O tells */
 		if (trim) {
-			/*
-			 * Idle sessions are many: what setup and the last
-			 * commands freed (the seccomp filter's build, a
-			 * cache read) and the stack they used go back.  A
-			 * poller gone within the second never pays for it.
-			 */
+			/* Idle sessions are many: return what setup freed. */
 			compat_memtrim();
 			compat_stack_trim();
 			s->trimmed = 1;

@@ -15,19 +15,11 @@
  */
 
 /*
- * undelete.c -- popctl undelete, and show quota's count of the kept
- * messages, for one maildir.  The parent starts a wrkrpop as the user
- * with WORKER_UNDELETE (or WORKER_KEPT) and a socketpair as its session
- * descriptor.  To undelete it opens and locks the maildrop as a session
- * does, so never while a session holds it, and puts the kept messages
- * (kept.h) it is asked for back into new/ under their unique names,
- * listed in the popcache with their UIDLs: a client that leaves mail on
- * the server and knows a UIDL does not fetch that message again.  A
- * message of a merged folder (junk) goes back into that folder, where a
- * session serves it tagged as before, with the same UIDL and size; into
- * INBOX only if the folder is gone.  It is confined as a session is,
- * writes its text on the descriptor and exits; a last line "error: why"
- * is popctl's error.
+ * undelete.c -- popctl undelete, and show quota's count of kept messages, for
+ * one maildir, as the user.  Messages go back under their UIDLs, so a client
+ * that leaves mail on the server does not fetch them again; a junk folder's go
+ * back into it.  It locks the maildrop as a session does: never while a
+ * session holds it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -50,7 +42,6 @@
 #define UNDELETE_MAX	100000	/* kept messages looked at, at most */
 #define UNDELETE_FOLDERS 8	/* folders restored into, at most */
 
-/* A kept message that is asked for. */
 struct want {
 	char		*fname;
 	struct kept	 k;
@@ -84,7 +75,6 @@ want_cmp(const void *a, const void *b)
 	return strcmp(x->fname, y->fname);
 }
 
-/* Has a message of md the UIDL uidl? */
 static int
 uidl_taken(const struct maildrop *md, const char *uidl)
 {
@@ -96,10 +86,6 @@ uidl_taken(const struct maildrop *md, const char *uidl)
 	return 0;
 }
 
-/*
- * Is the kept message fname (k) in the maildir dirfd the one find names:
- * its UIDL, or its Message-ID as the journal gives it?
- */
 int
 undelete_is(int dirfd, const char *fname, const struct kept *k,
     const char *find)
@@ -117,7 +103,6 @@ undelete_is(int dirfd, const char *fname, const struct kept *k,
 	return strcmp(find, msgid) == 0;
 }
 
-/* A kept message: one asked for? */
 static int
 undelete_want(void *arg, const char *fname, const struct kept *k)
 {
@@ -148,10 +133,8 @@ undelete_want(void *arg, const char *fname, const struct kept *k)
 }
 
 /*
- * The maildrop the kept message w goes back into: INBOX, or the folder
- * it came from, opened and scanned the first time; NULL, with why, if
- * the folder cannot be read.  A folder that is gone is not made (IMAP
- * would show it): INBOX then, so the message is not lost.
+ * A folder that is gone is not made (IMAP would show it): INBOX then, so the
+ * message is not lost.
  */
 static struct maildrop *
 undelete_into(struct undo *u, const struct want *w, const char **why)
@@ -191,10 +174,6 @@ undelete_into(struct undo *u, const struct want *w, const char **why)
 	return md;
 }
 
-/*
- * One kept message back into the maildrop (or its folder), said on the
- * channel either way; 1 if it is back.
- */
 static int
 undelete_one(struct undo *u, struct want *w)
 {
@@ -240,10 +219,6 @@ undelete_one(struct undo *u, struct want *w)
 	return 1;
 }
 
-/*
- * The quota and the popcaches of what came back, and new/ made durable;
- * nothing when nothing did.
- */
 static void
 undelete_commit(struct undo *u, size_t restored)
 {
@@ -273,12 +248,7 @@ undelete_commit(struct undo *u, size_t restored)
 	}
 }
 
-/*
- * show quota: with a limit, the maildir's use against it (quota_read,
- * as a dlvrpop reads it: maildirsize, recalculated if need be); then
- * what is kept, which the quota does not count, unless there is no
- * deleted keep and nothing kept (dirfd -1: no maildir yet).
- */
+/* Kept messages are not counted by the quota, so they are shown apart. */
 __dead static void
 undelete_kept(struct undo *u)
 {
@@ -313,10 +283,6 @@ undelete_kept(struct undo *u)
 	exit(0);
 }
 
-/*
- * The maildrop as its user, before confinement: locked to undelete (a
- * session holds it: say so, try nothing); to count, only opened.
- */
 static void
 undelete_open(void *arg)
 {
@@ -343,10 +309,7 @@ undelete_open(void *arg)
 	}
 }
 
-/*
- * The job req asks for (WORKER_UNDELETE or WORKER_KEPT); fmt: uidl-format,
- * keep: deleted keep, in seconds (0: none), for the sweep after it.
- */
+/* keep: deleted keep, in seconds (0: none), for the sweep after it. */
 __dead void
 undelete_main(const struct msg_worker *req, const char *fmt, int keep)
 {
@@ -397,7 +360,6 @@ undelete_main(const struct msg_worker *req, const char *fmt, int keep)
 	exit(0);
 }
 
-/* "error: why", the answer's last line, and exit. */
 static void
 undelete_fail(const char *fmt, ...)
 {

@@ -15,20 +15,9 @@
  */
 
 /*
- * wrkrpop -- the TRANSACTION and UPDATE states (RFC 1939) of one POP3
- * session, as the mail user, confined to that user's maildir.
- *
- * Talks to:
- *	the client	fd 3, plaintext POP3 relayed by the listener;
- *			authpop has just checked its PASS/AUTH, and our
- *			first line answers it
- *	the parent	fd 4, its configuration, read once; the session's
- *			counters and state go to the page it passed (stats.h)
- *
- * The process is synchronous: blocking on poll(2) for the one socket,
- * with a write buffer whose flushes wait for the client.  That wait is
- * the back-pressure of a long RETR; input and output progress both
- * count against the idle timer.
+ * wrkrpop -- the TRANSACTION and UPDATE states (RFC 1939) of one POP3 session,
+ * as the mail user, confined to that user's maildir.  Synchronous: the write
+ * buffer's flushes wait for the client, the back-pressure of a long RETR.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -56,7 +45,6 @@
 
 static struct session	sess;
 
-/* What UPDATE is to remove, in message order, for its record. */
 struct removal {
 	const struct mmsg	*m;
 	char			 msgid[MSGID_MAX];
@@ -69,15 +57,10 @@ static size_t		 jlen, jcap;
 static void		bad_command(struct session *, const char *, ...)
 			    __attribute__((__format__ (printf, 2, 3)));
 
-/*
- * What the parent tells us before we start (MSG_PARENT_WORKER on
- * POPD_CONF_FD): who logged in, from where, into which maildir, with
- * which junk folder, and the settings we read, not all 41 KB of them.
- */
+/* Only the settings we read, not all 41 KB of them. */
 struct conf_worker	set;
 struct msg_worker	who;
 
-/* The session and its settings: checked (proto.c) before they get here. */
 static void
 wrkrpop_parent_worker(struct chan *c, const void *data, int fd)
 {
@@ -90,14 +73,12 @@ static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 };
 
-/* The maildrop's messages: INBOX's, then the junk folder's. */
 size_t
 nmsgs(const struct session *s)
 {
 	return s->md.nmsgs + s->junk.nmsgs;
 }
 
-/* Message i (from 0). */
 struct mmsg *
 msg_at(struct session *s, size_t i)
 {
@@ -105,7 +86,6 @@ msg_at(struct session *s, size_t i)
 	    &s->junk.msgs[i - s->md.nmsgs];
 }
 
-/* The maildrop (INBOX or the junk folder) m is in. */
 struct maildrop *
 msg_md(struct session *s, const struct mmsg *m)
 {
@@ -115,7 +95,6 @@ msg_md(struct session *s, const struct mmsg *m)
 	return &s->md;
 }
 
-/* m's RFC 1939 octets as served: with the junk folder's tag. */
 off_t
 msg_size(struct session *s, const struct mmsg *m)
 {
@@ -131,7 +110,6 @@ msg_size(struct session *s, const struct mmsg *m)
 	return m->size + (off_t)sizeof(JUNK_HEADER "\r\n") - 1;
 }
 
-/* LAST before any RETR: the highest message already seen (":2,...S"). */
 static size_t
 last_seen(struct session *s)
 {
@@ -148,7 +126,6 @@ last_seen(struct session *s)
 	return last;
 }
 
-/* The session cannot start: say why, then leave. */
 __dead static void
 startup_fail(struct session *s, int stat, const char *msg)
 {
@@ -158,10 +135,6 @@ startup_fail(struct session *s, int stat, const char *msg)
 	exit(1);
 }
 
-/*
- * The one line an admin reads per session: who, from where, over what,
- * what was sent and removed, how long, how it ended.
- */
 static void
 session_log(struct session *s, size_t ndele, const char *how)
 {
@@ -180,9 +153,8 @@ session_log(struct session *s, size_t ndele, const char *how)
 }
 
 /*
- * The record of one message a client read (retr, top) or UPDATE removed
- * (dele, expire): one line of fixed words and values without blanks, for
- * grep and fail2ban-style tools (wrkrpop.8).
+ * Fixed words and values without blanks, for grep and fail2ban-style tools
+ * (wrkrpop.8).
  */
 void
 msg_record(struct session *s, const char *what, const struct mmsg *m,
@@ -199,7 +171,6 @@ msg_record(struct session *s, const char *what, const struct mmsg *m,
 	    folder != NULL ? " folder " : "", folder != NULL ? folder : "");
 }
 
-/* The client's address (no port) and credential, for a journal line. */
 static void
 journal_who(struct jrec *r)
 {
@@ -211,7 +182,6 @@ journal_who(struct jrec *r)
 	    sizeof(r->cred));
 }
 
-/* One line more for the journal (journal_session writes them). */
 static void
 journal_add(const struct jrec *r)
 {
@@ -230,10 +200,7 @@ journal_add(const struct jrec *r)
 	jlen += n;
 }
 
-/*
- * The session's line, after its removals', to the maildir's journal
- * (journal.c): before the lock goes, so one session writes at a time.
- */
+/* Before the lock goes, so one session writes at a time. */
 static void
 journal_session(struct session *s, size_t ndele, const char *how)
 {
@@ -255,10 +222,7 @@ journal_session(struct session *s, size_t ndele, const char *how)
 	jlen = 0;
 }
 
-/*
- * Leave without UPDATE: nothing is removed (RFC 1939 section 6).
- * Whatever is still in the write buffer is dropped.
- */
+/* Nothing is removed (RFC 1939 section 6). */
 __dead void
 session_end(struct session *s, const char *why, const char *how)
 {
@@ -272,10 +236,8 @@ session_end(struct session *s, const char *why, const char *how)
 }
 
 /*
- * An invalid command: answered and counted; at limit bad-commands the
- * session ends (without UPDATE: nothing is removed).  One reply per
- * command, so that a pipelining client stays in step: the command that
- * reaches the limit gets the closing one only.
+ * One reply per command, so that a pipelining client stays in step: the
+ * command that reaches the limit gets the closing one only.
  */
 static void
 bad_command(struct session *s, const char *fmt, ...)
@@ -296,11 +258,8 @@ bad_command(struct session *s, const char *fmt, ...)
 }
 
 /*
- * The folder's tag, read from each header now, since the sizes count it.
- * junk tag: which messages have the header line already (a spam filter's,
- * msgid_spamflag): those get no second one; one that cannot be read gets
- * it.  junk subject: where the prefix goes in each (msgid_subject); -1, a
- * line "Subject: PREFIX" first, when it has no Subject.
+ * Read from each header now, since the sizes count the tag.  A message that
+ * cannot be read gets the tag.
  */
 static void
 junk_tags(struct session *s)
@@ -330,10 +289,8 @@ junk_tags(struct session *s)
 }
 
 /*
- * The user's junk folder, merged after INBOX (popd.conf's junk, or the
- * user's own in junk users: the parent decided, MSG_PARENT_WORKER's):
- * its UIDLs made unique after INBOX's.  No folder, or one that cannot
- * be read, leaves INBOX alone: the session serves what it can.
+ * A folder that cannot be read leaves INBOX alone: the session serves what it
+ * can.
  */
 static void
 junk_open(struct session *s)
@@ -362,10 +319,6 @@ junk_open(struct session *s)
 	junk_tags(s);
 }
 
-/*
- * The message a number names (1..nmsgs, not deleted), or NULL after
- * answering -ERR.
- */
 static struct mmsg *
 msg_arg(struct session *s, const char *arg, size_t *idx)
 {
@@ -397,7 +350,6 @@ cmd_stat(struct session *s, struct pop3_line *l)
 	reply(s, "+OK %zu %lld", s->live, (long long)s->liveoct);
 }
 
-/* v in decimal at p; returns the end. */
 static char *
 put_num(char *p, unsigned long long v)
 {
@@ -410,10 +362,7 @@ put_num(char *p, unsigned long long v)
 	return p + (num + sizeof(num) - q);
 }
 
-/*
- * "N UIDL" or "N SIZE" and CRLF straight into the write buffer: a
- * listing of 100,000 messages is 100,000 of these, no printf.
- */
+/* No printf: a listing of 100,000 messages is 100,000 of these. */
 static void
 listing_line(struct session *s, size_t n, const char *uidl, off_t size)
 {
@@ -435,7 +384,6 @@ listing_line(struct session *s, size_t n, const char *uidl, off_t size)
 	s->wlen = p - s->wbuf;
 }
 
-/* LIST and UIDL: one message, or all that are not deleted. */
 static void
 listing(struct session *s, struct pop3_line *l)
 {
@@ -468,7 +416,6 @@ listing(struct session *s, struct pop3_line *l)
 	out(s, ".\r\n", 3);
 }
 
-/* RETR n, or TOP n k. */
 static void
 retr_top(struct session *s, struct pop3_line *l)
 {
@@ -509,7 +456,6 @@ cmd_dele(struct session *s, struct pop3_line *l)
 	reply(s, "+OK message %zu deleted", i + 1);
 }
 
-/* RFC 1725 LAST, only where the site asks for it (popd.conf "last"). */
 static void
 cmd_last(struct session *s, struct pop3_line *l)
 {
@@ -543,7 +489,6 @@ cmd_rset(struct session *s, struct pop3_line *l)
 	    (long long)s->liveoct);
 }
 
-/* UPDATE removed m (maildrop.c calls it in message order): its record. */
 static void
 removed(void *arg, const struct mmsg *m)
 {
@@ -572,10 +517,7 @@ removed(void *arg, const struct mmsg *m)
 	journal_add(&r);
 }
 
-/*
- * Before UPDATE: the Message-ID of each message it is to remove, read
- * while the file is there, for the record once it is gone (removed).
- */
+/* Read while the file is there, for the record once it is gone. */
 static void
 removals_read(struct session *s, size_t ndeleted)
 {
@@ -606,11 +548,7 @@ removals_read(struct session *s, size_t ndeleted)
 	}
 }
 
-/*
- * deleted keep: what UPDATE kept longer ago than that goes for good.
- * Under the maildrop's lock, so that no undelete is half way through
- * it; a few microseconds when nothing is kept (no KEPT_DIR).
- */
+/* Under the maildrop's lock, so that no undelete is half way through it. */
 static void
 kept_expire(struct session *s)
 {
@@ -627,7 +565,6 @@ kept_expire(struct session *s)
 	    (long long)sum.sweptbytes, sum.n);
 }
 
-/* QUIT in TRANSACTION: the UPDATE state, then the end. */
 __dead static void
 cmd_quit(struct session *s, struct pop3_line *l)
 {
@@ -673,16 +610,11 @@ cmd_quit(struct session *s, struct pop3_line *l)
 	 */
 	s->updated = 1;
 	out_flush(s);
-	/* Housekeeping the client need not wait for. */
 	maildrop_sweep(&s->md);
 	exit(0);
 }
 
-/*
- * The commands of the TRANSACTION state: how many arguments each takes
- * and what to answer otherwise ("-ERR <NAME>" and argerr), and its
- * handler or its one reply.  A command not listed is unknown.
- */
+/* A command not listed is unknown. */
 #define ARGS_ANY	2		/* pop3_parse gives at most two */
 static const struct cmd {
 	enum pop3_cmd	  cmd;
@@ -711,7 +643,6 @@ static const struct cmd {
 	{ CMD_STLS, 0, ARGS_ANY, NULL, NULL, "-ERR already logged in" },
 };
 
-/* Parse one command line and answer it from the table. */
 static void
 command(struct session *s, char *line, size_t len)
 {
@@ -744,9 +675,8 @@ command(struct session *s, char *line, size_t len)
 }
 
 /*
- * Take one line from the read buffer and answer it.  Returns 0 when no
- * complete line is left.  Lines over POP3_MAXLINE octets (CRLF
- * included) are discarded up to their LF and answered with -ERR.
+ * Lines over POP3_MAXLINE octets (CRLF included) are discarded up to their LF
+ * and answered with -ERR.
  */
 static int
 next_line(struct session *s)
@@ -776,10 +706,6 @@ next_line(struct session *s)
 	}
 }
 
-/*
- * Answer every complete command in the read buffer in order, send the
- * answers once none is left (PIPELINING), then wait for more input.
- */
 __dead static void
 session_loop(struct session *s)
 {
@@ -809,10 +735,7 @@ session_loop(struct session *s)
 	}
 }
 
-/*
- * Open and lock the maildrop as the mail user, before the sandbox: a
- * failure is answered to the client's PASS.
- */
+/* Before the sandbox: a failure is answered to the client's PASS. */
 static void
 wrkrpop_open(void *arg)
 {
@@ -855,19 +778,13 @@ wrkrpop_open(void *arg)
 	}
 }
 
-/* From here on, only the maildir through md.dirfd. */
 static void
 wrkrpop_sandbox(void *arg)
 {
 	sandbox_wrkrpop(who.maildir);
 }
 
-/*
- * Configured: who logged in, from where, into which maildir.  popd -m's
- * report (WORKER_REPORT), popctl's look at the journal (WORKER_JOURNAL),
- * undelete or count of kept messages (WORKER_UNDELETE, WORKER_KEPT) and the
- * health probe (WORKER_PROBE) run instead of a session.
- */
+/* Reports, journal, undelete and the health probe run instead of a session. */
 static void
 wrkrpop_load(struct proc_setup *ps)
 {
@@ -894,7 +811,6 @@ wrkrpop_load(struct proc_setup *ps)
 	s->started = time(NULL);
 }
 
-/* Opened before the sandbox as the mail user (wrkrpop_open): serve. */
 static void
 wrkrpop_run(void)
 {

@@ -14,14 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * wrkrpop.h -- what wrkrpop's files share: one POP3 session, its
- * commands (wrkrpop.c), replies and RETR/TOP's output (send.c) and
- * EXPIRE at QUIT (expire.c); popd -m's report of one maildir
- * (report.c), run instead of a session when the parent asks, a
- * message's Message-ID for the log and where junk's subject prefix
- * goes (msgid.c), and popctl undelete's job (undelete.c).
- */
 #ifndef POPD_WRKRPOP_H
 #define POPD_WRKRPOP_H
 
@@ -72,7 +64,6 @@ struct session {
 	time_t		 started;	/* ... and the journal's */
 };
 
-/* How a session ended, for its log line. */
 #define END_QUIT	"quit"
 #define END_TIMEOUT	"timeout"
 #define END_DROPPED	"dropped"
