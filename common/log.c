@@ -15,14 +15,9 @@
  */
 
 /*
- * log.c -- syslog or stderr logging, bgpd style.  Every line names the
- * process that wrote it (log_procinit).
- *
- * A child of a daemonized popd does not talk to syslog itself: chrooted
- * and confined, it could not reconnect after syslogd restarts.  Its
- * stderr is a datagram socket to the parent instead (log relay mode),
- * one "<pri>pid message" datagram per line, and the parent, which knows
- * which role holds that socket, passes the line on to syslog.
+ * syslog or stderr logging, bgpd style.  A child of a daemonized popd
+ * cannot reconnect to syslog once chrooted, so its stderr is a datagram
+ * socket to the parent, which passes each line on to syslog.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -48,17 +43,10 @@ static int		 fatal_status = 1;
 static const char	*procname = "popd";
 static char		*capture;	/* log_capture's */
 static size_t		 capturelen;
-/*
- * Ours, as log_init found it: a line costs no getpid(2) (glibc caches
- * none).  Every program calls log_init after its last fork (popd after
- * daemon(3)); children that fork without exec'ing log nothing.
- */
+/* A line costs no getpid(2) (glibc caches none). */
 static pid_t		 logpid;
 
-/*
- * One write(2) per line keeps the lines of several processes whole, and
- * needs nothing from the sandbox that stdio's buffering would (fstat).
- */
+/* One write(2) per line keeps the lines of several processes whole. */
 static void
 log_stderr(const char *msg)
 {
@@ -82,7 +70,6 @@ log_stderr(const char *msg)
 	}
 }
 
-/* One datagram per line to the parent's relay (see popd/syslog.c). */
 static void
 log_relay(int pri, const char *msg)
 {
@@ -97,10 +84,6 @@ log_relay(int pri, const char *msg)
 	(void)send(STDERR_FILENO, line, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/*
- * n_debug: log to stderr.  Otherwise syslog, unless stderr is a datagram
- * socket: then it is the parent's relay.
- */
 void
 log_init(int n_debug, int facility)
 {
@@ -139,21 +122,14 @@ log_getverbose(void)
 	return verbose;
 }
 
-/*
- * The exit status of fatal() and fatalx().  mda sets EX_TEMPFAIL: a
- * failure that is not the message's fault must not bounce it.
- */
+/* mda sets EX_TEMPFAIL: a failure not the message's must not bounce it. */
 void
 log_setfatalstatus(int status)
 {
 	fatal_status = status;
 }
 
-/*
- * Keep a copy of the first error logged from now on in buf (""
- * until there is one), until log_capture(NULL, 0): the reason a popctl
- * reload gives.  The event loop's thread only.
- */
+/* The reason a popctl reload gives.  The event loop's thread only. */
 void
 log_capture(char *buf, size_t len)
 {
@@ -163,7 +139,6 @@ log_capture(char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* A line, and err after it unless NULL (log_warn's strerror). */
 static void
 vlog(int pri, const char *err, const char *fmt, va_list ap)
 {
@@ -217,10 +192,6 @@ log_info(const char *fmt, ...)
 	va_end(ap);
 }
 
-/*
- * log_info for an event a flood repeats: one line a second at most per
- * struct lograte, saying how many like it were left out before.
- */
 void
 log_rate(struct lograte *r, const char *fmt, ...)
 {

@@ -15,19 +15,10 @@
  */
 
 /*
- * proc.c -- the start of every popd process.  A child role (listener,
- * authpop, wrkrpop) has loaded what it needs, then calls proc_prologue,
- * which always goes in this order:
- *
- *	raise RLIMIT_NOFILE -> chroot(CHROOTDIR), chdir("/") -> title ->
- *	setgroups/setresgid/setresuid, verified -> not dumpable ->
- *	what the role opens as its final self -> sandbox_<role>()
- *
- * and returns to the event loop.  Core dumps are switched off after the
- * ids are final, because a credential change resets the dumpable flag
- * on Linux, and before anything secret or private is opened by the
- * final ids (wrkrpop's maildir).  uid 0 and gid 0 are refused for every
- * unprivileged role the same way, here and in the parent's spawn (child.c).
+ * The start of every popd process: rlimit, chroot, title, ids dropped
+ * and verified, not dumpable, the role's opens, its sandbox.  Core dumps
+ * go off after the ids are final, because a credential change resets
+ * the dumpable flag on Linux, and before anything secret is opened.
  */
 #include <sys/types.h>
 #include <sys/resource.h>
@@ -51,18 +42,12 @@
 #include "stats.h"
 #include "version.h"
 
-/*
- * Messages to the control process it may leave unread: a listener's
- * 10,000 handshakes are 40, for each of its CTL_MAXCLIENTS clients.
- */
+/* A listener's 10,000 handshakes are 40, for each of CTL_MAXCLIENTS. */
 #define CTL_QUEUEMAX	1024
 
 /*
- * A mail user's process (wrkrpop, dlvrpop) comes from the parent's
- * spawn with its real uid root's and its effective and saved uid the
- * mail user's (popd/child.c says why): before anything else, make the
- * real uid the mail user's too.  Nothing else starts that way.  The
- * ids are proved in the prologue (proc_inherited).
+ * A mail user's process comes from the parent's spawn with root's real
+ * uid (popd/child.c says why): make it the mail user's first.
  */
 static void
 proc_finish_drop(void)
@@ -77,12 +62,6 @@ proc_finish_drop(void)
 		fatal("setresuid(%u)", (unsigned)eu);
 }
 
-/*
- * A child's command line from optind on: -d (log to stderr) and -v
- * (more each time), nothing else, and a channel (SOCK_SEQPACKET) on fd;
- * or -V alone, which prints the version and exits.  Then logging is set
- * up for role.  -1, nothing done: a wrong command line (usage follows).
- */
 static int
 proc_args(int argc, char *argv[], int fd, const char *role)
 {
@@ -114,7 +93,6 @@ proc_args(int argc, char *argv[], int fd, const char *role)
 	return 0;
 }
 
-/* Start the role r: the one way every child starts (proc.h). */
 __dead void
 proc_run(const struct proc_role *r, int argc, char *argv[])
 {
@@ -142,7 +120,6 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 	    r->nhandlers, r->eof, (void *)r);
 	while (c->phase & PH_SETUP)
 		chan_poll(c);
-	/* A worker's configuration channel is done with. */
 	if (fd != POPD_CHANNEL_FD)
 		chan_close(c);
 	if (r->load != NULL)
@@ -150,7 +127,6 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 	proc_prologue(&ps);
 	if (r->run != NULL)
 		r->run();
-	/* The daemons' loop: their channel and what it brought. */
 	chan_start(c);
 	log_debug("ready");
 	if (event_dispatch() == -1)
@@ -158,11 +134,7 @@ proc_run(const struct proc_role *r, int argc, char *argv[])
 	fatalx("%s: event loop ended", ps.role);
 }
 
-/*
- * The parent set our ids before exec (wrkrpop): prove that they are not
- * root's, that real, effective and saved ids agree, and that root's
- * cannot be had back.
- */
+/* Set by the parent before exec: prove root's cannot be had back. */
 static void
 proc_inherited(const char *role)
 {
@@ -231,7 +203,6 @@ proc_prologue(const struct proc_setup *ps)
 	ps->sandbox(ps->arg);
 }
 
-/* The settings, once, before anything else: into the role's. */
 void
 proc_parent_conf(struct chan *c, const void *data, int fd)
 {
@@ -241,23 +212,17 @@ proc_parent_conf(struct chan *c, const void *data, int fd)
 		memcpy(r->settings, data, sizeof(struct conf_settings));
 }
 
-/* Nothing more is coming: msg.c moved the channel to PH_RUN. */
 void
 proc_parent_conf_end(struct chan *c, const void *data, int fd)
 {
 }
 
-/* Where the child counts (stats.h), mapped before the sandbox. */
 void
 proc_parent_stats(struct chan *c, const void *data, int fd)
 {
 	stats_attach(fd);
 }
 
-/*
- * MSG_PARENT_VERBOSE (popctl log verbose|brief): every supervised child
- * logs at the parent's new level.
- */
 void
 proc_parent_verbose(struct chan *c, const void *data, int fd)
 {
@@ -279,12 +244,8 @@ ctl_bad(struct chan *c)
 }
 
 /*
- * MSG_PARENT_CTLCHAN, to a listener or authpop: c becomes its channel
- * to the control process over fd (the one before it, if any, is
- * closed), on which it takes popctl's questions with handlers h and
- * nothing else (proto.c).  The control process is unprivileged and
- * trusted with no more: a message that breaks its declaration closes
- * this channel only (chan_bad), and we serve on.
+ * The control process is unprivileged and trusted with no more: a
+ * message that breaks its declaration closes this channel only.
  */
 void
 proc_ctlchan(struct chan *c, int self, int fd, const struct msg_handler *h,
@@ -305,10 +266,7 @@ free_later(int fd, short ev, void *arg)
 	free(arg);
 }
 
-/*
- * A peer's struct, whose channel chan_bad closes once its bad() handler
- * returns: freed when the event loop is back.
- */
+/* chan_bad closes the channel once bad() returns: free it after. */
 void
 proc_free_later(void *p)
 {
@@ -321,7 +279,6 @@ proc_free_later(void *p)
 struct peerlist	 peers = TAILQ_HEAD_INITIALIZER(peers);
 static void	(*peer_gone)(struct peer *);
 
-/* A peer closed its channel, or is ended: forgotten and freed. */
 void
 peer_eof(struct chan *c)
 {
@@ -344,11 +301,6 @@ peer_bad(struct chan *c)
 	proc_free_later(c->arg);
 }
 
-/*
- * The channel fd to the child m names, sending what h holds; gone is
- * told of each peer that goes.  NULL on our shortage of descriptors
- * (fd -1, logged) or of memory.
- */
 struct peer *
 peer_add(int self, const struct msg_ctlpeer *m, int fd,
     const struct msg_handler *h, size_t nh, void (*gone)(struct peer *))
@@ -372,11 +324,7 @@ peer_add(int self, const struct msg_ctlpeer *m, int fd,
 	return p;
 }
 
-/*
- * Before answering a question on c: 1 if the control process left
- * CTL_QUEUEMAX of our messages unread (its channel is then closed),
- * so that it cannot make us hold answers without end.
- */
+/* So that the control process cannot make us hold answers without end. */
 int
 proc_ctlfull(struct chan *c)
 {
@@ -386,10 +334,6 @@ proc_ctlfull(struct chan *c)
 	return 1;
 }
 
-/*
- * Each session holds descriptors: allow all we may.  Returns the limit
- * in force.
- */
 rlim_t
 proc_nofile(void)
 {

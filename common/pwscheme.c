@@ -15,13 +15,9 @@
  */
 
 /*
- * pwscheme.c -- what a stored password hash is, before anything checks
- * it: crypt(3)'s kinds, argon2's PHC strings, and Dovecot's "{SCHEME}"
- * prefixed ones, as sites moving from Dovecot, iRedMail or PostfixAdmin
- * hold them.  Each kind is a line of schemes[]: whether it is weak (read
- * only when popd.conf says "weak-hashes yes"), or the password itself or
- * as good as it (never read), and how authpop checks it (scheme.c).
- * Nothing here logs, and nothing here ever shows a hash.
+ * What a stored password hash is, before anything checks it: crypt(3)'s
+ * kinds, argon2's PHC strings and Dovecot's "{SCHEME}" ones.  Nothing
+ * here logs, and nothing here ever shows a hash.
  */
 #include <sys/types.h>
 
@@ -40,7 +36,6 @@
 #define ENC_HEX		1
 #define ENC_B64		2
 
-/* Dovecot's names, which it reads in any case. */
 static const struct pwscheme schemes[] = {
 	{ "CRYPT",		0,		PWM_CRYPT,	0 },
 	{ "BLF-CRYPT",		0,		PWM_CRYPT,	0 },
@@ -65,33 +60,22 @@ static const struct pwscheme schemes[] = {
 	{ "SHA1",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA1 },
 	{ "SHA256",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA256 },
 	{ "SHA512",		PWS_WEAK,	PWM_DIGEST,	PWD_SHA512 },
-	/*
-	 * Dovecot's secrets for CRAM-MD5 (HMAC-MD5's inner and outer
-	 * states after the key) and DIGEST-MD5 (MD5 of user:realm:pass),
-	 * which it checks a typed password against too: unsalted MD5.
-	 */
+	/* Dovecot's CRAM-MD5 and DIGEST-MD5 secrets: unsalted MD5. */
 	{ "CRAM-MD5",		PWS_WEAK,	PWM_CRAMMD5,	PWD_MD5 },
 	{ "HMAC-MD5",		PWS_WEAK,	PWM_CRAMMD5,	PWD_MD5 },
 	{ "DIGEST-MD5",		PWS_WEAK,	PWM_DIGESTMD5,	PWD_MD5 },
-	/* Unsalted MD4, of the password or (NTLM) of its UTF-16LE. */
 	{ "PLAIN-MD4",		PWS_WEAK,	PWM_DIGEST,	PWD_MD4 },
 	{ "NTLM",		PWS_WEAK,	PWM_NTLM,	PWD_MD4 },
 	/*
-	 * SCRAM's StoredKey (RFC 5802) after PBKDF2 of the password: slow
-	 * to guess at Dovecot's 4096 rounds, yet weak all the same, for
-	 * it is all a client needs to log in with SCRAM wherever it is
-	 * taken, as with {CRAM-MD5}: a secret as good as the password for
-	 * that mechanism, kept only until the user's next password.
+	 * SCRAM's StoredKey: slow to guess, yet weak, for it is all a
+	 * client needs to log in with SCRAM wherever it is taken.
 	 */
 	{ "SCRAM-SHA-1",	PWS_WEAK,	PWM_SCRAM,	PWD_SHA1 },
 	{ "SCRAM-SHA-256",	PWS_WEAK,	PWM_SCRAM,	PWD_SHA256 },
 	{ "PLAIN",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEAR",		PWS_PLAIN,	PWM_NONE,	0 },
 	{ "CLEARTEXT",		PWS_PLAIN,	PWM_NONE,	0 },
-	/*
-	 * Secrets a login proves knowing without the password, and a
-	 * password cut short, of which popdpass -P cannot know the rest.
-	 */
+	/* Secrets a login proves without the password, or a cut one. */
 	{ "PLAIN-TRUNC",	PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "LANMAN",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
 	{ "RPA",		PWS_PLAIN | PWS_RESET, PWM_NONE, 0 },
@@ -99,7 +83,6 @@ static const struct pwscheme schemes[] = {
 
 #define NSCHEMES	(sizeof(schemes) / sizeof(schemes[0]))
 
-/* Hashes without a prefix: crypt(3)'s and PHP's password_hash's. */
 static const struct {
 	const char	*start;
 	struct pwscheme	 s;
@@ -132,7 +115,6 @@ pwscheme_dlen(int digest)
 	return 0;
 }
 
-/* A cost over its kind's ceiling, over (pwscheme.h): never checked. */
 static void
 ceiling(struct pwhash *ph, int over, const char *what)
 {
@@ -142,28 +124,19 @@ ceiling(struct pwhash *ph, int over, const char *what)
 	}
 }
 
-/*
- * How many of s's first characters are crypt(3)'s base64 ("./A-Za-z0-9"):
- * glibc's strspn(3) is slow with a set of 64, and a million users'
- * authtab is checked a line at a time.
- */
+/* glibc's strspn(3) is slow with a set of 64, and authtab is big. */
 static size_t
 crypt64_span(const char *s)
 {
 	const char	*p = s;
 
-	/* A-Z, a-z (bit 0x20 set: a-z alone), and "./0123456789" in a run. */
 	while ((unsigned char)((*p | 0x20) - 'a') < 26 ||
 	    (unsigned char)(*p - '.') < 12)
 		p++;
 	return p - s;
 }
 
-/*
- * One of yescrypt's numbers at *s, in its own variable-length base64
- * (libxcrypt's alg-yescrypt-common.c): the first character says how
- * many follow.  -1 if malformed.
- */
+/* yescrypt's variable-length base64 (libxcrypt's alg-yescrypt-common.c). */
 static int64_t
 yescrypt_number(const char **s, int64_t min)
 {
@@ -195,11 +168,8 @@ yescrypt_number(const char **s, int64_t min)
 }
 
 /*
- * yescrypt's parameters after "$y$": flavour, log2 N, r, and maybe
- * which of p, t, g and a ROM follow, then '$'.  Its memory is
- * 128 x N x r bytes, for the shared budget of the memory-hard kinds
- * (authpop/check.c); its ceiling is on that times p and t + 1, which
- * multiply its time.  g and a ROM crypt(3) does not take: malformed.
+ * Memory is 128 x N x r bytes (the memory-hard budget, authpop/check.c);
+ * the ceiling is on that times p and t + 1, which multiply its time.
  */
 static int
 yescrypt_cost(const char *s, struct pwhash *ph)
@@ -232,11 +202,8 @@ yescrypt_cost(const char *s, struct pwhash *ph)
 }
 
 /*
- * crypt(3) hashes popd checks: bcrypt, SHA-crypt as smtpctl makes,
- * yescrypt (Debian's and Fedora's shadow files), and md5crypt ($1$,
- * PostfixAdmin's old default: weak).  A cost over its kind's ceiling
- * (pwscheme.h) makes the hash PWS_COSTLY, as musl's crypt(3) refuses
- * SHA-crypt's rounds over its own.
+ * A cost over its kind's ceiling makes the hash PWS_COSTLY, as musl's
+ * crypt(3) refuses SHA-crypt's rounds over its own.
  */
 static int
 crypt_valid(const char *h, struct pwhash *ph)
@@ -246,7 +213,6 @@ crypt_valid(const char *h, struct pwhash *ph)
 	const char	*p;
 	int		 cost;
 
-	/* "$2b$NN$" and 53 characters of bcrypt's base64, cost 4..31. */
 	if (len == 60 && h[0] == '$' && h[1] == '2' &&
 	    (h[2] == 'a' || h[2] == 'b' || h[2] == 'y') && h[3] == '$' &&
 	    isdigit((unsigned char)h[4]) && isdigit((unsigned char)h[5]) &&
@@ -256,12 +222,10 @@ crypt_valid(const char *h, struct pwhash *ph)
 		    "cost at most 14");
 		return cost >= 4 && cost <= 31 && crypt64_span(h + 7) == 53;
 	}
-	/*
-	 * "$6$[rounds=N$]salt$digest" whole, as libxcrypt takes it: N of
-	 * 1000 to 999999999 in digits alone, no leading zero; up to 16 of
-	 * salt; 43 or 86 of digest.  Anything less is a setting, whose
-	 * check runs and never matches: a wrong password for ever.
-	 */
+		/*
+		 * Whole, as libxcrypt takes it: anything less is a setting,
+		 * whose check never matches: a wrong password for ever.
+		 */
 	if (len > 4 && h[0] == '$' && (h[1] == '5' || h[1] == '6') &&
 	    h[2] == '$') {
 		p = h + 3;
@@ -285,7 +249,6 @@ crypt_valid(const char *h, struct pwhash *ph)
 	}
 	if (len > 4 && h[0] == '$' && h[1] == 'y' && h[2] == '$')
 		return yescrypt_cost(h + 3, ph);
-	/* "$1$", up to 8 of salt, "$", 22 of digest. */
 	if (len > 3 && strncmp(h, "$1$", 3) == 0) {
 		n = crypt64_span(h + 3);
 		if (n > 8 || h[3 + n] != '$' ||
@@ -294,7 +257,7 @@ crypt_valid(const char *h, struct pwhash *ph)
 		ph->flags |= PWS_WEAK;
 		return 1;
 	}
-	/* DES: 2 of salt, 11 of digest whose last holds only 4 bits. */
+	/* DES: the last character of the digest holds only 4 bits. */
 	if (len == 13 && crypt64_span(h) == 13 &&
 	    strchr(".26AEIMQUYcgkosw", h[12]) != NULL) {
 		ph->flags |= PWS_WEAK;
@@ -303,10 +266,6 @@ crypt_valid(const char *h, struct pwhash *ph)
 	return 0;
 }
 
-/*
- * A number of s after key ("m=", or ""), up to the character stop: -1
- * if none or over max.
- */
 static long
 number(const char **s, const char *key, int stop, long max)
 {
@@ -329,11 +288,8 @@ number(const char **s, const char *key, int stop, long max)
 }
 
 /*
- * An argon2 PHC string as libargon2 and libsodium write it:
- * "$argon2id$v=19$m=65536,t=3,p=1$salt$hash", salt and hash in base64
- * without padding.  Its memory times its passes is bounded (pwscheme.h):
- * a table's hash must not make authpop take a gigabyte, nor minutes,
- * per check.
+ * Memory times passes is bounded (pwscheme.h): a table's hash must not
+ * make authpop take a gigabyte, nor minutes, per check.
  */
 static int
 argon2_valid(const char *h, const char *start, struct pwhash *ph)
@@ -371,7 +327,6 @@ unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
 
 	if (n == 0 || n % 2 != 0 || n / 2 > outsz)
 		return -1;
-	/* No NUL before n: strchr finds each digit, and nothing else. */
 	for (i = 0; i < n; i += 2) {
 		hi = strchr(hex, tolower((unsigned char)s[i]));
 		lo = strchr(hex, tolower((unsigned char)s[i + 1]));
@@ -383,7 +338,6 @@ unhex(const char *s, unsigned char *out, size_t outsz, size_t *len)
 	return 0;
 }
 
-/* s in enc into ph->raw and ph->rawlen: 0, or -1. */
 static int
 decode(const char *s, int enc, struct pwhash *ph)
 {
@@ -392,10 +346,8 @@ decode(const char *s, int enc, struct pwhash *ph)
 }
 
 /*
- * Dovecot's PBKDF2 (password-scheme-pbkdf2.c): "$1$SALT$ROUNDS$KEY",
- * SALT taken as it is written, KEY 20 bytes of PBKDF2-HMAC-SHA1 in hex.
- * Fewer rounds than Dovecot's default are weak: each guess then costs
- * less than one at SHA-crypt's default rounds.
+ * Dovecot's "$1$SALT$ROUNDS$KEY".  Fewer rounds than Dovecot's default
+ * are weak: a guess then costs less than one at SHA-crypt's default.
  */
 static int
 pbkdf2_parse(const char *b, struct pwhash *ph)
@@ -420,12 +372,7 @@ pbkdf2_parse(const char *b, struct pwhash *ph)
 	return decode(p, ENC_HEX, ph) == -1 || ph->rawlen != ph->dlen ? -1 : 0;
 }
 
-/*
- * Dovecot's SCRAM-SHA-1 and -256 (password-scheme-scram.c):
- * "ITER,SALT,STOREDKEY,SERVERKEY", the last three in base64.  The
- * StoredKey goes first in raw, the salt after it; the ServerKey is
- * only checked for its length.
- */
+/* Dovecot's "ITER,SALT,STOREDKEY,SERVERKEY": raw holds StoredKey, salt. */
 static int
 scram_parse(const char *b, struct pwhash *ph)
 {
@@ -460,7 +407,6 @@ scram_parse(const char *b, struct pwhash *ph)
 	return rv;
 }
 
-/* A hash without a prefix (bare[]): 0, or -1 if it is none popd knows. */
 static int
 parse_bare(const char *h, struct pwhash *ph)
 {
@@ -478,10 +424,6 @@ parse_bare(const char *h, struct pwhash *ph)
 	    ph) : crypt_valid(h, ph)) ? 0 : -1;
 }
 
-/*
- * A digest, salted or not, in enc (ENC_DEFAULT: the scheme's own
- * encoding, else the other one).  0, or -1.
- */
 static int
 parse_digest(const struct pwscheme *s, int enc, const char *body,
     struct pwhash *ph)
@@ -502,7 +444,6 @@ parse_digest(const struct pwscheme *s, int enc, const char *body,
 		    s->digest != PWD_SHA512 &&
 		    strcasecmp(s->name, "LDAP-MD5") != 0 ? ENC_HEX :
 		    ENC_B64;
-	/* Unsalted: only the digest's length will do, either way. */
 	if (decode(body, enc, ph) == 0 && ph->rawlen == ph->dlen)
 		return 0;
 	if (given || decode(body, enc == ENC_HEX ? ENC_B64 : ENC_HEX, ph) == -1)
@@ -510,7 +451,6 @@ parse_digest(const struct pwscheme *s, int enc, const char *body,
 	return ph->rawlen == ph->dlen ? 0 : -1;
 }
 
-/* The value after "{SCHEME}", by s's method: 0, or -1. */
 static int
 parse_body(const struct pwscheme *s, int enc, const char *body,
     struct pwhash *ph)
@@ -534,7 +474,6 @@ parse_body(const struct pwscheme *s, int enc, const char *body,
 	case PWM_CRAMMD5:
 	case PWM_DIGESTMD5:
 	case PWM_NTLM:
-		/* Hexadecimal, as Dovecot writes them. */
 		ph->dlen = s->method == PWM_CRAMMD5 ? 32 : 16;
 		return decode(body, enc == ENC_DEFAULT ? ENC_HEX : enc, ph) ==
 		    -1 || ph->rawlen != ph->dlen ? -1 : 0;
@@ -546,11 +485,7 @@ parse_body(const struct pwscheme *s, int enc, const char *body,
 	return -1;
 }
 
-/*
- * Take hash apart into ph: 0 if it is of a kind popd knows (a refused
- * one too: ph->flags says), else -1 (errno EINVAL).  Nothing is checked
- * of a plaintext kind's value: it is never read.
- */
+/* 0 for a kind popd knows, refused ones too (ph->flags says); else -1. */
 int
 pwscheme_parse(const char *h, struct pwhash *ph)
 {
@@ -572,7 +507,6 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 	memcpy(name, h + 1, n);
 	name[n] = '\0';
 	body = end + 1;
-	/* "{SSHA512.HEX}": the encoding of the value. */
 	if ((dot = strchr(name, '.')) != NULL) {
 		if (strcasecmp(dot + 1, "HEX") == 0)
 			enc = ENC_HEX;
@@ -599,7 +533,6 @@ pwscheme_parse(const char *h, struct pwhash *ph)
 	return -1;
 }
 
-/* The name of hash's kind, for counts and messages: "" if none. */
 const char *
 pwscheme_name(const char *h)
 {
@@ -611,7 +544,6 @@ pwscheme_name(const char *h)
 	return pwscheme_hname(&ph);
 }
 
-/* pwscheme_name of a hash parsed already: a load counts it in one parse. */
 const char *
 pwscheme_hname(const struct pwhash *ph)
 {
@@ -622,14 +554,7 @@ pwscheme_hname(const struct pwhash *ph)
 	return ph->s->name;
 }
 
-/*
- * Whether hash may stand in a table: 0 if so, with its kind's name in
- * *kind; else -1 and why, a sentence for the admin (never the value):
- * a kind popd does not know ({OTP}, {SKEY}: the user's password is to
- * be reset), a weak one without weakok, a password in clear or its
- * equivalent with how to get rid of it, a cost over its kind's ceiling
- * unless weakok has PWA_COSTLY.
- */
+/* why is a sentence for the admin, never the value. */
 int
 pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
     size_t whylen)
@@ -642,10 +567,7 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 	if (kind != NULL)
 		*kind = "";
 	if (pwscheme_parse(h, &ph) == -1) {
-		/*
-		 * Name the scheme only if it is one of Dovecot's: a
-		 * password in clear may look like one ("{HUNTER2-2024}").
-		 */
+		/* Only Dovecot's: a clear password may look like one. */
 		n = h[0] == '{' && end != NULL ? strcspn(h + 1, ".}") : 0;
 		for (i = 0; n > 0 && i < NSCHEMES + 2; i++) {
 			known = i < NSCHEMES ? schemes[i].name :
@@ -696,11 +618,7 @@ pwscheme_allowed(const char *h, int weakok, const char **kind, char *why,
 	return 0;
 }
 
-/*
- * hash's kind for timing checks ("$2b$10", "$6$rounds=9000",
- * "{SSHA512}", "$argon2id$v=19$m=65536,t=3,p=1", "{PBKDF2}5000") into
- * kind, len > 0: hashes of one kind take one time to check.
- */
+/* Hashes of one kind take one time to check. */
 void
 pwscheme_kind(const char *hash, char *kind, size_t len)
 {
@@ -718,7 +636,6 @@ pwscheme_kind(const char *hash, char *kind, size_t len)
 	case PWM_DIGEST:
 		if (ph.crypt == NULL)
 			break;
-		/* DES: all alike, and never the hash itself. */
 		if (ph.crypt[0] != '$') {
 			(void)strlcpy(kind, "DES", len);
 			return;
@@ -735,7 +652,6 @@ pwscheme_kind(const char *hash, char *kind, size_t len)
 		return;
 	case PWM_ARGON2:
 		(void)strlcpy(kind, ph.crypt, len);
-		/* Up to the salt: "$argon2id$v=19$m=..,t=..,p=..". */
 		if ((p = strstr(kind, ",p=")) != NULL &&
 		    (p = strchr(p, '$')) != NULL)
 			*p = '\0';

@@ -15,10 +15,9 @@
  */
 
 /*
- * stats.c -- popd's counters: the shared pages they live in, and how
- * popctl's show stats, show metrics and show sessions print them.
- * Everything that prints is pure (it is given the numbers and a line
- * writer), so that the unit test sees exactly what popctl prints.
+ * popd's counters and how popctl prints them.  Everything that prints is
+ * given the numbers and a line writer, so the unit test sees exactly what
+ * popctl prints.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -35,12 +34,7 @@
 #include "version.h"
 #include "stats.h"
 
-/*
- * Each counter's name in show stats, and in show metrics its family
- * (NULL: the lookup histogram, printed on its own) and its labels.
- * Counters of one family are next to each other; the first one of a
- * family carries its help text.
- */
+/* The first counter of a family carries its help text. */
 static const struct stat_desc {
 	const char	*name;
 	const char	*family;
@@ -154,7 +148,6 @@ static const struct stat_desc {
 	    "than timeout store." },
 };
 
-/* The histogram's buckets: their counters and upper bounds. */
 static const struct {
 	int		 id;
 	const char	*le;
@@ -171,12 +164,7 @@ struct stats_page		*stats = &private_page;
 static void	outf(stats_out, void *, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 
-/*
- * The child's end: map the page the parent made (MSG_PARENT_STATS),
- * before confinement, and close its descriptor.  Without it the
- * process counts into its private page: nobody sees those numbers,
- * nothing else is lost.
- */
+/* Before confinement.  Without it the process counts into a private page. */
 void
 stats_attach(int fd)
 {
@@ -195,10 +183,6 @@ stats_attach(int fd)
 	close(fd);
 }
 
-/*
- * The parent's end: a new zeroed page and, in *fdp, its descriptor for
- * the child; NULL (logged) when memory or descriptors are short.
- */
 struct stats_page *
 stats_page_new(int *fdp)
 {
@@ -217,11 +201,7 @@ stats_page_new(int *fdp)
 		close(fd);
 		return NULL;
 	}
-	/*
-	 * One page per session stays mapped here: a fork (a login's
-	 * wrkrpop) must not copy them all, or logins slow down as
-	 * sessions grow.
-	 */
+	/* A fork (a login's wrkrpop) must not copy one page per session. */
 	if (compat_nofork(p, sizeof(struct stats_page)) == -1)
 		log_warn("counters: madvise");
 	*fdp = fd;
@@ -289,7 +269,6 @@ stats_state_str(uint32_t state)
 	return "authorization";
 }
 
-/* A database table answered in secs seconds. */
 void
 stats_lookup_time(double secs)
 {
@@ -304,7 +283,6 @@ stats_lookup_time(double secs)
 			STAT_INC(buckets[i].id);
 }
 
-/* One line of output, formatted (none is longer than 512 bytes). */
 static void
 outf(stats_out out, void *arg, const char *fmt, ...)
 {
@@ -317,7 +295,6 @@ outf(stats_out out, void *arg, const char *fmt, ...)
 	out(arg, line);
 }
 
-/* show stats: every counter, since start and since the last reload. */
 void
 stats_show(stats_out out, void *arg, const uint64_t *start,
     const uint64_t *reload)
@@ -340,7 +317,6 @@ metric_head(stats_out out, void *arg, const char *family, const char *type,
 	outf(out, arg, "# TYPE %s %s", family, type);
 }
 
-/* s as a label's value: backslash, double quote and newline escaped. */
 static void
 label_value(char *dst, size_t size, const char *s)
 {
@@ -354,7 +330,6 @@ label_value(char *dst, size_t size, const char *s)
 	dst[n] = '\0';
 }
 
-/* Each counter, and the lookups' histogram. */
 static void
 metrics_counters(stats_out out, void *arg, const uint64_t *c)
 {
@@ -386,7 +361,6 @@ metrics_counters(stats_out out, void *arg, const uint64_t *c)
 	outf(out, arg, "%s_count %llu", fam, (unsigned long long)n);
 }
 
-/* Sessions, the store, quotas and popd's build and times, now. */
 static void
 metrics_gauges(stats_out out, void *arg, const struct stats_gauges *g)
 {
@@ -419,7 +393,6 @@ metrics_gauges(stats_out out, void *arg, const struct stats_gauges *g)
 	outf(out, arg, "popd_reload_time_seconds %lld", g->reloaded);
 }
 
-/* Each pki's certificate: its expiry and a refused renewal. */
 static void
 metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
 {
@@ -447,7 +420,6 @@ metrics_certs(stats_out out, void *arg, const struct stats_gauges *g)
 	}
 }
 
-/* authtab's users by the kind of their hash, if they were counted. */
 static void
 metrics_users(stats_out out, void *arg, const struct stats_gauges *g)
 {
@@ -471,10 +443,7 @@ metrics_users(stats_out out, void *arg, const struct stats_gauges *g)
 		    (unsigned long long)g->kinds->n[i]);
 }
 
-/*
- * show metrics: the Prometheus text exposition format (version 0.0.4),
- * which promtool and node_exporter's textfile collector read.
- */
+/* Prometheus text format 0.0.4, as promtool and node_exporter read it. */
 void
 stats_metrics(stats_out out, void *arg, const uint64_t *c,
     const struct stats_gauges *g)
@@ -485,10 +454,7 @@ stats_metrics(stats_out out, void *arg, const uint64_t *c,
 	metrics_users(out, arg, g);
 }
 
-/*
- * One more user of kind, a name that lives as long as k (pwscheme.c's);
- * names past STATS_KINDS are not counted (pwscheme.c has fewer).
- */
+/* kind lives as long as k; names past STATS_KINDS are not counted. */
 void
 stats_kind_add(struct stats_kinds *k, const char *kind, int weak)
 {
@@ -507,7 +473,6 @@ stats_kind_add(struct stats_kinds *k, const char *kind, int weak)
 	k->n[i]++;
 }
 
-/* A unix time as show sessions prints it: "2026-11-23T10:00:00Z". */
 const char *
 stats_time(long long t, char *buf, size_t len)
 {
@@ -522,7 +487,6 @@ stats_time(long long t, char *buf, size_t len)
 
 #define SESSION_FMT	"%-16s %-24s %-22s %-13s %-20s %6s %12s %6s"
 
-/* One line of show sessions; s NULL: the header. */
 void
 stats_session_line(stats_out out, void *arg, const struct stats_session *s)
 {
@@ -549,10 +513,6 @@ stats_session_line(stats_out out, void *arg, const struct stats_session *s)
 
 #define PENALTY_FMT	"%-28s %-16s %8s %6s %6s"
 
-/*
- * One line of show penalties; p NULL: the header.  An address's line
- * has its delay and its checks waiting, a user's has its failures only.
- */
 void
 stats_penalty_line(stats_out out, void *arg, const struct stats_penalty *p)
 {

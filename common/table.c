@@ -15,17 +15,9 @@
  */
 
 /*
- * table.c -- authtab and usertab, parsed as OpenSMTPD parses table(5)
- * "file" tables: one "key value" per line, key and value separated by
- * any run of spaces, tabs or colons; blank lines and lines whose first
- * non-blank character is '#' are ignored; the last line may lack '\n'.
- * Every bad line is reported as "file:line: reason".  Only a regular
- * file is read (open_regular), and a NUL byte is an error.
- *
- * A loaded table (table.h) costs no allocation per entry; a lookup is a
- * binary search, whose time does not depend on where the user is in the
- * file.  Nothing here is global: the parent loads tables in a thread of
- * its own while its event loop runs.
+ * authtab and usertab, parsed as OpenSMTPD parses table(5) "file" tables.
+ * A loaded table costs no allocation per entry; a lookup is a binary
+ * search.  Nothing here is global: the parent loads tables in a thread.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -49,7 +41,6 @@
 
 #define TABLE_MAXSIZE	((size_t)UINT32_MAX - 1)	/* 32-bit offsets */
 
-/* scan's state, file by file. */
 struct scanning {
 	const char		*file;
 	table_fn		 fn;
@@ -68,7 +59,6 @@ void	(*table_nologin)(const char *, size_t, const char *, const char *);
 #define WARNX(...)	do { if (!quiet) log_warnx(__VA_ARGS__); } while (0)
 #define WARN(...)	do { if (!quiet) log_warn(__VA_ARGS__); } while (0)
 
-/* Give back the pages of a mapping of *len beyond its first used bytes. */
 static void
 unmap_tail(void *p, size_t *len, size_t used)
 {
@@ -83,7 +73,6 @@ unmap_tail(void *p, size_t *len, size_t used)
 		*len = keep;
 }
 
-/* The entry at offset a sorts before b: by name, then by offset. */
 static int
 off_less(const char *buf, uint32_t a, uint32_t b)
 {
@@ -99,11 +88,8 @@ off_less(const char *buf, uint32_t a, uint32_t b)
 } while (0)
 
 /*
- * Sort the n offsets of v by the names they point to in buf (equal names
- * by offset: the first in the file first), in place: qsort(3) may take a
- * copy as large as the index, which a reload would add to its peak.
- * Quicksort on the median of three, the smaller side by recursion (depth
- * at most log2 n), insertion sort for short runs.
+ * In place: qsort(3) may take a copy as large as the index, which a
+ * reload would add to its peak.  The smaller side recurses: depth log2 n.
  */
 static void
 sort_offsets(const char *buf, uint32_t *v, size_t n)
@@ -144,7 +130,6 @@ sort_offsets(const char *buf, uint32_t *v, size_t n)
 			SWAP(v, j, j - 1);
 }
 
-/* The entry of name, or -1. */
 ssize_t
 table_find(const struct table *t, const char *name)
 {
@@ -169,7 +154,6 @@ table_name(const struct table *t, size_t i)
 	return t->buf + t->off[i];
 }
 
-/* The hash (authtab) or "uid:gid:/path" (usertab) of entry i. */
 const char *
 table_value(const struct table *t, size_t i)
 {
@@ -178,7 +162,6 @@ table_value(const struct table *t, size_t i)
 	return name + strlen(name) + 1;
 }
 
-/* The value of name, or NULL. */
 const char *
 table_get(const struct table *t, const char *name)
 {
@@ -187,7 +170,6 @@ table_get(const struct table *t, const char *name)
 	return (i = table_find(t, name)) == -1 ? NULL : table_value(t, i);
 }
 
-/* Entry i of a usertab, checked when it was loaded. */
 void
 table_user(const struct table *t, size_t i, struct userinfo *ui)
 {
@@ -211,11 +193,8 @@ table_free(struct table *t)
 }
 
 /*
- * "uid:gid:/absolute/path", as OpenSMTPD's userinfo tables, parsed in
- * place into ui (name not set); or why in why and -1 if it is not of
- * that form, -2 if it is but popd refuses it (root's ids, a path not
- * absolute or with "..").  usertab lines and the userinfo answers of
- * database tables (login.c) alike.
+ * "uid:gid:/absolute/path": -1 if not of that form, -2 if popd refuses
+ * it (root's ids, a relative path or "..").
  */
 int
 table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
@@ -272,19 +251,14 @@ table_parse_user(char *val, struct userinfo *ui, char *why, size_t len)
 }
 
 /*
- * Dovecot's passwd-file (db-passwd-file.c reads it so):
- * "user:password:uid:gid:gecos:home:shell:extra_fields", the fields
- * split at every ':', any of them empty or missing but the name; the
- * extra fields are the rest of the line, ':' included, split at spaces,
- * each "key=value".  An empty eighth field is the old format: the rest
- * is then the mail location.  Keys that start with "userdb_" are the
- * user's, the others the password's.
+ * Dovecot's passwd-file: "user:password:uid:gid:gecos:home:shell:extra",
+ * the extra fields split at spaces, each "key=value".  An empty eighth
+ * field is the old format: the rest is then the mail location.
  */
 
 /*
- * Password fields that refuse, redirect or rename a login: popd cannot
- * do what they say, and ignoring one would let in whom Dovecot keeps
- * out, so a line with one is refused.
+ * Fields that refuse, redirect or rename a login: ignoring one would let
+ * in whom Dovecot keeps out, so a line with one is refused.
  */
 static const char *const passdb_refused[] = {
 	"allow_nets", "allow_real_nets", "deny", "domain", "host",
@@ -292,7 +266,6 @@ static const char *const passdb_refused[] = {
 	"proxy_maybe", "user", "username"
 };
 
-/* A number of Dovecot's quota rules: "10", "1G", "512k" (times mult). */
 static int
 rule_number(const char *s, uint64_t mult, uint64_t *v)
 {
@@ -308,7 +281,6 @@ rule_number(const char *s, uint64_t mult, uint64_t *v)
 			return -1;
 		n = n * 10 + (s[i] - '0');
 	}
-	/* A unit, 1024 to the power of its place in units. */
 	if (s[i] != '\0') {
 		if ((u = strchr(units, tolower((unsigned char)s[i]))) == NULL ||
 		    s[i + 1] != '\0')
@@ -322,11 +294,8 @@ rule_number(const char *s, uint64_t mult, uint64_t *v)
 }
 
 /*
- * A quota_rule: "*:storage=1G:messages=1000" is the user's limit
- * (storage without a unit is in kilobytes, bytes in bytes, as Dovecot
- * reads them); a rule for one folder ("Trash:ignore") or relative to
- * the default ("+10M", "10%") has no meaning for a POP3 maildrop: 1,
- * ignored.  -1 with why for a rule Dovecot would refuse too.
+ * Only the "*" rule counts: one for a folder or relative to the default
+ * means nothing for a POP3 maildrop (1, ignored).
  */
 int
 table_quota_rule(char *rule, struct passwdline *pl, char *why, size_t len)
@@ -380,12 +349,6 @@ table_quota_rule(char *rule, struct passwdline *pl, char *why, size_t len)
 	return 0;
 }
 
-/*
- * Cut line, a passwd-file line that is not empty, a comment or one
- * that starts with ':' (Dovecot skips those), in place into pl, its
- * quota rules read by rule (table_quota_rule; NULL: they are ignored,
- * as authtab ignores them); or say why in why and return -1.
- */
 int
 table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
     char *why, size_t len)
@@ -457,11 +420,8 @@ table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
 }
 
 /*
- * The usertab value of pl, "uid:gid:/path", in val: the maildir that
- * userdb_mail names ("maildir:~/Maildir", its options cut off), marked
- * with '=' before the path (table_user: the maildir setting does not
- * apply to it), or the home.  -1 with why if Dovecot's line does not
- * say it, or says what popd refuses.
+ * A maildir named by userdb_mail gets '=' before its path: the maildir
+ * setting does not apply to it (table_user).
  */
 int
 table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
@@ -530,9 +490,8 @@ table_passwd_user(const struct passwdline *pl, char *val, size_t vlen,
 }
 
 /*
- * A file's lines, read with pread(2) at an offset of our own: processes
- * that were handed one descriptor (authtab, for authcheck's checks of
- * it and of usertab at once) read it at once, each from its start.
+ * pread(2) at an offset of our own: processes handed one descriptor
+ * read it at once, each from its start.
  */
 struct lines {
 	int	 fd;
@@ -542,11 +501,6 @@ struct lines {
 	int	 eof;
 };
 
-/*
- * The next line into *line, its '\n' kept, NUL-terminated once its
- * end is trimmed (the last one at once): its length, 0 at the end, -1
- * on an error (errno).
- */
 static ssize_t
 next_line(struct lines *lb, char **line)
 {
@@ -555,7 +509,6 @@ next_line(struct lines *lb, char **line)
 	ssize_t	 n;
 
 	for (;;) {
-		/* No buffer before the first read. */
 		if (lb->buf != NULL && ((nl = memchr(lb->buf + lb->start, '\n',
 		    lb->end - lb->start)) != NULL ||
 		    (lb->eof && lb->end > lb->start))) {
@@ -599,11 +552,6 @@ next_line(struct lines *lb, char **line)
 	}
 }
 
-/*
- * A passwd-file's line: 1, *key and *val; 0: no entry; -1: bad.  The
- * value of a usertab or a quota table is made into s->uval, and
- * checked then as a line of such a table (scan_entry).
- */
 static int
 scan_passwd(struct scanning *s, char *line, char **key, char **val)
 {
@@ -614,7 +562,6 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 	/* Dovecot's rules: no blanks before a comment. */
 	if (line[0] == '\0' || line[0] == '#' || line[0] == ':')
 		return 0;
-	/* authtab reads the password alone. */
 	if (table_parse_passwd(line, &s->pl, s->kind == TABLE_AUTH ?
 	    NULL : table_quota_rule, why, sizeof(why)) == -1) {
 		WARNX("%s:%zu: %s", s->file, s->lineno, why);
@@ -632,7 +579,6 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 			return 0;
 		*val = s->pl.pass;
 	} else if (s->kind == TABLE_QUOTAS) {
-		/* No rule: the default limit. */
 		if (!s->pl.has_limit)
 			return 0;
 		lim.bytes = s->pl.bytes;
@@ -650,10 +596,6 @@ scan_passwd(struct scanning *s, char *line, char **key, char **val)
 	return 1;
 }
 
-/*
- * An authtab user whose hash is refused, or a usertab user whose
- * userinfo is (why): -1 if the file is bad.
- */
 static int
 scan_refused(struct scanning *s, char *key, const char *val,
     const char *hkind, const char *why)
@@ -672,9 +614,8 @@ scan_refused(struct scanning *s, char *key, const char *val,
 		return -1;
 	}
 	/*
-	 * This user alone cannot log in: a site moving from another
-	 * server keeps the others.  The marker is no longer than the
-	 * value (the table's room is the file's size).
+	 * This user alone cannot log in: a site moving from another server
+	 * keeps the others.  The marker is no longer than the value.
 	 */
 	if (quiet)
 		;
@@ -695,7 +636,6 @@ scan_refused(struct scanning *s, char *key, const char *val,
 	    -1 ? -1 : 0;
 }
 
-/* One entry, checked and handed to fn: -1 if the file is bad. */
 static int
 scan_entry(struct scanning *s, char *key, char *val)
 {
@@ -741,13 +681,7 @@ scan_entry(struct scanning *s, char *key, char *val)
 	    -1 : 0;
 }
 
-/*
- * Read file, a table of kind (TABLE_AUTH or TABLE_USERS, with TABLE_QUIET
- * for no messages), line by line: each good entry goes to fn(arg, name,
- * value, line) if there is one, each bad line is logged.  TABLE_ANYHASH:
- * a hash of any kind, refused ones too, is a good entry (popd -m's
- * count).  -1 if any line was bad or fn said so (it logs why).
- */
+/* TABLE_ANYHASH: a refused hash is a good entry too (popd -m's count). */
 int
 table_scan(const char *file, int kind, table_fn fn, void *arg)
 {
@@ -781,7 +715,6 @@ table_scan(const char *file, int kind, table_fn fn, void *arg)
 			bad = 1;
 			continue;
 		}
-		/* Trailing newline, CR and blanks are not part of the value. */
 		end = line + len;
 		while (end > line && (end[-1] == '\n' || end[-1] == '\r' ||
 		    end[-1] == ' ' || end[-1] == '\t'))
@@ -831,7 +764,6 @@ struct loading {
 	int		 names;		/* TABLE_NAMES */
 };
 
-/* table_scan's fn for table_load: the record goes after the others. */
 static int
 add_record(void *arg, char *key, char *val, size_t lineno)
 {
@@ -858,12 +790,7 @@ add_record(void *arg, char *key, char *val, size_t lineno)
 	return 0;
 }
 
-/*
- * The line each name that t has more than once was first seen on, by
- * the index of its first entry (0: not seen yet): what dup_line fills
- * in, reading the file again (a table keeps no line numbers: they would
- * cost as much as its index).
- */
+/* A table keeps no line numbers: they would cost as much as its index. */
 struct dupscan {
 	const char		*file;
 	const struct table	*t;
@@ -882,7 +809,6 @@ dup_line(void *arg, char *name, char *val, size_t line)
 		return 0;
 	while (i > 0 && strcmp(table_name(d->t, i - 1), name) == 0)
 		i--;
-	/* Not there twice. */
 	if ((size_t)i + 1 == d->t->n ||
 	    strcmp(table_name(d->t, i + 1), name) != 0)
 		return 0;
@@ -904,9 +830,8 @@ dup_line(void *arg, char *name, char *val, size_t line)
 }
 
 /*
- * Each name t has more than once loads once, as TABLE_NOLOGIN: which
- * line the admin meant is not known, so neither password works and
- * neither user's ids serve.  The values dropped are wiped.
+ * Which line the admin meant is not known: a duplicated name loads once,
+ * as TABLE_NOLOGIN, and the values dropped are wiped.
  */
 static void
 drop_duplicates(struct table *t)
@@ -931,7 +856,6 @@ drop_duplicates(struct table *t)
 	t->n = n;
 }
 
-/* Each name t has more than once, with the lines it is on. */
 static void
 report_duplicates(const char *file, int kind, const struct table *t,
     int nologin)
@@ -947,12 +871,7 @@ report_duplicates(const char *file, int kind, const struct table *t,
 	free(d.first);
 }
 
-/*
- * Load file as a table of kind into t, each entry checked by check(arg,
- * name, value, line) too when given; or log every bad line and return
- * -1 (t is then empty).  TABLE_NAMES: t keeps the names alone (a
- * check's table: a fraction of the memory while a reload holds both).
- */
+/* TABLE_NAMES keeps the names alone: a fraction of a reload's memory. */
 int
 table_load(const char *file, int kind, table_fn check, void *arg,
     struct table *t)
@@ -993,11 +912,7 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	t->off = map_anon(&t->offsz);
 	bad = table_scan(file, kind, add_record, &l) == -1;
 
-	/*
-	 * Equal names sort by offset, the first in the file first.  A file
-	 * in name order already (a generated one often is) is not sorted
-	 * again: one comparison a line instead of some twenty.
-	 */
+	/* A file in name order already (a generated one often is) is kept. */
 	for (i = 1; i < t->n && off_less(t->buf, t->off[i - 1], t->off[i]);
 	    i++)
 		;
@@ -1030,10 +945,8 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 }
 
 /*
- * A route's backends: one literal IPv4 or IPv6 address, as nginx takes
- * it in Auth-Server (it resolves no names there), or a pool of up to
- * ROUTE_POOLMAX of them separated by spaces, tabs or commas, none
- * twice.  Into out (NULL: only checked); how many, or -1.
+ * Literal addresses only: nginx resolves no names in Auth-Server.  A
+ * pool holds up to ROUTE_POOLMAX, none twice.
  */
 int
 table_route_split(const char *v, char out[][INET6_ADDRSTRLEN])
@@ -1075,13 +988,9 @@ table_valid_route(const char *v)
 }
 
 /*
- * Which backend of a pool serves user: of those usable[i] says are,
- * the one whose SipHash of (user, address) is highest (rendezvous, or
- * highest-random-weight, hashing).  A user stays on one backend while it
- * is up; when it goes only its users move, spread over the others, and
- * they come back when it returns.  The key is fixed, so that every
- * router of a fleet and every restart choose alike; the hash only
- * spreads, and user names are the admin's.  -1: none is usable.
+ * Rendezvous hashing: a user stays on a backend while it is up; when it
+ * goes only its users move.  The key is fixed so that every router of a
+ * fleet and every restart choose alike; the hash only spreads.
  */
 int
 table_route_pick(const char *user, char addrs[][INET6_ADDRSTRLEN], int n,
