@@ -15,16 +15,10 @@
  */
 
 /*
- * authcheck.c -- authtab and the other file tables read for the parent,
- * which reads no password hash itself (popd/users.c) and parses no
- * table as root.  The parent opens the file as root and runs this on it
- * (fd 0) at start, at each reload and for popd -nv and -m; it reads it
- * as _pop3auth in the empty chroot, confined as authpop is but for
- * threads and pread(2) (sandbox_authcheck).  Mode system (system.c)
- * alone is neither root nor chrooted.  The modes, and the lines each
- * writes for the parent ("=kind", "=nologin", "=user", "=ok") and the
- * image on fd 3: authcheck(8).  Its messages name the file "/dev/fd/0",
- * which the parent replaces with the file's name.
+ * authtab and the other file tables read for the parent, which reads no
+ * password hash itself and parses no table as root: it opens the file
+ * and runs this on it as _pop3auth in the empty chroot, confined.  The
+ * modes and the lines each writes for the parent: authcheck(8).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -51,7 +45,6 @@
 #define OTHER_FD	"/dev/fd/3"
 #define IMAGE_FD	3
 
-/* What one reading counts: each kind, and which never work. */
 struct count {
 	FILE			*weakfp;	/* kinds: name the weak ones */
 	FILE			*namefp;	/* passwords: name who never */
@@ -59,15 +52,12 @@ struct count {
 	uint64_t		 users, nok, nweak, nnever, unknown;
 };
 
-/* -x: the daemons' uids and names (users.c daemon_uid). */
 static long long	xuid[3];
 static const char	*xname[3];
-/* -y: the groups no mail user may have, and what each is. */
 static long long	ygid[16];
 static const char	*ywhat[16];
 static int		ny;
 static int		xbad;
-/* The command line: -m's mode and what it reads. */
 static struct {
 	const char	*mode;
 	const char	*group;		/* -g */
@@ -93,7 +83,6 @@ usage(void)
 	exit(1);
 }
 
-/* -r MIN-MAX: mode system's uids. */
 static void
 parse_range(char *arg)
 {
@@ -111,7 +100,6 @@ parse_range(char *arg)
 		usage();
 }
 
-/* -x UID:NAME or -y GID:WHAT, into the n-th of ids and names. */
 static void
 parse_id(char *arg, long long *ids, const char **names, int *n, int max)
 {
@@ -183,7 +171,6 @@ parse_args(int argc, char *argv[])
 		usage();
 }
 
-/* An authtab line's user not in usertab (-A), for the parent to refuse. */
 static int
 missing_line(void *arg, char *name, char *hash, size_t line)
 {
@@ -192,10 +179,6 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
-/*
- * A usertab's line with a daemon's uid (-x) or a group no mail user may
- * have (-y) makes it bad.
- */
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
@@ -225,12 +208,7 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	return 0;
 }
 
-/*
- * A user whose hash authpop will not take, who cannot log in, the
- * file good all the same: "=nologin LINE NAME WHY" (users.c
- * check_line logs it, naming the file); LINE 0: a system account's,
- * left out.
- */
+/* The file is good all the same; LINE 0: a system account's, left out. */
 static void
 nologin_record(const char *file, size_t line, const char *name,
     const char *why)
@@ -238,14 +216,12 @@ nologin_record(const char *file, size_t line, const char *name,
 	printf("=nologin %zu %s %s\n", line, name, why);
 }
 
-/* Nothing but what it was handed: confined as authpop is, no thread. */
 static void
 authtab_sandbox(void *arg)
 {
 	sandbox_authcheck();
 }
 
-/* popd -m: a user who cannot log in, by name and line, and why. */
 static void
 never(struct count *c, const char *name, const char *hash, size_t line)
 {
@@ -257,7 +233,6 @@ never(struct count *c, const char *name, const char *hash, size_t line)
 	    name, line, why);
 }
 
-/* One user's hash: its kind counted, and its name said if asked. */
 static int
 count_line(void *arg, char *name, char *hash, size_t line)
 {
@@ -319,10 +294,6 @@ count_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
-/*
- * Each kind of k: for the parent (what NULL), as -nv's comments (what
- * "# authtab: "), or as a line of popd -m's count, what its verdict.
- */
 static void
 print_kinds(const struct stats_kinds *k, const char *what)
 {
@@ -343,7 +314,6 @@ print_kinds(const struct stats_kinds *k, const char *what)
 	}
 }
 
-/* Record i of a table (table_image_write's). */
 static void
 table_rec(const void *arg, size_t i, const char **name, const char **value)
 {
@@ -351,7 +321,6 @@ table_rec(const void *arg, size_t i, const char **name, const char **value)
 	*value = table_value(arg, i);
 }
 
-/* A user's app passwords, joined (table_image_write's). */
 static void
 app_rec(const void *arg, size_t i, const char **name, const char **value)
 {
@@ -361,7 +330,6 @@ app_rec(const void *arg, size_t i, const char **name, const char **value)
 	*value = af->v[i].recs;
 }
 
-/* The system's accounts, as the mail user, never chrooted (system.c). */
 static void
 mode_system(void)
 {
@@ -379,15 +347,11 @@ mode_table(void)
 {
 	struct table	 t;
 
-	/* A usertab's daemon uids, for the parent to refuse. */
 	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
 	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
 	    NULL, &opt.nx, &t) == -1 || xbad)
 		exit(1);
-	/*
-	 * authtab's users not in it: its names alone, the parent's
-	 * check of authtab (running meanwhile) says its bad lines.
-	 */
+	/* The parent's check of authtab, running meanwhile, logs bad lines. */
 	if (opt.authkind != 0 && table_scan(OTHER_FD, opt.authkind |
 	    TABLE_ANYHASH | TABLE_QUIET, missing_line, &t) == -1)
 		exit(1);
@@ -403,9 +367,7 @@ mode_check(void)
 
 	if (opt.weakok)
 		opt.kind |= TABLE_WEAK;
-	/* Each user who cannot log in, for the parent to log. */
 	table_nologin = nologin_record;
-	/* One reading: each line counted, and the table for authpop. */
 	if (table_load(AUTHTAB_FD, opt.kind, count_line, &c, &t) == -1 ||
 	    table_image_write(IMAGE_FD, t.n, table_rec, &t) == -1)
 		exit(1);
@@ -440,7 +402,6 @@ mode_passwords(void)
 		printf("passwords: authtab not read: see below\n");
 		exit(0);
 	}
-	/* Three counts that add up to the users. */
 	printf("passwords: %llu user%s: %llu will work%s, %llu %s, "
 	    "%llu never\n", (unsigned long long)c.users,
 	    c.users == 1 ? "" : "s", (unsigned long long)c.nok,
@@ -463,10 +424,6 @@ mode_passwords(void)
 		    "these users' passwords (popdpass)\n",
 		    (unsigned long long)c.unknown);
 	if (c.nnever > 0 || c.nweak > 0) {
-		/*
-		 * Each by name, in a second reading: who cannot
-		 * log in, and who logs in with a weak hash.
-		 */
 		refused = c.nnever > 0 || !weakok;
 		memset(&c, 0, sizeof(c));
 		c.namefp = stdout;
@@ -479,11 +436,7 @@ mode_passwords(void)
 	}
 }
 
-/*
- * The app passwords on fd 0, loaded and split as authpop splits them,
- * for the parent (popd/apps.c), which refuses a bad file; then their
- * image on fd 3, each user once in name order, for authpop.
- */
+/* Split as authpop splits them, so that the parent refuses a bad file. */
 static void
 mode_apps(void)
 {
@@ -518,10 +471,8 @@ static const struct proc_setup	check_setup = {
 int
 main(int argc, char *argv[])
 {
-	/* Hashes are read here: authtab's are checked. */
 	table_hash_allowed = pwscheme_allowed;
 	parse_args(argc, argv);
-	/* Plain lines, as the parent's own: it passes them on. */
 	log_init(1, LOG_MAIL);
 	log_procinit("");
 	/* But system, which becomes _pop3auth unchrooted (system.c). */
