@@ -15,34 +15,11 @@
  */
 
 /*
- * check.c -- the password checks: a pool of threads that run crypt(3),
- * so that a bcrypt never stalls the event loop and the other sessions.
- * This is the only threaded code in popd; it is kept apart so that it
- * can be audited alone.
- *
- * The threads (worker_main) touch these, and nothing else:
- *	jobs_todo, jobs_done	the queues in and out, only under jobs_mtx
- *	jobs_cv			waited on and signalled under jobs_mtx
- *	one struct job		the one a thread took off jobs_todo, until it
- *				puts it on jobs_done.  The event loop keeps
- *				no pointer to a job in the pool (jobs_dispatch
- *				clears s->job first) and finds its session by
- *				id afterwards, so a session may close while
- *				its check runs.
- *	jobs_pipe[1]		one byte per result, to wake the event loop;
- *				set before the threads start, never changed
- * and, beside those, pwscheme_verify (scheme.c: crypt_rn with a buffer
- * of its own on Linux, libargon2, libmd), mem_used under jobs_mtx and
- * mem_cv (argon2's and yescrypt's memory), their own errno, and fatal()
- * if pthreads fail.
- *
- * Everything else belongs to the event loop, which is single-threaded:
- * the sessions, the hosts, libevent, authtab (which a reload changes: a
- * job holds a copy of its hash instead), the settings, and in this file
- * nworkers, inflight, inflight_failing (which host.c reads to decide
- * what to dispatch), jobs_pipe[0], jobs_ev, dummy_hash and mem_budget
- * (set before the threads start).  dummy_init and slowest_check run
- * before any thread exists.
+ * A pool of threads that run crypt(3), so that a bcrypt never stalls the
+ * event loop; popd's only threaded code, kept apart to be audited alone.
+ * Threads touch only the job queues, jobs_cv, mem_used and mem_cv under
+ * jobs_mtx, the one job they took, and jobs_pipe[1]; the event loop keeps
+ * no pointer to a job in the pool, so a session may close while it runs.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -61,21 +38,15 @@
 
 #define AUTH_DEFAULT_COST	10
 
-/* jobs_init's: where results go, and what runs after them. */
 static void	(*done_cb)(struct job *);
 static void	(*next_cb)(void);
 
-/* What unknown users are checked against (dummy_init). */
 char			 dummy_hash[COMPAT_HASH_MAX + 1];
 long			 nworkers;	/* threads, set by main */
 long			 inflight;	/* checks the workers have */
 long			 inflight_failing; /* of those, failing addresses' */
 
-/*
- * The queue to the workers, and their answers back to the event loop.
- * jobs_todo is global only for regress/fuzz/fuzz_authpop.c, which runs
- * no thread and plays the worker itself.
- */
+/* jobs_todo is global only for the fuzzer, which plays the worker. */
 static pthread_mutex_t	 jobs_mtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	 jobs_cv = PTHREAD_COND_INITIALIZER;
 struct jobq		 jobs_todo = TAILQ_HEAD_INITIALIZER(jobs_todo);
@@ -84,22 +55,17 @@ static int		 jobs_pipe[2] = { -1, -1 };
 static struct event	 jobs_ev;
 
 /*
- * argon2 and yescrypt take their memory cost (64 MiB for Dovecot's
- * ARGON2ID, 16 MiB for Debian's yescrypt) for each check: the checks of
- * them that run at once hold at most mem_budget KiB together, a quarter
- * of the memory authpop may use (jobs_budget), so that a burst of
- * logins cannot make authpop run out of memory; one runs alone whatever
- * it costs (at most PWS_MEMHARD_KIB: a costlier hash is never checked).
+ * argon2 and yescrypt checks running at once hold at most mem_budget KiB
+ * together, so that a burst of logins cannot exhaust authpop's memory;
+ * one runs alone whatever it costs (at most PWS_MEMHARD_KIB).
  */
 static pthread_cond_t	 mem_cv = PTHREAD_COND_INITIALIZER;
 static unsigned long	 mem_used;	/* KiB, under jobs_mtx */
 static unsigned long	 mem_budget;
 
 /*
- * The hash that unknown users are checked against: bcrypt with the cost
- * of the real ones, so that a miss costs as much time as a wrong password;
- * of a password drawn at random, never known, so that no check against
- * it can pass, whatever a caller makes of its result.
+ * bcrypt at the real ones' cost: a miss costs as much time as a wrong
+ * password.  Of a random password, so that no check against it passes.
  */
 void
 dummy_init(const struct table *authtab)
@@ -109,7 +75,6 @@ dummy_init(const struct table *authtab)
 	size_t			 i;
 	int			 n[32] = { 0 }, c, cost = AUTH_DEFAULT_COST;
 
-	/* The cost most users have: an unknown name then costs the same. */
 	for (i = 0; i < authtab->n; i++) {
 		h = table_value(authtab, i);
 		/* "{BLF-CRYPT}$2y$05$...": its bcrypt. */
@@ -129,10 +94,6 @@ dummy_init(const struct table *authtab)
 	log_debug("dummy hash: bcrypt cost %d", cost);
 }
 
-/*
- * Each kind of hash in authtab ("$2b$10", "$6$rounds=9000"), the dummy
- * first, and how long one check of it took at start.
- */
 static struct {
 	char	 name[48];
 	double	 took;
@@ -140,11 +101,6 @@ static struct {
 static size_t	 nkinds;
 static double	 most;
 
-/*
- * hash's kind, up to its salt (pwscheme.c), into kind: its place in
- * kinds[], or nkinds if it is not there.  "" (no dummy yet: the fuzzer)
- * has no kind.
- */
 static size_t
 kind_find(const char *hash, char *kind, size_t len)
 {
@@ -159,11 +115,7 @@ kind_find(const char *hash, char *kind, size_t len)
 	return i;
 }
 
-/*
- * How long the slowest kind of hash in authtab takes to check (each
- * kind once: bcrypt at each cost, SHA-crypt at each rounds, the dummy):
- * no failure is answered sooner, whichever hash it met.  Once, at load.
- */
+/* No failure is answered sooner, whichever hash it met. */
 double
 slowest_check(const struct table *authtab)
 {
@@ -186,10 +138,6 @@ slowest_check(const struct table *authtab)
 	return most;
 }
 
-/*
- * How long a check of hash took at start: what a check of it should take
- * when the machine is not loaded (the slowest kind for a kind not seen).
- */
 double
 check_expected(const char *hash)
 {
@@ -199,12 +147,7 @@ check_expected(const char *hash)
 	return i < nkinds && kinds[i].took > 0 ? kinds[i].took : most;
 }
 
-/*
- * A database table's hash of a kind not seen at start was checked in
- * took seconds: remember the kind.  The slowest time, raised if this one
- * is slower (returned, or 0 if it is not): from now on no failure is
- * answered sooner than a check of this kind ends.
- */
+/* From now on no failure is answered sooner than this kind's check. */
 double
 check_learn(const char *hash, double took)
 {
@@ -233,7 +176,6 @@ xunlock(pthread_mutex_t *m)
 		fatal("pthread_mutex_unlock");
 }
 
-/* Results back in the event loop. */
 static void
 jobs_collect(int fd, short ev, void *arg)
 {
@@ -259,11 +201,6 @@ jobs_collect(int fd, short ev, void *arg)
 	next_cb();
 }
 
-/*
- * The workers' way back into the event loop, once it exists: done gets
- * each finished job (session.c's auth_checked), next runs after a batch
- * (host.c's jobs_dispatch: the workers have room again).
- */
 void
 jobs_init(void (*done)(struct job *), void (*next)(void))
 {
@@ -277,11 +214,7 @@ jobs_init(void (*done)(struct job *), void (*next)(void))
 		fatal("event_add");
 }
 
-/*
- * The memory-hard kinds' budget: a quarter of what authpop may use, the
- * least of the machine's memory and of its limits (a service's
- * MemoryMax, a container's).  Before the chroot: a cgroup's is in /sys.
- */
+/* Before the chroot: a cgroup's limit is in /sys. */
 void
 jobs_budget(void)
 {
@@ -301,7 +234,6 @@ jobs_budget(void)
 	    limit > 0 ? " (a memory limit)" : "");
 }
 
-/* A worker thread: it touches only the job queues, never libevent. */
 static void *
 worker_main(void *arg)
 {
@@ -370,7 +302,7 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* As many checkers as CPUs (at least 2): logins use every core. */
+/* At least 2: logins use every core. */
 void
 workers_start(void)
 {
@@ -386,7 +318,6 @@ workers_start(void)
 	log_debug("%ld password checkers", nworkers);
 }
 
-/* A check for the workers, from the event loop (jobs_dispatch). */
 void
 jobs_submit(struct job *j)
 {

@@ -15,17 +15,9 @@
  */
 
 /*
- * scheme.c -- the checks of each kind of stored hash (pwscheme.c takes
- * them apart): crypt(3) for its own, libargon2 for argon2, libmd's
- * digests for Dovecot's salted and unsalted SHA, MD5 and MD4 (and
- * NTLM's), PBKDF2 on HMAC-SHA1 for Dovecot's PBKDF2, and Dovecot's
- * CRAM-MD5, DIGEST-MD5 and SCRAM secrets, which a typed password is
- * checked against as Dovecot does.  Run by authpop's checker threads
- * (check.c): nothing here keeps state, and every secret is wiped.
- *
- * libargon2, not libsodium: it reads every PHC string, PHP's
- * password_hash with more than one thread (p>1) too, where libsodium
- * takes p=1 only; and it is the reference code and nothing more.
+ * The checks of each kind of stored hash, run by authpop's checker
+ * threads: nothing here keeps state, and every secret is wiped.
+ * libargon2, not libsodium: it reads every PHC string, PHP's p>1 too.
  */
 #include <sys/types.h>
 
@@ -106,7 +98,6 @@ h_final(int d, union hctx *c, unsigned char *out)
 		SHA512Final(out, &c->s2);
 }
 
-/* H(a b) into out. */
 static void
 digest(int d, const void *a, size_t alen, const void *b, size_t blen,
     unsigned char *out)
@@ -120,7 +111,6 @@ digest(int d, const void *a, size_t alen, const void *b, size_t blen,
 	explicit_bzero(&c, sizeof(c));
 }
 
-/* HMAC's inner and outer states after key (RFC 2104), H's block 64. */
 static void
 hmac_init(int d, const void *key, size_t klen, union hctx *in,
     union hctx *outer)
@@ -144,7 +134,6 @@ hmac_init(int d, const void *key, size_t klen, union hctx *in,
 	explicit_bzero(k, sizeof(k));
 }
 
-/* HMAC of a b from the states hmac_init made, into out (dlen bytes). */
 static void
 hmac_final(int d, const union hctx *in, const union hctx *outer,
     const void *a, size_t alen, const void *b, size_t blen, unsigned char *out)
@@ -162,11 +151,7 @@ hmac_final(int d, const union hctx *in, const union hctx *outer,
 	explicit_bzero(&c, sizeof(c));
 }
 
-/*
- * PBKDF2-HMAC-H (RFC 8018), its first block: Dovecot's PBKDF2 key and
- * SCRAM's SaltedPassword are one block.  The HMAC's inner and outer
- * states are made once.
- */
+/* Its first block only: Dovecot's PBKDF2 key and SCRAM's are one block. */
 static void
 pbkdf2(int d, const char *pass, const void *salt, size_t saltlen,
     unsigned int rounds, unsigned char *out)
@@ -177,7 +162,6 @@ pbkdf2(int d, const char *pass, const void *salt, size_t saltlen,
 	unsigned int	 r;
 
 	hmac_init(d, pass, strlen(pass), &in, &outer);
-	/* U1 = HMAC(pass, salt INT(1)). */
 	hmac_final(d, &in, &outer, salt, saltlen, "\0\0\0\1", 4, u);
 	memcpy(out, u, dlen);
 	for (r = 1; r < rounds; r++) {
@@ -190,10 +174,6 @@ pbkdf2(int d, const char *pass, const void *salt, size_t saltlen,
 	explicit_bzero(&outer, sizeof(outer));
 }
 
-/*
- * SCRAM's StoredKey of pass (RFC 5802): H(HMAC(SaltedPassword,
- * "Client Key")), SaltedPassword PBKDF2 of pass, salt and rounds.
- */
 static void
 scram(int d, const char *pass, const unsigned char *salt, size_t saltlen,
     unsigned int rounds, unsigned char *out)
@@ -211,10 +191,7 @@ scram(int d, const char *pass, const unsigned char *salt, size_t saltlen,
 	explicit_bzero(&outer, sizeof(outer));
 }
 
-/*
- * NTLM's hash of pass: MD4 of its UTF-16LE, as Windows and Samba make
- * it.  -1 if pass is not UTF-8: no such password matches.
- */
+/* -1 if pass is not UTF-8: no such password matches. */
 static int
 ntlm(const char *pass, unsigned char out[16])
 {
@@ -227,7 +204,6 @@ ntlm(const char *pass, unsigned char out[16])
 
 	h_init(PWD_MD4, &c);
 	while (*p != '\0') {
-		/* The lead byte's high ones: the length of its sequence. */
 		for (n = 0; n < 5 && (*p & (0x80 >> n)) != 0; n++)
 			;
 		if (n == 1 || n > 4) {
@@ -262,11 +238,7 @@ ntlm(const char *pass, unsigned char out[16])
 	return rv;
 }
 
-/*
- * Dovecot's CRAM-MD5 secret of pass (RFC 2104's precomputation): the
- * MD5 states after the key's outer and then inner pad block, each as
- * its four words, least significant byte first.
- */
+/* Each MD5 state as its four words, least significant byte first. */
 static void
 cram_md5(const char *pass, unsigned char out[32])
 {
@@ -283,10 +255,7 @@ cram_md5(const char *pass, unsigned char out[32])
 	explicit_bzero(st, sizeof(st));
 }
 
-/*
- * Dovecot's DIGEST-MD5 secret: MD5(user:realm:pass), the realm after
- * the login's last '@' (none: empty), as doveadm pw -u makes it.
- */
+/* The realm is after the login's last '@', as doveadm pw -u makes it. */
 static void
 digest_md5(const char *user, const char *pass, unsigned char out[16])
 {
@@ -306,11 +275,6 @@ digest_md5(const char *user, const char *pass, unsigned char out[16])
 	explicit_bzero(&c, sizeof(c));
 }
 
-/*
- * 0 if pass matches the stored hash that pwscheme_parse took apart in
- * ph; else -1 with errno EACCES for a wrong password, another when it
- * cannot be checked.
- */
 int
 pwscheme_verify(const char *pass, const struct pwhash *ph)
 {
@@ -354,7 +318,6 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 		cram_md5(pass, got);
 		break;
 	case PWM_DIGESTMD5:
-		/* No login name (the timing checks): no match. */
 		nomatch = ph->user == NULL;
 		digest_md5(ph->user != NULL ? ph->user : "", pass, got);
 		break;
@@ -370,7 +333,6 @@ pwscheme_verify(const char *pass, const struct pwhash *ph)
 	return r;
 }
 
-/* pwscheme_verify of a stored hash as it is written. */
 int
 pwscheme_check(const char *pass, const char *hash)
 {
@@ -392,10 +354,8 @@ exit_at_once(void *arg)
 }
 
 /*
- * Before the chroot: glibc opens libgcc_s at the first pthread_exit(3),
- * to unwind the thread, and aborts the process if it cannot, and
- * libargon2 ends the thread of each lane of a hash so.  -1 with errno
- * if a thread could not be made.
+ * Before the chroot: glibc opens libgcc_s at the first pthread_exit(3)
+ * and aborts if it cannot; libargon2 ends each lane's thread so.
  */
 int
 pwscheme_init(void)
