@@ -14,9 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * compat.c -- OS glue that role files must not carry as #ifdefs.
- */
+/* OS glue that role files must not carry as #ifdefs. */
 #include <sys/types.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -68,11 +66,7 @@ compat_timingsafe_bcmp(const void *a, const void *b, size_t n)
 }
 #endif
 
-/*
- * 0 when pass matches the crypt(3) hash, else -1 with errno EACCES for
- * a mismatch or another errno when the hash could not be computed.
- * Thread-safe: authpop runs it in several threads at once.
- */
+/* Thread-safe: authpop runs it in several threads at once. */
 int
 compat_checkpass(const char *pass, const char *hash)
 {
@@ -105,7 +99,6 @@ compat_checkpass(const char *pass, const char *hash)
 #endif
 }
 
-/* A new bcrypt hash of pass at the given cost. */
 int
 compat_newhash(const char *pass, int cost, char *out, size_t outlen)
 {
@@ -139,13 +132,9 @@ compat_newhash(const char *pass, int cost, char *out, size_t outlen)
 
 #ifdef __SANITIZE_ADDRESS__
 /*
- * A build with the sanitizers (make sanitize) only.  The parent starts
- * its children with an environment of its own, without ASAN_OPTIONS:
- * these are their defaults, which ASAN_OPTIONS and UBSAN_OPTIONS still
- * replace where they reach.  No LeakSanitizer: it stops the world with
- * ptrace(2), which confinement refuses; no symbolizer: a program the
- * confined processes may not run; a report ends the process, so that
- * the test that met it fails (regress/sanitize.sh).
+ * Children get no ASAN_OPTIONS from the parent.  No LeakSanitizer: it
+ * uses ptrace(2), which confinement refuses; no symbolizer: a program the
+ * confined may not run; a report ends the process, so the test fails.
  */
 const char	*__asan_default_options(void);
 const char	*__ubsan_default_options(void);
@@ -164,7 +153,6 @@ __ubsan_default_options(void)
 }
 #endif
 
-/* fd closed, errno kept: -1. */
 static int
 close_err(int fd)
 {
@@ -231,8 +219,7 @@ static char	exe_path[PATH_MAX];
 
 /*
  * OpenBSD has no /proc, and its getprogname() is argv[0]'s last
- * component: the program is found by argv[0], resolved at start (as
- * smtpd and bgpd keep it), through PATH if it names no directory.
+ * component: argv[0] is resolved at start, as smtpd and bgpd do.
  */
 void
 compat_exe_keep(const char *argv0)
@@ -344,11 +331,9 @@ compat_nocaps(void)
 
 #ifdef __linux__
 /*
- * setproctitle for Linux.  libbsd's leaves a stray '.' in ps output when
- * the title is shorter than the original argv[0], so we write the title
- * ourselves over the original argument area, which libbsd's constructor
- * has already copied away (argv[] and environ point to copies).  The
- * area is found in /proc/self/stat before any chroot or sandbox.
+ * libbsd's setproctitle leaves a stray '.' in ps output when the title
+ * is shorter than argv[0], so we write over the original argument area,
+ * found in /proc/self/stat before any chroot.
  */
 static char	*title_base;
 static size_t	 title_size;
@@ -366,10 +351,8 @@ compat_title_init(void)
 		return;
 	p = fgets(buf, sizeof(buf), fp);
 	fclose(fp);
-	/* The fields after the command name, which may hold spaces. */
 	if (p == NULL || (p = strrchr(buf, ')')) == NULL)
 		return;
-	/* Each space found starts field number "field" (1-based). */
 	for (field = 3; field <= 51 && (p = strchr(p + 1, ' ')) != NULL;
 	    field++)
 		if (field >= 48)
@@ -377,11 +360,7 @@ compat_title_init(void)
 	end = v[1];
 	if (v[0] == 0 || end <= v[0] + 1)
 		return;
-	/*
-	 * The environment strings follow the arguments: the title may use
-	 * them too (popd's children have short command lines, and popd
-	 * gives them an environment with room for a title).
-	 */
+	/* popd gives its children an environment with room for a title. */
 	if (v[2] == end && v[3] > v[2])
 		end = v[3];
 	title_base = (char *)(uintptr_t)v[0];
@@ -530,11 +509,7 @@ compat_page_create(const char *name, size_t size)
 	return fd;
 }
 
-/*
- * Give the memory that ended sessions held back to the system.  glibc
- * keeps freed heap pages for reuse (a spike of sessions would cost its
- * peak for good); OpenBSD's malloc returns them by itself.
- */
+/* glibc keeps freed heap pages: a spike of sessions would cost its peak. */
 #ifdef __SANITIZE_ADDRESS__
 void	__sanitizer_purge_allocator(void);
 #endif
@@ -551,7 +526,6 @@ compat_memtrim(void)
 }
 
 #ifdef __linux__
-/* The least limit in file of cgroup path and its ancestors, bytes; 0: none. */
 static unsigned long long
 cgroup_limit(const char *top, const char *path, const char *file)
 {
@@ -577,12 +551,7 @@ cgroup_limit(const char *top, const char *path, const char *file)
 }
 #endif
 
-/*
- * The memory this process may use, KiB, 0 if nothing says: the least of
- * its address space and data limits and, on Linux, its memory cgroup's
- * (a systemd unit's MemoryMax, a container's limit), v2 or v1.  Read
- * before a chroot: /proc and /sys are gone after it.
- */
+/* Read before a chroot: /proc and /sys are gone after it. */
 unsigned long
 compat_mem_limit(void)
 {
@@ -638,12 +607,9 @@ compat_nofork(void *p, size_t len)
 }
 
 /*
- * Give back the stack pages below the caller's frame that setup dirtied
- * (a 32 KB message buffer, deep calls): a process that then idles for
- * hours, one per session, keeps only what its loop uses.  1 MB below
- * the frame is the stack's own (Linux keeps at least 128 MB between it
- * and other mappings); madvise skips what is not mapped.  No syscall
- * but madvise, so it runs confined.
+ * Pages setup dirtied (a 32 KB buffer, deep calls): a process that idles
+ * for hours keeps only what its loop uses.  Linux keeps 128 MB between
+ * the stack and other mappings; madvise skips what is not mapped.
  */
 void
 compat_stack_trim(void)
@@ -653,7 +619,6 @@ compat_stack_trim(void)
 	uintptr_t	 top, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 	const size_t	 span = 1024 * 1024;
 
-	/* Leave a page under us for the calls that follow. */
 	top = ((uintptr_t)&here & ~(pg - 1)) - pg;
 	if (top > span)
 		(void)madvise((void *)(top - span), span, MADV_DONTNEED);
@@ -697,7 +662,6 @@ compat_cork(int fd, int on)
 #endif
 }
 
-/* Linux SIOCOUTQ (compat.h). */
 int
 compat_unread(int fd)
 {
@@ -710,11 +674,6 @@ compat_unread(int fd)
 	return n;
 }
 
-/*
- * The effective ids of the process at the other end of a connected
- * unix stream socket, as the kernel recorded them at connect(2):
- * getpeereid(2) on OpenBSD, SO_PEERCRED on Linux.  -1 with errno.
- */
 int
 compat_peerid(int fd, uid_t *uid, gid_t *gid)
 {
@@ -738,11 +697,8 @@ compat_peerid(int fd, uid_t *uid, gid_t *gid)
 }
 
 /*
- * Whether the kernel has a TCP connection between local and peer (af's
- * addresses, ports in host order): sock_diag's exact lookup on Linux.
- * 0, or -1 with errno (ENOENT: no such connection).  OpenBSD's way,
- * sysctl net.inet.tcp.ident, is outside the parent's pledge: ENOSYS
- * there, and root goes by the listener's word.
+ * OpenBSD's way, sysctl net.inet.tcp.ident, is outside the parent's
+ * pledge: ENOSYS there, and root goes by the listener's word.
  */
 int
 compat_tcp_exists(int af, const void *local, uint16_t lport,

@@ -15,13 +15,10 @@
  */
 
 /*
- * tlssign_openbsd.c -- keys held by keypop on OpenBSD, as smtpd(8)'s
- * ca.c does: 7.6's libtls keeps its sign callback internal but exports
- * tls_config_use_fake_private_key, with which each keypair's key is its
- * certificate's public key, named in ex_data 0 by "SHA256:" and the hex
- * of that key's hash.  The default RSA and EC_KEY methods become ones
- * that send the private operations of such keys to the signer.  OpenBSD
- * only (openbsd/ builds it; compat/tlssign.c is Linux's).
+ * Keys held by keypop on OpenBSD, as smtpd's ca.c: 7.6's libtls keeps
+ * its sign callback internal but exports tls_config_use_fake_private_key;
+ * the default RSA and EC_KEY methods send such keys' private operations
+ * to the signer.  compat/tlssign.c is Linux's.
  */
 /* LibreSSL ignores it; check.py's stand-ins have OpenSSL 3's headers. */
 #define OPENSSL_API_COMPAT	0x10100000L	/* RSA_METHOD, EC_KEY_METHOD */
@@ -48,7 +45,6 @@ static compat_signer		 signer;
 static const RSA_METHOD		*rsa_default;
 static const EC_KEY_METHOD	*ec_default;
 
-/* The id keypop knows a key by, from libtls's name of it. */
 static int
 key_id(const char *hash, uint8_t id[32])
 {
@@ -66,7 +62,6 @@ key_id(const char *hash, uint8_t id[32])
 	return 0;
 }
 
-/* A signature's padded block (PKCS#1 in TLS 1.2, PSS in 1.3), into to. */
 static int
 rsa_enc(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
     int padding)
@@ -103,7 +98,6 @@ rsa_dec(int flen, const unsigned char *from, unsigned char *to, RSA *rsa,
 	    padding);
 }
 
-/* ECDSA_sign, as libssl signs: the DER signature of a digest. */
 static int
 ec_sign(int type, const unsigned char *dgst, int dlen, unsigned char *sig,
     unsigned int *siglen, const BIGNUM *kinv, const BIGNUM *r, EC_KEY *ec)
