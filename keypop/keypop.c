@@ -15,53 +15,11 @@
  */
 
 /*
- * keypop.c -- the key process: it holds the private keys of popd.conf's
- * pki statements, which the parent reads and sends it, and signs the
- * full TLS handshakes of one listener, which holds certificates only
- * (smtpd's and relayd's ca.c): a listener taken over by a client can
- * use the keys while it lives, not carry them away.
- *
- * One keypop per listener, started with it (popd/supervise.c), with the
- * keys of that listener's configuration: a listener draining after a
- * reload signs its STLS handshakes with the keys it served with, and
- * keypop ends with it.  It runs as the listener's user: not dumpable
- * (proc.c), it can be neither ptraced nor read through /proc/PID/mem by
- * that user, which the listener could not do anyway (chroot, no /proc;
- * seccomp or pledge without ptrace); killing it, the listener can do to
- * its own sessions already.  A user of its own would add an account to
- * every install and take nothing more away.
- *
- * Its confinement (sandbox_keypop): no file, no network, no new
- * descriptor; only its two channels.  The listener's requests are
- * declared messages of exact sizes (peers.c: MSG_LISTENER_SIGN), read
- * one per turn of the loop, one in flight at a time: a request while
- * our last answer is unread is out of phase.  Anything else ends the
- * channel and keypop with it, and the parent restarts the listener.  A
- * well-formed request for what we do not sign (sigcheck.c: only the
- * encodings of the schemes the listener offers, never a raw RSA
- * operation) gets an empty answer and a log line: that handshake fails,
- * the listener's other sessions go on.
- *
- * Peers:
- *	parent    ==fd 3==  keypop	PARENT_CONF, _CONF_KEY, _CONF_END in
- *	listener  ==fd 4==  keypop	LISTENER_SIGN in, KEY_SIGNED out
- *
- * keypop -c, a mode of this program so that no process but keypop (and
- * the parent, which reads the files as root and parses none of them)
- * holds a private key, is the parent's check of one pki's pair
- * (popd/certs.c): the certificate's bytes on fd 0, the key's on fd 3
- * (sealed anonymous files), at start, at each reload and when the
- * files change on disk.  It becomes the listener's user in the empty
- * chroot, not dumpable, confined with no file and no network
- * (sandbox_keycheck), before it reads a byte, and has libtls try the
- * pair (pki_check: a handshake with itself).  Its one line on stdout
- * is the verdict (pki.h), which the parent reads strictly (pki_verdict):
- *	ok NOTAFTER SERIAL SHA256 SUBJECT
- *	bad REASON
- * A key that parses but is not the certificate's is said so in words
- * of ours (check_mismatch): libtls's do not tell it from a key OpenSSL
- * refuses for another reason.  main() picks the mode before anything
- * runs; the two share nothing but the prologue.
+ * The key process: it holds the private keys of one listener's pki and
+ * signs its handshakes (smtpd's ca.c), so a listener taken over by a
+ * client can use the keys while it lives, not carry them away.  Only the
+ * encodings sigcheck.c allows are signed.  keypop -c is the parent's
+ * check of one pair, so that no other process parses a private key.
  */
 /* EVP_PKEY_get1_RSA: an RSA-PSS key as RSA (rsa_of_pss), as LibreSSL has. */
 #define OPENSSL_API_COMPAT	0x10100000L
@@ -92,9 +50,8 @@
 #include "sigcheck.h"
 
 /*
- * A key, and its signing contexts made once: OpenSSL 3 looks up the
- * algorithm's implementation at each EVP_PKEY_sign_init, which cost
- * more than an ECDSA signature itself.
+ * Contexts made once: OpenSSL 3 looks up the implementation at each
+ * EVP_PKEY_sign_init, which cost more than an ECDSA signature itself.
  */
 struct key {
 	uint8_t		 id[32];	/* SHA-256 of the public key bits */
@@ -112,7 +69,6 @@ static size_t		nkeys;
 			"       keypop -c -P protocols < cert 3< key"
 #define KEYPOP_KEYFD	3		/* keypop -c: the key's bytes */
 
-/* A context that signs with pkey, with that RSA padding (EC: 0). */
 static EVP_PKEY_CTX *
 sign_ctx(EVP_PKEY *pkey, int padding)
 {
@@ -129,10 +85,8 @@ sign_ctx(EVP_PKEY *pkey, int padding)
 }
 
 /*
- * An RSA-PSS key (id-RSASSA-PSS) as a plain RSA key: OpenSSL signs with
- * the first only through its own PSS encoding, and we are given the
- * encoding, checked (sigcheck.c), to sign with no padding.  The key's
- * public half, and so its name, are the same.
+ * OpenSSL signs with an RSA-PSS key only through its own PSS encoding,
+ * and we are given the encoding, checked, to sign with no padding.
  */
 static EVP_PKEY *
 rsa_of_pss(EVP_PKEY *pss)
@@ -152,10 +106,7 @@ rsa_of_pss(EVP_PKEY *pss)
 	return pkey;
 }
 
-/*
- * An encrypted key is refused, as libtls refuses it in the check's
- * check: OpenSSL's default would ask a terminal.
- */
+/* OpenSSL's default would ask a terminal for an encrypted key. */
 static int
 no_password(char *buf, int size, int rwflag, void *arg)
 {
@@ -163,10 +114,8 @@ no_password(char *buf, int size, int rwflag, void *arg)
 }
 
 /*
- * A key taken as keypop signs with it, by the serving keypop and by
- * keypop -c alike, so that a pair the check passes is one keypop
- * serves: NULL, or why not (the check refuses the pair then, and the
- * pair served before serves on).
+ * Shared by the serving keypop and keypop -c, so that a pair the check
+ * passes is one keypop serves.
  */
 static const char *
 key_load(struct key *k, const void *pem, size_t pemlen)
@@ -218,11 +167,7 @@ key_load(struct key *k, const void *pem, size_t pemlen)
 	return NULL;
 }
 
-/*
- * A key, as the parent read it from its file and keypop -c passed it.
- * The message's bytes are wiped once parsed: the key lives in its
- * EVP_PKEY alone.
- */
+/* The message's bytes are wiped: the key lives in its EVP_PKEY alone. */
 static void
 keypop_parent_key(struct chan *c, const void *data, int fd)
 {
@@ -246,7 +191,6 @@ keypop_parent_eof(struct chan *c)
 	exit(0);
 }
 
-/* Its listener ended: so do we (the parent starts a keypop with each). */
 static void
 keypop_listener_eof(struct chan *c)
 {
@@ -255,10 +199,8 @@ keypop_listener_eof(struct chan *c)
 }
 
 /*
- * Garbage, an oversized or out-of-order request (chan_bad logged it):
- * the listener is not to be trusted with our keys any more.  Without
- * us it cannot finish a handshake; it exits, and the parent starts a
- * new one with a new keypop.
+ * The listener is not to be trusted with our keys any more: without us
+ * it cannot finish a handshake, and the parent restarts it.
  */
 static void
 keypop_listener_bad(struct chan *c)
@@ -266,10 +208,6 @@ keypop_listener_bad(struct chan *c)
 	exit(1);
 }
 
-/*
- * One signature (compat_signer), or -1 for a key we do not have or a
- * request we do not sign (sigcheck.c), logged, the reason in sign_why.
- */
 static const char	*sign_why;
 
 static int
@@ -306,10 +244,8 @@ keypop_sign(const uint8_t *id, uint32_t kind, const uint8_t *in,
 }
 
 /*
- * The listener waits for each answer before it asks again: a request
- * while our last answer is unread is out of phase, a listener not
- * waiting but flooding us, and so is one whose answers pile up unsent.
- * A request we do not sign gets an empty answer.
+ * The listener waits for each answer: a request while our last answer
+ * is unread is out of phase, a listener flooding us.
  */
 static void
 keypop_listener_sign(struct chan *c, const void *data, int fd)
@@ -337,7 +273,6 @@ static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SIGN,	keypop_listener_sign },
 };
 
-/* Before the sandbox: the event loop, and the listener's channel in it. */
 static void
 keypop_open(void *arg)
 {
@@ -358,14 +293,13 @@ keypop_sandbox(void *arg)
 	sandbox_keypop();
 }
 
-/* No file, no network: a socketpair for its handshake with itself. */
+/* Its handshake with itself needs no file and no network. */
 static void
 keypop_check_sandbox(void *arg)
 {
 	sandbox_keycheck();
 }
 
-/* The whole of what fd holds, from its start: NULL with errno. */
 static uint8_t *
 check_read(int fd, size_t *lenp)
 {
@@ -388,10 +322,7 @@ check_read(int fd, size_t *lenp)
 	return buf;
 }
 
-/*
- * The pair's certificate, the first of its file, as libtls serves it
- * (SSL_CTX_use_certificate_chain: the first PEM block); NULL if none.
- */
+/* The first PEM block, as SSL_CTX_use_certificate_chain serves it. */
 static X509 *
 check_cert(const struct pki_pair *pp)
 {
@@ -405,11 +336,6 @@ check_cert(const struct pki_pair *pp)
 	return x;
 }
 
-/*
- * The serial number and SHA-256 fingerprint of a pair that checked, as
- * openssl x509 -serial -fingerprint -sha256 prints them, the latter
- * without its colons: 0, or -1.
- */
 static int
 check_ident(const struct pki_pair *pp, struct pki_info *info)
 {
@@ -452,7 +378,7 @@ check_ident(const struct pki_pair *pp, struct pki_info *info)
 	return 0;
 }
 
-/* libtls's ": Success" after a reason, errno being 0: cut. */
+/* libtls appends ": Success" when errno is 0. */
 static void
 cut_noerror(char *why)
 {
@@ -464,7 +390,6 @@ cut_noerror(char *why)
 		why[len - n] = '\0';
 }
 
-/* The verdict is one line of printable ASCII: '?' for any other byte. */
 static void
 printable(char *s)
 {
@@ -473,7 +398,6 @@ printable(char *s)
 			*s = '?';
 }
 
-/* keypop -c: a pair checked for the parent, nothing signed. */
 static const struct proc_setup	check_setup = {
 	.role = "keypop -c",
 	.title = "check",
@@ -482,10 +406,6 @@ static const struct proc_setup	check_setup = {
 	.sandbox = keypop_check_sandbox,
 };
 
-/*
- * keypop -c -P protocols: the pair on fd 0 (certificate) and fd 3
- * (key) tried as a listener would serve it, and the verdict on stdout.
- */
 static __dead void
 keypop_check(int argc, char *argv[])
 {
@@ -510,7 +430,6 @@ keypop_check(int argc, char *argv[])
 		goto usage;
 	log_init(1, LOG_MAIL);
 	log_procinit("");
-	/* OpenSSL's configuration, read while there is a file system. */
 	if (tls_init() == -1)
 		fatalx("tls_init failed");
 	proc_prologue(&check_setup);
@@ -523,18 +442,13 @@ keypop_check(int argc, char *argv[])
 	else if ((kwhy = key_load(&keys[0], pp.key, pp.keylen)) != NULL)
 		(void)strlcpy(why, kwhy, sizeof(why));
 	else {
-		/* The handshake signs through keypop_sign, as served. */
 		nkeys = 1;
 		freezero(pp.key, pp.keylen);
 		pp.key = NULL;
 		pki_keyless = compat_tls_keyless;
 		pki_keyless_done = compat_tls_keyless_done;
 		compat_tls_signer(keypop_sign);
-		/*
-		 * libtls appends strerror(errno) to some of its messages:
-		 * the words the parent's own check gave, not what the
-		 * prologue left in errno.
-		 */
+		/* libtls appends strerror(errno) to some messages. */
 		errno = 0;
 		why[0] = '\0';
 		if (pki_check(&pp, protocols, &info, why, sizeof(why)) == 0) {
@@ -593,7 +507,6 @@ static const struct proc_role keypop_role = {
 int
 main(int argc, char *argv[])
 {
-	/* -c first: the check, which never returns to the signing mode. */
 	if (argc > 1 && strcmp(argv[1], "-c") == 0)
 		keypop_check(argc, argv);
 	proc_run(&keypop_role, argc, argv);

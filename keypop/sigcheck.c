@@ -15,24 +15,11 @@
  */
 
 /*
- * sigcheck.c -- what keypop signs: only what a correct TLS 1.2 or 1.3
- * handshake asks for with the schemes the listener offers (compat/
- * tlssign.c pins them), so that no raw private-key operation is
- * reachable from a listener taken over by a client.
- *
- *	RSA, PKCS#1 v1.5	a DigestInfo of SHA-256, -384 or -512
- *	RSA, no padding		an EMSA-PSS encoding (RFC 8017 9.1.1) with
- *				SHA-256, -384 or -512, MGF1 with the same
- *				hash and a salt of the hash's length, as
- *				TLS requires (RFC 8446 4.2.3)
- *	EC			a SHA-256, -384 or -512 digest
- *
- * Anything else is refused: a PSS block is one only if its padding
- * unmasks to 8 * (k - 2h - 2) zero bits and a 0x01 (1,520 bits for RSA
- * 2048 with SHA-256), where a blinded ciphertext, the way to use RSA
- * "signing" as decryption, matches with probability 2^-1520 instead of
- * 1/256 for the final 0xbc alone.  Shared with the fuzz target, which
- * checks every block accepted against OpenSSL's own encoding.
+ * What keypop signs: only what a TLS 1.2 or 1.3 handshake asks for, so
+ * that no raw private-key operation is reachable from a listener taken
+ * over by a client.  A PSS block must unmask to 8 * (k - 2h - 2) zero bits
+ * and a 0x01: a blinded ciphertext (RSA "signing" as decryption) matches
+ * with probability 2^-1520 for RSA 2048, not 1/256 for the 0xbc alone.
  */
 #include <sys/types.h>
 
@@ -44,7 +31,6 @@
 #include "proto.h"
 #include "sigcheck.h"
 
-/* The hashes TLS signs with, in sigcheck_* order. */
 static const struct {
 	const char	*name;
 	size_t		 len;
@@ -74,7 +60,6 @@ sigcheck_hash(int h)
 	return h >= 0 && h < (int)nitems(hashes) ? hashes[h].name : "?";
 }
 
-/* buf ^= MGF1(seed) (RFC 8017 B.2.1) */
 static int
 mgf1_xor(uint8_t *buf, size_t len, const uint8_t *seed, size_t seedlen,
     const EVP_MD *md)
@@ -107,11 +92,7 @@ mgf1_xor(uint8_t *buf, size_t len, const uint8_t *seed, size_t seedlen,
 	return rv;
 }
 
-/*
- * An EMSA-PSS encoding for a modulus of bits bits, as RSA_NO_PADDING
- * gets it: the modulus's size, with a leading zero byte when bits - 1
- * is a multiple of 8.
- */
+/* RSA_NO_PADDING's input: a leading zero byte when bits - 1 is 8k. */
 static const char *
 pss_check(const uint8_t *em, size_t len, int bits, int *h)
 {
@@ -153,11 +134,6 @@ pss_check(const uint8_t *em, size_t len, int bits, int *h)
 	return "not a PSS encoding with SHA-256, -384 or -512";
 }
 
-/*
- * Whether a key of that kind (rsa: SIGKEY_*) and modulus size (bits,
- * RSA only) may sign kind's len bytes at in: NULL and the hash in *h
- * if so, else why not.
- */
 const char *
 sigcheck(int rsa, int bits, uint32_t kind, const uint8_t *in, size_t len,
     int *h)
