@@ -15,20 +15,11 @@
  */
 
 /*
- * crlf.c -- a maildir message as POP3 sends it: bare LF becomes CRLF,
- * CRLF and bare CR are kept, lines starting with '.' are dot-stuffed, a
- * missing final line end is added and ".\r\n" ends it (RFC 1939 section
- * 3).  The same rules give the RFC 1939 size (STAT, LIST, RETR): the
- * converted octets before dot-stuffing, so crlf_size() and crlf_convert()
- * must never disagree.  Everything streams in bounded chunks.
- *
- * A '.' after a bare CR is stuffed too, so that a client splitting lines
- * on CR as well never reads "A\r.\r\n" as the end (bare-CR smuggling).
- * Turning bare CR into CRLF would change the size of messages already
- * delivered, which their names (",W=") and popcache state and which
- * clients already hold; a stuffed dot changes no size.  A client that
- * splits on CRLF alone keeps that dot: only a message with a CR before
- * a dot, which RFC 5322 forbids, reaches it one octet longer.
+ * A maildir message as POP3 sends it (RFC 1939 section 3).  The RFC 1939
+ * size is the converted octets before dot-stuffing: crlf_size() and
+ * crlf_convert() must never disagree.  A '.' after a bare CR is stuffed
+ * too, so a client splitting on CR never reads "A\r.\r\n" as the end;
+ * turning bare CR into CRLF would change sizes clients already hold.
  */
 #include <sys/types.h>
 
@@ -45,10 +36,6 @@
 
 #define CRLF_CHUNK	65536
 
-/*
- * toplines -1 converts a whole message (RETR); toplines >= 0 stops after
- * the header/body separator and that many body lines (TOP).
- */
 void
 crlf_init(struct crlf *st, long long toplines)
 {
@@ -57,7 +44,6 @@ crlf_init(struct crlf *st, long long toplines)
 	st->lines = toplines < 0 ? -1 : toplines;
 }
 
-/* A line end went out: track the header/body separator for TOP. */
 static void
 crlf_eol(struct crlf *st)
 {
@@ -79,11 +65,8 @@ crlf_eol(struct crlf *st)
 }
 
 /*
- * block_eol copies BLOCK bytes from in to out and returns the index of
- * the first LF or CR among them, or BLOCK if there is none: 16 bytes at
- * a time with SSE2 (every amd64), else 8 in a 64-bit word, where the
- * high bit of each byte of t is set exactly when that byte is an LF or
- * a CR.
+ * The index of the first LF or CR of BLOCK bytes copied: the high bit of
+ * each byte of t is set exactly when that byte is an LF or a CR.
  */
 #ifdef __SSE2__
 #define BLOCK	16
@@ -126,12 +109,8 @@ block_eol(const char *in, char *out)
 #endif
 
 /*
- * The common case of RETR, a block at a time: copy a block, look for a
- * line end in it, and only there do the line-end work (memchr and memcpy
- * per line cost 5 times more on short lines).  Stops with less than a
- * block of input or a block and 4 octets of output left (the byte loop
- * in crlf_convert does the rest) and never inside a line end.  TOP,
- * which counts lines, takes the byte loop only.
+ * RETR's common case: memchr and memcpy per line cost 5 times more on
+ * short lines.  Never stops inside a line end; TOP takes the byte loop.
  */
 static void
 convert_blocks(struct crlf *st, const char *in, size_t inlen, char *out,
@@ -165,7 +144,6 @@ convert_blocks(struct crlf *st, const char *in, size_t inlen, char *out,
 			o += k + 1;
 			continue;
 		}
-		/* The k bytes before the LF are out; then CRLF or LF. */
 		o += k;
 		if (!(k > 0 ? in[i + k - 1] == '\r' : i > 0 ?
 		    in[i - 1] == '\r' : st->cr))
@@ -182,13 +160,8 @@ convert_blocks(struct crlf *st, const char *in, size_t inlen, char *out,
 }
 
 /*
- * Convert up to inlen bytes of the message into out, which holds outsz
- * bytes.  Returns the bytes produced and sets *consumed to the input
- * bytes used; stops early when out is nearly full or the TOP limit is
- * reached (st->done: the caller stops reading).  A CR is sent as it
- * comes, whatever follows, so nothing is held back between calls.
- * What comes out is the RFC 1939 size plus st->stuffed (and, after
- * crlf_finish, the 3 octets of the terminator): RETR needs no second
+ * A CR is sent as it comes, so nothing is held back between calls.  The
+ * output is the RFC 1939 size plus st->stuffed: RETR needs no second
  * pass to count what it sent.
  */
 size_t
@@ -216,7 +189,6 @@ crlf_convert(struct crlf *st, const char *in, size_t inlen, char *out,
 				st->stuffed++;
 			}
 		}
-		/* Copy the rest of the line, up to a CR, as one run. */
 		n = inlen - i;
 		if (n > outsz - o)
 			n = outsz - o;
@@ -237,10 +209,6 @@ crlf_convert(struct crlf *st, const char *in, size_t inlen, char *out,
 	return o;
 }
 
-/*
- * The end of a converted message: CRLF if the last line had no line
- * end, then the terminator.  out must hold 5 bytes; returns 0 if not.
- */
 size_t
 crlf_finish(struct crlf *st, char *out, size_t outsz)
 {
@@ -257,12 +225,7 @@ crlf_finish(struct crlf *st, char *out, size_t outsz)
 	return o + 3;
 }
 
-/*
- * Count the RFC 1939 octets of the next len bytes of a message: each
- * LF not preceded by CR costs one more.  Call crlf_init(st, -1) first
- * and add crlf_count_finish() at the end.  For the mda, which sizes a
- * message while copying it.
- */
+/* For the mda, which sizes a message while copying it. */
 off_t
 crlf_count(struct crlf *st, const char *buf, size_t len)
 {
@@ -281,14 +244,12 @@ crlf_count(struct crlf *st, const char *buf, size_t len)
 	return (off_t)len + extra;
 }
 
-/* The CRLF added when the last line has no line end. */
 off_t
 crlf_count_finish(struct crlf *st)
 {
 	return st->bol ? 0 : 2;
 }
 
-/* The RFC 1939 size of the open message file fd, read from its start. */
 off_t
 crlf_size(int fd)
 {
