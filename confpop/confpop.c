@@ -15,11 +15,9 @@
  */
 
 /*
- * confpop -- popd -n and popd -m, which exec it with their arguments
- * (flags.c reads them as popd does): the configuration checked as popd
- * checks it before it serves (startup.c), then printed back (print.c),
- * or the migration report (migrate.c).  A one-shot tool run as whoever
- * runs popd -n: the daemon holds none of this code.
+ * popd -n and popd -m exec it: the configuration checked as popd checks
+ * it, then printed back, or the migration report.  A one-shot tool: the
+ * daemon holds none of this code.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -41,11 +39,8 @@
 #include "confpop.h"
 
 /*
- * confpop -C dir, then popd's own arguments: run by the parent at its start
- * and at each reload (conf_fetch), in dir, where popd started, if a path is
- * relative.  popd.conf read and checked, its errors on stderr; then, once
- * descriptors 0 to 2 (all the parent's pipe) are closed, its image on
- * descriptor 3 (confimage.c).  The parent holds no parser of these files.
+ * Run by the parent at start and at each reload: the image goes on fd 3
+ * once 0 to 2 are closed.  The parent holds no parser of these files.
  */
 static __dead void
 for_parent(int argc, char *argv[])
@@ -75,7 +70,6 @@ for_parent(int argc, char *argv[])
 	exit(0);
 }
 
-/* popd -n: each certificate that expires within CERTS_WARN. */
 static void
 certs_warn(const struct popd_conf *c)
 {
@@ -94,10 +88,8 @@ certs_warn(const struct popd_conf *c)
 }
 
 /*
- * popd -n: a probed store (shared, then) whose timeout store is below
- * what a failover of it takes (a CephFS MDS takeover with fleet.md's
- * mds_beacon_grace 8: 13 to 15 s; 21 s at the default 15) says degraded
- * on every backend at once, and reports every session in it stuck.
+ * A shared store's failover (a CephFS MDS takeover: 13 to 21 s) longer
+ * than timeout store says degraded on every backend at once.
  */
 #define STORE_FAILOVER	20
 static void
@@ -110,10 +102,6 @@ store_warn(const struct popd_conf *c)
 		    "at once", c->set.timeout.store, STORE_FAILOVER);
 }
 
-/*
- * authcheck counts what (flags) of authtab, a file's, opened here, or
- * the system's accounts' (u's), onto fp; -1 (logged) if there is none.
- */
 static int
 authcheck(FILE *fp, const struct popd_conf *c, const struct users *u,
     const char *what, int flags)
@@ -140,11 +128,7 @@ authcheck(FILE *fp, const struct popd_conf *c, const struct users *u,
 	return 0;
 }
 
-/*
- * popd -n without -v: how many users log in with a weak hash, as the
- * check of authtab (users.c) counted them, by kind; -nv names them.
- * Without weak-hashes they cannot log in, and were named already.
- */
+/* Without weak-hashes they cannot log in, and were named already. */
 static void
 users_weak(FILE *fp, const struct popd_conf *c, const struct users *u)
 {
@@ -172,11 +156,6 @@ users_weak(FILE *fp, const struct popd_conf *c, const struct users *u)
 	fprintf(fp, "): " SBINDIR "/popd -n -v names them\n");
 }
 
-/*
- * popd -m: how many users of authtab (a file, a passwd-file or the
- * system's accounts) hold a hash popd checks, a weak one that works only
- * with weak-hashes, or one that can never work, and what to do about it.
- */
 static void
 users_passwords(FILE *fp, const struct popd_conf *c, const struct users *u)
 {
@@ -209,7 +188,6 @@ main(int argc, char *argv[])
 		popd_usage();
 	}
 	log_setverbose(verbose);
-	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
 	if ((conf = flags_conf(&a)) == NULL)
 		exit(1);
@@ -217,7 +195,6 @@ main(int argc, char *argv[])
 	privsep = (geteuid() == 0);
 	if (privsep)
 		check_users();
-	/* authcheck reads authtab (users.c), wrkrpop each maildir (-m). */
 	find_helpers(LIBEXECDIR "/confpop");
 	badtab = users_load(conf, &users);
 	/* Before the verdict: the users whose hashes refuse authtab. */
@@ -231,12 +208,7 @@ main(int argc, char *argv[])
 	store_warn(conf);
 	if (verbose) {
 		conf_print(stdout, conf);
-		/*
-		 * How many users of authtab have each kind of hash, and
-		 * which have weak ones, to reset before weak-hashes is
-		 * turned off, as comments: what -nv prints stays a
-		 * configuration popd reads.
-		 */
+		/* Comments, so that -nv's output still parses as popd.conf. */
 		(void)authcheck(stdout, conf, &users, "kinds",
 		    conf->set.authsrc == TABSRC_SYSTEM ? TABLE_SKIP : 0);
 	} else

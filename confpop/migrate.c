@@ -15,12 +15,9 @@
  */
 
 /*
- * migrate.c -- popd -m: for each maildir, which UIDLs popd would keep
- * from the POP3 server before it, so that a migration can be checked
- * before any client sees it.  Nothing is written.  Each maildir is read
- * by a wrkrpop started as its user, as for a session, but told to report
- * (WORKER_REPORT, wrkrpop/report.c) on our standard output: confpop,
- * like the parent, links no mail store code.
+ * popd -m: which UIDLs popd would keep from the POP3 server before it,
+ * checked before any client sees them; nothing is written.  A wrkrpop
+ * reads each maildir: confpop, like the parent, links no mail store code.
  */
 #include <sys/types.h>
 #include <sys/wait.h>

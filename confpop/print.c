@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * print.c -- the configuration printed back in popd.conf(5)'s own
- * syntax (popd -n -v): what it prints parses to the same configuration
- * (the golden files of regress/unit/conf/ hold it).
- */
+/* popd -n -v: what it prints parses to the same configuration. */
 #include <sys/types.h>
 #include <netinet/in.h>
 
@@ -42,10 +38,7 @@ print_str(FILE *fp, const char *before, const char *s, const char *after)
 	fprintf(fp, "\"%s", after);
 }
 
-/*
- * authtab, usertab or route and its table, then after; a passwd-file
- * by the name of its table, the only way to say it.
- */
+/* A passwd-file goes by the name of its table, the only way to say it. */
 static void
 print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
     const char *v, int src, const char *after)
@@ -68,7 +61,6 @@ print_tab(FILE *fp, const struct popd_conf *conf, const char *what,
 	fputs(after, fp);
 }
 
-/* Tables, the authentication and user tables and what they imply. */
 static void
 print_tables(FILE *fp, const struct popd_conf *conf)
 {
@@ -97,7 +89,6 @@ print_tables(FILE *fp, const struct popd_conf *conf)
 		print_str(fp, "maildir ", conf->set.maildir, "\n");
 }
 
-/* TLS settings and each pki. */
 static void
 print_tls(FILE *fp, const struct popd_conf *conf)
 {
@@ -116,7 +107,6 @@ print_tls(FILE *fp, const struct popd_conf *conf)
 			}
 }
 
-/* The route, quota, app passwords and ticket key. */
 static void
 print_options(FILE *fp, const struct popd_conf *conf)
 {
@@ -180,7 +170,6 @@ print_listen(FILE *fp, const struct conf_listen *l)
 	fputc('\n', fp);
 }
 
-/* Each listen, the listeners, the probe, trusted and proxy networks. */
 static void
 print_listens(FILE *fp, const struct popd_conf *conf)
 {
@@ -202,7 +191,6 @@ print_listens(FILE *fp, const struct popd_conf *conf)
 		    sizeof(buf)), t->trusted ? " trusted" : "");
 }
 
-/* Timeouts, limits and the failure delay. */
 static void
 print_limits(FILE *fp, const struct popd_conf *conf)
 {
@@ -228,7 +216,6 @@ print_limits(FILE *fp, const struct popd_conf *conf)
 	    conf_duration(conf->set.failure_delay.max));
 }
 
-/* What a mailbox keeps and shows: expire, deleted, login, junk. */
 static void
 print_mailbox(FILE *fp, const struct popd_conf *conf)
 {
