@@ -15,13 +15,9 @@
  */
 
 /*
- * popctl -- see and steer a running popd over its control socket (see
- * popctl(8)).  The command line is one request: its words are checked
- * against the table popd parses requests with (common/control_cmd.c), sent as
- * one line in their canonical form (each word whole, "kick address
- * 192.0.2.0/24" with its host bits cleared), and the answer is printed
- * as it comes, but for its last
- * line: "ok", or "error: why", which becomes popctl's exit status.
+ * See and steer a running popd over its control socket (popctl(8)).  The
+ * request is checked against popd's own table and sent in canonical form;
+ * the answer's last line, "ok" or "error: why", is the exit status.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -61,10 +57,7 @@ usage(void)
 	exit(1);
 }
 
-/*
- * Once connected, popctl writes its request and prints what popd
- * answers: no file, no new socket, no exec, whatever the answer holds.
- */
+/* No file, no new socket, no exec, whatever the answer holds. */
 static void
 sandbox_popctl(void)
 {
@@ -74,7 +67,6 @@ sandbox_popctl(void)
 	r = unveil("/", "");
 	if (r == 0)
 		r = unveil(NULL, NULL);
-	/* stdio: the socket, stdout and stderr, and memory. */
 	if (r == 0)
 		r = pledge("stdio", NULL);
 	if (r == -1)
@@ -127,10 +119,6 @@ ctl_out(const char *s, size_t len)
 		err(1, "stdout");
 }
 
-/*
- * What is left at the end: the last line, "ok" or "error: why" (the
- * exit status), or text of an answer cut short.
- */
 static int
 finish(const char *s, size_t len)
 {
@@ -236,7 +224,6 @@ main(int argc, char *argv[])
 		if (r == 0)
 			break;
 		len += r;
-		/* The last complete line, and the one before it. */
 		if ((lf = memrchr(buf, '\n', len)) == NULL)
 			continue;
 		prev = lf > buf ? memrchr(buf, '\n', lf - buf) : NULL;
