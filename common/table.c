@@ -374,7 +374,6 @@ table_parse_passwd(char *line, struct passwdline *pl, table_rule_fn rule,
 	if (rest == NULL || rest[0] == '\0')
 		return 0;
 	if (rest[0] == ':') {
-		/* The old format: the mail location after an empty field. */
 		if (rest[1] != '\0')
 			pl->mail = rest + 1;
 		return 0;
@@ -883,7 +882,6 @@ table_load(const char *file, int kind, table_fn check, void *arg,
 	int		 bad, dups, fd;
 
 	memset(t, 0, sizeof(*t));
-	/* As table_scan reads it: a "/dev/fd/N" too (open_regular). */
 	if ((fd = open_regular(file, &errstr)) == -1) {
 		log_warnx("%s: %s", file, errstr);
 		return -1;
