@@ -77,7 +77,6 @@ dummy_init(const struct table *authtab)
 
 	for (i = 0; i < authtab->n; i++) {
 		h = table_value(authtab, i);
-		/* "{BLF-CRYPT}$2y$05$...": its bcrypt. */
 		if (h[0] == '{' && (h = strchr(h, '}')) != NULL)
 			h++;
 		if (h == NULL || h[0] != '$' || h[1] != '2' || strlen(h) < 7)
