@@ -37,7 +37,6 @@
 #define nitems(a)	(sizeof((a)) / sizeof((a)[0]))
 #endif
 
-/* A string field must end inside its fixed-size buffer. */
 #define TERMINATED(f)	(memchr((f), '\0', sizeof(f)) != NULL)
 
 /* Also in make openbsd-test's Linux build, over an emulation of OpenBSD. */
@@ -114,10 +113,8 @@ int	compat_checkpass(const char *, const char *);
 int	compat_newhash(const char *, int, char *, size_t);
 
 /*
- * TLS with keys the listener never holds: each signature of a handshake
- * is asked of the signer (keypop).  compat_tls_keyless_done fails if
- * this libtls cannot, and the listener refuses to serve rather than hold
- * a key.
+ * TLS with keys the listener never holds: keypop signs.  If this libtls
+ * cannot, the listener refuses to serve rather than hold a key.
  */
 #define SIGN_RSA_PKCS1		1	/* a DigestInfo, PKCS#1 v1.5 padded */
 #define SIGN_RSA_RAW		2	/* a PSS encoding, no padding added */
