@@ -15,11 +15,8 @@
  */
 
 /*
- * apps.c -- the app-password stage of a login (verify.c's second),
- * the user's app passwords (apppass.h), from the image of a file
- * (apptab) or asked of tablepop, log in, fail like a wrong password, or
- * bar the main password; their last uses go to the control process;
- * popctl's show app-passwords is answered from them.
+ * apps.c -- the app-password stage of a login: an app password logs in, fails
+ * like a wrong password, or bars the main password.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -41,22 +38,16 @@
 #include "util.h"
 #include "auth.h"
 
-static struct appkey	 appkey;	/* app passwords' hashes */
-/*
- * App passwords of a file: the image authcheck wrote of it, each user's
- * records joined by "," (the parent sends it at start and at a reload),
- * each user's asked of no one.  A database table's are tablepop's to
- * ask (apps_ask), from the start or since a reload.
- */
+static struct appkey	 appkey;
+/* A file's app passwords: authcheck's image, records joined by ",". */
 static struct table	 apptab;
 static int		 apps_ask;
-static int		 newapps_fd = -1;	/* a reload's, not read yet */
+static int		 newapps_fd = -1;
 
-/* App passwords' uses, until they go to the control process. */
 static struct msg_appused	 used;
 static struct event		 used_ev;
 
-/* Configured (verify_load): a file's image came before the settings. */
+/* A file's image came before the settings. */
 void
 opts_load(void)
 {
@@ -65,7 +56,6 @@ opts_load(void)
 		fatalx("app passwords: the parent sent no image of them");
 }
 
-/* The image of a file of app passwords (verify_table's kind 0). */
 void
 apps_image(int fd)
 {
@@ -74,7 +64,6 @@ apps_image(int fd)
 	newapps_fd = fd;
 }
 
-/* The key of their hashes, opened by the parent (verify_key). */
 void
 apps_key(int fd)
 {
@@ -84,7 +73,6 @@ apps_key(int fd)
 		fatalx("app-passwords key %s: %s", auth_set.app_key, why);
 }
 
-/* A reload's image, read before the next check (tables_read). */
 void
 apps_read(void)
 {
@@ -99,7 +87,6 @@ apps_read(void)
 	newapps_fd = -1;
 }
 
-/* The stage's way in (auth_start): the file's records, or tablepop's. */
 void
 apps_begin(struct session *s)
 {
@@ -112,7 +99,6 @@ apps_begin(struct session *s)
 		verify_apps(s, CRED_TEMP, NULL);
 }
 
-/* MSG_PARENT_APPSASK: a reload's app passwords are tablepop's to ask. */
 void
 verify_appsask(struct chan *c, const void *data, int fd)
 {
@@ -128,10 +114,8 @@ verify_appsask(struct chan *c, const void *data, int fd)
 }
 
 /*
- * An app password that may not log in, or a barred main password: a
- * failure like a wrong password, at the same time, with its own reason
- * in the log.  The check runs against the dummy hash for its time; its
- * reason alone makes it fail (check.c), and no login cache is asked.
+ * Fails like a wrong password, at the same time: checked against the dummy
+ * hash, no login cache.
  */
 static void
 app_fail(struct session *s, const char *why)
@@ -141,7 +125,6 @@ app_fail(struct session *s, const char *why)
 	auth_enqueue(s, NULL);
 }
 
-/* The uses gathered, to the control process now. */
 void
 verify_used_flush(void)
 {
@@ -158,12 +141,7 @@ used_wait(int fd, short ev, void *arg)
 	verify_used_flush();
 }
 
-/*
- * The last use of an app password, for the control process, which
- * keeps it: gathered, and sent with those of the next second
- * (APPUSED_WAIT).  A POP3 login names it to the parent too
- * (session_handoff), for the worker's record of who removed what.
- */
+/* Gathered for APPUSED_WAIT and sent together. */
 static void
 app_used(struct session *s, const char *label)
 {
@@ -184,16 +162,13 @@ app_used(struct session *s, const char *label)
 }
 
 /*
- * The user's app passwords, ours or tablepop's answer.  A password of
- * their form is hashed under the site's key and compared with each (a few
- * microseconds: no checker thread); one that matches logs in if it has
- * not expired and the client is in its networks.  Anything else is the
- * main password's to check, unless the user's records bar it.
+ * Hashed under the site's key (microseconds: no checker thread).  Anything else
+ * is the main password's, unless the records bar it.
  */
 void
 verify_apps(struct session *s, int status, const char *joined)
 {
-	/* The event loop's alone, and filled afresh by apppass_split. */
+	/* The event loop's alone. */
 	static struct apprec	 recs[APP_MAXPERUSER];
 	struct job		*j = s->job;
 	char			 norm[APP_SECRETLEN + 1], mac[APP_HASHLEN + 1];
@@ -203,8 +178,7 @@ verify_apps(struct session *s, int status, const char *joined)
 	if (s->state == S_LOOKUP)
 		lookup_counted(s, status);
 	/*
-	 * A file's were checked at load; a database's answer is checked
-	 * here, as a table program's: tablepop passes it on unread.
+	 * A file's were checked at load; tablepop passes a database's unread.
 	 */
 	if (status == CRED_TEMP)
 		log_warnx("session %s%llu: %s: app-passwords could not answer "
@@ -251,11 +225,7 @@ verify_apps(struct session *s, int status, const char *joined)
 	auth_main(s);
 }
 
-/*
- * The records joined (status CRED_FOUND) to the control process,
- * without their hashes: a database's are checked here first, as for a
- * login.
- */
+/* Without their hashes; a database's are checked first, as for a login. */
 static void
 verify_ctlanswer(uint64_t req, int status, const char *joined)
 {
@@ -285,11 +255,7 @@ verify_ctlanswer(uint64_t req, int status, const char *joined)
 	auth_ctl_send(MSG_AUTHPOP_CTLAPPS, &m, sizeof(m));
 }
 
-/*
- * popctl's show app-passwords (question req) for user, asked of
- * tablepop as for a session, under an id of no session: -1 if no
- * tablepop runs.
- */
+/* -1 if no tablepop runs. */
 static int
 tablepop_ctlapps(uint64_t req, const char *user)
 {
@@ -304,10 +270,6 @@ tablepop_ctlapps(uint64_t req, const char *user)
 	return 0;
 }
 
-/*
- * popctl's show app-passwords (question req): user's records, from our
- * file now, or asked of tablepop (verify_ctlanswer then).
- */
 void
 verify_ctlapps(struct chan *c, const void *data, int fd)
 {
@@ -334,14 +296,12 @@ verify_ctlapps(struct chan *c, const void *data, int fd)
 		verify_ctlanswer(req, CRED_TEMP, NULL);
 }
 
-/* Has our file user's app password label? */
 static int
 app_filed(const char *user, const char *label)
 {
 	const char	*p;
 	size_t		 len = strlen(label);
 
-	/* Records joined by ",", each beginning "label ". */
 	for (p = table_get(&apptab, user); p != NULL;
 	    p = (p = strchr(p, ',')) != NULL ? p + 1 : NULL)
 		if (strncmp(p, label, len) == 0 && p[len] == ' ')
@@ -349,11 +309,7 @@ app_filed(const char *user, const char *label)
 	return 0;
 }
 
-/*
- * The control process keeps these last uses: those our file no longer
- * has are said gone (a reload revoked them), for it to forget.  A
- * database's we cannot tell: none is.
- */
+/* Those our file lost were revoked; a database's we cannot tell. */
 void
 verify_appskept(struct chan *c, const void *data, int fd)
 {
@@ -372,7 +328,6 @@ verify_appskept(struct chan *c, const void *data, int fd)
 		auth_ctl_send(MSG_AUTHPOP_APPSGONE, &gone, sizeof(gone));
 }
 
-/* tablepop's answer: a session's, or popctl's (SID_CTL). */
 void
 apps_table(struct chan *c, const void *data, int fd)
 {

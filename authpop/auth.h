@@ -15,13 +15,8 @@
  */
 
 /*
- * auth.h -- what crosses the files of the authpop program: the session
- * and the password check, and each file's functions, grouped by the file
- * that owns them, from the bottom up: a file calls only those above it
- * in this list, and learns of what is below it through the callbacks it
- * is given (jobs_init, host_init, session_last, struct session_ops).
- * authpop.c, at the top, declares nothing.  The rest stays static in its
- * own file.
+ * auth.h -- authpop's files, bottom up: each calls only those above it, and
+ * those below through callbacks.
  */
 #ifndef POPD_AUTH_H
 #define POPD_AUTH_H
@@ -44,22 +39,20 @@
 
 enum sess_state {
 	S_CMD,		/* reading commands */
-	S_LOOKUP,	/* tablepop asks a database: authtab's, or the app
-			   passwords'; not reading */
+	S_LOOKUP,	/* tablepop asks a database; not reading */
 	S_CHECK,	/* its password check waits or runs; not reading */
 	S_DELAY,	/* wrong password: the -ERR waits for its time */
 	S_DRAIN,	/* password good: flushing replies before the handoff */
 	S_HANDOFF,	/* logged in: the socket goes to the parent */
-	S_TICKET,	/* auth_http: a good password, whose ticket
-			   waits for httppop to name the backend */
+	S_TICKET,	/* good password; its ticket waits for the backend */
 	S_CLOSING,	/* flushing the last reply, then close */
 	S_STLS_DRAIN,	/* STLS: flushing replies before telling the parent */
 	S_STLS		/* the listener starts TLS: discard until it closes */
 };
 
 /*
- * One password check, owned by one thread at a time.  It carries copies
- * of the hash and the password, so that a worker reads nothing else.
+ * One password check, one thread at a time; it holds copies of hash and
+ * password, so a worker reads nothing else.
  */
 struct job {
 	TAILQ_ENTRY(job)	 entry;
@@ -73,8 +66,7 @@ struct job {
 	double			 expected;	/* its kind's time unloaded */
 	double			 took;		/* the check, seconds */
 	int			 ok;		/* result */
-	const char		*weak;		/* ok with a weak hash: its
-						   kind (pwscheme.c's) */
+	const char		*weak;		/* weak hash: its kind */
 	int			 err;		/* crypt failed: errno */
 	char			 why[96];	/* failure, if not the hash's */
 	char			 hash[COMPAT_HASH_MAX + 1];
@@ -83,21 +75,16 @@ struct job {
 };
 TAILQ_HEAD(jobq, job);
 
-/* A client address, as host.c schedules its checks; opaque elsewhere. */
 struct host;
 struct session;
 
-/*
- * What a kind of session does where POP3 clients (session.c) and nginx's
- * auth_http (nginx.c) differ: how it answers a password's outcome.
- */
+/* Where POP3 clients (session.c) and auth_http (nginx.c) differ. */
 struct session_ops {
 	int	  pop3;		/* a POP3 client's: tickets, login counters */
 	void	(*good)(struct session *, double, const char *);
-	void	(*unchecked)(struct session *, int, const char *); /* perm:
-						   never checkable */
-	double	(*fail_at)(struct session *, double, double); /* delay,
-							   floor: when */
+	/* perm: never checkable */
+	void	(*unchecked)(struct session *, int, const char *);
+	double	(*fail_at)(struct session *, double, double); /* delay, floor */
 	void	(*failed)(struct session *);		/* its time came */
 	void	(*timeout)(struct session *);		/* S_CMD, S_TICKET */
 	void	(*closed)(struct session *, int);
@@ -120,23 +107,15 @@ struct session {
 	struct peeraddr		 local;		/* what it connected to */
 	uint64_t		 tnonce;	/* logged in with a ticket: */
 	int64_t			 texpiry;	/* its nonce, expiry; else 0 */
-	char			 app[APPS_LABELMAX + 1]; /* or an app
-						   password, its label */
-	int			 returned;	/* a refused login's socket,
-						   back from the parent */
+	char			 app[APPS_LABELMAX + 1]; /* or app label */
+	int			 returned;	/* a refused login's, back */
 	char			 addr[PEER_STRLEN];	/* it, for logs */
 	char			 user[POP3_MAXLINE + 1];	/* as sent */
 	int			 hasuser;
-	int			 tabchan;	/* S_LOOKUP: asked on
-						   (nginx.c) */
-	int			 tabapps;	/* S_LOOKUP: tablepop asks
-						   the app passwords, not
-						   the password hash */
+	int			 tabchan;	/* S_LOOKUP: asked on */
+	int			 tabapps;	/* S_LOOKUP: app passwords */
 	double			 tabasked;	/* S_LOOKUP: since */
-	int			 tablate;	/* a question answered as
-						   temporary at its bound,
-						   whose answer is still due:
-						   no other until it comes */
+	int			 tablate;	/* answer due past its bound */
 	int			 nfail;
 	int			 plainlogged;	/* refusal logged once */
 	int			 nbad;		/* invalid commands */
@@ -157,16 +136,10 @@ struct session {
 #define AUTH_CLOSE_TIMEOUT	30	/* for a last reply nobody reads */
 #define TICKET_MAX		HTTP_TICKETMAX
 
-/*
- * Session ids: the parent's count from 1; authpop's own, for nginx's
- * auth_http requests, from SID_HTTP up, so that the two never meet.
- * Logs write them "session 7" and "session h7" (SIDP: two arguments
- * for "%s%llu").
- */
+/* The parent's ids count from 1, ours for auth_http from SID_HTTP up. */
 #define SID_HTTP		(1ULL << 63)
-#define PAIR_WAITING		4	/* checks of one user waiting at an
-					   address (host.c) */
-/* Our questions to tablepop for the control process: apart from both. */
+#define PAIR_WAITING		4	/* one user's checks at an address */
+/* Our questions to tablepop for control: apart from both. */
 #define SID_CTL			(1ULL << 62)
 #define SIDP(id)		(((id) & SID_HTTP) ? "h" : ""), \
 				(unsigned long long)((id) & ~SID_HTTP)
@@ -288,6 +261,5 @@ void		 auth_checked(struct job *);
 void		 session_refused(struct chan *, const void *, int);
 void		 session_close(struct session *, int);
 void		 session_handback(void);
-
 
 #endif

@@ -15,37 +15,9 @@
  */
 
 /*
- * authpop.c -- the authpop process: its start (proc_run's role: the
- * images of authtab and app passwords mapped and the checks timed
- * before the chroot, the worker threads after the sandbox) and what it
- * does with each message from the parent.  Its other files, from the
- * bottom up (auth.h):
- *	state.c		the settings, the parent's channel, the clock
- *	loginticket.c	routers' tickets
- *	check.c		the password check threads
- *	host.c		the checks' order and times per client address
- *	verify.c	a password's way: stored hash, queue, check, answer
- *	session.c	the sessions, and the POP3 AUTHORIZATION state
- *	nginx.c		the password checks of nginx's auth_http requests
- *			(httppop reads and answers them); tablepop's
- *			channel
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by
- * sender):
- *	the parent	fd 3 (POPD_CHANNEL_FD)
- *	control		popctl's questions (show penalties, unpenalize,
- *			show app-passwords) and each app password's use,
- *			on a channel the parent passes (MSG_PARENT_CTLCHAN)
- *	tablepop	a database's password hashes and app passwords,
- *			on a channel the parent passes
- *			(MSG_PARENT_TABLECHAN)
- *	httppop		the passwords of the auth_http requests it parsed,
- *			and a router's tickets, answered with our verdicts,
- *			on a channel the parent passes (MSG_PARENT_HTTPPEER)
- *	sessions	one SOCK_STREAM socketpair end each, plaintext POP3
- *			(the listener holds the other end and does the TLS)
- *
- * Everything in this file runs in the event loop's thread.
+ * authpop.c -- the authpop process: tables mapped and checks timed before the
+ * chroot, worker threads after the sandbox.  All of it runs in the event loop's
+ * thread.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -86,10 +58,6 @@ static void		authpop_control_unpenalize(struct chan *, const void *,
 
 static struct event	 term_ev;
 
-/*
- * What authpop does with each message the parent sends it (proto.c
- * declares them; msg.c checks each one before its handler runs).
- */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_CONF,	proc_parent_conf },
 	{ MSG_PARENT_CONF_END,	proc_parent_conf_end },
@@ -142,7 +110,6 @@ main(int argc, char *argv[])
 	proc_run(&authpop_role, argc, argv);
 }
 
-/* Configured: authtab, the ticket key and the checks' times (verify.c). */
 static void
 authpop_load(struct proc_setup *ps)
 {
@@ -158,10 +125,8 @@ static void
 authpop_run(void)
 {
 	/*
-	 * Threads only after the sandbox: they inherit the seccomp filter
-	 * and the Landlock domain of their creator, but Landlock (before
-	 * ABI 8) does not reach threads that already exist.  The filter
-	 * allows clone(2) with CLONE_THREAD for this.
+	 * Threads after the sandbox: Landlock before ABI 8 does not reach
+	 * threads that exist.
 	 */
 	workers_start();
 
@@ -176,10 +141,7 @@ authpop_run(void)
 	fatalx("event loop ended");
 }
 
-/*
- * Until the channels' queues are empty (the parent's, and the control
- * process's: the last uses of app passwords), at most a few seconds.
- */
+/* The last uses of app passwords leave first; at most a few seconds. */
 static void
 drain_wait(int fd, short ev, void *arg)
 {
@@ -195,7 +157,6 @@ drain_wait(int fd, short ev, void *arg)
 	timer_in(&ev_drained, 0.01);
 }
 
-/* The last session is gone: exit once what host_export queued is sent. */
 static void
 drained(void)
 {
@@ -209,7 +170,6 @@ authpop_stop(int sig, short ev, void *arg)
 	drained();
 }
 
-/* The event loop and the workers' way back into it. */
 static void
 authpop_open(void *arg)
 {
@@ -239,7 +199,6 @@ authpop_parent_eof(struct chan *c)
 	exit(0);
 }
 
-/* After a reload: finish these sessions, then leave. */
 static void
 authpop_parent_drain(struct chan *c, const void *data, int fd)
 {
@@ -249,7 +208,6 @@ authpop_parent_drain(struct chan *c, const void *data, int fd)
 	session_last(drained);
 }
 
-/* The control process's channel: a new one replaces the old. */
 static void
 authpop_parent_ctlchan(struct chan *c, const void *data, int fd)
 {
@@ -257,7 +215,6 @@ authpop_parent_ctlchan(struct chan *c, const void *data, int fd)
 	    nitems(from_control));
 }
 
-/* popctl's show penalties (host.c). */
 static void
 authpop_control_penalties(struct chan *c, const void *data, int fd)
 {
@@ -267,7 +224,6 @@ authpop_control_penalties(struct chan *c, const void *data, int fd)
 		host_list(c, q->req);
 }
 
-/* popctl's unpenalize: the network's failures are forgotten. */
 static void
 authpop_control_unpenalize(struct chan *c, const void *data, int fd)
 {
@@ -280,6 +236,5 @@ authpop_control_unpenalize(struct chan *c, const void *data, int fd)
 	m.req = mn->req;
 	m.n = host_forget(&mn->net);
 	chan_send(c, MSG_AUTHPOP_UNPENALIZED, -1, &m, sizeof(m));
-	/* Checks that waited out a delay may start now. */
 	jobs_kick();
 }

@@ -15,32 +15,9 @@
  */
 
 /*
- * host.c -- the per-address scheduler: which waiting password check
- * goes to the workers next, and not before when.  Its state (struct
- * host and struct pair, known only here) outlives a session, so that
- * failures count against an address rather than a connection.  All of
- * it runs in the event loop; the workers see only the jobs that
- * jobs_dispatch hands to check.c (jobs_submit).
- *
- * Many users may share one address (NAT, CGNAT, webmail), one of them
- * an attacker.  What keeps the others going (struct pair):
- *  - a user who logged in from an address lately is familiar there: its
- *    checks skip the address's queue and failure delay, one at a time
- *    (it has no failure since: a wrong password ends it, and the next
- *    check waits in the queue until the one before is answered, so an
- *    attacker who tries a familiar user's name, however many guesses
- *    it sends at once, gets one guess per real login);
- *  - in the address's queue, users without failures from it go before
- *    those with, as they stand when a check is dispatched (not when it
- *    joined: a burst for one user sent before its first failure does
- *    not keep its place), and one user holds at most PAIR_WAITING
- *    checks there;
- *  - the same wrong password again for the same user (a client with a
- *    stale saved password) is not counted again.
- * Everything else from the address takes its turn, one check at a time
- * once it failed lately, after its growing failure delay: a sprayer
- * gets no more guesses than before, whatever names and connections it
- * uses.
+ * host.c -- the per-address scheduler of password checks.  Its state outlives a
+ * session, so failures count against an address: a sprayer gets no more guesses
+ * whatever names it uses, while its neighbours (NAT, webmail) keep going.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -65,11 +42,8 @@ TAILQ_HEAD(sessq, session);
 TAILQ_HEAD(hostq, host);
 
 /*
- * A client address (masked: a /32 or /64) as the password checks see it:
- * its sessions whose check waits, taken in turn with other addresses'
- * so that no address's flood goes first, and its recent failures, which
- * delay its failure replies and its next check (1 s doubling to 15 s by
- * default).  One failure is forgiven per HOST_DECAY seconds without one.
+ * A client address (a /32 or /64): its waiting checks, in turn with other
+ * addresses', and its failures, one forgiven per HOST_DECAY.
  */
 struct host {
 	RB_ENTRY(host)		 entry;
@@ -92,12 +66,9 @@ RB_HEAD(hosttree, host);
 #define H_IDLE		2
 
 /*
- * A user name as tried from one address: its failures from there, when
- * it last logged in from there (0: not lately, or it failed since), and
- * a keyed hash of its last wrong password.  known: authtab has the
- * name, so that popctl may show it (a password typed as a name is
- * not).  Kept while there is one of these to remember, at most
- * PAIR_KEEP (the least recently used go).
+ * A user as tried from one address.  Once it logged in there, its checks skip
+ * the queue and delay one at a time: a guesser of its name gets one guess per
+ * real login.
  */
 struct pair {
 	RB_ENTRY(pair)		 entry;
@@ -114,7 +85,6 @@ RB_HEAD(pairtree, pair);
 TAILQ_HEAD(pairq, pair);
 
 static int	host_cmp(struct host *, struct host *);
-/* host_init's: how a session whose client left is closed. */
 static void	(*gone_cb)(struct session *, int);
 RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
 RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
@@ -122,7 +92,6 @@ static int	pair_cmp(struct pair *, struct pair *);
 RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
 RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
-/* Addresses with sessions or failures; those with checks waiting, in turn. */
 static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
 static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
 static struct hostq	 ready_failing = TAILQ_HEAD_INITIALIZER(ready_failing);
@@ -133,10 +102,7 @@ static struct pairq	 pairs_lru = TAILQ_HEAD_INITIALIZER(pairs_lru);
 static size_t		 npairs;
 struct event		 kick_ev;	/* jobs_dispatch, from the loop */
 
-/*
- * The key of passmac(): wrong passwords are remembered only as SipHash-2-4
- * values under a key that never leaves this process.
- */
+/* Wrong passwords are kept only as SipHash-2-4 under a key of ours. */
 static uint64_t		 mackey[2];
 
 static int
@@ -155,10 +121,6 @@ pair_cmp(struct pair *a, struct pair *b)
 	return strcmp(a->user, b->user);
 }
 
-/*
- * Forgive one of *fails (an address's, or a user's at an address) per
- * HOST_DECAY seconds without one since *lastfail.
- */
 static void
 decay(unsigned int *fails, double *lastfail, double t)
 {
@@ -171,7 +133,6 @@ decay(unsigned int *fails, double *lastfail, double t)
 	*lastfail += (double)k * HOST_DECAY;
 }
 
-/* The failure delay after n failures: doubling from -W up to -M. */
 static double
 host_delay(unsigned int n)
 {
@@ -184,11 +145,7 @@ host_delay(unsigned int n)
 	return d > auth_set.failure_delay.max ? auth_set.failure_delay.max : d;
 }
 
-/*
- * The pair of user at key, made when create says so (NULL when not
- * found, or when the name cannot be kept), and now the most recently
- * used one.  The caller ends with pair_done().
- */
+/* The caller ends with pair_done(). */
 static struct pair *
 pair_get(const struct addrkey *key, const char *user, int create)
 {
@@ -221,7 +178,6 @@ pair_get(const struct addrkey *key, const char *user, int create)
 	return p;
 }
 
-/* A pair with nothing left to remember goes. */
 static void
 pair_done(struct pair *p)
 {
@@ -234,12 +190,8 @@ pair_done(struct pair *p)
 }
 
 /*
- * Put h in turn for a worker if it has a check waiting and may start
- * one now, or wake it when it may.  Addresses that failed lately wait
- * in a queue of their own, served only when no other address waits and
- * never on every worker at once: a sprayer's checks do not hold up a
- * user who types the right password.  A familiar user's check does not
- * wait for its address's failure delay.
+ * Failing addresses wait in their own queue, never on every worker at once: a
+ * sprayer does not hold up a user who types the right password.
  */
 static void
 host_schedule(struct host *h)
@@ -248,8 +200,8 @@ host_schedule(struct host *h)
 
 	if (h->where == H_READY) {
 		/*
-		 * In turn among the failing addresses as a familiar check
-		 * comes: it goes among the others, not after them all.
+		 * A familiar check goes among the failing addresses, not after
+		 * them.
 		 */
 		if (h->rq == &ready || TAILQ_EMPTY(&h->familiar))
 			return;
@@ -283,7 +235,6 @@ host_wake(int fd, short ev, void *arg)
 	jobs_dispatch();
 }
 
-/* The host of key, made (without sessions) if create says so, or NULL. */
 static struct host *
 host_find(const struct addrkey *key, int create)
 {
@@ -303,7 +254,6 @@ host_find(const struct addrkey *key, int create)
 	return h;
 }
 
-/* The host a session address counts under, with one more session. */
 struct host *
 host_get(const struct peeraddr *peer)
 {
@@ -322,17 +272,13 @@ host_get(const struct peeraddr *peer)
 	return h;
 }
 
-/*
- * A session of h is gone.  Without sessions, h is kept while it has
- * failures to remember, at most HOST_KEEP of them (the oldest go).
- */
+/* Kept without sessions while it has failures, at most HOST_KEEP. */
 void
 host_put(struct host *h)
 {
 	if (--h->nsess > 0)
 		return;
 	if (h->where == H_READY) {
-		/* Its last waiting session left after it got its turn. */
 		TAILQ_REMOVE(h->rq, h, turn);
 		h->where = H_NONE;
 	}
@@ -352,10 +298,7 @@ host_put(struct host *h)
 }
 
 /*
- * How many checks of user (NULL: of all) are in q.  While user has one
- * beside an address's queue (familiar, or famrun: at the workers), its
- * next one waits in the queue until that one is answered (host_success
- * lets it out then).
+ * A user's next check waits in the queue until its one beside it is answered.
  */
 static int
 queued(struct sessq *q, const char *user)
@@ -369,14 +312,7 @@ queued(struct sessq *q, const char *user)
 	return n;
 }
 
-/*
- * The check of s (s->job) for s->user waits its turn: in the address's
- * queue (which of its checks goes first is decided at dispatch:
- * host_pick), or beside it when the user logged in from this address
- * lately, has not failed since and has no other check beside it.  -1
- * (nothing queued) when the user has PAIR_WAITING checks waiting at
- * the address already, beside the queue or in it.
- */
+/* -1 when the user has PAIR_WAITING checks at the address already. */
 int
 host_enqueue(struct session *s)
 {
@@ -401,10 +337,7 @@ host_enqueue(struct session *s)
 	return 0;
 }
 
-/*
- * The next check of h's queue: the first of a user without failures
- * from h as things stand now, else the first.
- */
+/* Decided at dispatch: a burst sent before a first failure keeps no place. */
 static struct session *
 host_pick(struct host *h, double t)
 {
@@ -425,12 +358,6 @@ host_pick(struct host *h, double t)
 	return TAILQ_FIRST(&h->waiting);
 }
 
-/*
- * The check of s is done with here: it leaves its queue before it
- * started (the caller frees s->job), or it was answered, or its session
- * closes while a worker has it.  A familiar check frees its user's turn
- * beside the queue.
- */
 void
 host_dequeue(struct session *s)
 {
@@ -445,10 +372,8 @@ host_dequeue(struct session *s)
 }
 
 /*
- * A good password for user from h at t: familiar there from now on, and
- * the failures it made from h are forgiven (a user who mistyped).  The
- * address's other failures stay: a neighbour's logins, or an attacker's
- * own account, do not buy a sprayer behind the same address more guesses.
+ * Only the user's own failures are forgiven: an attacker's own account buys a
+ * sprayer no guesses.
  */
 void
 host_success(struct host *h, const char *user, double t)
@@ -470,10 +395,6 @@ host_success(struct host *h, const char *user, double t)
 	p->familiar = t;
 	p->known = 1;
 	pair_done(p);
-	/*
-	 * Its first check waiting at h need not wait any longer; the next
-	 * one goes when that one is answered right.
-	 */
 	if (queued(&h->familiar, user) + queued(&h->famrun, user) == 0)
 		TAILQ_FOREACH(s, &h->waiting, qentry) {
 			if (strcmp(s->user, user) != 0)
@@ -486,15 +407,7 @@ host_success(struct host *h, const char *user, double t)
 	host_schedule(h);
 }
 
-/*
- * A wrong password (passmac: its keyed hash) for user (known: in authtab)
- * from h at t, whose check started at started: one more failure, and no
- * check from h's queue before its failure delay, which is returned.  The
- * user is no longer familiar at h: its check beside the queue, if one
- * waits there, goes back in it.  The same wrong password as last time
- * for this user from h is not counted again: a client with a stale
- * saved password retries it, an attacker would not.
- */
+/* A stale client retries the same wrong password, an attacker would not. */
 double
 host_failure(struct host *h, const char *user, int known, uint64_t passmac,
     double t, double started)
@@ -535,7 +448,6 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 	return wait;
 }
 
-/* Dispatch from the event loop, once the current callback is done. */
 void
 jobs_kick(void)
 {
@@ -548,11 +460,7 @@ jobs_kicked(int fd, short ev, void *arg)
 	jobs_dispatch();
 }
 
-/*
- * Give the workers checks while they have room, one address at a time
- * in turn.  A check whose client has hung up is dropped here instead:
- * the listener's EOF is in the socket even while we do not read it.
- */
+/* A hung-up client's check is dropped: its EOF is in the socket unread. */
 void
 jobs_dispatch(void)
 {
@@ -574,10 +482,8 @@ jobs_dispatch(void)
 			TAILQ_REMOVE(&h->familiar, s, qentry);
 		else if (h->next > t || (from == &ready && h->fails > 0)) {
 			/*
-			 * Its familiar check left, or it failed since it
-			 * got in turn (a new address's first guesses, all
-			 * sent at once): the rest waits its delay, and
-			 * then its turn among failing addresses.
+			 * A new address's first burst: the rest waits its
+			 * delay.
 			 */
 			host_schedule(h);
 			continue;
@@ -598,12 +504,10 @@ jobs_dispatch(void)
 			continue;
 		}
 		s->started = t;
-		/* Its user's next check waits for this one's answer. */
 		if (s->familiar)
 			TAILQ_INSERT_TAIL(&h->famrun, s, qentry);
 		decay(&h->fails, &h->lastfail, t);
 		j->failing = h->fails > 0 && !s->familiar;
-		/* An address that failed lately has one check at a time. */
 		if (j->failing && h->next < t + host_delay(h->fails))
 			h->next = t + host_delay(h->fails);
 		host_schedule(h);
@@ -611,10 +515,6 @@ jobs_dispatch(void)
 	}
 }
 
-/*
- * Before the sandbox: the key of passmac(); gone closes a session whose
- * client hung up while its check waited (session.c's session_close).
- */
 void
 host_init(void (*gone)(struct session *, int))
 {
@@ -622,18 +522,13 @@ host_init(void (*gone)(struct session *, int))
 	arc4random_buf(mackey, sizeof(mackey));
 }
 
-/*
- * SipHash-2-4 of a password under mackey: what host_failure compares to
- * tell a stale client's retry from a new guess.  Never 0, which stands
- * for no password.
- */
+/* Never 0, which stands for no password. */
 uint64_t
 passmac(const char *pass)
 {
 	return siphash(mackey, pass, strlen(pass));
 }
 
-/* The next free record of m, sending m first when it is full. */
 static struct penalty_rec *
 export_rec(struct chan *c, struct msg_penalty *m)
 {
@@ -645,11 +540,8 @@ export_rec(struct chan *c, struct msg_penalty *m)
 }
 
 /*
- * Draining after a reload: tell the parent what we know of addresses
- * (their failures) and of users as tried from them (failures, familiar),
- * for our successor, so that a reload forgives no sprayer and forgets
- * no regular.  The keyed hashes of wrong passwords stay here: the key
- * does.
+ * Our successor gets failures and familiar users: a reload forgives no sprayer.
+ * The keyed hashes stay, as the key does.
  */
 void
 host_export(struct chan *c)
@@ -686,10 +578,6 @@ host_export(struct chan *c)
 		chan_send(c, MSG_AUTHPOP_PENALTY, -1, &m, sizeof(m));
 }
 
-/*
- * MSG_PARENT_PENALTY: what our predecessor knew (host_export), merged
- * with what we know.
- */
 void
 host_import(struct chan *c, const void *data, int fd)
 {
@@ -716,7 +604,6 @@ host_import(struct chan *c, const void *data, int fd)
 		if ((h = host_find(&r->key, nidle < HOST_KEEP)) == NULL)
 			continue;
 		if (h->nsess == 0 && h->where != H_IDLE) {
-			/* New: kept for its failures, as host_put keeps. */
 			TAILQ_INSERT_TAIL(&idle, h, turn);
 			h->where = H_IDLE;
 			nidle++;
@@ -731,7 +618,6 @@ host_import(struct chan *c, const void *data, int fd)
 	}
 }
 
-/* The next free row of m, sending m first when it is full. */
 static struct penalty_row *
 list_row(struct chan *c, struct msg_penalties *m)
 {
@@ -744,13 +630,7 @@ list_row(struct chan *c, struct msg_penalties *m)
 	return &m->rec[m->n++];
 }
 
-/*
- * popctl's show penalties: the addresses that failed lately or have
- * checks waiting, and the users authtab knows that failed from them,
- * in chunks.  A key without an address (only a compromised httppop's
- * request or predecessor's record makes one) is no row: control takes
- * IPv4 and IPv6 ones only, and would cut this authpop off.
- */
+/* A key without an address is no row: control would cut us off. */
 void
 host_list(struct chan *c, uint64_t req)
 {
@@ -789,12 +669,6 @@ host_list(struct chan *c, uint64_t req)
 	chan_send(c, MSG_AUTHPOP_PENALTIES, -1, &m, sizeof(m));
 }
 
-/*
- * popctl's unpenalize: forget the failures of the addresses (and of the
- * users tried from them) that share addresses with net, as if none had
- * happened.  Their waiting checks may go at once.  Returns how many
- * addresses and users had failures to forget.
- */
 uint32_t
 host_forget(const struct netaddr *net)
 {
@@ -814,7 +688,6 @@ host_forget(const struct netaddr *net)
 		h->lastfail = 0;
 		h->next = 0;
 		if (h->where == H_IDLE) {
-			/* Kept only for its failures. */
 			TAILQ_REMOVE(&idle, h, turn);
 			nidle--;
 			evtimer_del(&h->wake);

@@ -15,23 +15,11 @@
  */
 
 /*
- * logincache.c -- logins verified lately: a client that polls with the
- * same password is let in without the slow hash check each time.
- *
- * After a password passed the full check against a user's stored hash,
- * the cache keeps, for the user, a 128-bit keyed MAC of (user name,
- * password, stored hash) and when that check was made.  The key is
- * random, made at authpop's start, and never leaves its memory.  A
- * later login of that user within login cache TIME whose MAC is the
- * same is let in at once; anything else (no entry, another MAC: another
- * password or a changed hash, an entry older than TIME) goes through
- * the full check, and its failure floor, as without the cache.
- * Failures are never cached and never remove an entry.  An entry is
- * never made younger by a hit: each user pays one full check per TIME.
- *
- * Bounded: at most limit login-cache entries of one allocation each
- * (struct lcentry); at the bound the least recently used goes first.
- * A reload starts a new authpop, with an empty cache.
+ * logincache.c -- logins verified lately, keyed by a 128-bit MAC of (user,
+ * password, stored hash) under a key that never leaves authpop.  A hit within
+ * TIME logs in without the slow check; failures are never cached, and a hit
+ * never makes an entry younger: each user pays one full check per TIME.  At
+ * most limit entries, LRU.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -53,9 +41,9 @@
 
 struct lcentry {
 	RB_ENTRY(lcentry)	 entry;
-	TAILQ_ENTRY(lcentry)	 lru;		/* least recently used first */
+	TAILQ_ENTRY(lcentry)	 lru;
 	uint64_t		 mac[2];
-	double			 checked;	/* the full check's time */
+	double			 checked;
 	char			 user[POPD_MAXUSER + 1];
 };
 RB_HEAD(lctree, lcentry);
@@ -75,7 +63,6 @@ lcentry_cmp(struct lcentry *a, struct lcentry *b)
 	return strcmp(a->user, b->user);
 }
 
-/* TIME in seconds (0: off) and the most entries; a fresh key. */
 void
 logincache_init(int seconds, int entries)
 {
@@ -87,11 +74,7 @@ logincache_init(int seconds, int entries)
 		    seconds, max);
 }
 
-/*
- * The MAC of user, pass and hash, two SipHash-2-4 of independent keys:
- * made before the check, which wipes the password.  0 if the cache is
- * off (no MAC made, nothing copied), else 1.
- */
+/* Two SipHash-2-4, made before the check wipes the password. */
 int
 logincache_mac(const char *user, const char *pass, const char *hash,
     uint64_t mac[2])
@@ -134,12 +117,7 @@ lc_remove(struct lcentry *e)
 	n--;
 }
 
-/*
- * Whether the MAC of user's password and stored hash is the one of a
- * full check that passed less than TIME before t: 1 (a hit), or 0.
- * Only for a user whose hash is known, and a MAC logincache_mac made
- * (the cache is on): an unknown user is never a hit nor a miss.
- */
+/* An unknown user is never a hit nor a miss. */
 int
 logincache_hit(const char *user, const uint64_t mac[2], double t)
 {
@@ -160,7 +138,6 @@ logincache_hit(const char *user, const uint64_t mac[2], double t)
 	return 1;
 }
 
-/* The full check of the MAC's password passed at t: remember it. */
 void
 logincache_put(const char *user, const uint64_t mac[2], double t)
 {

@@ -15,24 +15,11 @@
  */
 
 /*
- * loginticket.c -- how a router's authpop vouches for a login to the backend
- * that nginx then logs in to, so that a fleet checks each password once.
- * nginx's auth_http answer for pop3 names the ticket in Auth-Pass, and
- * nginx sends it to the backend as the password.  A backend's authpop
- * takes a ticket for the user it was made for, at the address it was
- * made for; the parent takes each ticket once (popd/spent.c), across
- * reloads, until it expires.
- *
- *	popd2.EXPIRY.NONCE.MAC
- *
- * EXPIRY: Unix seconds, TICKET_LIFE after it was made; NONCE: 16 random
- * hex digits; MAC: HMAC-SHA256 (RFC 2104), in hex, under the key that
- * router and backends share, of "popd2.EXPIRY.NONCE" NUL user NUL
- * server, where server is the backend's address as the router names it
- * in Auth-Server, written as inet_ntop(3) writes it (an IPv4-mapped
- * address as IPv4): so a ticket seen on its way to one backend is
- * nothing to another.  The backend compares the address the connection
- * came in on.  Router and backends need clocks that agree within
+ * loginticket.c -- a router's ticket that vouches for a login to a backend, so
+ * a fleet checks each password once: popd2.EXPIRY.NONCE.MAC, MAC an HMAC-SHA256
+ * of "popd2.EXPIRY.NONCE" NUL user NUL server under the shared key, server as
+ * inet_ntop(3) writes it.  A ticket seen on its way to one backend is nothing
+ * to another; the parent spends each once (spent.c).  Clocks must agree within
  * TICKET_LIFE.
  */
 #include <sys/types.h>
@@ -58,16 +45,12 @@
 
 #define TICKET_TAG	"popd2."
 
-static SHA2_CTX		 ipad, opad;	/* HMAC's state after each pad */
+static SHA2_CTX		 ipad, opad;
 static int		 haskey;
 
 static void	mac(const char *, size_t, const char *, const char *, char *);
 
-/*
- * Read the key, the file path, from fd, which the parent opened (popd
- * -n checked its size and mode).  Only HMAC's state after its two pads
- * stays in memory.
- */
+/* Only HMAC's state after its two pads stays in memory. */
 int
 ticket_init(int fd, const char *path)
 {
@@ -90,7 +73,6 @@ ticket_init(int fd, const char *path)
 	return 0;
 }
 
-/* HMAC-SHA256 of head NUL user NUL server, as 64 hex digits in out. */
 static void
 mac(const char *head, size_t headlen, const char *user, const char *server,
     char *out)
@@ -113,10 +95,7 @@ mac(const char *head, size_t headlen, const char *user, const char *server,
 	explicit_bzero(d, sizeof(d));
 }
 
-/*
- * A ticket for user at the backend server (Auth-Server's literal IP)
- * into buf (TICKET_MAX), or -1 without a key or with another server.
- */
+/* -1 without a key or with another server. */
 int
 ticket_make(const char *user, const char *server, char *buf, size_t size)
 {
@@ -142,18 +121,12 @@ ticket_make(const char *user, const char *server, char *buf, size_t size)
 	return 0;
 }
 
-/* Whether pass has the form of a ticket (then ticket_check it). */
 int
 ticket_like(const char *pass)
 {
 	return haskey && strncmp(pass, TICKET_TAG, strlen(TICKET_TAG)) == 0;
 }
 
-/*
- * 1 if pass is a good ticket for user at local (the address the client
- * came in on), not expired, with its nonce and expiry for the parent to
- * spend; 0, with why set, if not.
- */
 int
 ticket_check(const char *user, const char *pass,
     const struct peeraddr *local, uint64_t *nonce, int64_t *expiry,
@@ -167,7 +140,6 @@ ticket_check(const char *user, const char *pass,
 	uint64_t	 n;
 	size_t		 headlen;
 
-	/* Not a ticket unless ours and keyed, whoever asks (ticket_like). */
 	*why = "no ticket key";
 	if (!haskey)
 		return 0;
@@ -175,7 +147,6 @@ ticket_check(const char *user, const char *pass,
 	if (strncmp(pass, TICKET_TAG, strlen(TICKET_TAG)) != 0)
 		return 0;
 	p = pass + strlen(TICKET_TAG);
-	/* EXPIRY: digits; NONCE: 16 hex digits; MAC: 64 hex digits. */
 	if ((dot = strchr(p, '.')) == NULL || dot == p ||
 	    (size_t)(dot - p) >= sizeof(num) ||
 	    strspn(p, "0123456789") != (size_t)(dot - p))

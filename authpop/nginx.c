@@ -15,18 +15,9 @@
  */
 
 /*
- * nginx.c -- what authpop does for nginx's mail auth_http: httppop
- * reads nginx's requests and answers them (httppop.c), and asks us
- * only what needs the hashes: is this password good (MSG_HTTP_VERIFY,
- * on a channel the parent made us, MSG_PARENT_HTTPPEER)?  The password
- * is checked as a POP3 client's is (verify.c, check.c, host.c: the same
- * queues, delays and failure times), keyed on the Client-IP nginx
- * vouches for, and the verdict goes back when it is due
- * (MSG_AUTHPOP_VERDICT).  A router's authpop makes the ticket of a
- * good pop3 login (loginticket.c), for the user it checked and the
- * backend httppop then names (MSG_HTTP_TICKET); a backend's takes one
- * as a POP3 password (ticket_login).  Nothing httppop sends is trusted:
- * peers.c checks each message.
+ * nginx.c -- passwords of auth_http requests that httppop parsed, checked as a
+ * POP3 client's, keyed on the Client-IP nginx vouches for.  Nothing httppop
+ * sends is trusted: peers.c checks it.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -61,15 +52,13 @@ static void	http_verdict(struct session *, int, int);
 
 static const struct session_ops http_ops;
 
-/* All httppop may send us. */
 static const struct msg_handler from_http[] = {
 	{ MSG_HTTP_VERIFY,	httppop_verify },
 	{ MSG_HTTP_TICKET,	httppop_ticket },
 };
 
 /*
- * MSG_PARENT_HTTPPEER: a new httppop's channel.  The one before it is
- * kept, for a reload's draining httppop waits for our verdicts.
+ * The one before is kept: a reload's draining httppop waits for our verdicts.
  */
 void
 http_peerchan(struct chan *pc, const void *data, int fd)
@@ -90,7 +79,6 @@ http_peerchan(struct chan *pc, const void *data, int fd)
 	httpcur = i;
 }
 
-/* Its requests' verdicts go nowhere: no later httppop takes them. */
 static void
 httppop_eof(struct chan *c)
 {
@@ -102,9 +90,7 @@ httppop_eof(struct chan *c)
 }
 
 /*
- * An httppop reading our verdicts has at most limit sessions requests
- * open, and as many of ours answered after it gave up on them: past
- * that many unread, it reads none (compromised or stuck), and is cut
+ * Past limit sessions unread verdicts an httppop is stuck or compromised: cut
  * off before our memory goes to its queue.
  */
 static int
@@ -116,11 +102,7 @@ httppop_unread(struct chan *c)
 	return 1;
 }
 
-/*
- * A request's password, to check (peers.c checked its fields).  At
- * most limit sessions open, as httppop keeps to: past that, a
- * temporary failure.
- */
+/* Past limit sessions open, a temporary failure. */
 static void
 httppop_verify(struct chan *c, const void *data, int fd)
 {
@@ -175,14 +157,10 @@ httppop_verify(struct chan *c, const void *data, int fd)
 	}
 	session_update(s);
  wipe:
-	/* Refused unchecked too: no copy of it left. */
 	explicit_bzero((void *)(uintptr_t)r->pass, sizeof(r->pass));
 }
 
-/*
- * The backend of a request we said HV_OKTICKET to: its ticket, for
- * the user we checked.  Any other request's is httppop's lie.
- */
+/* Any request but one we said HV_OKTICKET to is httppop's lie. */
 static void
 httppop_ticket(struct chan *c, const void *data, int fd)
 {
@@ -206,7 +184,6 @@ httppop_ticket(struct chan *c, const void *data, int fd)
 	session_update(s);
 }
 
-/* sid: HV_OKTICKET's session, for httppop to name (MSG_HTTP_TICKET). */
 static void
 verdict_send(struct chan *c, uint64_t id, uint64_t sid, int verdict,
     int wait, const char *ticket)
@@ -223,10 +200,6 @@ verdict_send(struct chan *c, uint64_t id, uint64_t sid, int verdict,
 	explicit_bzero(&m, sizeof(m));
 }
 
-/*
- * The verdict, to the httppop that asked if it is still there; then
- * the session ends, unless httppop is to name the backend's ticket.
- */
 static void
 http_verdict(struct session *s, int verdict, int wait)
 {
@@ -238,18 +211,12 @@ http_verdict(struct session *s, int verdict, int wait)
 		session_deadline(s);
 }
 
-/* Called by session_close. */
 static void
 http_closed(struct session *s, int notify)
 {
 	nhttp--;
 }
 
-
-/*
- * A good password: said at once, or, for a router's pop3 login, once
- * httppop names the backend its ticket is for (httppop_ticket).
- */
 static void
 http_good(struct session *s, double t, const char *how)
 {
@@ -261,10 +228,7 @@ http_good(struct session *s, double t, const char *how)
 }
 
 /*
- * A failure is answered at its time: the floor after the check began
- * (http_fail_at), with what is left of the address's delay in
- * Auth-Wait, for nginx to wait before it tells the client; the last
- * attempt has none, so nginx closes.
+ * The rest of the address's delay goes in Auth-Wait; the last attempt has none.
  */
 static double
 http_fail_at(struct session *s, double wait, double floor)
@@ -285,18 +249,13 @@ http_failed(struct session *s)
 		    HTTP_WAITMAX : (int)delay + (delay > (int)delay));
 }
 
-/* A database could not say, or the check failed: no answer but this. */
 static void
 http_unchecked(struct session *s, int perm, const char *why)
 {
 	http_verdict(s, perm ? HV_PERM : HV_TEMP, 0);
 }
 
-/*
- * timeout login: httppop, which keeps the same time, has closed the
- * request, or answered it as temporary failure if it waited for the
- * backend's ticket.
- */
+/* httppop keeps the same time: it has closed the request already. */
 static void
 http_timeout(struct session *s)
 {
@@ -305,18 +264,12 @@ http_timeout(struct session *s)
 	session_close(s, 0);
 }
 
-/* nginx's auth_http requests, as sessions (session.c). */
 static const struct session_ops http_ops = {
 	0, http_good, http_unchecked, http_fail_at, http_failed,
 	http_timeout, http_closed
 };
 
-/*
- * A POP3 password that may be a router's ticket (loginticket.c), for
- * a backend's auth_start: 1 if the session logged in with it (the
- * parent spends it, login.c, across reloads), else 0: the password is
- * checked as any other.
- */
+/* The parent spends a ticket once, across reloads (login.c). */
 int
 ticket_login(struct session *s, const char *pass)
 {

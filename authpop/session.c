@@ -15,24 +15,9 @@
  */
 
 /*
- * session.c -- authpop's sessions: the POP3 AUTHORIZATION state of
- * every client (RFC 1939 section 4: CAPA, USER/PASS, AUTH PLAIN, STLS,
- * QUIT), and what every session has, POP3 or the password check of an
- * nginx auth_http request (nginx.c): its timer, its end, and for POP3
- * its socket and replies (an auth_http session has none: httppop keeps
- * nginx's connection, fd -1).  What differs between the two kinds is
- * behind struct session_ops: pop3_ops here, http_ops in nginx.c.  A
- * password goes through verify.c; after a good one the session socket
- * goes to the parent, which starts a wrkrpop for the user.
- *
- * authpop reads each session socket one line at a time (recv MSG_PEEK up
- * to the LF, then recv exactly that line), so commands a client pipelines
- * after PASS stay in the socket for wrkrpop, which answers a successful
- * PASS once the maildrop is locked; authpop never does.  Should the
- * parent refuse the login, it sends the socket back to say why.
- *
- * Every recv and send on a session socket is MSG_DONTWAIT: authpop never
- * blocks on a client, and needs no fcntl of the sockets it is given.
+ * session.c -- the POP3 AUTHORIZATION state, and what every session has (struct
+ * session_ops).  A socket is read one line at a time, so what a client
+ * pipelines after PASS stays for wrkrpop; every recv and send is MSG_DONTWAIT.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -68,7 +53,7 @@ RB_GENERATE_STATIC(sesstree, session, entry, session_cmp)
 
 static struct sesstree	 sessions = RB_INITIALIZER(&sessions);
 static size_t		 nsessions;
-static void		(*last_gone)(void);	/* authpop.c's, when draining */
+static void		(*last_gone)(void);	/* when draining */
 
 static int
 session_cmp(struct session *a, struct session *b)
@@ -76,10 +61,6 @@ session_cmp(struct session *a, struct session *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/*
- * fn runs when the last session closes, or now if none is open (a
- * draining authpop's end).
- */
 void
 session_last(void (*fn)(void))
 {
@@ -88,7 +69,6 @@ session_last(void (*fn)(void))
 		fn();
 }
 
-/* The session of the parent's (or nginx.c's) id, or NULL. */
 struct session *
 session_find(uint64_t id)
 {
@@ -98,11 +78,7 @@ session_find(uint64_t id)
 	return RB_FIND(sesstree, &sessions, &key);
 }
 
-/*
- * fn for each session whose app passwords or password hash were
- * asked on tablepop's channel ch, which is gone (nginx.c), or whose late
- * answer is due there: it may end the session.
- */
+/* Its answer was due on ch, which is gone: fn may end the session. */
 void
 session_table_lost(int ch, void (*fn)(struct session *))
 {
@@ -113,21 +89,19 @@ session_table_lost(int ch, void (*fn)(struct session *))
 			fn(s);
 }
 
-/* The timer at the end of timeout login, which nothing extends. */
+/* timeout login: nothing extends it. */
 void
 session_deadline(struct session *s)
 {
 	timer_in(&s->tmo, s->deadline - auth_now());
 }
 
-/* One line to the client; CRLF added. */
 void
 session_reply(struct session *s, const char *fmt, ...)
 {
 	va_list	ap;
 	int	r;
 
-	/* Most replies are a constant line: no printf for them. */
 	if (strchr(fmt, '%') == NULL)
 		r = evbuffer_add(s->out, fmt, strlen(fmt));
 	else {
@@ -139,7 +113,6 @@ session_reply(struct session *s, const char *fmt, ...)
 		fatal("evbuffer_add");
 }
 
-/* What the socket takes of our replies now; -1 (logged) if it is gone. */
 static int
 session_send(struct session *s)
 {
@@ -161,11 +134,7 @@ session_send(struct session *s)
 	return 0;
 }
 
-/*
- * STLS: our replies are out; the listener now answers +OK itself, starts
- * TLS and brings the client back as a new session.  This one only waits
- * for the listener to close it.
- */
+/* The listener answers +OK, starts TLS and brings the client back anew. */
 static void
 session_stls(struct session *s)
 {
@@ -181,9 +150,7 @@ session_stls(struct session *s)
 }
 
 /*
- * The password is good and our replies have left: the socket goes to
- * the parent, and the session ends here.  If the parent refuses the
- * login, it sends the socket back (session_refused).
+ * If the parent refuses the login, it sends the socket back (session_refused).
  */
 static void
 session_handoff(struct session *s)
@@ -197,7 +164,6 @@ session_handoff(struct session *s)
 	ml.expiry = s->texpiry;
 	(void)strlcpy(ml.app, s->app, sizeof(ml.app));
 	s->state = S_HANDOFF;
-	/* Out of the event loop before the descriptor leaves. */
 	if (event_del(&s->rev) == -1 || event_del(&s->wev) == -1 ||
 	    evtimer_del(&s->tmo) == -1)
 		fatal("event_del");
@@ -207,8 +173,7 @@ session_handoff(struct session *s)
 }
 
 /*
- * Bring the session's events in line with its state.  This may close
- * the session or hand it off, so callers must not touch s afterwards.
+ * This may close or hand off the session: callers must not touch s afterwards.
  */
 void
 session_update(struct session *s)
@@ -216,10 +181,7 @@ session_update(struct session *s)
 	size_t	pending = EVBUFFER_LENGTH(s->out);
 	int	want_read, want_write;
 
-	/*
-	 * A reply goes out at once if the socket takes it: no wake-up and
-	 * no event to arm for it (most replies are one short line).
-	 */
+	/* Most replies are one short line: sent at once, no event to arm. */
 	if (pending > 0 && !s->writing) {
 		if (session_send(s) == -1) {
 			session_close(s, 1);
@@ -227,7 +189,6 @@ session_update(struct session *s)
 		}
 		pending = EVBUFFER_LENGTH(s->out);
 	}
-	/* An auth_http session has no socket (nginx.c). */
 	want_read = s->fd != -1 && ((s->state == S_CMD &&
 	    pending < AUTH_OUTMAX) || s->state == S_STLS);
 	want_write = pending > 0;
@@ -277,12 +238,10 @@ session_timeout(int fd, short ev, void *arg)
 		break;
 	case S_LOOKUP:
 		if (auth_now() < s->deadline) {
-			/* tablepop_ask's bound, before the session's. */
 			verify_unanswered(s);
 			session_update(s);
 			break;
 		}
-		/* The answer, if it comes, finds no one. */
 		s->tabapps = 0;
 		/* FALLTHROUGH */
 	case S_CHECK:
@@ -307,18 +266,12 @@ session_timeout(int fd, short ev, void *arg)
 	}
 }
 
-/* USER/PASS and AUTH only where the password cannot be sniffed. */
 static int
 plaintext_ok(struct session *s)
 {
 	return (s->flags & (SESSION_TLS | SESSION_TRUSTED)) != 0;
 }
 
-/*
- * Refuse a credential command where plaintext_ok says no, and say so in
- * the log once per session; 1 if refused.  login: a login (PASS, AUTH),
- * counted.
- */
 static int
 plaintext_refused(struct session *s, int login)
 {
@@ -339,11 +292,8 @@ plaintext_refused(struct session *s, int login)
 }
 
 /*
- * An invalid command ("-ERR " cmd why): answered, and counted; at limit
- * bad-commands the session ends, so that a stream of garbage costs one
- * connection a few replies, not one each.  One reply per command, so
- * that a pipelining client stays in step: the command that reaches the
- * limit gets the closing one only.
+ * At limit bad-commands the session ends.  One reply per command keeps a
+ * pipelining client in step.
  */
 static void
 bad_command(struct session *s, const char *cmd, const char *why)
@@ -363,7 +313,6 @@ bad_command(struct session *s, const char *cmd, const char *why)
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 }
 
-/* The client's AUTH PLAIN response, as an initial response or a line. */
 static void
 session_sasl(struct session *s, const char *resp)
 {
@@ -391,7 +340,6 @@ cmd_capa(struct session *s, struct pop3_line *l)
 {
 	const char	*capa;
 
-	/* The list comes complete with CRLFs and the final dot. */
 	capa = pop3_capa((plaintext_ok(s) ? CAPA_USER | CAPA_SASL : 0) |
 	    ((s->flags & (SESSION_STLS | SESSION_TLS)) == SESSION_STLS ?
 	    CAPA_STLS : 0), auth_set.expire, auth_set.login_delay);
@@ -434,7 +382,6 @@ static void
 cmd_auth(struct session *s, struct pop3_line *l)
 {
 	if (l->nargs == 0) {
-		/* Mechanism list, as most servers answer. */
 		session_reply(s, "+OK SASL mechanisms follow");
 		if (plaintext_ok(s))
 			session_reply(s, "PLAIN");
@@ -492,10 +439,7 @@ cmd_unknown(struct session *s, struct pop3_line *l)
 	bad_command(s, "", "unknown command");
 }
 
-/*
- * The commands of the AUTHORIZATION state; any other known one gets
- * "not valid before login".
- */
+/* Any other known command gets "not valid before login". */
 static void (*const commands[])(struct session *, struct pop3_line *) = {
 	[CMD_CAPA] = cmd_capa,
 	[CMD_USER] = cmd_user,
@@ -507,7 +451,6 @@ static void (*const commands[])(struct session *, struct pop3_line *) = {
 	[CMD_UNKNOWN] = cmd_unknown,
 };
 
-/* One line from the client: a command, or the rest of an AUTH PLAIN. */
 static void
 session_line(struct session *s, char *buf, size_t len)
 {
@@ -538,10 +481,8 @@ session_line(struct session *s, char *buf, size_t len)
 }
 
 /*
- * Consume complete lines, never a byte past the LF of the line in hand:
- * what follows a PASS belongs to wrkrpop.  A partial line is taken into
- * the framer (s->fr) so that a level-triggered read event does not spin
- * on it.
+ * Never a byte past the LF: what follows a PASS belongs to wrkrpop.  A partial
+ * line goes into the framer, so a level-triggered event does not spin.
  */
 static void
 pop3_read(struct session *s)
@@ -551,10 +492,7 @@ pop3_read(struct session *s)
 	size_t		 take, used = 0;	/* of peek, to wipe */
 	int		 r, lines = 0, empty = 0;
 
-	/*
-	 * empty: the last look saw all the socket held, and all of it was
-	 * taken; another would find nothing (the read event says when).
-	 */
+	/* empty: the last look took all the socket held. */
 	while (s->state == S_CMD && lines < AUTH_BURST && !empty &&
 	    EVBUFFER_LENGTH(s->out) < AUTH_OUTMAX) {
 		if ((n = recv(s->fd, peek, sizeof(peek),
@@ -578,7 +516,6 @@ pop3_read(struct session *s)
 		}
 		r = pop3_frame(&s->fr, peek, n, s->sasl ? AUTH_MAXLINE :
 		    POP3_MAXLINE, &take);
-		/* What the framer took, and not a byte more, leaves the socket. */
 		if (recv(s->fd, peek, take, MSG_DONTWAIT) != (ssize_t)take) {
 			log_warn("session %s%llu: recv", SIDP(s->id));
 			explicit_bzero(peek, used);
@@ -590,11 +527,7 @@ pop3_read(struct session *s)
 		empty = take == (size_t)n && (size_t)n < sizeof(peek);
 		if (r == FRAME_MORE)
 			continue;
-		/*
-		 * No rearming of the timer here: timeout login is a deadline
-		 * for the whole AUTHORIZATION state, which talking (NOOP,
-		 * CAPA, one byte at a time) cannot extend.
-		 */
+		/* No rearming: timeout login bounds the whole state. */
 		if (r == FRAME_TOOLONG) {
 			/* RFC 2449: 255 octets; reject, keep the session. */
 			s->sasl = 0;
@@ -608,10 +541,7 @@ pop3_read(struct session *s)
 	session_update(s);
 }
 
-/*
- * Readable (POP3 only: an auth_http session has no socket).  After STLS,
- * what the client sent in plaintext is never read as commands.
- */
+/* After STLS, what the client sent in plaintext is never read as commands. */
 static void
 session_read(int fd, short ev, void *arg)
 {
@@ -631,11 +561,7 @@ session_read(int fd, short ev, void *arg)
 		session_close(s, 0);
 }
 
-/*
- * MSG_PARENT_SESSION: a POP3 client's session, with its socket (a
- * stream socketpair end: the parent checked it; -1: lost to our
- * shortage of descriptors, logged, and let go).
- */
+/* fd -1: lost to our shortage of descriptors, logged. */
 void
 auth_session_new(struct chan *c, const void *data, int fd)
 {
@@ -666,19 +592,11 @@ auth_session_new(struct chan *c, const void *data, int fd)
 	    (s->flags & SESSION_TLS) ? ", tls" : "",
 	    (s->flags & SESSION_TRUSTED) ? ", trusted" : "", nsessions);
 	session_deadline(s);
-	/*
-	 * The listener greeted the client and handed the session over with
-	 * its first bytes in the socket: read them in this wake-up.
-	 */
+	/* The listener handed it over with its first bytes in the socket. */
 	pop3_read(s);
 }
 
-/*
- * A session of kind ops in S_CMD on socket fd, with its events and timer
- * set but not added; NULL (logged, fd closed) without memory.  POP3
- * sessions come from the parent (auth_session_new), auth_http ones from nginx
- * (nginx.c).
- */
+/* NULL (logged, fd closed) without memory. */
 struct session *
 session_alloc(uint64_t id, int fd, uint32_t flags,
     const struct peeraddr *peer, const struct session_ops *ops)
@@ -710,10 +628,6 @@ session_alloc(uint64_t id, int fd, uint32_t flags,
 	return s;
 }
 
-/*
- * From check.c's jobs_collect: a finished check, for its session if it
- * still waits.
- */
 void
 auth_checked(struct job *j)
 {
@@ -727,24 +641,17 @@ auth_checked(struct job *j)
 		    "session closed", SIDP(j->id));
 }
 
-/* A good password, or a good ticket (how says which). */
 static void
 pop3_good(struct session *s, double t, const char *how)
 {
 	log_info("session %s%llu: %s: login %s%s", SIDP(s->id),
 	    s->addr, s->user, how);
 	host_success(s->host, s->user, t);
-	/* The session goes to the parent once our replies have left. */
 	s->state = S_DRAIN;
 	timer_in(&s->tmo, AUTH_CLOSE_TIMEOUT);
 }
 
-/*
- * No check could be made (a limit, the database, crypt(3)): never
- * passed off as a wrong password.  The client may try again, or, if
- * the user's stored password is one popd cannot use (refused at load:
- * perm), try another user.
- */
+/* No check could be made: never passed off as a wrong password. */
 static void
 pop3_unchecked(struct session *s, int perm, const char *why)
 {
@@ -758,14 +665,12 @@ pop3_unchecked(struct session *s, int perm, const char *why)
 	session_deadline(s);
 }
 
-/* A failure is answered after the address's delay and the floor. */
 static double
 pop3_fail_at(struct session *s, double wait, double floor)
 {
 	return wait > floor ? wait : floor;
 }
 
-/* The reply to a failed login, when its time has come. */
 static void
 pop3_failed(struct session *s)
 {
@@ -781,7 +686,6 @@ pop3_failed(struct session *s)
 	session_deadline(s);
 }
 
-/* timeout login: the deadline of the whole AUTHORIZATION state. */
 static void
 pop3_timeout(struct session *s)
 {
@@ -794,7 +698,7 @@ pop3_timeout(struct session *s)
 	session_update(s);
 }
 
-/* Closed: the parent forgets it, unless wrkrpop has it (notify 0). */
+/* notify 0: wrkrpop has it. */
 static void
 pop3_closed(struct session *s, int notify)
 {
@@ -807,16 +711,11 @@ pop3_closed(struct session *s, int notify)
 	chan_send(&parent, MSG_AUTHPOP_CLOSED, -1, &mi, sizeof(mi));
 }
 
-/* A POP3 client's session, from the parent. */
 const struct session_ops pop3_ops = {
 	1, pop3_good, pop3_unchecked, pop3_fail_at, pop3_failed,
 	pop3_timeout, pop3_closed
 };
 
-/*
- * No wrkrpop for a good password: the parent sent the socket back.  Say
- * why, then close; the parent has forgotten the session already.
- */
 void
 session_refused(struct chan *c, const void *data, int fd)
 {
@@ -855,12 +754,8 @@ session_refused(struct chan *c, const void *data, int fd)
 }
 
 /*
- * Draining: each POP3 session that waits for a command, with nothing of
- * one read, nothing to send and no check under way, goes back to the
- * parent for the current authpop (MSG_AUTHPOP_HANDBACK), which checks
- * its next command against the reload's tables: we then need not read
- * them, and a client waits for no table we read.  The others finish
- * here.
+ * Draining: an idle POP3 session goes to the current authpop, so no client
+ * waits for a table we read.
  */
 void
 session_handback(void)
@@ -893,7 +788,6 @@ session_handback(void)
 	}
 }
 
-/* End a session; notify: tell whom it concerns (not after a handoff). */
 void
 session_close(struct session *s, int notify)
 {
@@ -904,15 +798,14 @@ session_close(struct session *s, int notify)
 	(void)event_del(&s->rev);
 	(void)event_del(&s->wev);
 	(void)evtimer_del(&s->tmo);
-	/* Its check waits (it is dropped, not run) or a worker has it. */
 	if (s->state == S_CHECK)
 		host_dequeue(s);
 	freezero(s->job, sizeof(*s->job));
 	host_put(s->host);
 	if (s->fd != -1) {
 		/*
-		 * Unread input at close() turns the listener's EOF into
-		 * ECONNRESET, which could cost the client our last reply.
+		 * Unread input at close() turns EOF into ECONNRESET: our last
+		 * reply lost.
 		 */
 		for (i = 0; i < 8; i++)
 			if (recv(s->fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)

@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * state.c -- what every file of authpop stands on: the settings the
- * parent sent, the channels to the parent, the control process and
- * tablepop, and the clock.  It calls none of the other files.
- */
+/* state.c -- settings, channels and clock; it calls no other authpop file. */
 #include <sys/types.h>
 #include <sys/queue.h>
 
@@ -31,22 +27,14 @@
 #include "proc.h"
 #include "auth.h"
 
-/* The configuration, from the parent (MSG_PARENT_CONF). */
 struct conf_settings	auth_set;
-/* The channel to the parent (authpop.c's role starts it). */
 struct chan		parent;
-/* The control process's (authpop.c starts it). */
 struct chan		ctl_chan;
-/*
- * The channels to tablepop (nginx.c starts them): the current one,
- * tabcur (-1: none), and the one before, whose answers to what it was
- * asked still count.
- */
+/* tablepop's: the current one (tabcur) and the one before. */
 static struct chan	tabchans[2];
 struct chan *const	tabchan = tabchans;
 int			tabcur = -1;
 
-/* Monotonic seconds, to the microsecond. */
 double
 auth_now(void)
 {
@@ -57,7 +45,6 @@ auth_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Fire ev in secs seconds (at once if secs is not positive). */
 void
 timer_in(struct event *ev, double secs)
 {
@@ -71,10 +58,7 @@ timer_in(struct event *ev, double secs)
 		fatal("evtimer_add");
 }
 
-/*
- * A message to the control process; none while it restarts (an app
- * password's use is then not kept: a crash of the keeper loses as much).
- */
+/* None while control restarts: the use is lost, as in its crash. */
 void
 auth_ctl_send(uint32_t type, const void *data, size_t len)
 {

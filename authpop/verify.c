@@ -15,24 +15,10 @@
  */
 
 /*
- * verify.c -- a password's way through authpop, the same for a POP3
- * client (session.c) and for httppop's auth_http requests (nginx.c,
- * which says the verdict to httppop): the stored
- * hash (authtab, a reload's change, or the parent's database answer),
- * the queue of its address (host.c), the check (check.c), and the time
- * its answer is due.  What the answer looks like is the session kind's
- * (struct session_ops): this file never writes to a client.
- *
- * The stages, in order; each is entered by one function and left by
- * the next one's or by verify_end, the one way out before the check:
- *   ticket        auth_start: a router's ticket (nginx.c) logs in;
- *   app password  apps_begin (apps.c): the user's log in, fail like a
- *                 wrong password, or bar the main password;
- *   hash          auth_main: the stored hash, from authtab or from
- *                 tablepop's answer (verify_cred);
- *   cache         auth_enqueue: the same password against the same
- *                 hash lately (logincache.c) logs in without a check;
- *   check         host.c's queue, check.c's workers, then auth_result.
+ * verify.c -- a password's way for POP3 and auth_http alike: ticket, app
+ * password, stored hash, login cache, then host.c's queue and check.c's
+ * workers.  verify_end is the one way out before the check; this file never
+ * writes to a client.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -63,33 +49,16 @@ static double		 fail_floor;	/* no failure reply sooner: seconds */
 static double		 slowest;	/* the slowest check at start */
 static double		 load, load_at;	/* how much slower checks run now */
 
-/* A reload's authtab, not read yet (tables_read). */
 static int		 newtab_fd = -1;
 
-/*
- * The users whose login with a weak hash was logged, and when: a fixed
- * table of WEAK_SLOTS (16 KiB), a user's place chosen by a keyed hash
- * of its name.  Two users in one place push each other out, and each
- * is then logged at each login: more lines, never fewer.
- */
+/* Weak-hash logins logged; a collision means more lines, never fewer. */
 static struct {
 	uint64_t	 key;
 	double		 at;		/* auth_now(), 0 for none */
 }			 weak_said[WEAK_SLOTS];
 static uint64_t		 weak_key[2];
 
-/*
- * Configured: authtab is read, and the checks timed, as root before
- * the prologue; the keys were read as they came (verify_key): authpop
- * opens no file.  The parent has checked authtab against usertab
- * already.  The parent keeps usertab: a user it does not know is
- * refused there.  authtab comes as the image of it that authcheck
- * wrote when it checked it (a file's, or the system's accounts'), on
- * POPD_CONF_FD: mapped and checked (tabimage.c), never parsed here; a
- * database table is asked through the parent for each login
- * (MSG_AUTHPOP_LOOKUP).  A file of app passwords comes as authtab
- * does, as an image, sent before the settings (verify_table).
- */
+/* authtab is authcheck's image, never parsed here. */
 void
 verify_load(void)
 {
@@ -117,15 +86,7 @@ verify_load(void)
 	log_debug("failure replies after %.3f s at least", fail_floor);
 }
 
-/*
- * MSG_PARENT_TABLE: a reload's image of authtab (kind TABLE_AUTH and
- * its flags) or of the app passwords (kind 0), for this authpop, which
- * the reload did not replace (or the app passwords' with our settings):
- * kept unread until a check needs it (tables_read, verify_load), so
- * that an authpop that drains next and hands every session on
- * (session.c session_handback) never maps it, and one that keeps
- * sessions maps it before their next check.
- */
+/* Unread until a check needs it: a draining authpop never maps it. */
 void
 verify_table(struct chan *c, const void *data, int fd)
 {
@@ -143,10 +104,6 @@ verify_table(struct chan *c, const void *data, int fd)
 	newtab_fd = fd;
 }
 
-/*
- * MSG_PARENT_AUTHKEY: a key file the settings name (kind AUTHKEY_*),
- * which the parent opened and sent after the settings.
- */
 void
 verify_key(struct chan *c, const void *data, int fd)
 {
@@ -163,13 +120,7 @@ verify_key(struct chan *c, const void *data, int fd)
 	close(fd);
 }
 
-/*
- * The reload's tables verify_table kept, read whole before a check
- * (or popctl's question) that follows it: the sessions this authpop
- * still has check against the new passwords, the revoked ones gone.
- * What it cannot read ends it: the sessions it has end with it, and no
- * revoked password is checked.
- */
+/* What it cannot read ends authpop: no revoked password is checked. */
 void
 tables_read(void)
 {
@@ -184,7 +135,6 @@ tables_read(void)
 	apps_read();
 }
 
-/* A user name as sent by a client, safe for one log line. */
 const char *
 logname(const char *user)
 {
@@ -192,10 +142,7 @@ logname(const char *user)
 	unsigned char	 c;
 	size_t		 i, n = 0;
 
-	/*
-	 * Printable, and unambiguous inside the quotes of a log line:
-	 * '"' and '\\' escaped, other bytes as \xNN (fail2ban relies on it).
-	 */
+	/* '"' and '\\' escaped, others as \xNN: fail2ban relies on it. */
 	for (i = 0; user[i] != '\0' && i < POPD_MAXUSER; i++) {
 		c = user[i];
 		if (c == '"' || c == '\\')
@@ -211,11 +158,6 @@ logname(const char *user)
 	return buf;
 }
 
-/*
- * A password for s->user: a router's ticket is taken at once; else its
- * check is queued with the user's stored hash, from authtab, or from
- * the database once tablepop has asked it (verify_cred).
- */
 void
 auth_start(struct session *s, const char *pass, int toolong)
 {
@@ -244,10 +186,6 @@ auth_start(struct session *s, const char *pass, int toolong)
 		apps_begin(s);
 }
 
-/*
- * The user's main password: its hash from authtab, or from the
- * database once tablepop has asked it (verify_cred).
- */
 void
 auth_main(struct session *s)
 {
@@ -273,12 +211,7 @@ auth_main(struct session *s)
 	auth_enqueue(s, hash);
 }
 
-/*
- * The one way out of the stages before the check (the check's own
- * verdict is auth_result's): the job, with its copy of the password,
- * wiped, then the session kind's answer.  why: V_GOOD's says how, for
- * the log; V_TEMP's and V_PERM's are the client's text.
- */
+/* why: V_GOOD's is for the log, the others' are the client's text. */
 void
 verify_end(struct session *s, int verdict, const char *why)
 {
@@ -290,12 +223,7 @@ verify_end(struct session *s, int verdict, const char *why)
 		s->ops->unchecked(s, verdict == V_PERM, why);
 }
 
-/*
- * Queue a password check against hash behind the others of the same
- * address.  A user missing from either table (hash NULL) is checked
- * against the dummy hash, so that the reply and its timing are those
- * of a wrong password.
- */
+/* A missing user gets the dummy hash: reply and timing of a wrong password. */
 void
 auth_enqueue(struct session *s, const char *hash)
 {
@@ -306,10 +234,6 @@ auth_enqueue(struct session *s, const char *hash)
 		j->known = 1;
 	else
 		(void)strlcpy(j->hash, dummy_hash, sizeof(j->hash));
-	/*
-	 * The same password against the same stored hash passed lately
-	 * (logincache.c): no check.  Only a right password gets here.
-	 */
 	if (hash != NULL && j->known && !j->toolong &&
 	    (j->lcmacked = logincache_mac(s->user, j->pass, j->hash,
 	    j->lcmac)) && logincache_hit(s->user, j->lcmac, auth_now())) {
@@ -327,20 +251,11 @@ auth_enqueue(struct session *s, const char *hash)
 		    "from your address");
 		return;
 	}
-	/*
-	 * Not here: dispatching may close a session whose client has gone,
-	 * and the caller, reading this one, still holds it.
-	 */
+	/* Not here: dispatching may close a session the caller still holds. */
 	jobs_kick();
 }
 
-/*
- * authtab's database answered for a session, through tablepop: the
- * user's hash, no such user (the dummy hash: a wrong password to the
- * client), or no answer at all (CRED_TEMP, or mc NULL: the caller
- * logged why), or a hash of a refused kind, which are never passed off
- * as a wrong password.
- */
+/* No answer and a refused kind are never passed off as a wrong password. */
 void
 verify_cred(struct session *s, const struct msg_cred *mc)
 {
@@ -348,11 +263,7 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	char		why[256];
 
 	lookup_counted(s, mc != NULL ? mc->status : CRED_TEMP);
-	/*
-	 * A hash of a kind this authpop may check (a weak one only with
-	 * weak-hashes yes, none over its kind's ceiling, which tablepop
-	 * lets through for us to count), checked here, where hashes are.
-	 */
+	/* Weak kinds only with weak-hashes yes; over its ceiling never. */
 	if (mc != NULL && mc->status == CRED_FOUND && pwscheme_allowed(mc->hash,
 	    auth_set.weak_hashes, NULL, why, sizeof(why)) == -1) {
 		log_warnx("table %s: the credentials of \"%s\": %s",
@@ -372,11 +283,7 @@ verify_cred(struct session *s, const struct msg_cred *mc)
 	verify_end(s, V_TEMP, "cannot check passwords now");
 }
 
-/*
- * s's user logged in with a weak hash of kind (weak-hashes yes): said
- * at most once a day for a user (weak_said), so that the admin learns
- * who still needs a new password without a line per poll.
- */
+/* At most once a day per user: no line per poll. */
 static void
 weak_login(struct session *s, const char *kind, double t)
 {
@@ -394,13 +301,7 @@ weak_login(struct session *s, const char *kind, double t)
 }
 
 /*
- * How long after its check started a failure is answered: fail_floor,
- * or longer while checks run slower than they did at start (a busy
- * machine), so that no check, of whatever hash, ends after its reply
- * would be due.  load is the most a check of a costly kind (a quarter of
- * the slowest or more) was slowed down lately, forgotten smoothly: by
- * half after LOAD_HALF seconds, so that checks a few seconds apart see
- * about the same floor.
+ * Slower checks than at start raise it: no check ends after its reply is due.
  */
 static double
 failure_floor(double took, double expected, double t)
@@ -410,33 +311,21 @@ failure_floor(double took, double expected, double t)
 	if (t > load_at)
 		load *= LOAD_HALF / (LOAD_HALF + (t - load_at));
 	load_at = t;
-	/*
-	 * Only checks of the costlier kinds tell the load: a cheap one is
-	 * mostly the time the loop took to see it, not the hash's.
-	 */
+	/* A cheap check's time is mostly the loop's. */
 	if (expected >= slowest / 4 && expected > 0 && took / expected > load)
 		load = took / expected;
 	f = (load > 1 ? load : 1) * slowest * 1.5 + 0.05;
 	return f > fail_floor ? f : fail_floor;
 }
 
-/*
- * A check is back (session.c's auth_checked).  A good password goes on
- * at once.  A wrong one is answered at a time that does not depend on
- * the stored hash or on whether the user exists (fail_floor, longer
- * than the slowest check in authtab, after the check started) nor
- * sooner than the address's failure delay; meanwhile the session reads
- * nothing.
- */
+/* Timed by neither the hash nor the user's existence, nor before the delay. */
 void
 auth_result(struct session *s, struct job *j)
 {
 	char		 addr[PEER_STRLEN];
 	double		 t = auth_now(), at, wait, floor, most;
 
-	/* Its user's next check may skip the queue now (host.c). */
 	host_dequeue(s);
-	/* A database's hash of a kind not seen before: now it is. */
 	if (j->known && auth_set.authsrc == TABSRC_LOOKUP &&
 	    (most = check_learn(j->hash, j->took)) > slowest) {
 		slowest = most;
@@ -482,11 +371,6 @@ auth_result(struct session *s, struct job *j)
 	timer_in(&s->tmo, at - t);
 }
 
-/*
- * A database's answer to tablepop_ask, or none: counted in our page as
- * the parent counts its own lookups (popctl's lookups_*).  s leaves
- * S_LOOKUP next.
- */
 void
 lookup_counted(struct session *s, int status)
 {
@@ -496,11 +380,7 @@ lookup_counted(struct session *s, int status)
 	session_deadline(s);	/* its own, instead of the lookup's */
 }
 
-/*
- * Any session's user's app passwords (apps), or its password hash,
- * asked of tablepop, which asks the database: -1 if none runs.  The
- * answer comes to nginx.c, which has tablepop's handlers.
- */
+/* -1 if no tablepop runs; the answer comes to nginx.c. */
 int
 tablepop_ask(struct session *s, int apps)
 {
@@ -523,20 +403,13 @@ tablepop_ask(struct session *s, int apps)
 	s->tabapps = apps;
 	chan_send(&tabchan[tabcur], apps ? MSG_AUTHPOP_APPS :
 	    MSG_AUTHPOP_LOOKUP, -1, &ml, sizeof(ml));
-	/* A stuck tablepop: verify_unanswered, if the session lasts. */
 	left = s->deadline - s->tabasked;
 	timer_in(&s->tmo, left < auth_set.timeout.lookup + LOOKUP_SLACK ? left :
 	    auth_set.timeout.lookup + LOOKUP_SLACK);
 	return 0;
 }
 
-/*
- * No answer from tablepop by timeout lookup and a second (its own
- * bound: it is stuck): a temporary failure, as for a database that does
- * not answer.  Its answer may still come, and would be another
- * question's: the session asks nothing more until it came (verify_late)
- * or that tablepop is gone.
- */
+/* tablepop is stuck; its late answer would pass for another's (verify_late). */
 void
 verify_unanswered(struct session *s)
 {
@@ -552,11 +425,7 @@ verify_unanswered(struct session *s)
 		verify_cred(s, NULL);
 }
 
-/*
- * An answer on tablepop's channel c for s, which is not waiting for
- * one: 1 if it is the one verify_unanswered gave up on (the session may
- * ask again), 0 if it is no answer of s's at all.
- */
+/* 1 if it is the one verify_unanswered gave up on, 0 if none of s's. */
 int
 verify_late(struct session *s, const struct chan *c)
 {
@@ -570,7 +439,6 @@ static void
 tablepop_lost(struct session *s)
 {
 	if (s->state != S_LOOKUP) {
-		/* Its late answer will not come: it may ask again. */
 		s->tablate = 0;
 		return;
 	}
@@ -586,7 +454,6 @@ tablepop_lost(struct session *s)
 	session_update(s);
 }
 
-/* A tablepop gone, or broken: what it was asked is a temporary failure. */
 static void
 tablepop_eof(struct chan *c)
 {
@@ -600,7 +467,6 @@ tablepop_eof(struct chan *c)
 		tabcur = -1;
 }
 
-/* authtab's database's answer (verify.c's question): the user's hash. */
 static void
 table_cred(struct chan *c, const void *data, int fd)
 {
@@ -618,19 +484,12 @@ table_cred(struct chan *c, const void *data, int fd)
 	session_update(s);
 }
 
-/*
- * tablepop's channel (MSG_PARENT_TABLECHAN): a database's password
- * hashes and app passwords (MSG_AUTHPOP_LOOKUP, _APPS: tablepop_ask,
- * and for popctl's show app-passwords under SID_CTL ids).  While no
- * tablepop runs, and when one dies with our questions, they are
- * temporary failures.  All tablepop may send us:
- */
+/* No tablepop, or a dead one: its questions fail temporarily. */
 static const struct msg_handler from_table[] = {
 	{ MSG_TABLE_APPS,	apps_table },
 	{ MSG_TABLE_CRED,	table_cred },
 };
 
-/* MSG_PARENT_TABLECHAN: the current tablepop's, the last one's kept. */
 void
 table_chan(struct chan *pc, const void *data, int fd)
 {
@@ -642,7 +501,6 @@ table_chan(struct chan *pc, const void *data, int fd)
 		tablepop_eof(&tabchan[i]);
 	chan_init(&tabchan[i], fd, PROC_AUTHPOP, PROC_TABLE, PH_RUN,
 	    from_table, nitems(from_table), tablepop_eof, NULL);
-	/* Its end, whatever it did: chan_bad closes it, and then this. */
 	tabchan[i].bad = tablepop_eof;
 	chan_start(&tabchan[i]);
 	tabcur = i;

@@ -15,12 +15,9 @@
  */
 
 /*
- * acceptor.c -- one listening socket, for the listener and the lmtp
- * process: connections accepted in batches (ACCEPT_BATCH a wakeup, so
- * that one busy socket does not starve the others), each handed to its
- * owner's conn callback; when descriptors or memory run out, accepting
- * pauses for ACCEPT_PAUSE seconds instead of spinning on a
- * level-triggered event, and the clients wait in the backlog.
+ * acceptor.c -- a listening socket: accepts in batches (ACCEPT_BATCH, so no
+ * busy socket starves the others), and at EMFILE or ENOMEM a pause of
+ * ACCEPT_PAUSE instead of spinning on a level-triggered event.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -40,7 +37,6 @@
 static void	acceptor_conns(int, short, void *);
 static void	acceptor_resume(int, short, void *);
 
-/* Accepting on fd, a listening socket the parent bound. */
 void
 acceptor_start(struct acceptor *a, int fd)
 {
@@ -90,7 +86,6 @@ acceptor_conns(int fd, short ev, void *arg)
  fail:
 	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 	    errno == ENOMEM) {
-		/* Out of descriptors or memory: retry later, not now. */
 		log_warn("%s, pausing %d s with %u sessions", what,
 		    ACCEPT_PAUSE, *a->nsessions);
 		event_del(&a->ev);
@@ -108,7 +103,6 @@ acceptor_resume(int fd, short ev, void *arg)
 		fatal("event_add");
 }
 
-/* Stop (on) or start again accepting. */
 void
 acceptor_stop(struct acceptor *a, int on)
 {
@@ -119,7 +113,6 @@ acceptor_stop(struct acceptor *a, int on)
 		fatal("event_add");
 }
 
-/* Accept no more: the socket is closed. */
 void
 acceptor_close(struct acceptor *a)
 {

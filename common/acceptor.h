@@ -14,11 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * acceptor.h -- one listening socket of a process that serves many
- * connections (the listener, the lmtp process): connections accepted in
- * batches, a pause when descriptors or memory run out (acceptor.c).
- */
 #ifndef POPD_ACCEPTOR_H
 #define POPD_ACCEPTOR_H
 

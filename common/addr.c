@@ -15,10 +15,8 @@
  */
 
 /*
- * addr.c -- the text of listening addresses (-l, -p) and networks, and
- * client addresses (struct peeraddr) for the rules and the logs, apart
- * from the binding so that a unit test can reach every case
- * (regress/unit/test_addr.c links this file alone).
+ * addr.c -- addresses and networks as text, apart from binding for the unit
+ * test.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,16 +31,9 @@
 #include "compat.h"
 #include "addr.h"
 
-/* "[v6addr]:port", the longest client address the listener reports. */
 #define ADDR_PEERMAX		64
 
-/*
- * Split "127.0.0.1", "127.0.0.1:9950", "[::1]:9950", "::1" or "*:995"
- * into host and port, without the brackets; an address without a port
- * gets defport.  The port must be a number from 1 to 65535.  The host,
- * "*" for any address, is not checked here: the resolver does that when
- * binding.  Returns 0, or -1 with *errstr.
- */
+/* The host is the resolver's to check.  0, or -1 with *errstr. */
 int
 addr_split(const char *arg, const char *defport, char *host, size_t hostsz,
     char *port, size_t portsz, const char **errstr)
@@ -91,18 +82,11 @@ addr_split(const char *arg, const char *defport, char *host, size_t hostsz,
 	return 0;
 }
 
-/* The IPv4-mapped IPv6 prefix, ::ffff:0:0/96 (RFC 4291 2.5.5.2). */
 static const unsigned char v4mapped[12] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
 };
 
-/*
- * "192.0.2.0/24", "2001:db8::/32" or a single address (all of its
- * bits).  An IPv4-mapped network of /96 or longer is the IPv4 network
- * it maps ("::ffff:192.0.2.0/120" is 192.0.2.0/24), since clients are
- * never IPv4-mapped (peer_set).  Returns 0 with *n filled in, or -1
- * with *errstr.
- */
+/* IPv4-mapped /96 or longer is IPv4: clients never are (peer_set). */
 int
 net_parse(const char *arg, struct netaddr *n, const char **errstr)
 {
@@ -154,14 +138,9 @@ net_parse(const char *arg, struct netaddr *n, const char **errstr)
 }
 
 /*
- * p is the client af a (4 or 16 bytes) port.  An IPv4-mapped IPv6
- * address (::ffff:192.0.2.1), as a dual-stack socket or proxy names an
- * IPv4 client, is made the IPv4 address it maps, here where every
- * client address is made: limits, delays, networks and logs then see
- * one IPv4 client, never all of IPv4 as one IPv6 /64.  IPv4-compatible
- * (::192.0.2.1, deprecated, and :: and ::1 have that form) and NAT64
- * (64:ff9b::/96, which an IPv6 host could take to pass for an IPv4
- * network) addresses stay IPv6.  -1 for another family or port.
+ * IPv4-mapped becomes IPv4 here, where every client is made, so limits see one
+ * IPv4 client, not all of IPv4 as one /64.  NAT64 stays IPv6: it could pass for
+ * IPv4.
  */
 int
 peer_set(struct peeraddr *p, int af, const void *a, unsigned int port)
@@ -179,11 +158,7 @@ peer_set(struct peeraddr *p, int af, const void *a, unsigned int port)
 	return 0;
 }
 
-/*
- * The client of an accepted connection; -1 if not IPv4 or IPv6.  popd
- * binds its IPv6 sockets IPV6_V6ONLY (bind.c), so none names an IPv4
- * client ::ffff:a.b.c.d; were one to, peer_set makes it IPv4.
- */
+/* Sockets are IPV6_V6ONLY; were one not, peer_set makes the client IPv4. */
 int
 peer_from_sockaddr(struct peeraddr *p, const struct sockaddr *sa,
     size_t len)
@@ -201,10 +176,6 @@ peer_from_sockaddr(struct peeraddr *p, const struct sockaddr *sa,
 	return -1;
 }
 
-/*
- * "1.2.3.4:port" or "[v6]:port" (peer_str's), or "1.2.3.4" (port 0), for
- * tests and tools; -1 if it does not parse.
- */
 int
 peer_parse(const char *text, struct peeraddr *p)
 {
@@ -217,7 +188,6 @@ peer_parse(const char *text, struct peeraddr *p)
 	memset(p, 0, sizeof(*p));
 	if (strlcpy(buf, text, sizeof(buf)) >= sizeof(buf))
 		return -1;
-	/* An IPv4 address may come without its port. */
 	if ((colon = strrchr(buf, ':')) == NULL) {
 		if (inet_pton(AF_INET, buf, a) != 1)
 			return -1;
@@ -238,11 +208,7 @@ peer_parse(const char *text, struct peeraddr *p)
 	return peer_set(p, af, a, port);
 }
 
-/*
- * Is p what peer_set makes?  For a peer that came in a message: the
- * bytes past the address are zero, as is everything of an unknown one,
- * and an IPv6 address is not IPv4-mapped.
- */
+/* For a peer from a message: zero past the address, never IPv4-mapped. */
 int
 peer_valid(const struct peeraddr *p)
 {
@@ -255,7 +221,6 @@ peer_valid(const struct peeraddr *p)
 	return p->af == 0 && p->port == 0 && memcmp(p->a, zero, 16) == 0;
 }
 
-/* "1.2.3.4:5", "[2001:db8::1]:5", or "unknown". */
 const char *
 peer_str(const struct peeraddr *p, char *buf, size_t len)
 {
@@ -271,7 +236,6 @@ peer_str(const struct peeraddr *p, char *buf, size_t len)
 	return buf;
 }
 
-/* A socket's own address, "1.2.3.4:995" or "[::1]:995", for logs. */
 const char *
 sockaddr_str(const struct sockaddr *sa, socklen_t len)
 {
@@ -283,11 +247,7 @@ sockaddr_str(const struct sockaddr *sa, socklen_t len)
 	return peer_str(&p, buf, sizeof(buf));
 }
 
-/*
- * The client as log lines write it: "1.2.3.4 port 5" (fail2ban's
- * <HOST> then stands alone), "1.2.3.4" when there is no port (nginx's
- * Client-IP), or "unknown".
- */
+/* "1.2.3.4 port 5": fail2ban's <HOST> then stands alone. */
 const char *
 peer_log(const struct peeraddr *p, char *buf, size_t len)
 {
@@ -300,7 +260,6 @@ peer_log(const struct peeraddr *p, char *buf, size_t len)
 	return buf;
 }
 
-/* A network as popd.conf writes it: "192.0.2.0/24", or "192.0.2.1". */
 const char *
 net_str(const struct netaddr *n, char *buf, size_t len)
 {
@@ -315,20 +274,18 @@ net_str(const struct netaddr *n, char *buf, size_t len)
 	return buf;
 }
 
-/* Do the first bits bits of a and b agree? */
 static int
 prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
 {
 	int	k;
 
-	/* Whole bytes first, then the bits left of the last one. */
 	for (k = 0; bits >= 8; k++, bits -= 8)
 		if (a[k] != b[k])
 			return 0;
 	return bits == 0 || ((a[k] ^ b[k]) & (0xff << (8 - bits))) == 0;
 }
 
-/* Is the client p in one of the n networks?  An unknown one is in none. */
+/* An unknown client is in no network. */
 int
 net_match(const struct netaddr *nets, size_t n, const struct peeraddr *p)
 {
@@ -341,15 +298,7 @@ net_match(const struct netaddr *nets, size_t n, const struct peeraddr *p)
 	return 0;
 }
 
-/*
- * The key that per-address limits count a client under: its address
- * with only the first v4bits (IPv4) or v6bits (IPv6) kept, so that one
- * IPv6 /64, which one customer usually has whole, is one client (an
- * IPv4 client named ::ffff:a.b.c.d is IPv4 by now: peer_set).  A peer
- * without an address (af 0) gets the key of all such peers; no session
- * has one: the listener refuses a PROXY header whose address does not
- * parse, and keeps the proxy's own for a LOCAL or UNKNOWN one.
- */
+/* One IPv6 /64, which one customer usually has whole, is one client. */
 void
 addr_key(const struct peeraddr *p, int v4bits, int v6bits, struct addrkey *k)
 {
@@ -365,9 +314,7 @@ addr_key(const struct peeraddr *p, int v4bits, int v6bits, struct addrkey *k)
 }
 
 /*
- * Does the client key k (an address masked to kbits) share addresses
- * with the network n?  Yes when the shorter of the two prefixes agrees:
- * forgiving 2001:db8::1 forgives the /64 it is counted under.
+ * Yes when the shorter prefix agrees: forgiving 2001:db8::1 forgives its /64.
  */
 int
 addrkey_in(const struct addrkey *k, int kbits, const struct netaddr *n)
@@ -384,7 +331,6 @@ addrkey_cmp(const struct addrkey *a, const struct addrkey *b)
 	return memcmp(a->a, b->a, sizeof(a->a));
 }
 
-/* The key as text, "192.0.2.1" or "2001:db8:1:2::/64", for logs. */
 const char *
 addrkey_str(const struct addrkey *k, int v4bits, int v6bits, char *buf,
     size_t len)
@@ -401,7 +347,6 @@ addrkey_str(const struct addrkey *k, int v4bits, int v6bits, char *buf,
 	return buf;
 }
 
-/* Digits s[0..n-1] as a number. */
 static int
 digits(const char *s, int n)
 {
@@ -412,12 +357,7 @@ digits(const char *s, int n)
 	return v;
 }
 
-/*
- * YYYY-MM-DDTHH:MM:SSZ exactly, a time that exists (timegm would move
- * February 30 to March): 0, or -1.  Here because every program that
- * reads one (app password records, popdpass, popctl's undelete) links
- * this file.
- */
+/* A time that exists: timegm would move February 30 to March. */
 int
 utc_parse(const char *s, time_t *t)
 {

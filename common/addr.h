@@ -15,11 +15,8 @@
  */
 
 /*
- * addr.h -- listening addresses, networks and client addresses: the
- * pure parsing and formatting every process shares (addr.c).  No
- * function here logs, binds or keeps state: each returns -1 and a
- * reason.  A client's address travels between processes typed (struct
- * peeraddr) and is written as text only for logs.
+ * addr.h -- parsing and formatting of addresses, shared by every process:
+ * nothing here logs, binds or keeps state.
  */
 #ifndef POPD_ADDR_H
 #define POPD_ADDR_H
@@ -35,18 +32,13 @@ struct sockaddr;
 #define ADDR_HOSTMAX		256	/* host part of an -l/-p address */
 #define ADDR_PORTMAX		8	/* "65535" and a NUL */
 
-/* A network: "192.0.2.0/24", "2001:db8::/32" or a single address. */
 struct netaddr {
 	int		 af;		/* AF_INET or AF_INET6 */
 	unsigned char	 addr[16];
 	int		 bits;		/* prefix length */
 };
 
-/*
- * A client: the address and port the listener accepted, or that a
- * PROXY header named; never IPv4-mapped (peer_set makes it AF_INET).
- * af 0: none, for a worker that serves no client (popd -m).
- */
+/* Never IPv4-mapped (peer_set makes it AF_INET); af 0: no client (popd -m). */
 struct peeraddr {
 	uint16_t	 af;		/* AF_INET, AF_INET6 or 0 */
 	uint16_t	 port;		/* host byte order */
@@ -54,7 +46,6 @@ struct peeraddr {
 };
 #define PEER_STRLEN		64	/* "[v6addr]:port" and "... port N" */
 
-/* A client as per-address limits count it: its address, masked. */
 struct addrkey {
 	int		 af;		/* 0 when the address did not parse */
 	unsigned char	 a[16];

@@ -15,14 +15,8 @@
  */
 
 /*
- * apppass.c -- app passwords (apppass.h): the secret's form, its keyed
- * hash, and the records that hold one.  Pure but for apppass_key and
- * apppass_scan, which read a file, and apppass_secret's randomness.
- *
- * A secret is APP_SECRETLEN symbols of Crockford's base32 (no i, l, o,
- * u), shown in groups of four joined by "-".  What a client sends is
- * read as a person types it: any case, with or without the dashes or
- * spaces, "o" for zero and "i" or "l" for one.
+ * apppass.c -- app passwords: Crockford base32 secrets, read as a person types
+ * them (any case, dashes optional, "o" for 0, "i" or "l" for 1).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -51,7 +45,6 @@
 
 static const char	symbols[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
-/* why, of len bytes, says fmt: -1. */
 static int __attribute__((__format__ (printf, 3, 4)))
 refuse(char *why, size_t len, const char *fmt, ...)
 {
@@ -63,10 +56,7 @@ refuse(char *why, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-/*
- * The secret in pass, as APP_SECRETLEN symbols into norm (its size
- * APP_SECRETLEN + 1): 1, or 0 if pass is no app password's form.
- */
+/* 1, or 0 if pass is no app password's form. */
 int
 apppass_shaped(const char *pass, char *norm)
 {
@@ -95,7 +85,6 @@ apppass_shaped(const char *pass, char *norm)
 	return 1;
 }
 
-/* A new secret: norm as it is hashed, shown as a person reads it. */
 void
 apppass_secret(char *norm, char *shown)
 {
@@ -112,9 +101,7 @@ apppass_secret(char *norm, char *shown)
 }
 
 /*
- * HMAC-SHA256's (RFC 2104) state after the inner and outer pads of the
- * len bytes of key: the same for every hash under one key (app
- * passwords' here, routers' tickets in authpop/loginticket.c).
+ * The same for every hash under one key, app passwords' and routers' tickets'.
  */
 void
 hmac_pads(const unsigned char *key, size_t len, SHA2_CTX *in, SHA2_CTX *out)
@@ -141,13 +128,7 @@ hmac_pads(const unsigned char *key, size_t len, SHA2_CTX *in, SHA2_CTX *out)
 	explicit_bzero(pad, sizeof(pad));
 }
 
-/*
- * HMAC-SHA256 of user, a NUL and the secret's symbols, under the site's
- * key, as APP_HASHPFX and hex into out (APP_HASHLEN + 1).  The user is
- * part of it: a record copied to another user is worth nothing.  A key
- * that apppass_key read has its pads hashed already: a login hashes
- * two blocks, not four.
- */
+/* The user is hashed in: a record copied to another user is worth nothing. */
 void
 apppass_mac(const struct appkey *key, const char *user, const char *norm,
     char *out)
@@ -183,7 +164,6 @@ apppass_mac(const struct appkey *key, const char *user, const char *norm,
 	explicit_bzero(&outer, sizeof(outer));
 }
 
-/* The key file: its bytes, APP_KEYMIN to APP_KEYMAX of them. */
 int
 apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 {
@@ -198,7 +178,6 @@ apppass_key(const char *path, struct appkey *key, char *why, size_t len)
 	return r;
 }
 
-/* The key on fd (authpop's: the parent opened it), as apppass_key. */
 int
 apppass_keyfd(int fd, struct appkey *key, char *why, size_t len)
 {
@@ -262,7 +241,6 @@ parse_from(char *s, struct apprec *r, char *why, size_t len)
 	return 0;
 }
 
-/* One record (apppass.h): 0, or -1 and why. */
 int
 apppass_parse(const char *text, struct apprec *r, char *why, size_t len)
 {
@@ -323,11 +301,7 @@ apppass_parse(const char *text, struct apprec *r, char *why, size_t len)
 	return 0;
 }
 
-/*
- * A user's records as a database answers them (or the parent joins a
- * file's), separated by ",": how many, at most max, or -1 and why.  Two
- * of one label are an error: revoking one would leave the other.
- */
+/* Two of one label are an error: revoking one would leave the other. */
 int
 apppass_split(const char *joined, struct apprec *recs, size_t max,
     char *why, size_t len)
@@ -356,7 +330,6 @@ apppass_split(const char *joined, struct apprec *recs, size_t max,
 	return n;
 }
 
-/* A record's networks, "any" or joined by ";". */
 static const char *
 nets_str(const struct apprec *r, char *from, size_t len)
 {
@@ -373,7 +346,6 @@ nets_str(const struct apprec *r, char *from, size_t len)
 	return from;
 }
 
-/* A record as apppass_parse reads it: 0, or -1 if len is too short. */
 int
 apppass_format(const struct apprec *r, char *buf, size_t len)
 {
@@ -390,10 +362,7 @@ apppass_format(const struct apprec *r, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/*
- * What popctl shows of a record, never its hash: "created ... expires
- * ... from ...", or "" for the bar.  0, or -1 if len is too short.
- */
+/* Never its hash; "" for the bar. */
 int
 apppass_desc(const struct apprec *r, char *buf, size_t len)
 {
@@ -410,10 +379,7 @@ apppass_desc(const struct apprec *r, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/*
- * The record of recs whose hash is hash, or -1: every record compared
- * whole, in time that does not depend on where they differ.
- */
+/* Every record compared whole, in constant time. */
 int
 apppass_match(const struct apprec *recs, size_t n, const char *hash)
 {
@@ -427,11 +393,6 @@ apppass_match(const struct apprec *recs, size_t n, const char *hash)
 	return found;
 }
 
-/*
- * A file of app passwords: "user record" a line, "#" comments and blank
- * lines skipped; fn(arg, user, record, lineno) for each good line.  Bad
- * lines are logged with file:line; -1 if any was bad.
- */
 int
 apppass_scan(const char *file, apppass_fn fn, void *arg)
 {
@@ -495,7 +456,6 @@ apppass_scan(const char *file, apppass_fn fn, void *arg)
 	return bad ? -1 : 0;
 }
 
-/* A file's records, by user (struct appfile). */
 struct appline {
 	char		*user;
 	char		*rec;
@@ -531,7 +491,6 @@ appline_add(void *arg, const char *user, const char *rec, size_t lineno)
 		log_warn("%s", __func__);
 		return -1;
 	}
-	/* apppass_scan parsed it already. */
 	(void)apppass_parse(rec, &r, why, sizeof(why));
 	(void)strlcpy(a->v[a->n].label, r.label, sizeof(a->v[a->n].label));
 	a->v[a->n++].lineno = lineno;
@@ -549,11 +508,6 @@ appline_cmp(const void *a, const void *b)
 	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
 }
 
-/*
- * The file of app passwords into af: each user once, with its records
- * joined by ",".  Every bad line is logged with file:line (a user's
- * label twice, more than APP_MAXPERUSER records); -1 if any.
- */
 int
 appfile_load(const char *file, struct appfile *af)
 {

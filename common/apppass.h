@@ -15,25 +15,10 @@
  */
 
 /*
- * apppass.h -- app passwords: one secret per device that popd made (at
- * least 128 random bits), stored only as a keyed hash, with a label, an
- * expiry and the networks it may be used from (apppass.c).  authpop
- * checks them and says them without their hashes for popctl, asking a
- * database table through tablepop (the alias service, keyed by the
- * user); authcheck checks a file for the parent and writes its image
- * for authpop (tabimage.c); popdpass makes and revokes them.
- *
- * A record, as a file line holds it after the user and as a database
- * answers for the user (records joined by ","):
- *
- *	label hmac-sha256:HEX created expires from
- *	main barred
- *
- * label: 1 to APP_LABELMAX of [A-Za-z0-9._-], not "main"; HEX: 64 hex
- * digits of HMAC-SHA256(key, user NUL secret); created, expires:
- * YYYY-MM-DDTHH:MM:SSZ (expires may be "never"); from: "any" or up to
- * APP_MAXNETS networks joined by ";".  "main barred": the user's main
- * password does not log in (app passwords only).
+ * apppass.h -- app passwords: one random secret per device, stored only as
+ * HMAC-SHA256(key, user NUL secret) with a label, an expiry and its networks.
+ * A record is "label hmac-sha256:HEX created expires from", or "main barred":
+ * the main password does not log in.
  */
 #ifndef POPD_APPPASS_H
 #define POPD_APPPASS_H
@@ -73,7 +58,6 @@ struct appkey {
 	SHA2_CTX	 ipad, opad;	/* HMAC's state after each pad */
 };
 
-/* A file of app passwords, loaded: each user's records, joined by ",". */
 struct appuser {
 	char		*user;
 	char		*recs;

@@ -15,10 +15,8 @@
  */
 
 /*
- * authhttp.c -- nginx's auth_http for httppop: the token a header's
- * name is, and the answer written on the connection the request came
- * on.  Pure: no I/O, no state; apart from httppop.c for the unit test
- * and the fuzzer.
+ * authhttp.c -- nginx's auth_http header tokens and answer: no I/O, no state,
+ * so the unit test and the fuzzer link it alone.
  */
 #include <sys/types.h>
 
@@ -26,7 +24,6 @@
 
 #include "authhttp.h"
 
-/* RFC 9110 5.6.2: tchar. */
 static int
 is_tchar(unsigned char c)
 {
@@ -35,7 +32,6 @@ is_tchar(unsigned char c)
 	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-/* Is s, n bytes, an RFC 9110 token (a header's name)? */
 int
 http_token(const char *s, size_t n)
 {
@@ -48,11 +44,8 @@ http_token(const char *s, size_t n)
 }
 
 /*
- * The answer "HTTP/1.0 200 OK", Auth-Status: status and the headers
- * ("Name: value", NULL-terminated; may be NULL), into buf with a NUL.
- * Its length, or 0 if it does not fit size or HTTP_MAXANSWER bytes
- * (nginx would wait for the rest of a longer one), or if status or a
- * header holds a CR or LF, or a header is not "Name:...".
+ * 0 if it does not fit size or HTTP_MAXANSWER (nginx would wait for the rest),
+ * or a CR or LF is in it, or a header is not "Name:...".
  */
 size_t
 http_answer(char *buf, size_t size, const char *status,
@@ -83,4 +76,3 @@ fail:
 	buf[0] = '\0';
 	return 0;
 }
-

@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * authhttp.h -- the auth_http answer httppop writes (authhttp.c); the
- * request's vocabulary is MSG_HTTP_VERIFY's (proto.h).
- */
+/* authhttp.h -- the auth_http answer httppop writes. */
 #ifndef POPD_AUTHHTTP_H
 #define POPD_AUTHHTTP_H
 

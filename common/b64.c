@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * b64.c -- RFC 4648 base64 decoding, one decoder for what popd reads in
- * base64: the hashes (pwscheme.c) and AUTH PLAIN responses (pop3.c).
- */
+/* b64.c -- RFC 4648 base64 decoding for the hashes and AUTH PLAIN. */
 #include <string.h>
 
 #include "b64.h"
@@ -25,11 +22,7 @@
 const char	 b64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		    "abcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/*
- * s, padded to a multiple of 4 with one or two '=' at its end, nothing
- * else, into out of outsz bytes: 0 and *len, or -1 (out may hold part
- * of it then).
- */
+/* -1 on bad padding or symbols (out may hold part of it then). */
 int
 b64_decode(const char *s, unsigned char *out, size_t outsz, size_t *len)
 {

@@ -14,10 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * b64.h -- RFC 4648 base64 decoding (b64.c), for the hashes that carry
- * base64 (pwscheme.c) and AUTH PLAIN (pop3.c).
- */
 #ifndef POPD_B64_H
 #define POPD_B64_H
 

@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * chan.h -- the transport of popd's messages (msg.c): one end of a
- * SOCK_SEQPACKET channel to a peer process, driven by libevent once it
- * is started, checking every message against its declaration (proto.h).
- */
+/* chan.h -- one end of a SOCK_SEQPACKET channel to a peer process. */
 #ifndef POPD_CHAN_H
 #define POPD_CHAN_H
 
@@ -33,11 +29,8 @@
 struct chan;
 
 /*
- * What a receiver does with each type it takes from its peer.  The
- * payload is checked (size, fields) and aligned for its struct.  The
- * handler owns the descriptor of a MSG_FD type; it gets -1 instead when
- * the descriptor was lost to our own shortage of descriptors (logged by
- * msg.c): the message still counts, the session it names has gone.
+ * Payloads come checked and aligned.  A MSG_FD handler owns the fd, or gets -1
+ * if our shortage lost it.
  */
 struct msg_handler {
 	uint32_t	  type;
@@ -57,8 +50,7 @@ struct chan {
 	int				 peer;	/* PROC_*: the other end */
 	int				 phase;	/* PH_*, as both ends see it */
 	int				 started; /* in the event loop */
-	uint32_t			 intype; /* the type of the message
-						    being handled */
+	uint32_t			 intype; /* the message being handled */
 	struct event			 ev;
 	short				 events;
 	TAILQ_HEAD(, chan_msg)		 outq;
@@ -73,7 +65,6 @@ struct chan {
 	void				*arg;
 };
 
-/* A channel from another child, which the parent made (proc.c). */
 struct peer {
 	TAILQ_ENTRY(peer)	 entry;
 	struct chan		 chan;

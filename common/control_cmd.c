@@ -15,16 +15,9 @@
  */
 
 /*
- * control_cmd.c -- popctl's requests, parsed: one line of words separated by
- * spaces, each word of a command given whole or as a prefix that only
- * one command word at that place begins with ("sh ses"), then the
- * command's argument, if it takes one.  popctl parses its command line
- * with it, prints its usage from the same table and sends the request
- * in its canonical words (ctlcmd_line); the control process parses what
- * a client sends and takes only that form.  The parent parses nothing:
- * it writes the typed request it was sent in those words and compares
- * them with the line on the client's socket.  Pure: no I/O, no state,
- * nothing logged.
+ * control_cmd.c -- popctl's requests: words whole or by unique prefix ("sh
+ * ses").  popctl sends canonical words (ctlcmd_line), control takes only those,
+ * and the parent compares them with the line.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -38,11 +31,6 @@
 
 #define MAXWORDS	5
 
-/*
- * ARG_USER_FIND: a user, and maybe a word to find; ARG_UNDELETE: a user,
- * and all, since TIME or a word to find; ARG_HOST_OPT: an address (no
- * prefix), or nothing.
- */
 enum ctlarg { ARG_NONE, ARG_USER, ARG_NET, ARG_USER_FIND, ARG_UNDELETE,
     ARG_HOST_OPT };
 
@@ -87,7 +75,6 @@ static const struct ctlword {
 	{ { "undrain" }, ARG_HOST_OPT, CTL_UNDRAIN, "undrain [BACKEND]" },
 };
 
-/* How many fixed words a command has. */
 static int
 fixed(const struct ctlword *c)
 {
@@ -98,10 +85,7 @@ fixed(const struct ctlword *c)
 	return n;
 }
 
-/*
- * s (len bytes, at most 48 shown) in double quotes, bytes outside
- * 0x20-0x7e and quotes shown as '?': what a refusal may echo back.
- */
+/* Bytes outside 0x20-0x7e and quotes as '?': what a refusal may echo back. */
 static void
 quote(char *dst, size_t size, const char *s, size_t len)
 {
@@ -115,7 +99,6 @@ quote(char *dst, size_t size, const char *s, size_t len)
 	(void)snprintf(dst, size, "\"%s%s\"", buf, n < len ? "..." : "");
 }
 
-/* ADDRESS[/PREFIX], its host bits cleared. */
 static int
 parse_net(const char *s, struct netaddr *n, const char **errstr)
 {
@@ -139,12 +122,7 @@ parse_net(const char *s, struct netaddr *n, const char **errstr)
 	return 0;
 }
 
-/*
- * undelete's TIME: a time ago ("90", "90s", "10m", "2h", "3d": as a
- * negative number of seconds, so that parsing the same line twice gives
- * the same request), or a UTC date, "2026-11-26" or
- * "2026-11-26T04:55:12Z" as show user prints it (seconds since 1970).
- */
+/* A time ago as negative seconds, so a line parses the same twice. */
 static int
 parse_since(const char *s, int64_t *since)
 {
@@ -168,7 +146,6 @@ parse_since(const char *s, int64_t *since)
 		*since = -v * mult;
 		return 0;
 	}
-	/* A day alone is its first second. */
 	if (strlen(s) == 10 && snprintf(day, sizeof(day), "%sT00:00:00Z",
 	    s) == 20)
 		s = day;
@@ -178,11 +155,7 @@ parse_since(const char *s, int64_t *since)
 	return 0;
 }
 
-/*
- * line (len bytes) into words of buf, at most MAXWORDS + 1 of them:
- * their number, or -1 if the line is too long or holds a byte outside
- * 0x20-0x7e.
- */
+/* -1 if the line is too long or holds a byte outside 0x20-0x7e. */
 static int
 split_words(const char *line, size_t len, char *buf, size_t size,
     char **words)
@@ -209,10 +182,6 @@ split_words(const char *line, size_t len, char *buf, size_t size,
 	return nwords;
 }
 
-/*
- * Word by word, the commands the words may still be: 0 and *only, the
- * one left (NULL if none), or -1 and why in err (q: the line quoted).
- */
 static int
 match_command(char **words, int nwords, const char *q,
     const struct ctlword **only, char *err, size_t errlen)
@@ -266,7 +235,6 @@ match_command(char **words, int nwords, const char *q,
 	return 0;
 }
 
-/* ARG_USER: a name. */
 static int
 arg_user(const struct ctlword *c, char **args, int nargs,
     struct msg_ctlreq *req, char *err, size_t errlen)
@@ -280,7 +248,6 @@ arg_user(const struct ctlword *c, char **args, int nargs,
 	return 0;
 }
 
-/* ARG_USER_FIND: a name, and maybe a UIDL or Message-ID. */
 static int
 arg_find(const struct ctlword *c, char **args, int nargs,
     struct msg_ctlreq *req, char *err, size_t errlen)
@@ -294,7 +261,6 @@ arg_find(const struct ctlword *c, char **args, int nargs,
 	return arg_user(c, args, nargs, req, err, errlen);
 }
 
-/* ARG_UNDELETE: a name, and all, since TIME or a UIDL or Message-ID. */
 static int
 arg_undelete(const struct ctlword *c, char **args, int nargs,
     struct msg_ctlreq *req, char *err, size_t errlen)
@@ -319,7 +285,6 @@ arg_undelete(const struct ctlword *c, char **args, int nargs,
 	return arg_user(c, args, nargs, req, err, errlen);
 }
 
-/* ARG_NET: ADDRESS[/PREFIX]. */
 static int
 arg_net(const struct ctlword *c, char **args, int nargs,
     struct msg_ctlreq *req, char *err, size_t errlen)
@@ -336,7 +301,6 @@ arg_net(const struct ctlword *c, char **args, int nargs,
 	return 0;
 }
 
-/* ARG_HOST_OPT: an address without a prefix, or nothing. */
 static int
 arg_host(const struct ctlword *c, char **args, int nargs,
     struct msg_ctlreq *req, char *err, size_t errlen)
@@ -356,10 +320,6 @@ arg_host(const struct ctlword *c, char **args, int nargs,
 	return 0;
 }
 
-/*
- * Each kind of argument: how many words it takes after the fixed ones,
- * the refusal of more (none: the line is no command), and its parser.
- */
 static const struct ctlargs {
 	int		 min, max;
 	const char	*toomany;
@@ -374,11 +334,7 @@ static const struct ctlargs {
 	[ARG_HOST_OPT] = { 0, 1, "one argument at most", arg_host },
 };
 
-/*
- * One request, len bytes without its line end (a CR before the LF is
- * taken off too).  0 and *req filled (req->req left 0), or -1 and why
- * in err: "unknown command \"...\"" and the like, printable.
- */
+/* A CR before the LF is taken off too.  why is printable. */
 int
 ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
     char *err, size_t errlen)
@@ -427,13 +383,7 @@ ctlcmd_parse(const char *line, size_t len, struct msg_ctlreq *req,
 	return -1;
 }
 
-/*
- * req in its canonical words, which ctlcmd_parse reads back to req:
- * each word whole, one space between, the argument as net_str and a
- * time as "90s", "2h" or "2026-11-26T04:55:12Z" write it, and no "all".
- * Two requests never have the same line.  0, or -1 if req is no
- * command, one no line parses to, or buf is too small.
- */
+/* Two requests never have the same line. */
 int
 ctlcmd_line(const struct msg_ctlreq *req, char *buf, size_t len)
 {
@@ -477,21 +427,18 @@ ctlcmd_line(const struct msg_ctlreq *req, char *buf, size_t len)
 		    req->find[0] != '\0' ? " " : "", req->find,
 		    when[0] != '\0' ? " since " : "", when);
 	else if (c->arg != ARG_NONE && req->net.af != 0) {
-		/* ARG_NET, ARG_HOST_OPT */
 		(void)net_str(&req->net, arg, sizeof(arg));
 		n += snprintf(buf + n, len - n, " %s", arg);
 	}
 	return n < len ? 0 : -1;
 }
 
-/* The i-th command as popctl's usage shows it; NULL past the last. */
 const char *
 ctlcmd_usage(size_t i)
 {
 	return i < nitems(cmds) ? cmds[i].usage : NULL;
 }
 
-/* The first word of a command: what an access refusal names. */
 const char *
 ctlcmd_verb(uint32_t cmd)
 {

@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* control_cmd.h -- popctl's requests, parsed and written (control_cmd.c). */
 #ifndef POPD_CONTROL_CMD_H
 #define POPD_CONTROL_CMD_H
 

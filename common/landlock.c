@@ -15,9 +15,7 @@
  */
 
 /*
- * landlock.c -- a Landlock layer for a role's sandbox (sandbox.c): the
- * ABI the kernel offers, and the rules of one layer.  Linux only; what
- * a role may do stays in its sandbox_<role>().
+ * landlock.c -- a Landlock layer; each role's rules are its sandbox_<role>().
  */
 #ifndef __OpenBSD__
 #include <sys/types.h>
@@ -35,10 +33,7 @@
 static int	ll_warned;
 
 /*
- * The ABI the kernel reports.  regress/sandbox/sbtest.c links its own
- * definition of this hook to pretend an older kernel (or none); the
- * programs link this one, which returns the kernel's answer as is.
- * Nothing at run time (no flag, no environment) can change it.
+ * sbtest.c links its own to pretend an older kernel; nothing at run time can.
  */
 __attribute__((__weak__)) int
 sandbox_landlock_abi_hook(int abi)
@@ -47,12 +42,8 @@ sandbox_landlock_abi_hook(int abi)
 }
 
 /*
- * The Landlock ABI version, 0 if the kernel has no Landlock (ENOSYS) or
- * it is disabled at boot (EOPNOTSUPP).  Anything else is a failure: a
- * kernel that has Landlock but refuses it to us (EPERM from a
- * container's system call filter, as systemd-nspawn 252's) must not
- * get a popd with less confinement than it offers.  Nothing in popd
- * turns that off, so the message says what the admin can change.
+ * 0 without Landlock (ENOSYS, EOPNOTSUPP).  EPERM (a container's filter) is
+ * fatal: no popd with less confinement than the kernel offers.
  */
 int
 ll_abi(void)
@@ -74,15 +65,7 @@ ll_abi(void)
 	return sandbox_landlock_abi_hook((int)abi);
 }
 
-/*
- * Restrict this thread (and everything it forks or execs later) with a
- * new Landlock layer: handle the fs rights in fs that the running ABI
- * knows, deny TCP bind, and connect too unless nonet is LL_NOBIND,
- * scope abstract unix sockets and signals to our own domain, and allow
- * only what paths grant.  Returns the ABI used, or 0 if Landlock was
- * skipped (logged): a kernel without it, or older than minabi (what a
- * role needs to work at all: REFER for the maildir renames).
- */
+/* The ABI used, or 0 if skipped (logged): none, or older than minabi. */
 int
 ll_restrict(const char *role, uint64_t fs, int nonet,
     const struct ll_path *paths, size_t npaths, int minabi, int connport)

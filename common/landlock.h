@@ -14,11 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * landlock.h -- Landlock for the roles' sandboxes (sandbox.c), spelled
- * out: its rights, and one call that adds a layer (landlock.c).  Linux
- * only.
- */
 #ifndef POPD_LANDLOCK_H
 #define POPD_LANDLOCK_H
 
@@ -28,8 +23,8 @@
 #include <stdint.h>
 
 /*
- * Landlock, spelled out here: the installed headers (Debian 12, ABI 2)
- * are older than the kernels we run on, and the ABI is stable.
+ * Spelled out: the installed headers (Debian 12, ABI 2) are older than our
+ * kernels, and the ABI is stable.
  */
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset	444
@@ -60,7 +55,6 @@
 #define LL_FS_ABI1		((1ULL << 13) - 1)
 #define LL_FS_ALL		(LL_FS_ABI1 | LL_FS_REFER | LL_FS_TRUNCATE | \
 				    LL_FS_IOCTL_DEV)
-/* The rights a rule on a regular file (not a directory) may carry. */
 #define LL_FS_FILE		(LL_FS_EXECUTE | LL_FS_WRITE_FILE | \
 				    LL_FS_READ_FILE | LL_FS_TRUNCATE | \
 				    LL_FS_IOCTL_DEV)
@@ -72,7 +66,6 @@
 #define LL_SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
 #define LL_SCOPE_SIGNAL		(1ULL << 1)	/* ABI 6 */
 
-/* The newest ABI whose rights this file knows and handles. */
 #define LL_ABI_KNOWN		7
 
 struct ll_ruleset_attr {
@@ -97,11 +90,9 @@ struct ll_net_port_attr {
 };
 
 /*
- * What a maildir role may do beneath its maildir: read and write
- * messages and popcache, create them in tmp/, rename tmp/ -> new/ ->
- * cur/ (REFER: renames across directories), delete, truncate popcache,
- * create tmp/ new/ cur/ if missing.  Not: devices, fifos, sockets,
- * symlinks, removing directories, exec.
+ * A maildir role: read and write messages, create in tmp/, rename across tmp/
+ * new/ cur/ (REFER), delete, truncate.  Not devices, fifos, sockets, symlinks,
+ * rmdir, exec.
  */
 #define LL_MAILDIR_RIGHTS	(LL_FS_READ_FILE | LL_FS_WRITE_FILE | \
 				    LL_FS_READ_DIR | LL_FS_REMOVE_FILE | \

@@ -14,9 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * log.h -- logging shared by every popd process.
- */
 #ifndef POPD_LOG_H
 #define POPD_LOG_H
 
@@ -28,7 +25,6 @@
 
 #include <time.h>
 
-/* A rate-limited kind of log line (log_rate). */
 struct lograte {
 	time_t		last;
 	unsigned int	skipped;

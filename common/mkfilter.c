@@ -15,17 +15,10 @@
  */
 
 /*
- * mkfilter -- run at build time, Linux only: wrkrpop's seccomp filter
- * as libseccomp builds it from sandbox.c's rules (sandbox_wrkrpop_export),
- * printed as common/sc_wrkrpop.h for sandbox_wrkrpop() to load ready.
- *
- * The rules are the same for every session but one value: the pid that
- * kill(2) and tgkill(2) may name.  The filter is built for two pids
- * that no process has; the two programs must be the same but for
- * instructions that compare with that pid (BPF_JMP|BPF_JEQ|BPF_K), and
- * those instructions are printed with where they are, for the pid to be
- * put in.  Anything else (a value that changes the program's shape, a
- * pid that appears elsewhere) stops the build.
+ * mkfilter -- at build time: wrkrpop's seccomp filter as libseccomp builds it,
+ * printed as sc_wrkrpop.h.  Built for two pids no process has; the two programs
+ * must differ only in BPF_JEQ|BPF_K compares of that pid, printed with their
+ * places for the real pid.  Any other difference stops the build.
  */
 #include <sys/types.h>
 #include <sys/mman.h>

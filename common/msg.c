@@ -15,14 +15,9 @@
  */
 
 /*
- * msg.c -- the transport of typed messages between popd processes over
- * SOCK_SEQPACKET socketpairs, with optional descriptor passing.  Every
- * message sent and received is checked against its one declaration
- * (proto.c): sender, receiver, phase, exact size, descriptor and fields.
- * A malformed message from a peer is treated as a compromise of that
- * peer: fatal, unless the channel has a bad() handler (the parent's
- * channels to its children), which ends that peer instead.  Sending one
- * against its declaration is our own bug: fatal.
+ * msg.c -- typed messages over SOCK_SEQPACKET, each checked against its
+ * declaration (proto.c).  A malformed one means a compromised peer: fatal, or
+ * bad() ends it.  Sending one against its declaration is our bug: fatal.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -51,7 +46,6 @@ static void	chan_read(struct chan *);
 static const char *reason(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 
-/* The handler of type on c, or NULL. */
 static const struct msg_handler *
 chan_handler(const struct chan *c, uint32_t type)
 {
@@ -63,11 +57,7 @@ chan_handler(const struct chan *c, uint32_t type)
 	return NULL;
 }
 
-/*
- * c is self's end of a channel to peer over fd, in phase; handlers must
- * cover exactly the types declared from peer to self.  eof: the peer
- * closed it (NULL: fatal).  It reads only in chan_poll until chan_start.
- */
+/* handlers cover exactly the types declared from peer to self. */
 void
 chan_init(struct chan *c, int fd, int self, int peer, int phase,
     const struct msg_handler *handlers, size_t nhandlers,
@@ -105,7 +95,6 @@ chan_init(struct chan *c, int fd, int self, int peer, int phase,
 		fatal("channel to %s", proc_str(peer));
 }
 
-/* From now on the event loop reads and writes c. */
 void
 chan_start(struct chan *c)
 {
@@ -113,7 +102,7 @@ chan_start(struct chan *c)
 	chan_update(c);
 }
 
-/* Before the event loop: one message, so that its phase change is seen. */
+/* One message, so that its phase change is seen. */
 void
 chan_poll(struct chan *c)
 {
@@ -129,10 +118,8 @@ chan_poll(struct chan *c)
 }
 
 /*
- * A peer that exited: what it sent before is still in the socket, and
- * is handled now, before the channel is closed (the parent reaps a
- * child sooner than it reads the child's last messages: a draining
- * authpop's hand-backs).  Until the end, or CHAN_DRAINMAX messages.
+ * The parent reaps a child before it reads its last messages (a draining
+ * authpop's hand-backs).
  */
 void
 chan_drain(struct chan *c)
@@ -150,10 +137,8 @@ chan_drain(struct chan *c)
 }
 
 /*
- * Queue a message; it leaves as soon as the peer's socket has room.  A
- * passed descriptor is closed here once it has been sent.  Its type,
- * size, descriptor and phase must be its declaration's (else our own
- * bug: fatal); its fields are checked where it arrives (proto.c).
+ * Type, size, descriptor and phase must match its declaration (else our bug:
+ * fatal); the receiver checks the fields.
  */
 void
 chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
@@ -193,12 +178,7 @@ chan_send(struct chan *c, uint32_t type, int fd, const void *data, size_t len)
 	chan_flush(c);
 }
 
-/*
- * Without an event loop: wait until every queued message has left, so
- * that what follows happens only once the peer can know of it (dlvrpop
- * creates no file before its MSG_DLVRPOP_INTENT is out).  -1 with
- * errno EPIPE: the peer is gone, the messages with it.
- */
+/* dlvrpop creates no file before its INTENT is out.  -1, EPIPE: peer gone. */
 int
 chan_sync(struct chan *c)
 {
@@ -240,10 +220,7 @@ chan_close(struct chan *c)
 	c->fd = -1;
 }
 
-/*
- * Before chan_start: this peer's messages before the loop's other events
- * (libevent priorities: lower first; event_priority_init must allow pri).
- */
+/* Lower first; event_priority_init must allow pri. */
 void
 chan_priority(struct chan *c, int pri)
 {
@@ -252,10 +229,7 @@ chan_priority(struct chan *c, int pri)
 	c->pri = pri;
 }
 
-/*
- * Did the kernel drop a message's descriptors (MSG_CTRUNC) because we
- * are out of them, not the peer's fault?  That is never blamed on it.
- */
+/* A descriptor dropped for our own shortage is never the peer's fault. */
 static int
 fds_exhausted(int probe)
 {
@@ -268,7 +242,6 @@ fds_exhausted(int probe)
 	return errno == EMFILE || errno == ENFILE;
 }
 
-/* The peer broke the protocol: bad() ends it, or without one we die. */
 void
 chan_bad(struct chan *c, const char *fmt, ...)
 {
@@ -338,7 +311,6 @@ chan_flush(struct chan *c)
 			memcpy(CMSG_DATA(cm), &m->fd, sizeof(int));
 		}
 		if (sendmsg(c->fd, &mh, MSG_NOSIGNAL) == -1) {
-			/* Later; or the peer is gone, which the read reports. */
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR || errno == ENOBUFS ||
 			    errno == EPIPE || errno == ECONNRESET)
@@ -356,7 +328,6 @@ chan_flush(struct chan *c)
 	chan_update(c);
 }
 
-/* A reason msg_check gives, formatted. */
 static const char *
 reason(const char *fmt, ...)
 {
@@ -370,9 +341,7 @@ reason(const char *fmt, ...)
 }
 
 /*
- * What is wrong with a received message, or NULL: the datagram, its
- * descriptors and the declaration of its type must agree exactly, and
- * the message must come from the peer that sends it, in its phase.
+ * Datagram, descriptors and declaration agree exactly, from the peer, in phase.
  */
 static const char *
 msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
@@ -425,11 +394,8 @@ msg_check(struct chan *c, const unsigned char *buf, ssize_t n, int flags,
 }
 
 /*
- * Read and dispatch one message.  The event is level-triggered: the loop
- * comes back for the next one, with the other events' turns between,
- * and no read is spent on finding the socket empty.  Every descriptor
- * that comes in, however many a datagram carries, is handed to the
- * handler (which owns it) or closed here: a rejected message leaks none.
+ * Level-triggered: one message per wakeup.  Every descriptor that comes in goes
+ * to the handler or is closed: a rejected message leaks none.
  */
 static void
 chan_read(struct chan *c)
@@ -463,7 +429,6 @@ chan_read(struct chan *c)
 	if ((n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC)) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		/* The peer is gone: the end, with nothing received. */
 		if (errno == ECONNRESET) {
 			n = 0;
 			mh.msg_controllen = 0;

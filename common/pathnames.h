@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * pathnames.h -- the files and sockets popd has by default, for the
- * parent, confpop and popctl alike (paths(5) as OpenBSD's daemons keep
- * them).
- */
+/* pathnames.h -- popd's default files and sockets, as paths(5). */
 #ifndef POPD_PATHNAMES_H
 #define POPD_PATHNAMES_H
 

@@ -15,14 +15,8 @@
  */
 
 /*
- * peers.c -- the messages on the channels the parent makes between two
- * children, declared as proto.c declares the parent's: a listener and
- * its keypop, lmtp and its dlvrpops, authpop and tablepop or httppop,
- * routepop and httppop or tablepop, and the control process and the
- * listeners, authpop and routepop.  The parent passes these channels
- * on and never reads one: it is built without this file (Makefile), so
- * that its reader reads only its own messages, and it refuses these.  A
- * wrkrpop, which has no such channel, is built without it too.
+ * peers.c -- the messages between two children.  The parent passes these
+ * channels and never reads one: it and wrkrpop are built without this file.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -33,12 +27,7 @@
 
 #include "protodecl.h"
 
-/*
- * A request for a signature of one of the declared kinds, of a size
- * its kind can have (proto.h); anything else is garbage from a
- * listener.  What keypop signs of those is keypop's (sigcheck.c): a
- * refusal there fails one handshake.
- */
+/* keypop decides what it signs (sigcheck.c); this is the shape. */
 static const char *
 valid_sign(const void *p)
 {
@@ -165,7 +154,6 @@ valid_route(const void *p)
 	return NULL;
 }
 
-/* A string of its field, NUL-terminated, without a control byte. */
 static int
 valid_text(const char *f, size_t size)
 {
@@ -179,10 +167,7 @@ valid_text(const char *f, size_t size)
 	return 1;
 }
 
-/*
- * A request httppop parsed: authpop checks its password, so every field
- * is checked as from a compromised httppop.
- */
+/* authpop checks its password: every field as from a compromised httppop. */
 static const char *
 valid_httpreq(const void *p)
 {
@@ -212,7 +197,6 @@ valid_httpreq(const void *p)
 	return NULL;
 }
 
-/* The backend httppop names for a ticket: one address, as routed. */
 static const char *
 valid_ticketreq(const void *p)
 {
@@ -223,10 +207,7 @@ valid_ticketreq(const void *p)
 	return valid_route(p);
 }
 
-/*
- * authpop's verdict, as from a compromised authpop: a ticket goes into
- * a header of the answer to nginx, and only HV_FAIL waits.
- */
+/* As from a compromised authpop: a ticket goes into a header to nginx. */
 static const char *
 valid_verdict(const void *p)
 {
@@ -280,7 +261,6 @@ valid_msgnet(const void *p)
 	return valid_net(&m->net) ? NULL : "network";
 }
 
-/* Rows of show penalties, from authpop to the control process. */
 static const char *
 valid_penrows(const struct penalty_row *r, uint32_t n)
 {
@@ -364,18 +344,14 @@ valid_ctlapps(const void *p)
 
 static const struct msg_decl peers[] = {
 	/*
-	 * The one channel between two children: a request, then its
-	 * answer, never two requests at once (PH_SIGN: keypop ends a
-	 * listener that tries).
+	 * A request, then its answer (PH_SIGN: keypop ends a listener that
+	 * tries).
 	 */
 	D(MSG_LISTENER_SIGN, L, Y, sizeof(struct msg_sign), MSG_NOFD,
 	    valid_sign, RUN, PH_SIGN),
 	D(MSG_KEY_SIGNED, Y, L, sizeof(struct msg_signed), MSG_NOFD,
 	    valid_signed, PH_SIGN, PH_RUN),
-	/*
-	 * auth_http: a draining authpop answers the requests that were on
-	 * their way, a draining httppop takes the answers.
-	 */
+	/* Draining ends answer and take the requests on their way. */
 	D(MSG_HTTP_VERIFY, H, A, sizeof(struct msg_httpreq), MSG_NOFD,
 	    valid_httpreq, ANY, 0),
 	D(MSG_HTTP_TICKET, H, A, sizeof(struct msg_route), MSG_NOFD,
@@ -383,10 +359,8 @@ static const struct msg_decl peers[] = {
 	D(MSG_AUTHPOP_VERDICT, A, H, sizeof(struct msg_verdict), MSG_NOFD,
 	    valid_verdict, ANY, 0),
 	/*
-	 * popctl's, on the channels the parent made (MSG_PARENT_CTLCHAN,
-	 * MSG_PARENT_CTLPEER): only these questions, and their answers.
-	 * A draining listener still has connections; a question may
-	 * reach an authpop as it starts to drain.
+	 * popctl's questions only; they may reach a draining listener or
+	 * authpop.
 	 */
 	D(MSG_CONTROL_HANDSHAKES, C, L, sizeof(struct msg_ctlq), MSG_NOFD,
 	    valid_none, ANY, 0),
@@ -415,12 +389,7 @@ static const struct msg_decl peers[] = {
 	    valid_ctlapps, ANY, 0),
 	D(MSG_AUTHPOP_APPSGONE, A, C, sizeof(struct msg_appskept), MSG_NOFD,
 	    valid_appskept, ANY, 0),
-	/*
-	 * On the channels the parent made (MSG_PARENT_TABLEPEER,
-	 * MSG_PARENT_ROUTEPEER, MSG_PARENT_CTLCHAN): a draining httppop
-	 * still answers nginx, a draining tablepop or routepop what it
-	 * was asked.
-	 */
+	/* Draining ends still answer what they were asked. */
 	D(MSG_HTTP_ROUTE, H, R, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_ROUTE_ANSWER, R, H, sizeof(struct msg_route), MSG_NOFD,
@@ -438,7 +407,7 @@ static const struct msg_decl peers[] = {
 
 /* The messages of no program before login: see HAS_REST. */
 #ifdef HAS_REST
-/* A file name of a maildir's tmp/ or new/: no path, no dot file. */
+/* No path, no dot file. */
 static int
 valid_name(const char *n, size_t size)
 {
@@ -467,14 +436,12 @@ valid_done(const void *p)
 		return "status";
 	if (m->counted > 1 || m->over > m->counted)
 		return "counted";
-	/* The maildir's use, which LMTP keeps for the next recipients. */
 	if (m->bytes < 0 || m->msgs < 0 ||
 	    (!m->counted && (m->bytes != 0 || m->msgs != 0)))
 		return "use";
 	return NULL;
 }
 
-/* MSG_CONTROL_DRAIN, _UNDRAIN: a backend is one host. */
 static const char *
 valid_hostnet(const void *p)
 {
@@ -512,10 +479,7 @@ valid_ctlbackend(const void *p)
 	return NULL;
 }
 
-/*
- * The route database's value, as from a compromised tablepop: text, and
- * only with ROUTE_FOUND.  Whether it names a pool is routepop's check.
- */
+/* As from a compromised tablepop: text, and only with ROUTE_FOUND. */
 static const char *
 valid_routeval(const void *p)
 {
@@ -530,10 +494,7 @@ valid_routeval(const void *p)
 }
 
 static const struct msg_decl peers_rest[] = {
-	/*
-	 * On the channel the parent made (MSG_PARENT_DLVRPOP): a dlvrpop's
-	 * starts in PH_RUN, after its configuration.
-	 */
+	/* A dlvrpop's starts in PH_RUN, after its configuration. */
 	D(MSG_LMTP_JOB, M, V, sizeof(struct msg_job), MSG_FD, valid_none,
 	    RUN, 0),
 	D(MSG_LMTP_QUOTA, M, V, sizeof(struct msg_quota), MSG_NOFD,
@@ -544,10 +505,7 @@ static const struct msg_decl peers_rest[] = {
 	    valid_intent, RUN, 0),
 	D(MSG_DLVRPOP_DONE, V, M, sizeof(struct msg_done), MSG_NOFD,
 	    valid_done, RUN, 0),
-	/*
-	 * routepop's channels to tablepop and control: a draining
-	 * tablepop or routepop answers what it was asked.
-	 */
+	/* A draining tablepop or routepop answers what it was asked. */
 	D(MSG_ROUTE_LOOKUP, R, T, sizeof(struct msg_login), MSG_NOFD,
 	    valid_login, ANY, 0),
 	D(MSG_TABLE_ROUTEVAL, T, R, sizeof(struct msg_routeval), MSG_NOFD,
@@ -563,7 +521,6 @@ static const struct msg_decl peers_rest[] = {
 };
 #endif
 
-/* peers.c's declarations into the index (proto.c's msg_decls). */
 void
 peers_decls(void)
 {

@@ -15,15 +15,9 @@
  */
 
 /*
- * pki.c -- the keypairs of popd.conf's pki statements.  The parent
- * reads each pair's files (pki_read) and puts the bytes in sealed
- * anonymous files (pki_memfd); keypop -c, unprivileged and confined,
- * checks those (pki_check, pkitls.c) and the parent reads its verdict
- * (pki_verdict): the parent parses no certificate and no key.  It keeps
- * the bytes checked and hands those to every listener it starts; the
- * listener makes its TLS server contexts of them (pki_tls) before it
- * confines itself.  Nothing but the parent opens the files, so a pair
- * that changed on disk since it was checked never reaches a listener.
+ * pki.c -- keypairs: the parent reads the files into sealed memfds and keypop
+ * -c checks them, so the parent parses no certificate nor key, and a pair
+ * changed on disk never reaches a listener unchecked.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -43,12 +37,7 @@
 #include "proto.h"
 #include "pki.h"
 
-/*
- * The whole of a certificate or key file, or NULL with the reason in
- * why ("path: reason").  What tls_load_file() does without a password,
- * but through open_regular(): a FIFO named as a certificate must not
- * hang the parent.  Free with freezero(): it may be a key.
- */
+/* open_regular(): a FIFO must not hang the parent.  freezero(): a key. */
 static uint8_t *
 pki_load(const char *path, size_t *lenp, char *why, size_t whylen)
 {
@@ -85,7 +74,6 @@ pki_load(const char *path, size_t *lenp, char *why, size_t whylen)
 	return NULL;
 }
 
-/* A pair's files, whole: 0, or -1 with the reason in why. */
 int
 pki_read(const char *cert, const char *key, struct pki_pair *pp, char *why,
     size_t whylen)
@@ -99,7 +87,6 @@ pki_read(const char *cert, const char *key, struct pki_pair *pp, char *why,
 	return 0;
 }
 
-/* Wipes the key. */
 void
 pki_free(struct pki_pair *pp)
 {
@@ -108,12 +95,7 @@ pki_free(struct pki_pair *pp)
 	memset(pp, 0, sizeof(*pp));
 }
 
-/*
- * len bytes of a checked pair (its certificate, or its key) in a file of
- * no name, sealed where the system can (compat_spool_seal): what a
- * listener reads of the certificate (pki_recv), and keypop of the key,
- * is what the parent checked.  The descriptor, or -1 with errno.
- */
+/* Sealed where the system can: listener and keypop read what was checked. */
 int
 pki_memfd(const uint8_t *buf, size_t len)
 {
@@ -130,7 +112,6 @@ pki_memfd(const uint8_t *buf, size_t len)
 	return fd;
 }
 
-/* Read whole, n bytes at off: 0, or -1 with errno (EIO: short). */
 int
 pki_pread(int fd, uint8_t *buf, size_t n, off_t off)
 {
@@ -153,11 +134,7 @@ pki_pread(int fd, uint8_t *buf, size_t n, off_t off)
 	return 0;
 }
 
-/*
- * The certificate pki_memfd wrote, certlen bytes, into pp (no key: the
- * listener's is keypop's), and fd closed: 0, or -1 with errno (EINVAL:
- * not of that size).  Mapped, not read: fd's offset is the parent's.
- */
+/* Mapped, not read: fd's offset is the parent's. */
 int
 pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 {
@@ -189,12 +166,7 @@ pki_recv(int fd, uint32_t certlen, struct pki_pair *pp)
 	return -1;
 }
 
-/*
- * keypop -c's verdict, the len bytes of buf (pki.h: its format), read
- * strictly: they are the output of a process that parsed what the
- * parent will not.  0: "ok", with what it read in info; 1: "bad", with
- * its reason in why; -1: no verdict, with what is wrong in why.
- */
+/* Read strictly: a process that parsed what the parent will not wrote it. */
 int
 pki_verdict(const uint8_t *buf, size_t len, struct pki_info *info,
     char *why, size_t whylen)

@@ -14,11 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * pki.h -- the keypairs of popd.conf's pki statements: read by the
- * parent (pki.c), checked by keypop -c and made TLS server contexts by
- * the listener (pkitls.c).
- */
 #ifndef POPD_PKI_H
 #define POPD_PKI_H
 
@@ -27,7 +22,6 @@
 #include <stdint.h>
 #include <time.h>
 
-/* A keypair's files, as read; the listener's has no key (keypop's). */
 struct pki_pair {
 	uint8_t		*cert;
 	size_t		 certlen;
@@ -35,12 +29,7 @@ struct pki_pair {
 	size_t		 keylen;
 };
 
-/*
- * What a client reads in a checked pair's certificate (pki_check), and
- * what tells two certificates apart: the serial number in hexadecimal,
- * as openssl x509 -serial prints it (a longer one than 32 bytes cut,
- * "..." at its end), and the SHA-256 of the certificate, 64 hex digits.
- */
+/* The serial as openssl x509 -serial prints it, and the SHA-256. */
 #define PKI_SERIALMAX	68
 #define PKI_SHA256LEN	64
 struct pki_info {
@@ -50,21 +39,7 @@ struct pki_info {
 	time_t		 notafter;
 };
 
-/*
- * keypop -c's verdict on a pair, the whole of what it writes: one line
- * of printable ASCII (0x20 to 0x7e) and its newline, at most
- * PKI_VERDICTMAX bytes in all:
- *	ok NOTAFTER SERIAL SHA256 SUBJECT
- *				NOTAFTER the certificate's not-after time,
- *				seconds since the epoch in decimal, from
- *				year 0 to 9999; SERIAL its serial number,
- *				1 to PKI_SERIALMAX - 1 of "-.0-9A-F";
- *				SHA256 its fingerprint, PKI_SHA256LEN of
- *				"0-9A-F"; SUBJECT its subject, at most 255
- *				bytes, perhaps none
- *	bad REASON		why the pair does not serve, 1 to
- *				PKI_REASONMAX - 1 bytes
- */
+/* keypop -c's verdict: "ok NOTAFTER SERIAL SHA256 SUBJECT" or "bad REASON". */
 #define PKI_VERDICTMAX	512
 #define PKI_REASONMAX	400
 #define PKI_MINTIME	(-62167219200LL)	/* 0000-01-01T00:00:00Z */
@@ -86,10 +61,7 @@ int		 pki_check(const struct pki_pair *, const char *,
 		    struct pki_info *, char *, size_t);
 
 /*
- * The listener's, before pki_tls with pairs without keys: how such a
- * context signs (compat_tls_keyless), and whether all its keypairs do
- * (compat_tls_keyless_done).  keypop -c, which checks pairs with their
- * keys, sets neither.
+ * The listener's only; keypop -c checks pairs with their keys and sets neither.
  */
 extern int	(*pki_keyless)(struct tls_config *);
 extern int	(*pki_keyless_done)(size_t);

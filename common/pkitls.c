@@ -14,12 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * pkitls.c -- a pki's keypairs made a TLS server context (pki_tls), for
- * the listener, which serves with it, and for keypop -c, which tries a
- * pair with it (pki_check).  libtls parses the certificates and keys
- * here: the parent, which reads the files, links none of it.
- */
+/* pkitls.c -- keypairs as a TLS server context: the parent links no libtls. */
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -39,14 +34,8 @@ int	(*pki_keyless)(struct tls_config *);
 int	(*pki_keyless_done)(size_t);
 
 /*
- * A TLS server context with the n keypairs pairs[i], keypair first as
- * the default and the others chosen by SNI, or NULL with the reason in
- * why.  The listener serves with it; pki_check makes one to try a pair.
- * tickets: the session lifetime of TLS session tickets in seconds, 0
- * for none; their keys come later (tlskeys.c), added to *cfgp, which is
- * the context's configuration (NULL: not wanted).  Every listener names
- * the sessions of a default keypair alike, so that a ticket one of them
- * issued resumes on another.
+ * Every listener names a default pair's sessions alike: tickets resume
+ * anywhere.
  */
 struct tls *
 pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
@@ -83,7 +72,6 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 	for (i = 0; i < n; i++) {
 		k = i == 0 ? first : (i <= first ? i - 1 : i);
 		pp = &pairs[k];
-		/* The first is the default, the others for SNI. */
 		if ((i == 0 ? tls_config_set_keypair_mem :
 		    tls_config_add_keypair_mem)(cfg, pp->cert, pp->certlen,
 		    pp->key, pp->keylen) == -1) {
@@ -104,7 +92,6 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 	r = tls_configure(ctx, cfg);
 	if (r == -1)
 		(void)snprintf(why, whylen, "%s", tls_error(ctx));
-	/* Says why a listener has no key, as well (logged). */
 	if (keyless && pki_keyless_done(n) == -1) {
 		if (r == 0)
 			(void)snprintf(why, whylen, "keys not through keypop");
@@ -115,7 +102,6 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 		ctx = NULL;
 	}
  done:
-	/* The server context keeps its own copy; drop ours. */
 	tls_config_clear_keys(cfg);
 	/* It holds a reference of its own: ticket keys added reach it. */
 	if (cfgp != NULL && ctx != NULL)
@@ -126,12 +112,8 @@ pki_tls(size_t n, const struct pki_pair pairs[], size_t first,
 }
 
 /*
- * Does pp serve?  libtls reads a certificate only as a client's peer:
- * so a server context of pp shakes hands with a client over a
- * socketpair of ours, both ends in this thread, and the client reads
- * what any client would (the handshake also proves that the key signs
- * for the certificate).  0 with what it read in info, or -1 with the
- * reason in why.  No byte of it comes from outside: both ends are ours.
+ * libtls reads a certificate only as a client: one over our socketpair shakes
+ * hands with pp, proving the key too.  No byte comes from outside.
  */
 int
 pki_check(const struct pki_pair *pp, const char *protocols,
@@ -153,7 +135,6 @@ pki_check(const struct pki_pair *pp, const char *protocols,
 		    strerror(errno));
 		goto done;
 	}
-	/* It reads what it is sent, whoever signed it, whenever. */
 	if ((ccfg = tls_config_new()) == NULL || (cli = tls_client()) ==
 	    NULL) {
 		(void)snprintf(why, whylen, "tls_client failed");

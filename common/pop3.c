@@ -14,10 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * pop3.c -- the POP3 command line parser and the CAPA list, shared by
- * authpop (AUTHORIZATION) and wrkrpop (TRANSACTION).
- */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,11 +46,7 @@ static const struct {
 };
 
 /*
- * Split one command line (without its CRLF) into a keyword and up to two
- * arguments.  Keywords are case-insensitive (RFC 1939 section 3).  PASS
- * takes the rest of the line as one argument, since passwords may hold
- * spaces.  Returns POP3_OK or a negative POP3_E* code; l->cmd is
- * CMD_UNKNOWN for a keyword we do not know.
+ * PASS takes the rest of the line as one argument: passwords may hold spaces.
  */
 int
 pop3_parse(struct pop3_line *l, const char *line, size_t len)
@@ -100,11 +92,7 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 			return POP3_EARG;
 		l->args[l->nargs++] = p;
 		n = strcspn(p, " ");
-		/*
-		 * RFC 2449's 40-octet argument limit is for message numbers
-		 * and the like: user names may be longer (POPD_MAXUSER) and
-		 * an AUTH initial response fills the line (RFC 5034).
-		 */
+		/* RFC 2449's 40 octets are for numbers, not names nor AUTH. */
 		if (n > POP3_MAXARG && l->cmd != CMD_USER && l->cmd != CMD_AUTH)
 			return POP3_EARG;
 		p += n;
@@ -114,19 +102,13 @@ pop3_parse(struct pop3_line *l, const char *line, size_t len)
 	return POP3_OK;
 }
 
-/*
- * The CAPA response body, multi-line terminator included: flags say what
- * this session may do; expire (days, -1: never) and login_delay (seconds,
- * 0: none) are the site's policy.  Every line is well under POP3_MAXLINE
- * octets.
- */
+/* Every line is well under POP3_MAXLINE. */
 const char *
 pop3_capa(int flags, int expire, int login_delay)
 {
 	static char	buf[512];
 	char		exp[16] = "NEVER", delay[32] = "";
 
-	/* RFC 2449: what popd enforces, in both states. */
 	if (expire >= 0)
 		(void)snprintf(exp, sizeof(exp), "%d", expire);
 	if (login_delay > 0)
@@ -141,13 +123,7 @@ pop3_capa(int flags, int expire, int login_delay)
 	return buf;
 }
 
-/*
- * Decode an AUTH PLAIN response (RFC 4616): base64 (RFC 4648, padded) of
- * "[authzid] NUL authcid NUL passwd".  An authzid must be empty or name
- * the authcid itself: nobody logs in as somebody else.  Fills user and
- * pass, NUL-terminated.  Returns 0, or -1 if the response is malformed
- * or does not fit.  The decoded copy is wiped either way.
- */
+/* authzid empty or the authcid: nobody logs in as somebody else. */
 int
 pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
     size_t psize)
@@ -173,7 +149,6 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
 	    memchr(pw, '\r', plen) != NULL || memchr(pw, '\n', plen) != NULL)
 		goto done;
 	if (zlen != 0 && (zlen != clen || memcmp(raw, cid, clen) != 0)) {
-		/* Well formed, but we do not log in as somebody else. */
 		rv = -2;
 		goto done;
 	}
@@ -189,11 +164,7 @@ pop3_sasl_plain(const char *b64, char *user, size_t usize, char *pass,
 	return rv;
 }
 
-/*
- * A message number or line count as RFC 1939 writes them: one or more
- * digits, nothing else.  Returns the value, LLONG_MAX for anything
- * larger, or -1 when it is not a number.
- */
+/* LLONG_MAX for anything larger, -1 if not a number. */
 long long
 pop3_number(const char *s)
 {
@@ -212,16 +183,7 @@ pop3_number(const char *s)
 	return n;
 }
 
-/*
- * Line framing, shared by authpop and wrkrpop.  Feed it bytes; it takes
- * them up to and including the first LF (*used says how many) and
- * answers FRAME_MORE until a line is complete, then FRAME_LINE with the
- * line in fr->line, CRLF or bare LF removed and NUL-terminated, or
- * FRAME_TOOLONG for a line of more than max octets (its terminator
- * included), which is dropped up to its LF so that the session goes on
- * (RFC 2449: 255 octets for commands, authpop allows more for SASL).
- * The caller wipes the line with pop3_frame_reset when it is done.
- */
+/* An overlong line is dropped up to its LF and the session goes on. */
 int
 pop3_frame(struct pop3_framer *fr, const char *p, size_t n, size_t max,
     size_t *used)
@@ -253,7 +215,6 @@ pop3_frame(struct pop3_framer *fr, const char *p, size_t n, size_t max,
 	return FRAME_LINE;
 }
 
-/* Ready for the next line; what the last one held is wiped. */
 void
 pop3_frame_reset(struct pop3_framer *fr)
 {

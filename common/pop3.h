@@ -14,9 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * pop3.h -- POP3 command lines, CAPA and SASL PLAIN (pop3.c).
- */
 #ifndef POPD_POP3_H
 #define POPD_POP3_H
 
@@ -28,13 +25,11 @@
 #define POP3_MAXARG		40	/* RFC 2449: arguments */
 #define POP3_IDLE_TIMEOUT	600	/* RFC 1939 section 3: 10 minutes */
 
-/* What the parent and the listener answer a client they turn away. */
 #define POP3_GREETING	"+OK popd ready\r\n"
 #define BUSY		"-ERR [SYS/TEMP] server busy, try later\r\n"
 #define BUSY_ADDR	"-ERR [SYS/TEMP] too many connections from your " \
 			"address, try later\r\n"
 
-/* A parsed POP3 command line. */
 enum pop3_cmd {
 	CMD_UNKNOWN = 0,
 	CMD_USER, CMD_PASS, CMD_QUIT, CMD_CAPA, CMD_AUTH, CMD_STLS,
@@ -52,7 +47,6 @@ struct pop3_line {
 
 #define POP3_SASL_MAXLINE	1024	/* base64 AUTH PLAIN response */
 
-/* One line at a time from a byte stream (pop3_frame). */
 struct pop3_framer {
 	size_t		 len;		/* bytes of the line so far */
 	int		 toolong;	/* dropping up to the LF */

@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * proc.h -- how every popd process starts: the child prologue each role
- * runs in one fixed order, and the parent's side of fork+exec (proc.c).
- */
+/* proc.h -- how every popd process starts, in one fixed order. */
 #ifndef POPD_PROC_H
 #define POPD_PROC_H
 
@@ -27,12 +24,7 @@
 struct chan;
 struct msg_ctlpeer;
 
-/*
- * What a role needs from its prologue.  With a user (started as root),
- * the role chroots if asked and becomes that user; without one, the
- * parent has set the ids already (wrkrpop) and the prologue only proves
- * they are unprivileged and final.
- */
+/* Without a user, the prologue proves the inherited ids unprivileged. */
 struct proc_setup {
 	const char	*role;		/* for logs: "listener" */
 	const char	*title;		/* for ps(1) */
@@ -47,15 +39,8 @@ struct proc_setup {
 };
 
 /*
- * A child role, as every child starts (proc_run): its command line
- * (-d, -v, nothing else; usage otherwise, or without one "usage: role
- * [-dVv]" and who starts it), its setup from the parent on setupfd
- * (0: POPD_CHANNEL_FD, which then carries its work, or a worker's
- * POPD_CONF_FD, closed once read) with these handlers until
- * MSG_PARENT_CONF_END or MSG_PARENT_WORKER, then load (what needs the
- * file system, as root; it may set the prologue's title and arg), the
- * prologue above, and run, which never returns; without run, the event
- * loop with the channel started (a daemon's).
+ * A child: -d and -v only; setup from the parent, load as root, the prologue,
+ * then run, which never returns (or the event loop).
  */
 struct msg_handler;
 struct proc_role {

@@ -15,12 +15,8 @@
  */
 
 /*
- * proto.c -- every message to or from the parent, declared once: its
- * sender, receivers, payload, descriptor, field checks and phases
- * (struct msg_decl in proto.h).  The transport (msg.c) enforces all of
- * it on both ends; handlers receive checked payloads.  The messages on
- * the channels the parent makes between two children are peers.c's:
- * the parent is built without them, and refuses any.
+ * proto.c -- every message to or from the parent, declared once; msg.c enforces
+ * it on both ends.  Messages between two children are peers.c's.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -242,8 +238,7 @@ valid_authkey(const void *p)
 
 static const struct msg_decl decls[] = {
 	/*
-	 * Once, and first but for MSG_PARENT_STATS: the phase it moves the
-	 * channel to takes no more.  A worker's is MSG_PARENT_WORKER.
+	 * Once, first but for MSG_PARENT_STATS.  A worker's: MSG_PARENT_WORKER.
 	 */
 	D(MSG_PARENT_CONF, P, L | A | M | C | T | R | Y | H,
 	    sizeof(struct conf_settings),
@@ -283,10 +278,7 @@ static const struct msg_decl decls[] = {
 	    valid_kick, ANY, 0),
 	/* A new control process links again the ones that drain. */
 	D(MSG_PARENT_CTLCHAN, P, L | A | R, 0, MSG_FD, valid_none, ANY, 0),
-	/*
-	 * After its configuration, before its sockets; a draining one
-	 * still makes TLS for its sessions' STLS.
-	 */
+	/* After its configuration; a draining one still makes TLS for STLS. */
 	D(MSG_PARENT_TICKET, P, L, sizeof(struct msg_ticket), MSG_NOFD,
 	    valid_none, ANY, 0),
 	/* A draining listener has closed its health ports. */
@@ -294,14 +286,9 @@ static const struct msg_decl decls[] = {
 	    valid_health, RUN, 0),
 	D(MSG_PARENT_VERBOSE, P, L | A | M | C | T | R | Y | H,
 	    sizeof(struct msg_verbose), MSG_NOFD, valid_verbose, ANY, 0),
-	/*
-	 * The channels between tablepop and authpop, routepop, and
-	 * between routepop and httppop: a new tablepop's or routepop's
-	 * reach the draining ones too.
-	 */
+	/* A new tablepop's or routepop's reach the draining ones too. */
 	D(MSG_PARENT_TABLECHAN, P, A | R, 0, MSG_FD, valid_none, ANY, 0),
 	D(MSG_PARENT_ROUTECHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
-	/* auth_http: httppop's channel to the current authpop. */
 	D(MSG_PARENT_HTTPPEER, P, A, sizeof(struct msg_ctlpeer), MSG_FD,
 	    valid_httppeer, ANY, 0),
 	D(MSG_PARENT_AUTHCHAN, P, H, 0, MSG_FD, valid_none, ANY, 0),
@@ -337,7 +324,6 @@ valid_keymsg(const void *p)
 	return NULL;
 }
 
-/* Printable ASCII without a blank: one word of a log line. */
 static int
 valid_word(const char *s)
 {
@@ -475,7 +461,6 @@ valid_tablepeer(const void *p)
 	return m->pid > 0 ? NULL : "pid";
 }
 
-/* A usertab key as popctl names it: 1..POPD_MAXUSER of 0x21..0x7e. */
 static int
 valid_key(const char *s, size_t size)
 {
@@ -784,8 +769,7 @@ static const struct msg_decl decls_rest[] = {
 #endif
 
 /*
- * Built without peers.c: the programs with no channel to another child,
- * the parent, a wrkrpop, and a program with no channel (PROTO_SELF 0).
+ * Built without peers.c: the parent, a wrkrpop, and a program with no channel.
  */
 #if !defined(PROTO_SELF) || ((PROTO_SELF) != PROC_PARENT && \
     (PROTO_SELF) != PROC_WRKRPOP && (PROTO_SELF) != 0)
@@ -795,7 +779,6 @@ static const struct msg_decl decls_rest[] = {
 static const struct msg_decl	*all[MSG_MAX], *bytype[MSG_MAX];
 static size_t			 nall;
 
-/* d's n declarations into the index, after those already in it. */
 void
 msg_index(const struct msg_decl *d, size_t n)
 {
@@ -808,11 +791,7 @@ msg_index(const struct msg_decl *d, size_t n)
 	}
 }
 
-/*
- * Every declaration this program holds, in order: decls, decls_rest,
- * then peers.c's.  Indexed at the first look (decls is not in the
- * enum's order).  A process's threads send nothing.
- */
+/* Indexed at the first look: decls is not in the enum's order. */
 const struct msg_decl *const *
 msg_decls(size_t *n)
 {
@@ -829,7 +808,6 @@ msg_decls(size_t *n)
 	return all;
 }
 
-/* The declaration of type, or NULL.  Every message is looked up. */
 const struct msg_decl *
 msg_decl(uint32_t type)
 {
@@ -840,7 +818,6 @@ msg_decl(uint32_t type)
 	return type < MSG_MAX ? bytype[type] : NULL;
 }
 
-/* Does this program hold the checks of self's messages (PROTO_SELF)? */
 int
 msg_checks(int self)
 {

@@ -14,11 +14,9 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
 /*
- * protocheck.c -- the field checks that both tables of message
- * declarations use: proto.c's (the parent's channels) and peers.c's
- * (the channels between two children).
+ * protocheck.c -- the field checks of both declaration tables, proto.c's and
+ * peers.c's.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -28,14 +26,12 @@
 
 #include "protodecl.h"
 
-/* A message with no fields to check. */
 const char *
 valid_none(const void *p)
 {
 	return NULL;
 }
 
-/* An app password's label, as apppass.c reads them: NUL-terminated. */
 int
 valid_label(const char *label, size_t size)
 {
@@ -58,8 +54,8 @@ valid_login(const void *p)
 	if (m->expiry < 0 || (m->expiry == 0 && m->nonce != 0))
 		return "ticket";
 	/*
-	 * authpop took none from further ahead (loginticket.c): the
-	 * parent keeps the nonces until their expiry (spent.c).
+	 * Nonces from further ahead would outlive the parent's record of them
+	 * (spent.c).
 	 */
 	if (m->expiry > time(NULL) + 2 * TICKET_LIFE)
 		return "ticket expiry";
@@ -82,7 +78,6 @@ valid_count(const void *p)
 	return m->pad != 0 ? "padding" : NULL;
 }
 
-/* A network of ADDRESS[/PREFIX], host bits cleared (common/control_cmd.c). */
 int
 valid_net(const struct netaddr *n)
 {
@@ -104,7 +99,6 @@ valid_net(const struct netaddr *n)
 	return 1;
 }
 
-/* A message that this program neither sends nor receives (OURS). */
 const char *
 valid_notours(const void *p)
 {

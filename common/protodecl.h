@@ -14,19 +14,12 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-
-/*
- * protodecl.h -- what the two tables of message declarations share:
- * proto.c's (every channel of the parent's) and peers.c's (the channels
- * the parent makes between two children and never reads).  The field
- * checks both use (protocheck.c), and the row macro.
- */
+/* protodecl.h -- field checks and the row macro of proto.c and peers.c. */
 #ifndef PROTODECL_H
 #define PROTODECL_H
 
 #include "proto.h"
 
-/* A user name, or none (""). */
 #define OPTUSER(f)	(TERMINATED(f) && ((f)[0] == '\0' || \
 			    valid_username(f)))
 
@@ -54,14 +47,8 @@ void		 peers_decls(void);
 #define RUN	PH_RUN
 #define ANY	(PH_RUN | PH_DRAIN)
 /*
- * A program built with PROTO_SELF, its PROC_* (0 for one with no
- * channel), keeps the checks of the messages it receives only: the
- * others' validators are then not in it (Makefile).  chan_send checks
- * what leaves against its declaration (type, size, descriptor, phase),
- * never its fields: its receiver does, and a message that does not
- * pass is that receiver's to refuse.  The transport never calls another
- * process's validator, since it refuses any message not to the process
- * first.  Unit tests and fuzzers keep them all.
+ * PROTO_SELF keeps the field checks of what it receives: chan_send checks only
+ * type, size, descriptor and phase.
  */
 #ifdef PROTO_SELF
 #define OURS(from, to)	((to) & (PROTO_SELF))
@@ -69,19 +56,13 @@ void		 peers_decls(void);
 #define OURS(from, to)	1
 #endif
 /*
- * The programs before login (listener, authpop, httppop) are built
- * without the declarations of the messages that none of them sends or
- * receives (decls_rest, peers_rest): their reviewer reads only theirs,
- * and they refuse those types as unknown, as the parent does peers.c's.
+ * The programs before login lack the messages none of them uses: their reviewer
+ * reads only theirs.
  */
 #if !defined(PROTO_SELF) || !((PROTO_SELF) & (L | A | H))
 #define HAS_REST	1
 #endif
-/*
- * The core parent (PROTO_CORE: popd/core.c in place of its options)
- * keeps no check of LMTP's recipients, which only popd-full takes: it
- * refuses them as another process's messages.
- */
+/* The core parent keeps no check of LMTP's recipients (popd-full's). */
 #ifdef PROTO_CORE
 #define OPTION(t)	((t) >= MSG_LMTP_RCPT && (t) <= MSG_LMTP_KILL)
 #else

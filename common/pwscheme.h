@@ -15,9 +15,7 @@
  */
 
 /*
- * pwscheme.h -- the kinds of stored password hash popd reads: crypt(3)'s,
- * argon2's, and Dovecot's "{SCHEME}" prefixed ones (pwscheme.c); their
- * checks are authpop's (authpop/scheme.c).
+ * pwscheme.h -- stored hashes: crypt(3)'s, argon2's and Dovecot's "{SCHEME}".
  */
 #ifndef POPD_PWSCHEME_H
 #define POPD_PWSCHEME_H
@@ -29,13 +27,9 @@
 #define PWS_RESET	0x04	/* of PWS_PLAIN: cannot become a hash */
 #define PWS_COSTLY	0x08	/* over its kind's ceiling: never checked */
 
-/*
- * pwscheme_allowed's weakok with this bit too: a hash over its kind's
- * ceiling passes (tablepop: authpop refuses it, and counts it).
- */
+/* With weakok: over its ceiling passes (tablepop; authpop refuses it). */
 #define PWA_COSTLY	0x1000
 
-/* How a kind is checked (authpop/scheme.c). */
 #define PWM_NONE	0	/* refused, never checked */
 #define PWM_CRYPT	1	/* crypt(3): bcrypt, SHA-crypt, yescrypt, $1$ */
 #define PWM_ARGON2	2	/* libargon2, a PHC string */
@@ -56,11 +50,8 @@
 #define PWS_RAWMAX	384	/* decoded digest and salt, at most */
 
 /*
- * The ceilings of each kind's cost (authtab(5), SECURITY.md): a second
- * or two of one core for a check on the machine of the figures there,
- * each above what the kind's makers and guides use.  A hash over one
- * is refused where it is read, never checked.  pwscheme.c's messages
- * and popdpass(8) say these figures.
+ * Cost ceilings: a second or two of one core (SECURITY.md).  A hash over one is
+ * refused where read, never checked.
  */
 #define PWS_BCRYPT_MAX	14	/* bcrypt's cost (2^14 rounds) */
 #define PWS_ROUNDS_MAX	2000000	/* SHA-crypt's and PBKDF2's rounds */
@@ -75,7 +66,6 @@ struct pwscheme {
 	int		 digest;	/* PWD_*, of PWM_*DIGEST */
 };
 
-/* A stored hash taken apart (pwscheme_parse). */
 struct pwhash {
 	const struct pwscheme	*s;
 	int			 flags;	/* s's, or PWS_WEAK for {CRYPT}$1$ */
@@ -88,8 +78,7 @@ struct pwhash {
 	unsigned int		 rounds;	/* PWM_PBKDF2, PWM_SCRAM */
 	unsigned int		 kib;	/* argon2, yescrypt: memory, KiB */
 	const char		*over;	/* PWS_COSTLY: the ceiling passed */
-	const char		*user;	/* PWM_DIGESTMD5: the login's name,
-					   the caller's to set (NULL: none) */
+	const char		*user;	/* DIGESTMD5: the login's */
 };
 
 /* pwscheme.c */

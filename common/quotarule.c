@@ -14,11 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * quotarule.c -- a quota's limit as popd.conf and the quota tables write
- * it, read and written back (quotarule.h); the parent, its tables and
- * mda -q parse it, the store's maildirsize (store/quota.c) does not.
- */
+/* quotarule.c -- a quota's limit as popd.conf and the quota tables write it. */
 #include <sys/types.h>
 
 #include <stdint.h>
@@ -30,9 +26,8 @@
 #include "settings.h"
 
 /*
- * "SIZE": digits and an optional unit, K, M, G or T (powers of 1024,
- * as Dovecot's quota_rule reads them), in either case, and an optional
- * B after it.  -1 if it is not one, or over 2^63 bytes.
+ * K, M, G or T are powers of 1024, as Dovecot's quota_rule reads them.  -1 if
+ * over 2^63 bytes.
  */
 static int
 parse_size(const char *s, uint64_t *v)

@@ -15,10 +15,8 @@
  */
 
 /*
- * quotarule.h -- a quota's limit as popd.conf and the quota tables
- * write it ("1G messages 1000"), and the arithmetic of a limit against
- * a use: what the parent, lmtp and the table parsers share with the
- * mail store's maildirsize (store/quota.h), without its files.
+ * quotarule.h -- a quota's limit ("1G messages 1000") and its arithmetic,
+ * shared with the store's maildirsize without its files.
  */
 #ifndef POPD_QUOTARULE_H
 #define POPD_QUOTARULE_H
@@ -39,21 +37,12 @@ struct quota_use {
 
 /* quotarule.c: a limit as popd.conf and the quota tables write it */
 
-/*
- * "SIZE", "SIZE messages N", "messages N" or "none" (SIZE: digits with
- * K, M, G or T, powers of 1024, and an optional B).  0, or -1 with why
- * in err (NULL: none).
- */
+/* 0, or -1 with why in err (NULL: none). */
 int	quota_spec_parse(const char *, struct quota_limit *, char *, size_t);
 
-/* The other way, with the largest exact unit: "1G messages 1000". */
 int	quota_spec_format(const struct quota_limit *, char *, size_t);
 
-/*
- * Whether the use is at or over a limit: no message fits any more.
- * Arithmetic only, here for the parent too (userquota.c), which
- * touches no maildir and links none of quota.c.
- */
+/* Here for the parent too (userquota.c), which links none of quota.c. */
 static inline int
 quota_over(const struct quota_limit *lim, const struct quota_use *use)
 {
@@ -63,7 +52,6 @@ quota_over(const struct quota_limit *lim, const struct quota_use *use)
 	    (uint64_t)use->msgs >= lim->msgs);
 }
 
-/* Whether one more message of size bytes fits under the limits. */
 static inline int
 quota_fits(const struct quota_limit *lim, const struct quota_use *use,
     uint64_t size)

@@ -14,10 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * sandbox.h -- each role's confinement: pledge/unveil, or seccomp,
- * Landlock and no_new_privs (sandbox.c).
- */
 #ifndef POPD_SANDBOX_H
 #define POPD_SANDBOX_H
 

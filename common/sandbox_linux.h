@@ -14,7 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/* Linux only: what sandbox.c's roles build their filters from. */
 #ifndef POPD_SANDBOX_LINUX_H
 #define POPD_SANDBOX_LINUX_H
 

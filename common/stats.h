@@ -15,15 +15,9 @@
  */
 
 /*
- * stats.h -- popd's counters (stats.c).  Every process counts into a
- * page of its own with plain stores: no message, no system call on the
- * data path.  The parent makes the page (a sealed memfd on Linux) for
- * each listener, authpop, lmtp process and wrkrpop, passes its
- * descriptor with MSG_PARENT_STATS, and reads the pages when popctl
- * asks: the values are untrusted numbers, read once, states clamped.
- * A reaped child's last values go to the parent's totals.  The parent
- * counts its own events (limits, refusals, LMTP results, table lookups,
- * mda reports) in a page of its own that is never shared.
+ * stats.h -- every process counts into its own page with plain stores: no
+ * system call on the data path.  The parent reads the pages as untrusted
+ * numbers, once, states clamped.
  */
 #ifndef POPD_STATS_H
 #define POPD_STATS_H
@@ -35,13 +29,12 @@
 
 #include "addr.h"
 
-/* Counters: they only grow.  The order is the one show stats prints. */
+/* Counters only grow.  The order is the one show stats prints. */
 enum stat_id {
 	STAT_CONNECTIONS,		/* listener: accepted */
 	STAT_TLS_FAILURES,		/* listener: failed, timed out */
 	STAT_LOGIN_OK,			/* wrkrpop: TRANSACTION reached */
-	STAT_LOGIN_AUTH,		/* authpop: wrong password, unknown
-					   user */
+	STAT_LOGIN_AUTH,		/* authpop: wrong password, no user */
 	STAT_LOGIN_PLAINTEXT,		/* authpop: PASS/AUTH without TLS */
 	STAT_LOGIN_INUSE,		/* wrkrpop: [IN-USE] */
 	STAT_LOGIN_LIMIT,		/* parent: logged-in, login-delay */
@@ -56,8 +49,7 @@ enum stat_id {
 	STAT_REFUSED_ADDR_LOGGED_IN,	/* parent */
 	STAT_REFUSED_LOGIN_DELAY,	/* parent */
 	STAT_REFUSED_FAILURES,		/* authpop: limit failures */
-	STAT_REFUSED_HASH_COST,		/* authpop: a database's hash over
-					   its kind's ceiling */
+	STAT_REFUSED_HASH_COST,		/* authpop: over its kind's ceiling */
 	STAT_REFUSED_BAD_COMMANDS,	/* authpop, wrkrpop, lmtp */
 	STAT_REFUSED_LMTP_SESSIONS,	/* lmtp */
 	STAT_REFUSED_MESSAGE_SIZE,	/* lmtp */
@@ -85,45 +77,30 @@ enum stat_id {
 	STAT_LOGIN_CACHE_HIT,		/* authpop: the login cache */
 	STAT_LOGIN_CACHE_MISS,
 	STAT_LOGIN_CACHE_EVICT,		/* the least recently used, for room */
-	STAT_STORE_STUCK,		/* parent: sessions found stuck in
-					   the mail store */
+	STAT_STORE_STUCK,		/* parent: stuck in the mail store */
 	STAT_MAX
 };
 
-/* A wrkrpop's state in its page; anything else reads as PAGE_LOGIN. */
 #define PAGE_LOGIN		0	/* its login is not answered yet */
 #define PAGE_TRANSACTION	1
 #define PAGE_UPDATE		2
 
-/*
- * A process's page.  A wrkrpop's is its session's too: its counters
- * are what the session sent and removed, state and marked (messages
- * marked deleted now) are for show sessions.
- */
+/* A wrkrpop's page is its session's too, for show sessions. */
 struct stats_page {
 	uint64_t	c[STAT_MAX];
 	uint32_t	state;
 	uint32_t	marked;
-	uint64_t	quota_over;	/* lmtp: maildirs over their limit,
-					   as of their last check */
-	int64_t		busy;		/* wrkrpop: monotonic second it last
-					   stopped waiting for its client,
-					   0 while it waits (the parent's
-					   start, until it first waits) */
+	uint64_t	quota_over;	/* lmtp: maildirs over their limit */
+	int64_t		busy;		/* wrkrpop: stopped waiting, or 0 */
 };
 
-/* Where this process counts: its page, or a private one until then. */
 extern struct stats_page	*stats;
 #define STAT_ADD(id, n)	(stats->c[(id)] += (n))
 #define STAT_INC(id)	STAT_ADD(id, 1)
 
-/* What a line of output is given to (stats_show, stats_metrics). */
 typedef void	(*stats_out)(void *, const char *);
 
-/*
- * The users of a loaded authtab by their hash's kind (pwscheme_name),
- * counted as the parent reads it at a load or reload, never per scrape.
- */
+/* Counted as the parent reads authtab, never per scrape. */
 #define STATS_KINDS	48	/* more than pwscheme.c has names */
 struct stats_kinds {
 	const char	*name[STATS_KINDS];
@@ -132,7 +109,6 @@ struct stats_kinds {
 	size_t		 nkinds;
 };
 
-/* The gauges show metrics adds to the counters. */
 struct stats_gauges {
 	uint64_t	authorization;	/* sessions before login */
 	uint64_t	transaction;
@@ -148,14 +124,13 @@ struct stats_gauges {
 	uint64_t	 stuck;		/* sessions stuck in the store */
 };
 
-/* A pki's certificate as served, for show metrics. */
 struct stats_cert {
 	const char	*name;
 	long long	 notafter;	/* unix times */
 	long long	 refused;	/* 0: no renewal refused */
 };
 
-/* One line of show sessions; NULL strings print as "-". */
+/* NULL strings print as "-". */
 struct stats_session {
 	const char	*user;
 	struct peeraddr	 peer;
@@ -168,7 +143,7 @@ struct stats_session {
 	uint32_t	 marked;
 };
 
-/* One line of show penalties; NULL user: the address's own line. */
+/* NULL user: the address's own line. */
 struct stats_penalty {
 	struct addrkey	 key;
 	int		 v4bits, v6bits;	/* limit per-address */

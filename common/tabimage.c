@@ -15,16 +15,9 @@
  */
 
 /*
- * tabimage.c -- a loaded table handed on as one sealed file of no name
- * (memfd): authcheck writes what it loaded, authtab or the app
- * passwords (table_image_write), and authpop maps it and checks it
- * (table_image_map), then looks users up in it as in any table
- * (table.c): it parses neither file.
- *
- * The image: a header, the offsets of the n records sorted by name (4
- * bytes each), then the records ("name\0value\0"), the offsets counted
- * from the first; its size is exactly that.  A file of size 0 is an
- * empty table.
+ * tabimage.c -- a table as one sealed memfd, written by authcheck and mapped by
+ * authpop, which parses no file.  A header, the records' offsets by name (4
+ * bytes each), the records ("name\0value\0"); nothing else.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -52,11 +45,7 @@ struct image_head {
 	uint32_t	size;		/* their bytes */
 };
 
-/*
- * The n records that rec(arg, i, &name, &value) gives, in name order,
- * onto fd as an image, then sealed (compat_spool_seal): -1 if it could
- * not be (logged).
- */
+/* -1 if it could not be sealed (logged). */
 int
 table_image_write(int fd, size_t n, table_rec_fn rec, const void *arg)
 {
@@ -102,13 +91,8 @@ table_image_write(int fd, size_t n, table_rec_fn rec, const void *arg)
 }
 
 /*
- * Map fd, an image that what (its name in the log) comes as, into t:
- * checked as the work of a process that may be compromised.  Sealed
- * where the system can seal (no one changes it under us), its size
- * that of its header, every offset and record inside it, each NUL-
- * terminated there, each value not empty, the names strictly in order:
- * table_find's binary search finds each, and none is there twice.  -1
- * if not (logged; t is then empty).  table_image_free gives it back.
+ * Checked as a compromised process's work: sealed, offsets and records inside,
+ * NUL-terminated, names strictly in order for table_find's binary search.
  */
 int
 table_image_map(int fd, const char *what, struct table *t)
@@ -127,8 +111,8 @@ table_image_map(int fd, const char *what, struct table *t)
 		return -1;
 	}
 	/*
-	 * Without seals (OpenBSD), authcheck, which wrote it, has ended
-	 * and could not fork: the parent alone holds it.
+	 * Without seals (OpenBSD) authcheck has ended: the parent alone holds
+	 * it.
 	 */
 #ifdef F_GET_SEALS
 	if ((seals = fcntl(fd, F_GET_SEALS)) == -1 ||
@@ -185,7 +169,6 @@ table_image_map(int fd, const char *what, struct table *t)
 	return -1;
 }
 
-/* What table_image_map mapped: t->off follows the header. */
 void
 table_image_free(struct table *t)
 {

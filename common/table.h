@@ -14,9 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * table.h -- usertab and authtab, table(5) file tables (table.c).
- */
 #ifndef POPD_TABLE_H
 #define POPD_TABLE_H
 
@@ -37,40 +34,24 @@
 #define TABLE_PASSWD	0x20	/* the file is Dovecot's passwd-file */
 #define TABLE_WEAK	0x40	/* TABLE_AUTH: weak hashes too (weak-hashes) */
 #define TABLE_ANYHASH	0x80	/* table_scan, TABLE_AUTH: every kind to fn */
-#define TABLE_SKIP	0x100	/* TABLE_AUTH of the system's accounts: a
-				   refused hash leaves its user out, logged */
-#define TABLE_NAMES	0x200	/* table_load: the names alone, each value ""
-				   (a check's: duplicates, who is there) */
+#define TABLE_SKIP	0x100	/* system accounts: a bad hash skips */
+#define TABLE_NAMES	0x200	/* table_load: names alone, values "" */
 
 /*
- * Whether a TABLE_AUTH line's hash may stand (pwscheme_allowed's form).
- * Only the programs that read hashes set it (authcheck): the parent reads
- * none and links no hash parser, and a table of hashes read where it is
- * not set is refused whole.
+ * Only authcheck reads hashes: a table of hashes read without this is refused.
  */
 extern int	(*table_hash_allowed)(const char *, int, const char **,
 		    char *, size_t);
 
 /*
- * A TABLE_AUTH line (not TABLE_SKIP) whose hash table_hash_allowed
- * refuses leaves the file good: its user loads with TABLE_NOLOGIN, then
- * the kind's name if it fits, instead of the value, and never logs in.
- * table_nologin(file, line, user, why) is told of each (NULL: a
- * warning, "file:line: ..."), and of each TABLE_SKIP user left out
- * with line 0, quiet or not: authcheck's check passes them on to the
- * parent, which logs them.
+ * A refused hash leaves the file good: its user loads with TABLE_NOLOGIN and
+ * never logs in.  table_nologin is told of each.
  */
 #define TABLE_NOLOGIN	'!'
 extern void	(*table_nologin)(const char *, size_t, const char *,
 		    const char *);
 
-/*
- * A loaded table costs what its file costs: the records ("name\0value\0",
- * in file order, comments and blanks gone) in one block, and the offsets
- * of the records sorted by name (4 bytes a user).  Both are mappings of
- * their own, read-only once loaded and given back to the system when the
- * table is freed.
- */
+/* Records and offsets by name in two mappings, read-only once loaded. */
 struct table {
 	char		*buf;
 	size_t		 bufsz;		/* mapped */
@@ -87,13 +68,7 @@ struct userinfo {
 	int		 own;		/* path is the maildir: no subdir */
 };
 
-/*
- * A line of Dovecot's passwd-file, cut in place: the strings point into
- * the line ("" for an empty field).  mail is the maildir that
- * userdb_mail names (NULL: none), limit the "*" quota rule (has_limit
- * 0: none, or the rules not read); ignored counts the extra fields popd
- * has no use for, and ignored_key names the first of them.
- */
+/* A passwd-file line cut in place ("" for an empty field). */
 struct passwdline {
 	char		*name;
 	char		*pass;
@@ -110,11 +85,9 @@ struct passwdline {
 
 typedef int	(*table_fn)(void *, char *, char *, size_t);
 
-/* Record i of a source of records: its name and its value. */
 typedef void	(*table_rec_fn)(const void *, size_t, const char **,
 		    const char **);
 
-/* A passwd-file's quota rule, read into a line (table_quota_rule). */
 typedef int	(*table_rule_fn)(char *, struct passwdline *, char *, size_t);
 
 /* table.c */

@@ -14,9 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * util.c -- small helpers shared by all programs.
- */
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -59,15 +56,9 @@ set_nonblock(int fd)
 }
 
 /*
- * Open a file the configuration names (popd.conf, tables, certificates,
- * keys) for reading, as root: only a regular file, without waiting.  A
- * FIFO would block the whole parent until a writer comes, a device may
- * do anything, and whoever owns a directory on the way may swap one in
- * between a look and the open: so the name is resolved once and the file
- * checked before it is opened (compat_open_regular), and only then is
- * O_NONBLOCK cleared.  The descriptor, or -1 with *errstr: strerror(errno)
- * or "not a regular file".  "/dev/fd/N" is descriptor N, from its start,
- * without a look at /dev: a chrooted authcheck reads the tables so.
+ * Only a regular file, opened without waiting (a FIFO would block the parent)
+ * and checked on the name resolved once, so none can be swapped in.
+ * "/dev/fd/N" is fd N: a chrooted authcheck reads tables so.
  */
 int
 open_regular(const char *path, const char **errstr)
@@ -102,11 +93,7 @@ open_regular(const char *path, const char **errstr)
 	return -1;
 }
 
-/*
- * A key file's bytes (the ticket key, the app passwords' key), from fd,
- * which the parent opened, into buf: how many, size if it holds more
- * than the caller's largest key (a buffer one byte over it), or -1.
- */
+/* size if it holds more than the caller's largest key, or -1. */
 ssize_t
 key_read(int fd, unsigned char *buf, size_t size)
 {
@@ -136,11 +123,7 @@ set_cloexec(int fd)
 	return fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1 ? -1 : 0;
 }
 
-/*
- * Become uid:gid for good and prove it (ids_final), refusing root's ids:
- * no unprivileged role (listener, authpop, a mail user's wrkrpop) may
- * run as uid 0 or gid 0.  Returns -1 with a logged reason on any failure.
- */
+/* No unprivileged role may run as uid 0 or gid 0. */
 int
 drop_privileges(const char *who, uid_t uid, gid_t gid)
 {
@@ -164,11 +147,7 @@ drop_privileges(const char *who, uid_t uid, gid_t gid)
 	return ids_final(who, uid, gid);
 }
 
-/*
- * Are uid:gid our real, effective and saved ids, with the old ones out
- * of reach?  OpenSSH's permanently_set_uid makes the same check.
- * Returns -1 with a logged reason if not.
- */
+/* OpenSSH's permanently_set_uid makes the same check. */
 int
 ids_final(const char *who, uid_t uid, gid_t gid)
 {
@@ -197,7 +176,6 @@ ids_final(const char *who, uid_t uid, gid_t gid)
 	return 0;
 }
 
-/* Write all of buf to fd, through short writes and EINTR: 0, or -1. */
 int
 write_all(int fd, const void *buf, size_t len)
 {
@@ -216,7 +194,6 @@ write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* Seconds on a clock that no change of the date moves, for timeouts. */
 time_t
 monotime(void)
 {
@@ -227,11 +204,7 @@ monotime(void)
 	return ts.tv_sec;
 }
 
-/*
- * Called with the number of sessions whenever it changes: when it falls
- * to a quarter of its last peak, the memory the others held goes back to
- * the system, so that a flood leaves no lasting cost.
- */
+/* At a quarter of its peak, memory goes back: a flood costs nothing lasting. */
 void
 trim_after_spike(size_t n)
 {
@@ -253,11 +226,7 @@ trim_after_spike(size_t n)
 	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);	\
 } while (0)
 
-/*
- * SipHash-2-4 (Aumasson and Bernstein) of len bytes under key: a value
- * that whoever lacks the key can neither predict nor collide.  Never 0,
- * which its users keep for "none".
- */
+/* Never 0, which its users keep for "none". */
 uint64_t
 siphash(const uint64_t key[2], const void *data, size_t len)
 {
@@ -292,11 +261,7 @@ siphash(const uint64_t key[2], const void *data, size_t len)
 	return m != 0 ? m : 1;
 }
 
-/*
- * Zeroed memory of at least *len bytes (rounded up to pages) in a
- * mapping of its own, so that unmap() gives it back to the system at
- * once: for the big tables, whatever malloc's thresholds are.
- */
+/* A mapping of its own: unmap() gives it back, whatever malloc does. */
 void *
 map_anon(size_t *len)
 {

@@ -14,10 +14,6 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * util.h -- names, sizes and small helpers that every popd program shares
- * (util.c).
- */
 #ifndef POPD_UTIL_H
 #define POPD_UTIL_H
 
@@ -30,9 +26,8 @@
 #include "log.h"
 
 /*
- * The daemon users.  On OpenBSD every package user is registered in the
- * ports tree's infrastructure/db/user.list, where _pop3d is mail/pop3d's
- * (uid 733, retired, never given again): the listener is _popd there.
+ * On OpenBSD, _pop3d is mail/pop3d's (uid 733, retired in user.list): the
+ * listener is _popd there.
  */
 #ifdef __OpenBSD__
 #define POPD_USER		"_popd"		/* listener */

@@ -15,10 +15,8 @@
  */
 
 /*
- * version.h -- popd's version, the one place that holds it.  Every
- * program prints it for -V as "<program> (popd) <version>", popd logs it
- * at start, popctl show stats and show metrics carry it, and the
- * Makefile reads it for make dist and make deb.
+ * The one place that holds popd's version: -V, logs, show stats and metrics,
+ * and make dist read it.
  */
 #ifndef POPD_VERSION_H
 #define POPD_VERSION_H
