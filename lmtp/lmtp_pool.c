@@ -15,10 +15,9 @@
  */
 
 /*
- * The delivery workers (dlvrpop): one per maildir and limit, started by
- * the parent as the maildir's user.  A worker names its files before it
- * creates them; if it dies, a paced successor cleans up or reports the
- * message delivered: at worst the MTA sends it again, never lost.
+ * The delivery workers (dlvrpop), one per maildir and limit.  A worker
+ * names its files before creating them; a paced successor cleans up after
+ * one that died: at worst the MTA sends a message again, never lost.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
