@@ -18,7 +18,7 @@
  * The delivery worker of one maildir, as the mail user, confined to it.
  * DLV_OK only once fsync'd in new/ (mda's guarantees); names are told
  * before files exist so a successor can finish or undo a killed job:
- * never twice, never lost.  One worker per maildir: no quota overshoot.
+ * never twice, never lost.  One worker a maildir: LMTP never overshoots.
  */
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -268,7 +268,7 @@ txn_head(struct lmtp_txn *t, const char *p, size_t len)
 	return 0;
 }
 
-/* Past limit message-size bytes are dropped to the end, then refused. */
+/* Past limit message-size, bytes are read and dropped, then refused. */
 void
 txn_write(struct lmtp_txn *t, const char *p, size_t len)
 {

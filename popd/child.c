@@ -230,7 +230,7 @@ spawn_child(void *arg)
 
 /*
  * The child shares the parent's memory until it execs (clone(2) with
- * CLONE_VM|CLONE_VFORK, or vfork(2)): a wrkrpop costs no page tables.
+ * CLONE_VM|CLONE_VFORK, or vfork(2)): no copy of its page tables.
  * With pidfd the caller reaps it (login.c) and child_reap leaves it alone.
  */
 pid_t
