@@ -15,11 +15,8 @@
  */
 
 /*
- * flags.c -- popd's command line, read by popd and by confpop (popd -n
- * and -m exec it with the same arguments, and the parent runs confpop
- * -C with them at each load): the flags, and popd's usage, which lists
- * both command lines, popd.conf's and the original shorthand.  What
- * they name is read by confpop alone (confpop/load.c).
+ * popd's command line, read by popd and by confpop (run with the same
+ * arguments): the flags and the usage.  confpop alone reads what they name.
  */
 #include <sys/types.h>
 
@@ -37,7 +34,6 @@
 
 int	debug, verbose;
 
-/* Both command lines: popd.conf's, and the original shorthand. */
 __dead void
 popd_usage(void)
 {
@@ -50,10 +46,6 @@ popd_usage(void)
 	exit(1);
 }
 
-/*
- * popd's flags into a; self: the program's name, for -V.  Errors in
- * them end the program with the usage.
- */
 void
 flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
 {
@@ -135,10 +127,7 @@ flags_parse(int argc, char *argv[], struct popd_args *a, const char *self)
 		popd_usage();
 }
 
-/*
- * Whether a names a file by a relative path (-f, or -a -c -k -u): the
- * directory popd started in must then be found again at each reload.
- */
+/* Then the directory popd started in must be found again at reload. */
 int
 flags_relative(const struct popd_args *a)
 {

@@ -15,10 +15,8 @@
  */
 
 /*
- * popd.h -- the popd program, which is the parent alone: the kinds of
- * child it supervises, the default ports and its command line (flags.c,
- * confpop's too).  Its modules are declared in popd/parent.h; each child is a program of its own (listener/, lmtp/,
- * control/, authpop/, wrkrpop/, dlvrpop/).
+ * The popd program, the parent alone: the kinds of child it supervises,
+ * the default ports and its command line.  Its modules: popd/parent.h.
  */
 #ifndef POPD_POPD_H
 #define POPD_POPD_H
@@ -37,11 +35,7 @@ enum proc_id { KIND_LISTENER, KIND_AUTHPOP, KIND_LMTP, KIND_CONTROL,
 
 #define MAX_LISTEN	POPD_MAXLISTEN	/* bound sockets */
 
-/*
- * flags.c: the command line, popd's and confpop's (popd -n and -m exec
- * it with the same arguments).  flags: -a authtab, -c certfile, -e
- * subdir, -k keyfile, -u usertab.
- */
+/* -a authtab, -c certfile, -e subdir, -k keyfile, -u usertab. */
 struct popd_args {
 	const char	*conffile;	/* -f; NULL: the flags' shorthand */
 	const char	*ctlsock;	/* -s: wins over popd.conf's */

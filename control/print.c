@@ -15,12 +15,9 @@
  */
 
 /*
- * print.c -- the control process turns the parent's answers, fixed-size
- * records (common/proto.h, checked by proto.c), into the text popctl
- * prints: tables, Prometheus metrics, times and plurals.  As smtpctl
- * prints what smtpd's parent sends as structs, root formats none of it.
- * The table and metric lines themselves are stats.c's (shared with its
- * unit test).  Pure: it writes to the stream it is given.
+ * The control process turns the parent's fixed-size records into the
+ * text popctl prints.  As smtpctl prints smtpd's structs, root formats
+ * none of it.
  */
 #include <sys/types.h>
 
@@ -32,14 +29,12 @@
 #include "control_cmd.h"
 #include "control.h"
 
-/* stats.c's line writer, to a stream. */
 static void
 line(void *fp, const char *s)
 {
 	fprintf(fp, "%s\n", s);
 }
 
-/* show stats, or show metrics with the gauges. */
 static void
 print_stats(FILE *fp, uint32_t cmd, const struct msg_ctlstats *m)
 {
@@ -125,7 +120,6 @@ print_penalties(FILE *fp, const struct msg_penalties *m)
 	}
 }
 
-/* How many a kick, an unpenalize or a drain ended, forgot or left. */
 static int
 print_count(FILE *fp, uint32_t cmd, const struct msg_count *m)
 {
@@ -149,10 +143,7 @@ print_count(FILE *fp, uint32_t cmd, const struct msg_count *m)
 	return -1;
 }
 
-/*
- * show certificates: a block per pki, its lines "word value", a blank
- * line between blocks (popctl(8)).
- */
+/* Blocks of "word value" lines, blank-line separated (popctl(8)). */
 static void
 print_cert(FILE *fp, int first, const struct msg_ctlcert *m)
 {
@@ -176,11 +167,7 @@ print_cert(FILE *fp, int first, const struct msg_ctlcert *m)
 		    m->refused, date, sizeof(date)), m->why);
 }
 
-/*
- * The user's maildir, for show user and show quota its junk setting
- * and where it comes from, and for show quota its limit (a wrkrpop's
- * text follows with the use).
- */
+/* A wrkrpop's text follows with the use. */
 static void
 print_user(FILE *fp, const struct msg_ctluser *m)
 {
@@ -211,11 +198,7 @@ print_user(FILE *fp, const struct msg_ctluser *m)
 	}
 }
 
-/*
- * show app-passwords: the user, "main password barred", then each app
- * password with what authpop said of it and its last use (lastuse.c
- * added it, and put them in order).
- */
+/* lastuse.c added the last uses, and put them in order. */
 static void
 print_apps(FILE *fp, const struct msg_ctlapps *m)
 {
@@ -242,10 +225,8 @@ print_apps(FILE *fp, const struct msg_ctlapps *m)
 }
 
 /*
- * A backend: down, or draining (by popctl, or by its own) until its
- * last session ends, then drained; degraded (its store stuck); else
- * up.  show backends adds its users, its sessions and the age of its
- * last check ("-": none).
+ * Draining (by popctl, or by its own) until its last session ends;
+ * degraded: its store is stuck.
  */
 static void
 print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
@@ -276,10 +257,6 @@ print_backend(FILE *fp, uint32_t cmd, const struct msg_ctlbackend *m)
 	    (unsigned long long)m->users, sess, age);
 }
 
-/*
- * reload: the file it read, or that popd runs without one; then each
- * change only a restart applies.
- */
 static void
 print_reload(FILE *fp, const struct msg_ctlreload *m)
 {
@@ -293,10 +270,7 @@ print_reload(FILE *fp, const struct msg_ctlreload *m)
 	}
 }
 
-/*
- * What an answer to cmd begins with, before its first record or text
- * (not before a refusal): a table's header, or what log says.
- */
+/* Before the first record or text, not before a refusal. */
 void
 print_begin(FILE *fp, uint32_t cmd)
 {
@@ -319,10 +293,7 @@ print_begin(FILE *fp, uint32_t cmd)
 	}
 }
 
-/*
- * A record of type for a request cmd, the n-th of the answer; -1 if
- * that command is not answered so.
- */
+/* -1 if cmd is not answered so. */
 int
 print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
     uint32_t n)
@@ -370,10 +341,6 @@ print_record(FILE *fp, uint32_t type, const void *data, uint32_t cmd,
 	return ok ? 0 : -1;
 }
 
-/*
- * Why the parent refused a request to its peer (MSG_PARENT_CTLDENIED):
- * who may run it.  Into why, one line.
- */
 void
 print_denied(char *why, size_t len, const struct msg_ctldenied *m)
 {

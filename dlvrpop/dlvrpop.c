@@ -15,29 +15,10 @@
  */
 
 /*
- * dlvrpop -- the delivery worker of one maildir: writes the messages
- * the lmtp process spooled into the maildir, as the mail user, confined
- * to that maildir, for as long as the lmtp process keeps its channel
- * open.
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by
- * sender):
- *	the parent	fd 4, its configuration, read once before anything
- *			else (it starts us for the lmtp process)
- *	lmtp		fd 3 (SOCK_SEQPACKET), the jobs
- *
- * One job at a time, synchronously: the lmtp process sends the next job
- * only after the DONE of the last.  A job gets mda's guarantees (deliver.c):
- * DLV_OK only once the message is fsync'd in new/ under a unique name.
- * The names are sent (INTENT) before a file exists under them, so that
- * when this worker is killed mid-job, its successor can be asked
- * (DLVCHECK) to finish the job, or to undo it: never twice, never lost.
- *
- * Quotas: the parent gave us the user's limit (msg_worker).  The lmtp
- * process cannot change it.  A message that does not fit under it is
- * refused (DLV_QUOTA) before anything is written; one that fits is
- * counted in maildirsize after it is in new/.  Jobs of one maildir are
- * one worker's, one at a time: LMTP alone never overshoots.
+ * The delivery worker of one maildir, as the mail user, confined to it.
+ * DLV_OK only once fsync'd in new/ (mda's guarantees); names are told
+ * before files exist so a successor can finish or undo a killed job:
+ * never twice, never lost.  One worker a maildir: LMTP never overshoots.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -65,17 +46,12 @@
 			    F_SEAL_SEAL)
 #endif
 
-/* What the parent tells us before we start, on POPD_CONF_FD. */
 static struct msg_worker	who;
 
 static struct delivery		dlv;
 static struct chan		lmtp;	/* the jobs' channel, the only one */
 
-/*
- * Only a message nobody can change while we copy it: a regular file
- * and, where the system has them, sealed against writes, growing and
- * shrinking (memfd_create(2)), else read-only.
- */
+/* Only a message nobody can change while we copy it: sealed or read-only. */
 static int
 spool_ok(unsigned long long id, int fd)
 {
@@ -126,7 +102,6 @@ job_failed(unsigned long long id)
 	return DLV_TEMP;
 }
 
-/* A name in cur/ that is new with an info part. */
 static int
 cur_match(void *arg, const char *name)
 {
@@ -136,10 +111,7 @@ cur_match(void *arg, const char *name)
 	return strncmp(name, new, len) == 0 && name[len] == ':';
 }
 
-/*
- * 1 if the message named new is in new/, or in cur/ with or without
- * flags (":2,..."); 0 if not; -1 if we cannot tell.
- */
+/* -1 if we cannot tell. */
 static int
 delivered(const char *new)
 {
@@ -182,10 +154,7 @@ done(uint64_t id, uint32_t status, const struct quota_use *use)
 	(void)chan_sync(&lmtp);
 }
 
-/*
- * Names chosen, no file yet: the lmtp process must know them first.
- * arg: the job's id.
- */
+/* arg: the job's id. */
 static int
 dlvrpop_intent(struct delivery *d, void *arg)
 {
@@ -244,7 +213,6 @@ dlvrpop_parent_worker(struct chan *c, const void *data, int fd)
 	memcpy(&who, data, sizeof(who));
 }
 
-/* MSG_LMTP_JOB: the message into the maildir, then DONE. */
 static void
 dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
 {
@@ -261,10 +229,7 @@ dlvrpop_lmtp_job(struct chan *c, const void *data, int fd)
 	    (who.qbytes != 0 || who.qmsgs != 0) ? &use : NULL);
 }
 
-/*
- * MSG_LMTP_QUOTA: the maildir's use against the limit, for a RCPT:
- * will a message of size fit (size 0: is it over)?  No limit: it fits.
- */
+/* size 0: is it over?  No limit: it fits. */
 static void
 dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 {
@@ -299,10 +264,8 @@ dlvrpop_lmtp_quota(struct chan *c, const void *data, int fd)
 }
 
 /*
- * MSG_LMTP_DLVCHECK: our predecessor was killed during a job.  The
- * message in new/ (or moved to cur/ by a session since) means it was
- * delivered: make new/ durable and say so.  Otherwise nothing of the job
- * may stay: its tmp/ file goes, and the job failed.
+ * A predecessor was killed mid-job.  In new/ or cur/: delivered, made
+ * durable.  Otherwise nothing may stay: its tmp/ file goes.
  */
 static void
 dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
@@ -327,15 +290,10 @@ dlvrpop_lmtp_dlvcheck(struct chan *c, const void *data, int fd)
 		    id);
 	log_info("%s: job %llu of a killed worker: %s", dlv.maildir, id,
 	    status == DLV_OK ? "delivered" : "undone");
-	/*
-	 * Delivered: its line in maildirsize may be missing, which the
-	 * next recalculation repairs (quota.h's bound); never counted
-	 * twice from here.
-	 */
+	/* A missing maildirsize line is repaired by recalculation. */
 	done(mi->job, status, NULL);
 }
 
-/* The lmtp process closed the channel: idle, or it is going away. */
 static void
 dlvrpop_eof(struct chan *c)
 {
@@ -343,14 +301,12 @@ dlvrpop_eof(struct chan *c)
 	exit(0);
 }
 
-/* The jobs, from the lmtp process on POPD_CHANNEL_FD. */
 static const struct msg_handler from_lmtp[] = {
 	{ MSG_LMTP_JOB,		dlvrpop_lmtp_job },
 	{ MSG_LMTP_DLVCHECK,	dlvrpop_lmtp_dlvcheck },
 	{ MSG_LMTP_QUOTA,	dlvrpop_lmtp_quota },
 };
 
-/* Configured: the jobs' channel, as the user the parent made us. */
 static void
 dlvrpop_load(struct proc_setup *ps)
 {
@@ -382,7 +338,6 @@ dlvrpop_run(void)
 	}
 }
 
-/* As mda: the maildir is created where it is missing, then opened. */
 static void
 dlvrpop_open(void *arg)
 {
@@ -397,7 +352,6 @@ dlvrpop_sandbox(void *arg)
 	sandbox_dlvrpop(dlv.maildir);
 }
 
-/* The configuration, from the parent on POPD_CONF_FD. */
 static const struct msg_handler from_parent[] = {
 	{ MSG_PARENT_STATS,	proc_parent_stats },
 	{ MSG_PARENT_WORKER,	dlvrpop_parent_worker },

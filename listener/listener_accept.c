@@ -15,15 +15,9 @@
  */
 
 /*
- * listener_accept.c -- the listener's listening sockets (acceptor.c:
- * batches, a pause when descriptors or memory run out): each connection
- * with the socketpair its session will relay over, no accepting while
- * the listener is full, and the sockets closed when it drains.
- *
- * It hands each connection to listener.c (session_new), and knows
- * nothing of sessions.  A health port's connection is no session: it
- * gets the line the parent last sent and is closed, nothing read
- * (listen ... health, popd.conf(5)); its HTTP form's, listener_health.c.
+ * The listener's listening sockets: each connection with the socketpair
+ * its session will relay over, handed to session_new.  A health port's
+ * connection is no session: it gets the parent's last line, nothing read.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -48,16 +42,14 @@
 
 static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
-/* The socketpair for the next connection, made before it is accepted. */
 static int				spare[2] = { -1, -1 };
 /* What a health port says: "up 0" until the parent says otherwise. */
 char					 health_line_now[32] = "up 0\n";
 
 /*
- * The session's socketpair comes first: when descriptors run out, the
- * client waits in the backlog instead of being dropped after its
- * handshake.  Only our end is nonblocking, as the flag is shared with
- * the receiver.
+ * The socketpair first: out of descriptors, the client waits in the
+ * backlog rather than being dropped after its handshake.  Only our end
+ * is nonblocking: the flag is shared with the receiver.
  */
 static int
 spare_make(void *arg, const char **what)
@@ -77,10 +69,7 @@ accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 {
 	const struct listen_sock	*l = arg;
 
-	/*
-	 * A fresh socket's buffer takes the line whole: never wait, never
-	 * read, so that a check costs nothing past its accept.
-	 */
+	/* A fresh socket's buffer takes the line whole: never wait or read. */
 	if (l->flags & LISTEN_HEALTHHTTP) {
 		health_http_conn(s);
 		return;
@@ -96,7 +85,6 @@ accept_conn(void *arg, int s, const struct sockaddr *sa, socklen_t len)
 	session_new(s, sa, len, l, spare);
 }
 
-/* A listening socket, with its flags and default keypair; stopped if full. */
 void
 accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
 {
@@ -118,7 +106,6 @@ accept_add(int fd, const struct msg_listen *ml, struct tls *tls, int stopped)
 	    (l->flags & LISTEN_TLS) ? " (TLS)" : "");
 }
 
-/* The parent's news for the health ports. */
 void
 listener_parent_health(struct chan *c, const void *data, int fd)
 {
@@ -129,7 +116,6 @@ listener_parent_health(struct chan *c, const void *data, int fd)
 	    m->state == HEALTH_DEGRADED ? "degraded" : "up", m->sessions);
 }
 
-/* Stop (on) or start again accepting on every socket. */
 void
 accept_stop(int on)
 {
@@ -139,10 +125,7 @@ accept_stop(int on)
 		acceptor_stop(&l->acc, on);
 }
 
-/*
- * Accept no more sessions: their sockets are closed.  A health port's
- * stays to say draining until the last session ends (popd stopping).
- */
+/* A health port stays to say draining until the last session ends. */
 void
 accept_close(void)
 {

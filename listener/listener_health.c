@@ -15,13 +15,9 @@
  */
 
 /*
- * listener_health.c -- a health port's HTTP form (listen ... health
- * http, popd.conf(5)), for probes that speak only HTTP (Kubernetes):
- * the request is read within HEALTH_HTTP_WAIT seconds and
- * HEALTH_HTTP_MAX bytes, then answered 200 with the line when it says
- * up, 503 when draining or degraded, and closed.  At most
- * HEALTH_HTTP_CONNS are read at once: one more ends the oldest, so that
- * slow or huge requests hold a bounded few kilobytes, and none for long.
+ * A health port's HTTP form, for probes that speak only HTTP.  At most
+ * HEALTH_HTTP_CONNS read at once, one more ends the oldest: slow or huge
+ * requests hold a bounded few kilobytes, and none for long.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -51,11 +47,7 @@ struct hconn {
 static TAILQ_HEAD(, hconn)	 hconns = TAILQ_HEAD_INITIALIZER(hconns);
 static size_t			 nhconns;
 
-/*
- * What the request in buf (len bytes so far) asks: 1 a GET, 2 a HEAD,
- * each with its header ended by an empty line; 0 not whole yet; -1
- * anything else.  The path and the header lines are not looked at.
- */
+/* 1 GET, 2 HEAD, 0 not whole yet, -1 anything else; no path looked at. */
 int
 health_http_request(const char *buf, size_t len)
 {
@@ -79,7 +71,6 @@ health_http_request(const char *buf, size_t len)
 	if (eol - p < 9 || eol - p > 10 || memcmp(p, " HTTP/1.", 8) != 0 ||
 	    p[8] < '0' || p[8] > '9' || (eol - p == 10 && p[9] != '\r'))
 		return -1;
-	/* Then header lines, up to an empty one. */
 	for (p = eol + 1; p < end; p = eol + 1) {
 		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n'))
 			return kind;
@@ -149,7 +140,6 @@ hconn_read(int fd, short ev, void *arg)
 	hconn_end(h);
 }
 
-/* A connection to a health port's HTTP form: read its request. */
 void
 health_http_conn(int s)
 {

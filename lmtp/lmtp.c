@@ -15,40 +15,10 @@
  */
 
 /*
- * lmtp.c -- the popd lmtp process: speaks LMTP (RFC 2033) to the MTA on
- * the sockets the parent binds, and nothing else.  It runs chrooted as
- * POPD_USER, never touches a maildir and never decides who a user is:
- * it asks the parent about each RCPT, spools each message once into a
- * sealed anonymous file and hands it to the delivery workers the parent
- * started for the recipients it accepted (lmtp_pool.c), which write it.
- *
- * Talks to (the messages are common/proto.c's and peers.c's, by
- * sender):
- *	the parent	fd 3
- *	dlvrpop		the channels the parent hands us, one per worker
- *	the MTA		a unix or loopback TCP socket
- *
- * A session answers its commands in order: while a RCPT or a delivery
- * waits for the parent or a worker it reads nothing more, so pipelined
- * commands keep their order.  Replies go out when no complete command
- * is left to read, or before such a wait.  The helpers are told of a
- * session only what they need: lmtp_accept.c takes the connections and
- * names their peers, lmtp_cmd.c parses, lmtp_txn.c keeps a
- * transaction's recipients and spool, lmtp_pool.c the workers.
- *
- * The sockets are every local user's (as the loopback port is), so no
- * client can hold what the MTA needs: a peer (a uid on a unix socket;
- * over TCP the loopback addresses together, which any local user may
- * take) holds at most limit lmtp-peer sessions, and where a socket
- * names the MTA's user, that uid and root are not counted so and the
- * others together leave limit lmtp-peer sessions to them.  timeout
- * lmtp runs from one whole command, or LMTP_INBUF bytes of a message,
- * to the next: a byte at a time does not hold a session.  What all
- * sessions have spooled is at most limit lmtp-spool, and what counted
- * peers have spooled leaves limit message-size of it to root and the
- * MTA's user (lmtp_txn.c); past it a message is refused 452 4.3.1, to
- * come again.  A counted peer's own share, limit lmtp-peer sessions of
- * a message each, is less than that (popd -n checks it).
+ * The lmtp process: LMTP (RFC 2033) from the MTA, chrooted as POPD_USER.
+ * The parent judges each RCPT; a message is spooled once, sealed, and
+ * handed to the recipients' dlvrpop workers.  Commands are answered in
+ * order.  Per-peer and spool limits keep local users from starving the MTA.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -176,10 +146,7 @@ session_find(uint64_t id, enum lmtp_state st)
 	return NULL;
 }
 
-/*
- * A whole command, or LMTP_INBUF bytes of a message: timeout lmtp runs
- * again from here (session_settle sets it), not from any byte.
- */
+/* timeout lmtp runs from a whole command or LMTP_INBUF message bytes. */
 static void
 session_progress(struct session *s)
 {
@@ -236,11 +203,8 @@ lmtp_session_free(struct session *s)
 }
 
 /*
- * After every event: send what is queued, then end the session, or arm
- * its reading, writing and timer for its state.  Nothing else ends a
- * session, so no caller holds a freed one.  A session whose client went
- * away while the parent or a worker works for it stays, without its
- * socket, until the answer comes: the answer is logged, never lost.
+ * Only this ends a session, so no caller holds a freed one.  A session
+ * whose client left keeps waiting for its answer, so it is logged.
  */
 static void
 session_settle(struct session *s)
@@ -301,7 +265,6 @@ session_settle(struct session *s)
 	}
 }
 
-/* The last reply is queued: read nothing more, close once it is out. */
 static void
 session_closing(struct session *s)
 {
@@ -310,7 +273,6 @@ session_closing(struct session *s)
 	s->inlen = 0;
 }
 
-/* Draining, and s has no transaction: its last reply, then closed. */
 static void
 session_drained(struct session *s)
 {
@@ -318,10 +280,6 @@ session_drained(struct session *s)
 	session_closing(s);
 }
 
-/*
- * A bad command: its reply, or after limit bad-commands of them, the
- * last reply.
- */
 static void
 session_bad(struct session *s, const char *err)
 {
@@ -337,17 +295,13 @@ session_bad(struct session *s, const char *err)
 	session_closing(s);
 }
 
-/* A recipient over quota: 552 5.2.2, or 452 4.2.2 (quota full temporary). */
 static const char *
 quota_code(void)
 {
 	return set.quota.temporary ? "452 4.2.2" : "552 5.2.2";
 }
 
-/*
- * The usertab keys of a RCPT path, into m: those that are user names,
- * each once, in order.  Returns how many.
- */
+/* The RCPT path's keys that are user names, each once, into m. */
 static uint32_t
 rcpt_keys(struct msg_rcpt *m, const char *path)
 {
@@ -419,10 +373,7 @@ rcpt_refuse(struct session *s, uint32_t status, uint64_t ref)
 	}
 }
 
-/*
- * Message bytes: 1 when the message ended (CRLF "." CRLF: refused, or
- * handed to the workers), 0 when more must come.
- */
+/* 1 when the message ended (refused or handed over), 0 for more. */
 static int
 session_data(struct session *s)
 {
@@ -583,7 +534,6 @@ session_line(struct session *s, const char *line, size_t len)
 	}
 }
 
-/* One command line, if a whole one is there: 1, else 0. */
 static int
 session_command(struct session *s)
 {
@@ -631,9 +581,8 @@ session_command(struct session *s)
 }
 
 /*
- * Handle what the input holds, in order, until a command must wait for
- * the parent or a worker, the client must read its replies, or a line is
- * not complete; then send the replies and arm the session again.
+ * Stop at a command that waits for the parent or a worker, at replies the
+ * client must read, or at an incomplete line.
  */
 static void
 session_input(struct session *s)
@@ -707,7 +656,6 @@ session_read(int fd, short ev, void *arg)
 	session_input(s);
 }
 
-/* The worker's answer: over quota, too big for what is left, or in. */
 static void
 rcpt_checked(void *arg, uint32_t status, const struct quota_use *use,
     int over)
@@ -738,13 +686,9 @@ rcpt_checked(void *arg, uint32_t status, const struct quota_use *use,
 }
 
 /*
- * The parent's answer to a RCPT: the recipient's user, or why not.  One
- * with a limit is checked by its maildir's worker, which refuses it
- * when the maildir is over, or when SIZE= says the message cannot fit,
- * unless that worker said within seconds that it had room (pool_room).
- * SIZE= counts CRLF line ends, the maildir LF: the message is stored in
- * at least half of it.  Only that much must fit at RCPT, so that no
- * message that would fit is refused before it was sent; the worker
+ * A recipient with a quota is checked by its worker unless it said lately
+ * it had room (pool_room).  SIZE= counts CRLF, the maildir LF: only half
+ * must fit at RCPT, so no message that would fit is refused; the worker
  * checks the real size after DATA.
  */
 static void
@@ -781,10 +725,7 @@ lmtp_parent_rcpt(struct chan *c, const void *data, int fd)
 	session_input(s);
 }
 
-/*
- * A delivery is over (lmtp_txn.c): one status per recipient, replied
- * in RCPT order (RFC 2033 4.2), and one log line each.
- */
+/* Replies in RCPT order (RFC 2033 4.2), one log line each. */
 static void
 session_delivered(uint64_t id, const uint32_t *status, size_t n)
 {
@@ -840,8 +781,9 @@ session_delivered(uint64_t id, const uint32_t *status, size_t n)
 }
 
 /*
- * Room for one more session of a counted peer, by the rule at the top
- * of this file: NULL, or the reply that refuses it.
+ * A peer (a uid, or all loopback TCP) holds at most limit lmtp-peer
+ * sessions; counted peers together leave that many to root and the MTA's
+ * user.  NULL, or the refusing reply.
  */
 static const char *
 peer_room(const char *key)
@@ -867,10 +809,6 @@ peer_room(const char *key)
 	return NULL;
 }
 
-/*
- * A connection accepted on listening socket l (lmtp_accept.c): a
- * session, unless limit lmtp-sessions or lmtp-peer refuses it.
- */
 static void
 session_accept(void *arg, int fd, const struct sockaddr *sa, socklen_t len)
 {
@@ -942,11 +880,8 @@ lmtp_parent_listen(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A new lmtp process took over after a reload, or popd stops: stop
- * accepting, and leave once the sessions in progress are over.  A
- * session between transactions is closed now (421), one in a
- * transaction once it is answered: the MTA sees the answer to every
- * message handed over, and sends none twice.
+ * Reload or stop: close idle sessions (421) now, others once answered, so
+ * the MTA sees the answer to every message handed over and sends none twice.
  */
 static void
 lmtp_parent_drain(struct chan *c, const void *data, int fd)
@@ -966,10 +901,7 @@ lmtp_parent_drain(struct chan *c, const void *data, int fd)
 		}
 }
 
-/*
- * Nobody answers our questions any more: a transaction in progress
- * could never end.  The MTA retries what it did not see acknowledged.
- */
+/* The MTA retries what it did not see acknowledged. */
 static void
 lmtp_parent_eof(struct chan *c)
 {

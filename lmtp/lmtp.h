@@ -15,13 +15,8 @@
  */
 
 /*
- * lmtp.h -- the lmtp process's own parts: its listening sockets and the
- * peers of their connections (lmtp_accept.c), the delivery workers it
- * keeps, one per maildir and limit as the parent said at RCPT
- * (lmtp_pool.c), and an LMTP transaction: its sender, the recipients
- * the parent accepted, and the message spooled for those workers
- * (lmtp_txn.c).  The command parser, which the tests link alone, has
- * lmtp_cmd.h.
+ * The lmtp process's parts: listening sockets and peers (lmtp_accept.c),
+ * delivery workers (lmtp_pool.c) and transactions (lmtp_txn.c).
  */
 #ifndef POPD_LMTP_H
 #define POPD_LMTP_H
@@ -54,11 +49,7 @@ struct lmtp_listen {
 	int			 local;		/* a unix socket */
 };
 
-/*
- * A peer as limit lmtp-peer and limit lmtp-spool count it, while it
- * has sessions.  Not counted: root and the socket's MTA user, which
- * may use the places and the spool kept for the MTA.
- */
+/* Root and the socket's MTA user are not counted: theirs is kept. */
 struct lmtp_peer {
 	RB_ENTRY(lmtp_peer)	 entry;
 	char			 key[PEER_KEYLEN];
@@ -106,11 +97,6 @@ void	lmtp_parent_nodlvrpop(struct chan *, const void *, int);
 #define TXN_FULL		1
 #define TXN_FULL_KEPT		2
 
-/*
- * An accepted recipient: as the client gave it, the parent's user (for
- * logs), the parent's name for what it found at RCPT, and the maildir
- * and limit it said.
- */
 struct lmtp_rcpt {
 	char			 addr[LMTP_MAXADDR + 1];
 	char			 user[POPD_MAXUSER + 1];
@@ -118,7 +104,6 @@ struct lmtp_rcpt {
 	struct pool_key		 key;
 };
 
-/* A message's delivery is over: its id, each recipient's DLV_*. */
 typedef void	(*txn_done_cb)(uint64_t, const uint32_t *, size_t);
 
 struct lmtp_txn {

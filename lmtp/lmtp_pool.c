@@ -15,33 +15,9 @@
  */
 
 /*
- * lmtp_pool.c -- the delivery workers (dlvrpop): one per maildir and
- * limit, kept warm for timeout delivery-idle seconds, at most limit
- * delivery-workers of them.  The parent starts each, as the maildir's
- * user, for the ref of a recipient it found at RCPT (MSG_LMTP_DLVRPOP),
- * and hands us its channel; the ids, the maildir and the limit are the
- * parent's, never ours.  A job is a message to write into the maildir
- * (its descriptor, a sealed memfd, dup'ed for the worker, never copied)
- * or, without a message, whether a message of some size fits under the
- * limit; whoever queued it is told the answer (pool_cb).
- *
- * A worker tells us the names it is about to use before it creates them
- * (MSG_DLVRPOP_INTENT).  If it dies during a job (killed, or past
- * timeout delivery: the parent kills it for us), its successor for that
- * maildir looks at what it left (MSG_LMTP_DLVCHECK): a message already
- * in new/ was delivered and is reported so, once; anything else is
- * removed and reported as a temporary failure, which the MTA retries.
- * Successors that die too are followed by others, paced (POOL_PAUSE_MAX),
- * until timeout delivery after the first death; then the job is a
- * temporary failure and what it left stays: at worst a message the MTA
- * sends again, never one lost.
- *
- * Every answer with a use is remembered for a few seconds (QUOTA_FRESH),
- * with its limit: a recipient whose maildir had room then is taken at
- * RCPT without asking its worker again, which costs a round trip.  The
- * worker's check before it writes the message stays the rule.  A
- * maildir whose last answer said it is over is counted for
- * popd_quota_users_over (the stats page's quota_over).
+ * The delivery workers (dlvrpop), one per maildir and limit.  A worker
+ * names its files before creating them; a paced successor cleans up after
+ * one that died: at worst the MTA sends a message again, never lost.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -62,11 +38,7 @@
 #include "stats.h"
 #include "lmtp.h"
 
-/*
- * The n-th successor sent to look at a killed worker's job starts
- * min(2^n, POOL_PAUSE_MAX) ms after its predecessor died: the first few
- * at once, a worker that dies at every look at most once a second.
- */
+/* Successor n starts min(2^n, POOL_PAUSE_MAX) ms after the last died. */
 #define POOL_PAUSE_MAX	1000
 
 /* A message for one maildir (fd), or a question about its use (fd -1). */
@@ -114,9 +86,8 @@ RB_PROTOTYPE_STATIC(pworkertree, pworker, entry, pworker_cmp);
 RB_GENERATE_STATIC(pworkertree, pworker, entry, pworker_cmp);
 
 /*
- * A maildir's last answer, with its use and limit: kept while it says
- * the maildir is over, and for QUOTA_FRESH seconds after it (on age,
- * oldest first) in any case.
+ * Saves RCPT a worker round trip; the check before writing still rules.
+ * Kept while over, and QUOTA_FRESH seconds in any case.
  */
 #define QUOTA_FRESH	2
 struct seen {
@@ -168,10 +139,6 @@ pool_init(const struct conf_settings *conf, struct chan *c)
 	parent = c;
 }
 
-/*
- * Answers QUOTA_FRESH seconds old leave age, and the tree unless they
- * said over.
- */
 static void
 seen_expire(time_t now)
 {
@@ -189,7 +156,6 @@ seen_expire(time_t now)
 	}
 }
 
-/* A worker's answer with the use: remembered, and counted if over. */
 static void
 seen_answer(const struct pjob *j)
 {
@@ -220,11 +186,7 @@ seen_answer(const struct pjob *j)
 	TAILQ_INSERT_TAIL(&age, e, age);
 }
 
-/*
- * Whether key's maildir said less than QUOTA_FRESH seconds ago, for the
- * same limit, that it had room for size more bytes (0: one more
- * message).
- */
+/* Whether key's maildir had room for size more bytes lately (0: one). */
 int
 pool_room(const struct pool_key *key, uint64_t size)
 {
@@ -249,7 +211,6 @@ job_done(struct pjob *j, uint32_t status)
 	free(j);
 }
 
-/* A worker ended or went idle: those waiting may go now. */
 static void
 waiting_run(void)
 {
@@ -263,10 +224,7 @@ waiting_run(void)
 	}
 }
 
-/*
- * Out of the tree (a new job for its maildir starts a new worker) and
- * off the idle list, into the ending ones, freed once its channel is.
- */
+/* Freed once its channel is; a new job starts a new worker. */
 static void
 pworker_detach(struct pworker *w)
 {
@@ -282,10 +240,7 @@ pworker_detach(struct pworker *w)
 	nworkers--;
 }
 
-/*
- * No more work for w: its channel is closed from its timer, outside the
- * channel's own callbacks, and a worker that reads its end exits.
- */
+/* Closed from its timer, outside the channel's own callbacks. */
 static void
 pworker_close(struct pworker *w)
 {
@@ -310,7 +265,6 @@ pworker_kill(struct pworker *w)
 	chan_send(parent, MSG_LMTP_KILL, -1, &m, sizeof(m));
 }
 
-/* A worker that never started: its jobs fail, for now. */
 static void
 pworker_failed(struct pworker *w)
 {
@@ -326,7 +280,6 @@ pworker_failed(struct pworker *w)
 	waiting_run();
 }
 
-/* Its next job, or idle: warm for timeout delivery-idle seconds. */
 static void
 pworker_next(struct pworker *w)
 {
@@ -361,7 +314,6 @@ pworker_next(struct pworker *w)
 		return;
 	}
 	if (j->has_intent) {
-		/* Its worker died: what did it leave? */
 		j->checked++;
 		chan_send(&w->chan, MSG_LMTP_DLVCHECK, -1, &j->intent,
 		    sizeof(j->intent));
@@ -381,7 +333,6 @@ pworker_next(struct pworker *w)
 	chan_send(&w->chan, MSG_LMTP_JOB, fd, &mj, sizeof(mj));
 }
 
-/* A worker for j's maildir: the parent starts it (lmtp_parent_dlvrpop). */
 static struct pworker *
 pworker_start(const struct pjob *j)
 {
@@ -405,10 +356,7 @@ pworker_start(const struct pjob *j)
 	return w;
 }
 
-/*
- * A job to its maildir's worker: the warm one, a new one, or, at limit
- * delivery-workers with none idle to end, the queue of those waiting.
- */
+/* At limit delivery-workers with none idle to end, it waits. */
 static void
 job_queue(struct pjob *j)
 {
@@ -433,7 +381,6 @@ job_queue(struct pjob *j)
 		pworker_next(w);
 }
 
-/* A killed worker's job, after its pause: to the next successor. */
 static void
 job_pause(int fd, short ev, void *arg)
 {
@@ -441,9 +388,8 @@ job_pause(int fd, short ev, void *arg)
 }
 
 /*
- * The worker is gone (its channel closed, or it broke the protocol):
- * its job is looked at by a successor if it had named its files, else
- * it failed before creating any; its queue goes to that successor.
+ * With its names told, a successor looks at what it left; else it failed
+ * before creating any.
  */
 static void
 pworker_gone(struct pworker *w)
@@ -493,7 +439,6 @@ pworker_gone(struct pworker *w)
 		TAILQ_REMOVE(&w->queue, j, entry);
 		job_queue(j);
 	}
-	/* Its place is free for a job that waited for one. */
 	waiting_run();
 }
 
@@ -519,11 +464,7 @@ pworker_bad(struct chan *c)
 	pworker_eof(c);
 }
 
-/*
- * The one timer of a worker: the end of its warm time (idle), the
- * deadline of its job (timeout delivery: killed, and looked at as any
- * killed worker's job), or the cleanup after its channel closed.
- */
+/* Idle end, job deadline (killed, looked at), or cleanup after close. */
 static void
 pworker_timer(int fd, short ev, void *arg)
 {
@@ -549,7 +490,6 @@ pworker_timer(int fd, short ev, void *arg)
 	}
 }
 
-/* The names of its job's files, before it creates them. */
 static void
 lmtp_dlvrpop_intent(struct chan *c, const void *data, int fd)
 {
@@ -601,7 +541,6 @@ static const struct msg_handler from_dlvrpop[] = {
 	{ MSG_DLVRPOP_DONE,	lmtp_dlvrpop_done },
 };
 
-/* The starting worker the parent's m (of type t) is for, or NULL. */
 static struct pworker *
 pworker_starting(struct chan *c, int t, const struct msg_dlvrpop *m)
 {
@@ -616,7 +555,6 @@ pworker_starting(struct chan *c, int t, const struct msg_dlvrpop *m)
 	return NULL;
 }
 
-/* The parent started it: its channel, then its jobs. */
 void
 lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
 {
@@ -642,7 +580,6 @@ lmtp_parent_dlvrpop(struct chan *c, const void *data, int fd)
 	pworker_next(w);
 }
 
-/* None could start (the parent logged why): its jobs fail, for now. */
 void
 lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
 {
@@ -657,12 +594,8 @@ lmtp_parent_nodlvrpop(struct chan *c, const void *data, int fd)
 }
 
 /*
- * A job for key's maildir, its worker started for ref if need be: the
- * message fd (kept open by the caller until told), or without one (-1),
- * whether a message of size bytes fits (0: whether the maildir is
- * over).  done(arg, DLV_OK, DLV_QUOTA or DLV_TEMP, the use if the
- * worker counted it, whether it is over) is told once, perhaps before
- * this returns.
+ * The fd stays the caller's until told; fd -1 asks whether size bytes fit
+ * (0: whether over).  done is called once, perhaps before this returns.
  */
 void
 pool_job(const struct pool_key *key, uint64_t ref, int fd, uint64_t size,
@@ -686,7 +619,7 @@ pool_job(const struct pool_key *key, uint64_t ref, int fd, uint64_t size,
 	job_queue(j);
 }
 
-/* The jobs whose done gets arg: their client left (txn_cancel). */
+/* Their client left (txn_cancel). */
 void
 pool_cancel(void *arg)
 {

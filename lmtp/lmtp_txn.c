@@ -15,15 +15,9 @@
  */
 
 /*
- * lmtp_txn.c -- the lmtp process's transactions: the recipients the
- * parent accepted at RCPT (and told to forget once the transaction is
- * over), and the message spooled once into a sealed anonymous file,
- * with the Return-Path that mda would write, within limit message-size
- * and, for all sessions together, limit lmtp-spool, of which the peers
- * counted by limit lmtp-peer leave limit message-size to root and the
- * MTA's user; then handed to the delivery workers (lmtp_pool.c), one
- * job per maildir.  lmtp.c answers the client: this file knows no
- * sessions.
+ * The lmtp process's transactions: the recipients the parent accepted,
+ * and the message spooled once into a sealed file within limit
+ * message-size and limit lmtp-spool, then one job per maildir.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -43,15 +37,11 @@
 #include "stats.h"
 #include "lmtp.h"
 
-/* lmtp.c's: its settings, its channel to the parent, its hook. */
 static const struct conf_settings	*set;
 static struct chan			*parent;
 static txn_done_cb			 delivered;
 
-/*
- * A message in delivery, until every recipient has a status: one job
- * per maildir and limit (a group), one worker round trip, one copy.
- */
+/* One job per maildir and limit: one round trip, one copy. */
 struct tgroup {
 	struct tmsg	*m;
 	size_t		 first;		/* its first recipient's index */
@@ -83,7 +73,6 @@ txn_init(const struct conf_settings *conf, struct chan *c, txn_done_cb cb)
 	delivered = cb;
 }
 
-/* The worker a recipient of m needs: the parent's word at RCPT. */
 void
 txn_key(struct pool_key *k, const struct msg_rcptok *m)
 {
@@ -96,9 +85,8 @@ txn_key(struct pool_key *k, const struct msg_rcptok *m)
 }
 
 /*
- * MSG_PARENT_SPOOLPAGE: the page where every lmtp process says what it
- * spools, so that a draining one (after a reload) and the current one
- * keep within limit lmtp-spool together.  Not mapped: ours alone counts.
+ * Every lmtp process says what it spools here, so a draining one and the
+ * current one keep within limit lmtp-spool together.
  */
 void
 txn_parent_spoolpage(struct chan *c, const void *data, int fd)
@@ -121,10 +109,7 @@ txn_parent_spoolpage(struct chan *c, const void *data, int fd)
 	close(fd);
 }
 
-/*
- * What the other lmtp processes hold, each as much as the limit at
- * most: a peer's page is read as any of its messages.
- */
+/* A peer's page is read as any of its messages: the limit at most. */
 static long long
 spooled_elsewhere(void)
 {
@@ -144,7 +129,6 @@ spooled_elsewhere(void)
 	return n;
 }
 
-/* t holds n more octets of limit lmtp-spool, as the others see. */
 static void
 txn_hold(struct lmtp_txn *t, long long n)
 {
@@ -158,18 +142,13 @@ txn_hold(struct lmtp_txn *t, long long n)
 		    __ATOMIC_RELAXED);
 }
 
-/* What all transactions hold of limit lmtp-spool. */
 long long
 txn_spooled(void)
 {
 	return spooled;
 }
 
-/*
- * What t's peer may still spool: all of limit lmtp-spool left, less,
- * for a peer counted by limit lmtp-peer, one limit message-size kept
- * so that root and the MTA's user can always deliver a message.
- */
+/* A counted peer leaves one limit message-size to root and the MTA. */
 long long
 txn_room(const struct lmtp_txn *t)
 {
@@ -177,7 +156,6 @@ txn_room(const struct lmtp_txn *t)
 
 	room = set->limit.lmtp_spool - spooled - others;
 	if (t->peer->counted) {
-		/* The counted peers' part: all but one message-size. */
 		left = set->limit.lmtp_spool - set->limit.message_size -
 		    bycounted - others;
 		if (left < room)
@@ -186,7 +164,6 @@ txn_room(const struct lmtp_txn *t)
 	return room > 0 ? room : 0;
 }
 
-/* The parent accepted t->asked (m): -1 if out of memory. */
 int
 txn_rcpt(struct lmtp_txn *t, const struct msg_rcptok *m)
 {
@@ -207,11 +184,7 @@ txn_rcpt(struct lmtp_txn *t, const struct msg_rcptok *m)
 	return 0;
 }
 
-/*
- * The end of a transaction, delivered or not: RSET, LHLO, close.  The
- * parent forgets recipients that no delivery holds (tmsg_done forgets
- * those).
- */
+/* RSET, LHLO, close; tmsg_done forgets recipients a delivery holds. */
 void
 txn_reset(struct lmtp_txn *t)
 {
@@ -238,7 +211,6 @@ txn_reset(struct lmtp_txn *t)
 	txn_hold(t, -t->held);
 }
 
-/* The parent may forget these recipients: no worker starts for them. */
 void
 rcpt_forget(const uint64_t *ref, size_t n)
 {
@@ -250,7 +222,6 @@ rcpt_forget(const uint64_t *ref, size_t n)
 	chan_send(parent, MSG_LMTP_FORGET, -1, &md, sizeof(md));
 }
 
-/* DATA: the spool. */
 int
 txn_spool(struct lmtp_txn *t)
 {
@@ -264,10 +235,8 @@ txn_spool(struct lmtp_txn *t)
 }
 
 /*
- * The first bytes of the message: the Return-Path that mda would write
- * goes first, unless the message starts with one (the MTA's, as
- * smtpd's lmtp client sends it).  Decided once enough bytes are here,
- * or at the end of a shorter message (len 0).  -1: a write error.
+ * mda's Return-Path goes first, unless the message has one (smtpd's lmtp
+ * client sends it).  -1: a write error.
  */
 static int
 txn_head(struct lmtp_txn *t, const char *p, size_t len)
@@ -299,11 +268,7 @@ txn_head(struct lmtp_txn *t, const char *p, size_t len)
 	return 0;
 }
 
-/*
- * Decoded message bytes into the spool.  Beyond limit message-size
- * they are read and dropped to the end, then refused; a write error
- * (out of memory) is answered at the end too, as a temporary failure.
- */
+/* Past limit message-size, bytes are read and dropped, then refused. */
 void
 txn_write(struct lmtp_txn *t, const char *p, size_t len)
 {
@@ -312,11 +277,7 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 
 	if (len == 0 || t->toobig || t->spoolerr || t->full)
 		return;
-	/*
-	 * limit message-size is RFC 1870's size, as SIZE= and the sender
-	 * count it: line ends as CRLF, dots unstuffed.  The decoder turned
-	 * each CRLF into LF.
-	 */
+	/* limit message-size is RFC 1870's: CRLF, but we hold LF. */
 	for (lf = p; (lf = memchr(lf, '\n', end - lf)) != NULL; lf++)
 		octets++;
 	if (t->octets + octets > set->limit.message_size) {
@@ -324,7 +285,6 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 		return;
 	}
 	t->octets += octets;
-	/* What every session holds, until the parent has delivered it. */
 	if ((long long)len > txn_room(t)) {
 		t->full = spooled + spooled_elsewhere() + (long long)len >
 		    set->limit.lmtp_spool ? TXN_FULL : TXN_FULL_KEPT;
@@ -340,10 +300,7 @@ txn_write(struct lmtp_txn *t, const char *p, size_t len)
 	t->msgsize += len;
 }
 
-/*
- * CRLF "." CRLF: the spool's last bytes, then its seal.  NULL if the
- * message may go to the parent, else why it is refused.
- */
+/* NULL if the message may go on, else why it is refused. */
 const char *
 txn_end(struct lmtp_txn *t)
 {
@@ -373,10 +330,6 @@ txn_end(struct lmtp_txn *t)
 	return NULL;
 }
 
-/*
- * A group's job is done: when every job is, the parent forgets the
- * recipients, then lmtp.c answers.
- */
 static void
 tmsg_done(void *arg, uint32_t status, const struct quota_use *use, int over)
 {
@@ -409,11 +362,8 @@ tmsg_answer(int fd, short ev, void *arg)
 }
 
 /*
- * The message to the delivery workers, as delivery id: a job for each
- * maildir and limit, the first of its recipients' refs to start its
- * worker with.  Every job is counted before the first is queued, and
- * the answer comes from the event loop, even for jobs done before this
- * returns.  -1: out of memory.
+ * Every job is counted before the first is queued, and the answer comes
+ * from the event loop, even for jobs done before this returns.
  */
 int
 txn_deliver(struct lmtp_txn *t, uint64_t id)
@@ -434,7 +384,6 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 	m->nrcpt = t->nrcpt;
 	for (i = 0; i < t->nrcpt; i++) {
 		m->ref[i] = t->rcpts[i].ref;
-		/* The first with its key heads its group. */
 		for (k = 0; k < i; k++)
 			if (memcmp(&t->rcpts[k].key, &t->rcpts[i].key,
 			    sizeof(struct pool_key)) == 0)
@@ -453,11 +402,8 @@ txn_deliver(struct lmtp_txn *t, uint64_t id)
 }
 
 /*
- * Delivery id's client left before its answer (issue 87): no worker
- * may commit its message now, or the MTA's retry makes a second copy.
- * Its jobs not begun fail, and a worker inside one is killed, which
- * takes effect when it comes out of the store, before its commit; its
- * successor removes what it left (lmtp_pool.c).
+ * The client left: no worker may commit now, or the MTA's retry makes a
+ * second copy.  A worker inside a job is killed before its commit.
  */
 void
 txn_cancel(uint64_t id)

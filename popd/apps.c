@@ -15,19 +15,10 @@
  */
 
 /*
- * apps.c -- app passwords in the parent, which reads none of their
- * records and keeps nothing of them.  A file of them is checked by
- * "authcheck -m apps" at start and at each reload (users.c), so that a
- * bad file is refused (file:line) before anything changes, and its image
- * is handed to every authpop (users_send_tables).  A database table is
- * asked by tablepop for authpop (MSG_AUTHPOP_APPS, tablepop/ask.c), which
- * checks what it gets.  popctl's show app-passwords is the control
- * process's: it asks authpop.
- *
- * Each app password's last use is kept by the control process
- * (control/lastuse.c), which authpop tells.  What needs root is here:
- * the state file (app-passwords last), whose directory is made at start
- * and which is opened for each control process that starts.
+ * App passwords in the parent, which reads none of their records: a
+ * file is checked by authcheck before a load changes anything, and its
+ * image handed to authpop.  What needs root stays here: the last-use
+ * state file, opened for each control process.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -61,11 +52,7 @@ apps_start(void)
 	return dir;
 }
 
-/*
- * To a control process that starts (before its prologue): the state
- * file, opened here as root, read and written there; without it the last
- * uses are not kept.
- */
+/* Opened here as root, read and written there; without it, not kept. */
 void
 apps_send_last(struct chan *c)
 {
@@ -73,10 +60,7 @@ apps_send_last(struct chan *c)
 
 	if (conf->apps[0] == '\0')
 		return;
-	/*
-	 * Made 0600, or the regular file there, never a link or anything
-	 * else (a FIFO, a device swapped in by the directory's owner).
-	 */
+	/* Never a link, FIFO or device the directory's owner swapped in. */
 	if ((fd = open(conf->apps_last, O_RDWR | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) == -1 &&
 	    errno == EEXIST)
@@ -96,7 +80,6 @@ apps_send_last(struct chan *c)
 	chan_send(c, MSG_PARENT_APPSLAST, fd, NULL, 0);
 }
 
-/* show app-passwords NAME: allowed; the control process asks authpop. */
 void
 ctl_show_apps(struct ctlans *a, const struct msg_ctlreq *r)
 {

@@ -15,9 +15,8 @@
  */
 
 /*
- * bind.c -- the parent's listening sockets.  They are bound once, as
- * root, before the parent confines itself, and kept across reloads: a
- * new listener gets a copy of each, and a reload cannot bind anew.
+ * The parent's listening sockets, bound once as root before it confines
+ * itself and kept across reloads: a reload cannot bind anew.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -42,12 +41,7 @@
 #include "addr.h"
 #include "util.h"
 
-/*
- * The socket files popd made (control, LMTP, auth-http), removed at a
- * clean exit if they are still the ones it made (same device and inode):
- * never a file someone else put there.  A crash leaves them to
- * unix_stale.
- */
+/* Removed at exit only if still ours (device and inode), else left. */
 static struct made {
 	char	 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t	 dev;
@@ -55,17 +49,11 @@ static struct made {
 }			 made[MAX_LISTEN];
 static int		 nmade;
 
-/* The bound sockets: kept across reloads (new addresses need a restart). */
 struct listen_socket	 listens[MAX_LISTEN];
 int			 nlistens;
-/* The listeners, one per core by default: a restart changes it. */
 int			 nlisteners = 1;
 
-/*
- * How many listeners serve, before the first bind_listen: popd.conf's
- * listeners, or one per core up to LISTENERS_MAX where the kernel can
- * steer a client to one of them.
- */
+/* One per core where the kernel can steer a client to one of them. */
 void
 bind_init(const struct popd_conf *c)
 {
@@ -92,7 +80,6 @@ listen_name(const struct conf_listen *l)
 	return buf;
 }
 
-/* fd, bound for l, into listens[] (a slot checked free before). */
 static void
 listen_add(const struct conf_listen *l, int fd, int flags)
 {
@@ -106,10 +93,8 @@ listen_add(const struct conf_listen *l, int fd, int flags)
 }
 
 /*
- * Before binding the unix socket sun (what names it in messages): 0
- * if nothing is there or only a socket left by a crash (then removed),
- * 1 if a socket there answers (a running popd's), -1 (logged) if it is
- * not a socket or cannot be looked at.
+ * 0 if nothing is there or a crash's socket (removed), 1 if a socket
+ * answers (a running popd's), -1 (logged) otherwise.
  */
 static int
 unix_stale(const struct sockaddr_un *sun, const char *what)
@@ -145,11 +130,7 @@ unix_stale(const struct sockaddr_un *sun, const char *what)
 	return 0;
 }
 
-/*
- * The directory of l's socket, made if missing: where no systemd made
- * /run/popd (RuntimeDirectory=), root's and 0755, so that the socket's
- * own mode decides who connects.  Its parent must exist.
- */
+/* Made root's and 0755 where no systemd did: the socket's mode rules. */
 static int
 unix_dir(const struct conf_listen *l)
 {
@@ -174,9 +155,8 @@ unix_dir(const struct conf_listen *l)
 }
 
 /*
- * Bind sa for l.  any: sa is a wildcard address of "listen on *": a
- * kernel without IPv6 refuses AF_INET6 sockets (EAFNOSUPPORT), and "*"
- * then means IPv4 alone, logged.  An IPv6 address named still fails.
+ * any: a kernel without IPv6 refuses AF_INET6 (EAFNOSUPPORT); "*" then
+ * means IPv4 alone, logged.
  */
 static int
 bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
@@ -185,11 +165,9 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
 	int	 fd, on = 1, k, n, first = nlistens;
 
 	/*
-	 * A POP3 port of several listeners, where the kernel can steer
-	 * each client to one: a socket each (compat_steer).  A PROXY
-	 * header names the client only once accepted: such ports, and
-	 * health ports, keep one socket, served by the first listener
-	 * alone, so that its counts per client stay exact.
+	 * A socket per listener where the kernel steers clients.  PROXY
+	 * and health ports keep one socket, served by the first listener,
+	 * so its counts per client stay exact.
 	 */
 	n = nlisteners > 1 && compat_steer_sockets() &&
 	    !(l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
@@ -253,12 +231,8 @@ bind_one(const struct conf_listen *l, struct sockaddr *sa, socklen_t salen,
 }
 
 /*
- * listen on socket PATH auth-http|lmtp [group NAME] [user NAME]: mode
- * 0660 and the group, or without one 0600 (auth-http) or 0666 (lmtp,
- * and popctl's, whose requests the parent judges by the peer's
- * credentials); owned by the user (root otherwise), whose uid goes with
- * the socket.  A socket file left by a crash is replaced; one that
- * answers is a running popd's: for the control socket, exit 1.
+ * Mode 0660 with a group, else 0600 (auth-http) or 0666 (lmtp, control:
+ * the parent judges the peer's credentials).
  */
 static int
 bind_socket(const struct conf_listen *l)
@@ -339,10 +313,6 @@ bind_socket(const struct conf_listen *l)
 	return 0;
 }
 
-/*
- * Bind every address of l: "*" (all), a numeric address, or an
- * interface name (each of its addresses).
- */
 int
 bind_listen(const struct conf_listen *l)
 {

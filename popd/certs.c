@@ -15,41 +15,9 @@
  */
 
 /*
- * certs.c -- the parent's keypairs: each pki's files read (pki.c) and
- * checked at start and reload, and followed on disk afterwards, so that a
- * renewed certificate is served without a reload.  The parent parses no
- * certificate: keypop -c (no other process holds a private key), as the
- * listener's user in the empty chroot and confined, tries the pair and says
- * in one line, read strictly (pki_verdict), its subject and not-after time
- * or why it does not serve.  One that crashes, takes more than CERTS_WAIT
- * seconds or says anything else leaves the pair refused, as a bad pair is.
- * Whoever owns the files' directory may point their names elsewhere: they
- * are opened only if regular (open_regular), and keypop -c, which he may
- * slow down, is waited for by the event loop, never by root itself, once
- * the loop runs (a look's checks, certs_tick, and a reload's,
- * certs_batch_*, end by an event with a deadline and a kill); only the
- * first load waits, on an event base of its own (conf_usable).
- *
- * Every CERTS_TICK seconds the parent stat(2)s each pki's files, through
- * any links, and lstat(2)s their names: a handful of system calls, the same
- * on Linux and OpenBSD, that see certbot's links moved to new files and
- * files written in place or renamed over (inotify and kqueue would need a
- * watch on every link and directory on the way).  Files that differ from
- * the last look are still being written: they are read once two looks
- * agree, CERTS_TICK to 2 * CERTS_TICK seconds after the last write.
- *
- * A pair that checks (it parses, the key is its own, it has not expired) is
- * served: a new listener gets it and the previous one drains, as after a
- * reload.  One that does not is logged once and the pair before it serves
- * on until the files change again; show certificates and show metrics say
- * since when and why (certs_refused).  From CERTS_WARN before expiry a
- * warning is logged once a day.
- *
- * The same looks follow authtab's, usertab's and the app passwords' files
- * (certs_tables) for popd.c's reload of the tables alone (reload_tables):
- * once two looks agree and differ from what the last load read.  At most
- * one load starts per look, none while a reload is under way (the next look
- * tries again).
+ * The parent's keypairs, followed on disk so a renewed pair serves
+ * without a reload.  The parent parses no certificate: keypop -c, confined,
+ * judges each pair; one late, crashed or saying more is refused.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -101,7 +69,6 @@ struct certs_check {
 };
 TAILQ_HEAD(certs_checks, certs_check);
 
-/* A load's checks: done once every verdict is in. */
 struct certs_batch {
 	struct certs_checks	  checks;
 	int			  pending;
@@ -122,8 +89,8 @@ static struct {
 } looking;
 
 /*
- * The files of paths (NULL: none) as they are now, an error as a look: a
- * pki's pair, or the tables a reload of the tables reads (certs_tables).
+ * Whoever owns the directory may point the names elsewhere: the files
+ * are opened only if regular (open_regular).
  */
 static void
 files_look(const char *const *paths, struct pki_look *look)
@@ -174,7 +141,6 @@ check_new(const struct popd_conf *c, struct conf_pki *pki, time_t notbefore)
 	return cc;
 }
 
-/* No more of what keypop -c says is read. */
 static void
 check_stop(struct certs_check *cc)
 {
@@ -185,10 +151,6 @@ check_stop(struct certs_check *cc)
 	cc->out = -1;
 }
 
-/*
- * keypop -c ended with status (child_wait's), late if it was killed at
- * its deadline: cc's verdict, in cc->result and cc->info or cc->why.
- */
 static void
 check_end(struct certs_check *cc, int status, int late)
 {
@@ -230,7 +192,6 @@ check_end(struct certs_check *cc, int status, int late)
 	}
 }
 
-/* cc's pair, checked good, is what its pki serves: 0, or -1 (why). */
 static int
 check_serve(struct certs_check *cc)
 {
@@ -277,10 +238,6 @@ check_free(struct certs_check *cc)
 	free(cc);
 }
 
-/*
- * keypop -c has said all it will: its exit, looked for every CERTS_REAPMS
- * until its deadline (then killed); the verdict goes to cc->done.
- */
 static void
 check_reap(struct certs_check *cc)
 {
@@ -309,10 +266,7 @@ check_reap(struct certs_check *cc)
 	cc->done(cc);
 }
 
-/*
- * What keypop -c says, as it comes, until it closes its end, fails or
- * says more than a verdict: then one that said too much is killed.
- */
+/* One that says more than a verdict is killed. */
 static void
 check_event(int fd, short ev, void *arg)
 {
@@ -331,7 +285,6 @@ check_event(int fd, short ev, void *arg)
 	check_reap(cc);
 }
 
-/* Its deadline (it said no end yet), or a look for its exit. */
 static void
 check_timer(int fd, short ev, void *arg)
 {
@@ -341,10 +294,7 @@ check_timer(int fd, short ev, void *arg)
 	check_reap(cc);
 }
 
-/*
- * Read cc's files and start keypop -c on the very bytes a listener and
- * keypop will read, on its batch's event base: 0, or -1 (cc->why).
- */
+/* keypop -c checks the very bytes a listener and keypop will read. */
 static int
 check_start(struct certs_check *cc, const char *protocols)
 {
@@ -401,7 +351,6 @@ check_start(struct certs_check *cc, const char *protocols)
 	return 0;
 }
 
-/* A batch's check is over. */
 static void
 batch_check_done(struct certs_check *cc)
 {
@@ -410,10 +359,8 @@ batch_check_done(struct certs_check *cc)
 }
 
 /*
- * A load's checks, on base (NULL: the event loop's): certs_batch_add
- * each pki, then certs_batch_go; done(bad, why) once all are over, the
- * errors logged with the statement that names each (why: the first), the
- * good pairs in their pki.
+ * certs_batch_add each pki, then certs_batch_go; done(bad, why) once all
+ * are over, the errors logged with the statement that names each.
  */
 struct certs_batch *
 certs_batch_new(struct event_base *base, void (*done)(int, const char *))
@@ -443,7 +390,6 @@ certs_batch_add(struct certs_batch *b, const struct popd_conf *c,
 		b->pending--;
 }
 
-/* Started: over now if every check is (it failed to start). */
 void
 certs_batch_go(struct certs_batch *b)
 {
@@ -469,11 +415,7 @@ certs_batch_go(struct certs_batch *b)
 	free(b);
 }
 
-/*
- * pki's changed files do not serve: logged, and kept for show
- * certificates and metrics until a pair serves again.  why holds keypop
- * -c's words: printable ASCII alone, CTL_PKIWHY - 1 bytes at most.
- */
+/* why holds keypop -c's words: printable ASCII, CTL_PKIWHY - 1 at most. */
 static void
 certs_refused(struct conf_pki *pki, const char *why)
 {
@@ -495,7 +437,6 @@ certs_refused(struct conf_pki *pki, const char *why)
 	    s->refusedwhy, stats_time(s->loaded, date, sizeof(date)));
 }
 
-/* Every check of a look is over: new sessions get the new pairs. */
 static void
 certs_tick_over(void)
 {
@@ -511,7 +452,6 @@ certs_tick_over(void)
 		fatal("evtimer_add");
 }
 
-/* A look's check is over. */
 static void
 check_done(struct certs_check *cc)
 {
@@ -534,7 +474,6 @@ check_done(struct certs_check *cc)
 		certs_tick_over();
 }
 
-/* From CERTS_WARN before pki's certificate expires: once a day. */
 static void
 certs_expiry(struct conf_pki *pki, time_t now)
 {
@@ -554,7 +493,6 @@ certs_expiry(struct conf_pki *pki, time_t now)
 	    left, s->notafter < now ? " ago" : "", 2 * CERTS_TICK);
 }
 
-/* The table files of c followed on disk; NULL for one not a file. */
 static void
 tables_paths(const struct popd_conf *c, const char **paths)
 {
@@ -567,8 +505,9 @@ tables_paths(const struct popd_conf *c, const char **paths)
 }
 
 /*
- * A look at every pki's files: a pair that changed and has stayed so
- * since the last look is read, checked, and served if good (check_done).
+ * Files that differ from the last look are still being written: read
+ * once two looks agree, checked, and served if good.  inotify and kqueue
+ * would need a watch on every link and directory on the way.
  */
 static void
 certs_tick(int fd, short ev, void *arg)
@@ -615,10 +554,6 @@ certs_tick(int fd, short ev, void *arg)
 		certs_tick_over();
 }
 
-/*
- * After the first load: a look every CERTS_TICK, which starts a listener
- * for new pairs with restart and reloads changed tables with reload.
- */
 void
 certs_start(struct proc *(*restart)(enum proc_id), int (*reload)(void))
 {
@@ -632,10 +567,8 @@ certs_start(struct proc *(*restart)(enum proc_id), int (*reload)(void))
 }
 
 /*
- * The tables of c are about to be read: their files as they are, read
- * again once they change.  NULL: what was read is not served (a reload
- * refused for its certificates): the next look reads them if they
- * changed from what the load before read.
+ * NULL: what was read is not served (a reload refused for its
+ * certificates); the next look reads the tables again if they changed.
  */
 void
 certs_tables(const struct popd_conf *c)

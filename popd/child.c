@@ -15,12 +15,9 @@
  */
 
 /*
- * child.c -- how the parent starts any child: its command line, its
- * environment, and a spawn that leaves it its channel, its configuration
- * channel and its log relay, nothing else.  supervise.c starts the
- * supervised daemons with it, mailuser.c the mail users' processes; the
- * short-lived helpers (authcheck, keypop -c, confpop -C) are run and
- * waited for here too.
+ * How the parent starts any child: its command line, environment, and a
+ * spawn that leaves it its channel, configuration channel and log relay,
+ * nothing else.  Short-lived helpers are run and waited for here too.
  */
 #include <sys/param.h>
 #include <sys/types.h>
@@ -48,20 +45,14 @@
 #include "config.h"
 #include "proc.h"
 
-/*
- * The children's command lines are short (their configuration comes as
- * messages), and setproctitle(3) on Linux writes over the argv and
- * environment strings: room for "wrkrpop: <user>".
- */
+/* setproctitle(3) on Linux writes over argv and environ: leave room. */
 static char	*child_envp[] = { "PATH=/usr/bin:/bin", "TITLE="
     "................................................................"
     "................", NULL };
 
 /*
- * The children that SIGCHLD reports and waitpid reaps: all but the
- * ones with a process descriptor (child_spawn).  On SIGCHLD each is
- * asked by pid, in one step each: waitpid(-1) would walk every child
- * the parent has, 10,000 sessions' wrkrpops included, for each exit.
+ * Children without a process descriptor, each waited for by pid:
+ * waitpid(-1) would walk 10,000 sessions' wrkrpops for each exit.
  * Beyond CHILD_BYPID of them the walk is cheaper, and taken.
  */
 #define CHILD_BYPID	64
@@ -82,7 +73,6 @@ tracked_cmp(struct tracked *a, struct tracked *b)
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
-/* pid is a child that SIGCHLD reports. */
 void
 child_track(pid_t pid)
 {
@@ -110,10 +100,6 @@ child_untrack(pid_t pid)
 	}
 }
 
-/*
- * SIGCHLD: each child that exited without a process descriptor goes to
- * reaped; so may one with (reaped then closes its descriptor).
- */
 void
 child_reap(void (*reaped)(pid_t, int))
 {
@@ -137,7 +123,6 @@ child_reap(void (*reaped)(pid_t, int))
 	}
 }
 
-/* What the child is to do, and what it could not. */
 struct spawn {
 	const char		*path;
 	char			*argv[4];
@@ -150,9 +135,8 @@ struct spawn {
 
 #ifdef __linux__
 /*
- * glibc's wrappers of these act on every thread of the process (its
- * setxid broadcast), which a child that shares the parent's memory
- * takes for its own: only the kernel's calls, for this process alone.
+ * glibc's setxid wrappers act on every thread, which a child sharing the
+ * parent's memory takes for its own: the kernel's calls alone.
  */
 #ifdef SYS_setresuid32
 #define spawn_setgroups(n, g)	syscall(SYS_setgroups32, (n), (g))
@@ -169,10 +153,8 @@ struct spawn {
 /* libbsd's closefrom may read /proc with malloc(3): the kernel's call. */
 #define spawn_closefrom(fd)	close_range((fd), ~0U, 0)
 /*
- * The child starts on the parent's descriptor table (CLONE_FILES) and
- * takes a copy of the part below fd alone: not a reference to each of
- * the sessions' process descriptors, that it would only close again
- * (login.c keeps them above the rest).  Linux 5.9.
+ * The child starts on the parent's table (CLONE_FILES) and keeps only
+ * what is below fd, not the sessions' process descriptors.  Linux 5.9.
  */
 #define spawn_unshare(fd)	close_range((fd), ~0U, CLOSE_RANGE_UNSHARE)
 #else
@@ -184,7 +166,6 @@ struct spawn {
 #define spawn_closefrom(fd)	closefrom(fd)
 #endif
 
-/* Can the parent lock root's capabilities away (startup.c)? */
 int	child_noroot = 1;
 
 #define SPAWN_FAIL(sp, what) do {					\
@@ -194,9 +175,8 @@ int	child_noroot = 1;
 } while (0)
 
 /*
- * The child, in the parent's memory until its execve: system calls only
- * (no malloc, stdio or log); what failed is left in sp for the parent,
- * which goes on once the child has exec'd or exited.
+ * In the parent's memory until execve: system calls only (no malloc,
+ * stdio or log); what failed is left in sp for the parent.
  */
 static int
 spawn_child(void *arg)
@@ -215,7 +195,6 @@ spawn_child(void *arg)
 		(void)signal(i, SIG_DFL);
 	if (sp->logfd != -1 && dup2(sp->logfd, STDERR_FILENO) == -1)
 		SPAWN_FAIL(sp, "its log relay");
-	/* Out of the way of the first one. */
 	if (cfd == POPD_CHANNEL_FD && (cfd = dup(cfd)) == -1)
 		SPAWN_FAIL(sp, "its channels");
 	/* dup2 onto itself would keep close-on-exec set. */
@@ -229,13 +208,9 @@ spawn_child(void *arg)
 	    1) == -1)
 		SPAWN_FAIL(sp, "closefrom");
 	/*
-	 * The mail user's ids, but the real and saved uid stay root's until
-	 * the exec, so that no process of the mail user's may signal this
-	 * one while the parent waits.  The exec makes the saved uid the mail
-	 * user's; the program drops root's real uid first of all (proc.c
-	 * proc_finish_drop) and proves its ids (proc_inherited).  Linux
-	 * would give a real uid of root capabilities at exec:
-	 * SECBIT_NOROOT, locked, gives none.
+	 * Real and saved uid stay root's until the exec, so no process of
+	 * the mail user's may signal this one while the parent waits.
+	 * SECBIT_NOROOT, locked: a real uid of root gets no capabilities.
 	 */
 	if (sp->mu != NULL) {
 		if (spawn_setgroups(1, &sp->mu->gid) == -1)
@@ -254,23 +229,9 @@ spawn_child(void *arg)
 }
 
 /*
- * Start path as role's child, named argv0, with the flags every child
- * shares (-d, -v) and child_envp: fd its POPD_CHANNEL_FD, conffd (or -1)
- * its POPD_CONF_FD, nothing else open beyond stdio, and a daemonized
- * parent's log relay for role as stderr.  With mu, as mu's uid and gid
- * (mailuser.c); without, with the parent's, to become its daemon user
- * itself (proc.c).
- *
- * The child shares the parent's memory until it execs (Linux: clone(2)
- * with CLONE_VM and CLONE_VFORK; elsewhere vfork(2)), and the parent
- * waits for that: a wrkrpop costs no copy of the parent's page tables.
- * No mail user may signal the child meanwhile (spawn_child): root never
- * waits on a process that a less privileged user can stop.
- *
- * With pidfd (Linux), the child's process descriptor in *pidfd (-1 if
- * none): waitid(2) on it reaps that child (login.c), and child_reap
- * leaves it alone.  The pid, or -1 with errno set and the reason logged
- * (a child that could not exec is reaped here).
+ * The child shares the parent's memory until it execs (clone(2) with
+ * CLONE_VM|CLONE_VFORK, or vfork(2)): no copy of its page tables.
+ * With pidfd the caller reaps it (login.c) and child_reap leaves it alone.
  */
 pid_t
 child_spawn(const char *path, const char *argv0, int fd, int conffd,
@@ -368,11 +329,7 @@ child_spawn(const char *path, const char *argv0, int fd, int conffd,
 	return -1;
 }
 
-/*
- * A short-lived helper (authcheck, keypop -c): path with argv, its
- * descriptors 0 to n - 1 being fds[0] to fds[n - 1], and no other.
- * The pid, or -1 with errno.
- */
+/* fds[0] to fds[n - 1] become its descriptors 0 to n - 1, and no other. */
 pid_t
 child_exec(const char *path, char *const argv[], const int fds[], int n)
 {
@@ -402,9 +359,8 @@ child_exec(const char *path, char *const argv[], const int fds[], int n)
 }
 
 /*
- * Wait for pid, a child_exec's, until deadline (monotime), then kill it:
- * root waits on no unprivileged process without an end.  Its exit status,
- * 128 + its signal, or -1 if the event loop reaped it first (child_reap).
+ * Root waits on no unprivileged process without an end: killed at
+ * deadline.  -1 if the event loop reaped it first (child_reap).
  */
 int
 child_wait(pid_t pid, time_t deadline, const char *name)
@@ -427,10 +383,7 @@ child_wait(pid_t pid, time_t deadline, const char *name)
 	    128 + WTERMSIG(status);
 }
 
-/*
- * Up to len bytes of fd into buf, waiting for them until deadline
- * (monotime): 0 at its end, -1 with errno (ETIMEDOUT: too late).
- */
+/* 0 at its end, -1 with errno (ETIMEDOUT: too late). */
 static ssize_t
 read_by(int fd, void *buf, size_t len, time_t deadline)
 {
@@ -451,11 +404,7 @@ read_by(int fd, void *buf, size_t len, time_t deadline)
 	}
 }
 
-/*
- * Each whole line of buf (n bytes, at most max) logged and removed.  A
- * note of confpop's own ("confpop -C: sandbox degraded") is no error of
- * the configuration, for popctl reload to give as its reason.
- */
+/* confpop's own notes are no configuration error for popctl reload. */
 static void
 relay_lines(char *buf, size_t *n, size_t max)
 {
@@ -479,12 +428,7 @@ relay_lines(char *buf, size_t *n, size_t max)
 	}
 }
 
-/*
- * The configuration that popd's arguments name (argv as popd was run,
- * in cwd), as confpop (path) -C reads and checks it: its messages logged
- * line by line, then its image read back.  NULL if it has errors, or
- * confpop failed or took longer than CONF_WAIT.
- */
+/* NULL if it has errors, or confpop failed or took over CONF_WAIT. */
 struct popd_conf *
 conf_fetch(const char *path, char *const argv[], const char *cwd)
 {

@@ -15,19 +15,10 @@
  */
 
 /*
- * lookup.c -- the parent's questions to its tables.  tablepop runs
- * OpenSMTPD's table programs and asks them, and serves the file tables the
- * parent opened (users.c); the parent asks it (MSG_PARENT_LOOKUP, with an
- * id of its own) and keeps each question in a tree until its answer
- * (MSG_TABLE_ANSWER) comes.  What tablepop says is checked again, as a
- * table program's would be, by whoever asked (mailuser.c, userquota.c,
- * userjunk.c), which decide ids, maildirs and what a session serves.
- * Password hashes and app passwords' records never pass here: authpop asks
- * tablepop on a channel of its own.  A question not answered within
- * "timeout lookup" and a second, one a dying tablepop had, and one asked
- * while none runs are all LOOKUP_TEMP, never "no such user".  A reload
- * starts a new tablepop for the new tables (supervise.c), the previous one
- * answers what it was asked and goes, and a crashed one is started again.
+ * The parent's questions to its tables, asked of tablepop, each kept in
+ * a tree until answered.  Callers check answers as a table program's.
+ * Password hashes never pass here.  A late, lost or unasked question
+ * is LOOKUP_TEMP, never "no such user".
  */
 #include <sys/types.h>
 #include <sys/tree.h>
@@ -95,10 +86,7 @@ seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * A lookup of table asked at asked is answered: counted, with its time,
- * if a database table's (popctl(8)), not a file's (TABLE_FILE_*).
- */
+/* Counted for popctl(8) only if a database table's. */
 static void
 answered(const char *table, int status, double asked)
 {
@@ -119,7 +107,7 @@ question_done(struct question *q, int status, const char *value)
 	freezero(q, sizeof(*q));
 }
 
-/* No answer in time: tablepop is stuck, or lost the question. */
+/* tablepop is stuck, or lost the question. */
 static void
 question_timeout(int fd, short ev, void *arg)
 {
@@ -132,7 +120,6 @@ question_timeout(int fd, short ev, void *arg)
 	question_done(q, LOOKUP_TEMP, NULL);
 }
 
-/* The names of the database tables that c asks, without repeats. */
 size_t
 lookup_names(const struct popd_conf *c, const char *names[6])
 {
@@ -163,11 +150,7 @@ lookup_names(const struct popd_conf *c, const char *names[6])
 	return n;
 }
 
-/*
- * A new tablepop's configuration: the settings, the tables c asks, and
- * popd's environment at start, which smtpd too gives its table programs
- * (MYSQL_UNIX_PORT, PGHOST...); the caller ends it.
- */
+/* popd's environment too, as smtpd gives its table programs (PGHOST...). */
 void
 lookup_conf(struct chan *ch, const struct popd_conf *c)
 {
@@ -207,10 +190,7 @@ lookup_conf(struct chan *ch, const struct popd_conf *c)
 	free(me);
 }
 
-/*
- * Ask table name for key's service: cb(arg, LOOKUP_*, value) once,
- * perhaps before this returns, value valid during the call, unchecked.
- */
+/* cb once, perhaps before this returns; value valid during the call. */
 void
 lookup(const char *name, int service, const char *key, lookup_cb cb,
     void *arg)
@@ -253,10 +233,6 @@ lookup(const char *name, int service, const char *key, lookup_cb cb,
 	chan_send(&p->chan, MSG_PARENT_LOOKUP, -1, &ml, sizeof(ml));
 }
 
-/*
- * A user's value in the table a statement names (quota users, junk
- * users; "": LOOKUP_NONE), the file table file or the database name.
- */
 void
 lookup_user(const char *name, int src, const char *file, const char *user,
     lookup_cb cb, void *arg)
@@ -268,7 +244,7 @@ lookup_user(const char *name, int src, const char *file, const char *user,
 		    cb, arg);
 }
 
-/* A wait for a question about user (the caller sets cb); NULL, logged. */
+/* NULL, logged. */
 struct user_wait *
 user_wait(const char *user, void *arg)
 {
@@ -283,7 +259,7 @@ user_wait(const char *user, void *arg)
 	return w;
 }
 
-/* tablepop's answer, for its caller to check; one too late is dropped. */
+/* One too late is dropped. */
 void
 parent_table_answer(struct chan *c, const void *data, int fd)
 {
@@ -307,7 +283,6 @@ parent_table_answer(struct chan *c, const void *data, int fd)
 	    m->status == TABANS_FOUND ? m->value : NULL);
 }
 
-/* The tablepop p has gone: what it was asked cannot be answered. */
 void
 lookup_gone(const struct proc *p)
 {

@@ -14,25 +14,19 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * lookup.h -- the parent's database tables: OpenSMTPD's table programs,
- * run and asked by tablepop (tablepop/) for lookup.c.
- */
+/* The parent's table lookups: OpenSMTPD's table programs, via tablepop. */
 #ifndef POPD_LOOKUP_H
 #define POPD_LOOKUP_H
 
 #include <sys/types.h>
 
 /*
- * What the parent asks: OpenSMTPD's K_USERINFO (tablepop.h, tapi.c's), and
- * K_ALIAS for quota and junk users (every backend answers it with one
- * string); proto.h's TABLE_* are the same.  A password hash
- * (K_CREDENTIALS) authpop asks of tablepop itself: none passes here.
+ * K_USERINFO, and K_ALIAS for quota and junk users (one string from every
+ * backend).  Password hashes (K_CREDENTIALS) never pass here.
  */
 #define LOOKUP_ALIAS		0x01
 #define LOOKUP_USERINFO		0x10
 
-/* The answers. */
 #define LOOKUP_FOUND		1
 #define LOOKUP_NONE		0	/* no such user */
 #define LOOKUP_TEMP		(-1)	/* the table could not answer */

@@ -15,17 +15,9 @@
  */
 
 /*
- * mailuser.c -- who a mail user is, and the one place where a process
- * becomes one (doc/DESIGN.md, invariant 2).  mailuser_find answers a user
- * name with the ids and maildir of tablepop's answer for usertab, checked
- * here, whoever asks (a login, an LMTP recipient): garbage is no answer
- * (MU_BROKEN); ids of root or of popd's daemons, a group that reads secrets
- * (users_refused_gid) or a maildir path too long are an answer we refuse
- * (MU_REFUSED); the caller says what each means to its client.
- * mailuser_spawn starts a wrkrpop (a session, or popd -m's report) or a
- * dlvrpop as that user, with its configuration on a channel of its own; the
- * ids and path come from mailuser_find, never from authpop or the lmtp
- * process.  Nothing else in popd execs a process as a mail user.
+ * Who a mail user is, and the one place a process becomes one
+ * (doc/DESIGN.md, invariant 2).  Ids and maildir come from tablepop's
+ * answer, checked here, never from authpop or the lmtp process.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -47,10 +39,7 @@
 #include "proc.h"
 #include "table.h"
 
-/*
- * The ids and maildir of ui, checked against the rules every user is held
- * to, wherever its line came from: MU_FOUND, or MU_REFUSED with why.
- */
+/* The rules every user is held to, wherever its line came from. */
 int
 mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
     size_t len)
@@ -83,10 +72,8 @@ mailuser_check(struct mailuser *mu, const struct userinfo *ui, char *why,
 }
 
 /*
- * "uid:gid:/path" (a file's "uid:gid:=/path": the maildir itself) into
- * ui, checked: root's ids, a path not absolute, with "..", or too long
- * are refused (-2), anything else not of that form is no userinfo (-1).
- * tablepop parsed a file's line already; this is the parent's own check.
+ * Root's ids, a path not absolute, with "..", or too long: -2; not of
+ * the form: -1.  tablepop parsed it already; this is the parent's check.
  */
 static int
 userinfo_parse(char *val, struct userinfo *ui, char *why, size_t len)
@@ -138,7 +125,6 @@ userinfo_parse(char *val, struct userinfo *ui, char *why, size_t len)
 	return -2;
 }
 
-/* The table's answer, checked here in the parent, whatever it said. */
 static void
 find_answer(void *arg, int status, const char *value)
 {
@@ -166,11 +152,6 @@ find_answer(void *arg, int status, const char *value)
 	free(w);
 }
 
-/*
- * Who user is: cb(arg, status, the user or NULL, why or NULL) once
- * tablepop answers for usertab.  MU_NONE: no such user; MU_TEMP: no
- * answer; MU_BROKEN: no userinfo; MU_REFUSED: a userinfo we refuse.
- */
 void
 mailuser_find(const char *user, mailuser_cb cb, void *arg)
 {
@@ -185,11 +166,6 @@ mailuser_find(const char *user, mailuser_cb cb, void *arg)
 	    TABLE_FILE_USERS, LOOKUP_USERINFO, user, find_answer, w);
 }
 
-/*
- * A worker's configuration, on a channel of its own: its page of
- * counters, then who it works for and the settings a session reads
- * (MSG_PARENT_WORKER).  Returns the child's end, or -1.
- */
 static int
 mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
     uint32_t flags, int pagefd)
@@ -225,12 +201,7 @@ mailuser_conf(const struct mailuser *mu, const struct msg_worker *who,
 	return sp[1];
 }
 
-/*
- * Start a wrkrpop, or a dlvrpop (WORKER_DELIVER), for flags' work (0: a
- * session) as mu, fd its POPD_CHANNEL_FD; pagefd (or -1), its page of
- * counters, is closed in any case; pidfd as child_spawn's.  The pid, or
- * -1 with errno set, logged, nothing left running.
- */
+/* pagefd is closed in any case; on failure nothing is left running. */
 pid_t
 mailuser_spawn(uint32_t flags, const struct mailuser *mu,
     const struct msg_worker *who, int fd, int pagefd, int *pidfd)

@@ -15,11 +15,8 @@
  */
 
 /*
- * parent.c -- what the parent's files share (parent.h): the
- * configuration and tables in effect, where the helper programs are,
- * the ids no mail user may have, and the children alive with the
- * current one of each supervised kind.  Nothing here calls another of
- * the parent's files: they all stand on it.
+ * What the parent's files share (parent.h).  Nothing here calls another
+ * of the parent's files: they all stand on it.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -52,10 +49,7 @@ struct proclist		 procs = TAILQ_HEAD_INITIALIZER(procs);
 struct proc		*current[KIND_MAX];
 struct proc		*successor[KIND_MAX];
 
-/*
- * The child of kind id with that pid, if its channel is still open: the
- * one a session or a question belongs to may have died meanwhile.
- */
+/* The child a session or question belongs to may have died meanwhile. */
 struct proc *
 proc_alive(enum proc_id id, pid_t pid)
 {
@@ -67,10 +61,7 @@ proc_alive(enum proc_id id, pid_t pid)
 	return NULL;
 }
 
-/*
- * A copy of fd sent on c, ours kept (chan_send closes what it passes);
- * -1 if descriptors are short.
- */
+/* chan_send closes what it passes: ours is kept.  -1 if short of fds. */
 int
 send_dup(struct chan *c, uint32_t type, int fd, const void *data,
     size_t len)

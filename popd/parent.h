@@ -15,11 +15,8 @@
  */
 
 /*
- * parent.h -- the popd parent's files: the state they share (parent.c)
- * and each file's functions, grouped by the file that owns them, from
- * the bottom up: a file calls only those above it in this list, never
- * one below.  Everything here runs as root, in the parent only.
- * config.c and lookup.c have headers of their own.
+ * The popd parent's files, grouped by owner from the bottom up: a file
+ * calls only those above it here.  All of it runs as root, in the parent.
  */
 #ifndef POPD_PARENT_H
 #define POPD_PARENT_H
@@ -39,11 +36,8 @@
 #include "table.h"
 
 /*
- * A supervised child.  The current one of each kind is restarted when it
- * dies; after a reload the previous one drains: it gets no new work and
- * exits once its sessions are over.  A new authpop takes over only once
- * it is ready (it has loaded authtab): until then it is the successor,
- * and the current one serves on.
+ * After a reload the previous one drains.  A new authpop takes over only
+ * once it has loaded authtab; until then the current one serves on.
  */
 struct proc {
 	TAILQ_ENTRY(proc)	 entry;
@@ -64,14 +58,12 @@ struct proc {
 };
 TAILQ_HEAD(proclist, proc);
 
-/* What the parent runs for each kind, and takes from it. */
 struct proc_kind {
 	int			 proc;		/* PROC_* */
 	const struct msg_handler *handlers;
 	size_t			 nhandlers;
 };
 
-/* A bound socket, and what the listener is told about it. */
 struct listen_socket {
 	int		 fd;
 	int		 flags;			/* LISTEN_* */
@@ -81,9 +73,8 @@ struct listen_socket {
 };
 
 /*
- * The file tables, opened as root and checked by authcheck (users.c):
- * tablepop parses and serves each (MSG_PARENT_CONF_FILE), no root
- * process.  -1: none (a database table's, or not configured).
+ * Opened as root and checked by authcheck; tablepop parses them, no root
+ * process.  -1: none.
  */
 struct users {
 	int			 userfd;	/* usertab, a file or the system's */
@@ -103,7 +94,6 @@ struct users {
 						   popctl reload: file:line */
 };
 
-/* A session as login.c knows it, for popctl (login_walk). */
 struct sessview {
 	const char		*user;		/* NULL before login */
 	const struct peeraddr	*peer;
@@ -114,7 +104,6 @@ struct sessview {
 	time_t			 stuck;		/* in the store since, or 0 */
 };
 
-/* parent.c: the state every file of the parent shares. */
 extern struct popd_conf		*conf;
 extern struct users		 users;
 extern uint64_t			 conf_gen;	/* one more each reload */
@@ -130,11 +119,9 @@ extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 							     tables' */
 extern const char *const	 daemon_names[DAEMON_UIDS];
 /*
- * Groups no mail user may have (startup.c): the daemon users' primary
- * groups (_pop3table's reads the table configurations, with database
- * passwords), the group that reads the shadow file, and the system's
- * groups that read disks, memory or logs or become root (SYSTEM_GROUPS),
- * each with what it is, for messages.
+ * Groups no mail user may have (startup.c): the daemon users' (one reads
+ * database passwords), shadow's, and those that read disks, memory or
+ * logs or become root.
  */
 #define SYSTEM_GROUPS	"disk", "adm", "docker", "sudo", "wheel", "staff", \
 			"kmem", "operator", "lxd"
@@ -152,10 +139,7 @@ void		 tickets_start(int);
 void		 tickets_send(struct proc *);
 void		 parent_listener_rekey(struct chan *, const void *, int);
 
-/*
- * health.c: what the health ports say; and, in popd-full, with
- * recipients.c, what the core popd (core.c) lacks.
- */
+/* health.c */
 struct ctlans;
 extern const char popd_installed[];
 const char	*options_missing(const struct popd_conf *, int);
@@ -209,7 +193,6 @@ void		 users_free(struct users *);
 /* authcheck's time for authtab: a million lines take a few seconds. */
 #define AUTHTAB_WAIT	120		/* seconds */
 void		 users_send_tables(const struct proc *);
-/* authcheck run and waited for: confpop's -n -v and -m counts too. */
 pid_t		 authtab_spawn(const char *, int, int, int, int, int, int);
 
 /* userjunk.c */
@@ -250,12 +233,7 @@ int		 mailuser_check(struct mailuser *, const struct userinfo *,
 		    char *, size_t);
 void		 mailuser_find(const char *, mailuser_cb, void *);
 
-/*
- * lookup.c: a question about one user waiting for its table's answer,
- * the same for mailuser_find, userquota_find and userjunk_find: the
- * caller's callback (which of the three is the finder's), its argument,
- * and the user, for the logs.
- */
+/* lookup.c: one user's question to its table, for all three finders. */
 struct user_wait {
 	union {
 		mailuser_cb	 user;
@@ -294,12 +272,8 @@ void		 counters_reloaded(void);
 void		 counters_show(struct msg_ctlstats *);
 
 /*
- * answers.c: the answer to one popctl request, alive until ended.  A
- * handler sends records (ctlans_rec: the control process prints them)
- * and ends it, at once or later (after a wrkrpop, a table or a reload):
- * ok (why NULL) or "error: why".  If the control process dies meanwhile, the
- * calls do nothing harmful: the answer is marked dead and freed at its
- * end.
+ * answers.c: one popctl answer.  If the control process dies meanwhile,
+ * the answer is marked dead and freed at its end: no call harms.
  */
 struct ctlans;
 struct ctlans	*ctlans_new(struct proc *, uint64_t, uid_t);
@@ -310,10 +284,7 @@ void		 ctlans_count(struct ctlans *, uint32_t);
 uid_t		 ctlans_uid(const struct ctlans *);	/* who asked */
 void		 ctlans_gone(struct proc *);
 
-/*
- * commands.c: the commands' handlers (ctl_show_apps: apps.c's); each
- * ends its answer.
- */
+/* commands.c: each handler ends its answer. */
 void	ctl_show_sessions(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_show_stats(struct ctlans *, const struct msg_ctlreq *);
 void	ctl_kick_user(struct ctlans *, const struct msg_ctlreq *);
@@ -337,10 +308,7 @@ void		 recipients_lmtp_new(struct proc *);
 void		 recipients_lmtp_gone(struct proc *);
 int		 dlvrpops_exited(pid_t, int);
 
-/*
- * supervise.c.  A reload's new authpop is the successor until it is
- * ready; then the hook is told NULL, or why not if it died before.
- */
+/* supervise.c */
 extern const struct proc_kind	 proc_kinds[KIND_MAX];
 void		 supervise_init(void (*)(const char *));
 struct proc	*proc_start(enum proc_id);
@@ -352,10 +320,7 @@ void		 shutdown_children(void);
 void		 shutdown_drain(void (*)(void));
 void		 stop_check(void);
 
-/*
- * certs.c: the pki files read, checked, and followed on disk; popd.c
- * gives certs_start what starts a listener and reloads the tables.
- */
+/* certs.c */
 #define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */
 struct certs_batch;
 struct certs_batch *certs_batch_new(struct event_base *,
@@ -369,10 +334,7 @@ void		 certs_tables(const struct popd_conf *);
 /* popd.c: a reload of the tables alone, when certs.c sees them change. */
 int		 reload_tables(void);
 
-/*
- * startup.c: what popd checks before it serves, and confpop for popd -n
- * and -m; self: the path the program is installed at.
- */
+/* startup.c: checks before serving, also confpop's for popd -n and -m. */
 int		 conf_usable(struct popd_conf *, struct users *, int);
 void		 conf_usable_start(struct popd_conf *, struct users *, int,
 		    struct event_base *, void (*)(int, const char *));

@@ -15,15 +15,9 @@
  */
 
 /*
- * syslog.c -- the parent's log relay.  A daemonized popd gives each
- * child a datagram socket as its stderr (log.c, relay mode) and passes
- * the lines it reads there on to syslog(3), which reconnects to syslogd
- * when it restarts: the children are chrooted or confined and could not.
- * The role in each line comes from the socket it arrived on, never from
- * the child, so a child cannot write lines in another role's name.
- *
- * A line is "<pri>pid message"; it goes to syslog as
- * "popd[pid]: role: message", the same form as the parent's own lines.
+ * The parent's log relay: children, chrooted or confined, write lines
+ * to a datagram socket that the parent hands to syslog(3).  The role
+ * comes from the socket, never the child, so none writes in another's name.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -54,7 +48,6 @@ static struct relay	relays[] = {
 	{ .role = "lmtp" },
 	{ .role = "dlvrpop" },
 };
-/* "<pri>pid message"; anything else is dropped. */
 static void
 relay_line(const struct relay *r, char *buf, size_t len)
 {
@@ -105,10 +98,7 @@ relay_read(int fd, short ev, void *arg)
 	}
 }
 
-/*
- * After daemon(3) and event_init: a socket pair per role, non-blocking:
- * a child drops a line rather than wait for a busy parent.
- */
+/* Non-blocking: a child drops a line rather than wait for the parent. */
 void
 logrelay_init(void)
 {
@@ -123,7 +113,6 @@ logrelay_init(void)
 		if (set_nonblock(r->fd[0]) == -1 ||
 		    set_nonblock(r->fd[1]) == -1)
 			fatal("log relay");
-		/* The children only write. */
 		if (shutdown(r->fd[0], SHUT_WR) == -1)
 			fatal("log relay shutdown");
 		event_set(&r->ev, r->fd[0], EV_READ | EV_PERSIST, relay_read,
@@ -133,7 +122,6 @@ logrelay_init(void)
 	}
 }
 
-/* The end a child of this role gets as its stderr, or -1 (no relay). */
 int
 logrelay_fd(const char *role)
 {

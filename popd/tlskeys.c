@@ -15,36 +15,10 @@
  */
 
 /*
- * tlskeys.c -- the keys of the TLS session tickets every listener issues
- * (popd.conf's `tls tickets TIME`), so that a client that keeps its
- * session (Thunderbird, K-9, Outlook) resumes it without a full
- * handshake on whichever listener takes its next connection: the
- * current one, the ones started when it is full, the one a reload
- * starts.  They are made here, with arc4random, held in this process's
- * memory and the listeners', and written nowhere.
- *
- * TIME is the session's lifetime, L.  A new key every L/4 goes to every
- * listener; a listener issues tickets under the newest and accepts the
- * four newest (libtls keeps four, and drops a key L after it got it),
- * while OpenSSL refuses a session older than L.  So a ticket resumes
- * for at least 3L/4 and at most L after its full handshake, and a key
- * that leaves the ring takes every ticket made under it along.  A
- * reload that changes TIME starts a new ring: tickets made before it
- * are refused (a full handshake follows); one that keeps TIME keeps the
- * keys, and tickets resume on the new listener.
- *
- * Our timer is monotonic, but libtls stamps each key with the wall
- * clock when a listener adds it, and issues no ticket, failing the
- * handshake, once the newest is L old by that clock.  So a step of the
- * wall clock ahead (an NTP step at boot, a VM or laptop resumed) would
- * fail every handshake until our next key.  A listener notices it (its
- * newest key looks older than our timer lets one get) and asks for a
- * key, which every listener gets at once; its handshakes wait for it.
- * A step back leaves the keys stamped in libtls's future, valid by its
- * clock, and still each leaves the ring L after it was made by ours.
- * One key on request per L/4 at most: a listener taken over that asks
- * again and again makes at most two keys a quarter, and a ticket still
- * resumes for L/4 at least, where four requests voided every ticket.
+ * TLS session ticket keys (`tls tickets TIME`), shared by every listener
+ * so a client resumes on whichever takes its next connection.  Made with
+ * arc4random, held in memory only.  A key every L/4, four kept: a ticket
+ * resumes for 3L/4 to L.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -69,11 +43,9 @@ static struct event		 rotate_ev;
 static time_t			 asked;		/* monotime of the last */
 
 /*
- * A new key to every listener, every L/4; a draining one too: libtls
- * fails a handshake (its sessions' STLS) with no key younger than L.
- * Not to one that drains with another lifetime (a reload changed it):
- * it would issue tickets of its lifetime under the new ring's keys; its
- * newest own key is good for 3L/4 at least.
+ * A draining listener too: libtls fails a handshake with no key younger
+ * than L.  Not one with another lifetime: it would issue tickets of its
+ * lifetime under the new ring's keys.
  */
 static void
 tickets_rotate(int fd, short ev, void *arg)
@@ -97,7 +69,6 @@ tickets_rotate(int fd, short ev, void *arg)
 	    (unsigned)ring[0].rev, lifetime / 4);
 }
 
-/* At start and after each reload: the ring for life seconds (0: none). */
 void
 tickets_start(int life)
 {
@@ -118,11 +89,10 @@ tickets_start(int life)
 }
 
 /*
- * A listener's wall clock stepped ahead of m->rev, its newest key: a new
- * key now, unless one newer than it is made already (on its way to
- * that listener: one key per step, however many listeners ask), or the
- * listener drains with the tickets of before a reload (off now, or
- * another lifetime: its idea of a key's age is not our timer's).
+ * libtls stamps keys by wall clock: a step ahead fails every handshake
+ * until a new key.  One key per step however many listeners ask, and at
+ * most one on request per L/4, so a ticket still resumes for L/4.  Not
+ * for a listener with the tickets of before a reload.
  */
 void
 parent_listener_rekey(struct chan *c, const void *data, int fd)
@@ -149,7 +119,6 @@ parent_listener_rekey(struct chan *c, const void *data, int fd)
 	tickets_rotate(-1, 0, NULL);
 }
 
-/* A listener just configured: every key, the oldest first. */
 void
 tickets_send(struct proc *p)
 {

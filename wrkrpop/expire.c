@@ -15,13 +15,9 @@
  */
 
 /*
- * expire.c -- EXPIRE (RFC 2449) at QUIT.  EXPIRE_FILE in the maildir
- * lists "UIDL seconds" for each message a session retrieved with RETR
- * and committed with QUIT.  At QUIT, messages listed at least expire
- * days ago are deleted with this UPDATE; messages retrieved in this
- * session are added with the time now; messages gone are dropped.  The
- * file is replaced atomically.  A lost or damaged file only delays
- * expiry: nothing is ever removed that was not listed.
+ * EXPIRE (RFC 2449) at QUIT, from EXPIRE_FILE's "UIDL seconds" lines,
+ * replaced atomically.  A lost or damaged file only delays expiry:
+ * nothing is ever removed that was not listed.
  */
 #include <sys/types.h>
 
@@ -54,10 +50,7 @@ expent_cmp(const void *a, const void *b)
 	    ((const struct expent *)b)->uidl);
 }
 
-/*
- * When m was first retrieved: from the list, or now if this session
- * retrieved it; 0 if it is not to be listed (deleted, or never retrieved).
- */
+/* 0 if it is not to be listed (deleted, or never retrieved). */
 static long long
 expire_when(const struct mmsg *m, struct expent *ents, size_t n,
     long long now_s)
@@ -73,10 +66,7 @@ expire_when(const struct mmsg *m, struct expent *ents, size_t n,
 	return e != NULL ? e->when : (m->flags & MMSG_SEEN) ? now_s : 0;
 }
 
-/*
- * The list for the next session: what is left, with retrieval times;
- * rewritten (and fsync'd) only when it changes.
- */
+/* Rewritten (and fsync'd) only when it changes. */
 static void
 expire_write(struct session *s, struct expent *ents, size_t n,
     long long now_s)
@@ -118,7 +108,6 @@ expire_write(struct session *s, struct expent *ents, size_t n,
 	}
 }
 
-/* Mark what has expired for UPDATE. */
 void
 expire_old(struct session *s)
 {
