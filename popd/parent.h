@@ -152,13 +152,8 @@ void		 tickets_start(int);
 void		 tickets_send(struct proc *);
 void		 parent_listener_rekey(struct chan *, const void *, int);
 
-/*
- * health.c: what the health ports say; and, in popd-full, with
- * recipients.c, what the core popd (core.c) lacks.
- */
+/* health.c: what the health ports say. */
 struct ctlans;
-extern const char popd_installed[];
-const char	*options_missing(const struct popd_conf *, int);
 #define NO_HEALTH_PORT	"no health port: a drain is what health ports say " \
 			"(listen ... health)"
 void		 health_send(struct chan *);
