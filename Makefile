@@ -113,13 +113,9 @@ POPD_OBJS=	popd/popd.o conf/flags.o popd/startup.o popd/supervise.o \
 		popd/lookup.o popd/apps.o popd/bind.o popd/syslog.o \
 		popd/child.o popd/parent.o conf/config.o conf/confimage.o \
 		popd/userquota.o popd/userjunk.o popd/tlskeys.o popd/certs.o \
-		compat/steer.o
-POPD_LIBS=	${PROC_BASE} common/table.o common/pki.o common/control_cmd.o
-# The parent, two images: the core popd,
-# and popd-full, with LMTP's recipients and the health ports, which popd
-# execs where popd.conf has an lmtp or health socket or a health probe.
-POPD_CORE=	popd/core.o common/proto-popd.o
-POPD_FULL=	popd/recipients.o popd/health.o common/proto-popdfull.o
+		compat/steer.o popd/recipients.o popd/health.o
+POPD_LIBS=	${PROC_BASE} common/proto-popd.o common/table.o common/pki.o \
+		common/control_cmd.o
 # confpop: popd -n and -m, which exec it.  It reads the command line
 # and checks the configuration with the parent's own files, and starts
 # authcheck and wrkrpop as the parent does.
@@ -200,7 +196,7 @@ POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 
-PROGS=		popd/popd popd/popd-full listener/listener \
+PROGS=		popd/popd listener/listener \
 		lmtp/lmtp control/control authpop/authpop wrkrpop/wrkrpop mda/mda \
 		dlvrpop/dlvrpop popdpass/popdpass popctl/popctl tablepop/tablepop \
 		routepop/routepop keypop/keypop authcheck/authcheck \
@@ -256,8 +252,7 @@ all: ${PROGS}
 # proto.c once per program, with PROTO_SELF its PROC_* (0: no channel):
 # a program holds the checks of the messages it receives only (what it
 # sends is checked where it arrives).
-PROTO_popd=	PROC_PARENT -DPROTO_CORE
-PROTO_popdfull=	PROC_PARENT
+PROTO_popd=	PROC_PARENT
 PROTO_listener=	PROC_LISTENER
 PROTO_lmtp=	PROC_LMTP
 PROTO_control=	PROC_CONTROL
@@ -269,7 +264,7 @@ PROTO_dlvrpop=	PROC_DLVRPOP
 PROTO_keypop=	PROC_KEY
 PROTO_httppop=	PROC_HTTP
 PROTO_none=	0
-PROTO_PROGS=	common/proto-popd.o common/proto-popdfull.o \
+PROTO_PROGS=	common/proto-popd.o \
 		common/proto-listener.o \
 		common/proto-lmtp.o common/proto-control.o \
 		common/proto-authpop.o \
@@ -295,7 +290,7 @@ ${PEERS_PROGS}: common/peers.c ${HDRS}
 .c.o:
 	${CC} ${CFLAGS} -c $< -o $@
 
-${COMMON_OBJS} ${POPD_OBJS} popd/core.o popd/recipients.o popd/health.o \
+${COMMON_OBJS} ${POPD_OBJS} \
 ${AUTHPOP_OBJS} ${WRKRPOP_OBJS} ${MDA_OBJS} \
 ${DLVRPOP_OBJS} ${LISTENER_OBJS} ${LMTP_OBJS} ${CONTROL_OBJS} \
 ${KEYPOP_OBJS} ${TLSSIGN_OBJS} ${AUTHCHECK_OBJS} ${CONFPOP_OBJS} \
@@ -339,12 +334,8 @@ conf/parse.c: conf/parse.y
 	${YACC} -o $@ conf/parse.y
 conf/parse.o: conf/parse.c
 
-popd/popd: ${POPD_OBJS} ${POPD_CORE} ${POPD_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_CORE} ${POPD_LIBS} \
-	    ${MD_LIBS} ${LDLIBS}
-popd/popd-full: ${POPD_OBJS} ${POPD_FULL} ${POPD_LIBS}
-	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_FULL} ${POPD_LIBS} \
-	    ${MD_LIBS} ${LDLIBS}
+popd/popd: ${POPD_OBJS} ${POPD_LIBS}
+	${CC} ${LDFLAGS} -o $@ ${POPD_OBJS} ${POPD_LIBS} ${MD_LIBS} ${LDLIBS}
 
 # The build-time check of tlssign.c: libtls must call libssl's
 # SSL_CTX_check_private_key through its dynamic symbols, where the
@@ -1000,8 +991,8 @@ install: all
 	    ${DESTDIR}${MANDIR}/man5 ${DESTDIR}${MANDIR}/man8
 	install -m 555 popd/popd popdpass/popdpass popctl/popctl \
 	    ${DESTDIR}${SBINDIR}/
-	install -m 555 popd/popd-full listener/listener lmtp/lmtp \
-	    control/control authpop/authpop wrkrpop/wrkrpop mda/mda \
+	install -m 555 listener/listener lmtp/lmtp control/control \
+	    authpop/authpop wrkrpop/wrkrpop mda/mda \
 	    dlvrpop/dlvrpop tablepop/tablepop routepop/routepop keypop/keypop \
 	    authcheck/authcheck confpop/confpop httppop/httppop \
 	    ${DESTDIR}${LIBEXECDIR}/

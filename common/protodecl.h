@@ -62,14 +62,8 @@ void		 peers_decls(void);
 #if !defined(PROTO_SELF) || !((PROTO_SELF) & (L | A | H))
 #define HAS_REST	1
 #endif
-/* The core parent keeps no check of LMTP's recipients (popd-full's). */
-#ifdef PROTO_CORE
-#define OPTION(t)	((t) >= MSG_LMTP_RCPT && (t) <= MSG_LMTP_KILL)
-#else
-#define OPTION(t)	0
-#endif
 #define D(t, from, to, payload, fd, valid, phases, next)		\
 	{ t, &(#t)[4], from, to, payload, fd,				\
-	    OURS(from, to) && !OPTION(t) ? valid : valid_notours, phases, next }
+	    OURS(from, to) ? valid : valid_notours, phases, next }
 
 #endif

@@ -63,15 +63,6 @@ static struct event		 pace;
 static int			 drained;
 static size_t			 stuck[2];	/* sessions, deliveries */
 
-/* popd-full: every option of the parent's (core.c has none). */
-const char	 popd_installed[] = LIBEXECDIR "/popd-full";
-
-const char *
-options_missing(const struct popd_conf *c, int sockets)
-{
-	return NULL;
-}
-
 #define PROBE_EVERY	3	/* seconds from a probe's end to the next */
 
 static struct {

@@ -141,8 +141,6 @@ void		 parent_listener_rekey(struct chan *, const void *, int);
 
 /* health.c */
 struct ctlans;
-extern const char popd_installed[];
-const char	*options_missing(const struct popd_conf *, int);
 #define NO_HEALTH_PORT	"no health port: a drain is what health ports say " \
 			"(listen ... health)"
 void		 health_send(struct chan *);

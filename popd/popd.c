@@ -473,9 +473,6 @@ conf_changes(const struct popd_conf *n)
 			restart_needed("%s, as at startup: served until a "
 			    "restart", listen_text(&bound[i]));
 	free(kept);
-	if (options_missing(n, 0) != NULL)
-		restart_needed("%s: popd-full runs it, from a restart",
-		    options_missing(n, 0));
 	if (strcmp(boundctl, n->ctlsock) != 0)
 		restart_needed("control socket %s: popd keeps %s until a "
 		    "restart", n->ctlsock, boundctl);
@@ -840,8 +837,7 @@ main(int argc, char *argv[])
 	struct event	 sigev[nitems(sigs)];
 	struct conf_listen ctl, *l;
 	extern char	**environ;
-	const char	*tables[6], *why;
-	char		 path[PATH_MAX];
+	const char	*tables[6];
 	int		 badtab, i, n;
 
 	/* For the table programs (lookup.c), before setproctitle(). */
@@ -850,7 +846,7 @@ main(int argc, char *argv[])
 	compat_exe_keep(argv[0]);
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
-	helper_path("confpop", popd_installed, confpop_path);
+	helper_path("confpop", SBINDIR "/popd", confpop_path);
 	/*
 	 * popd -n and -m: confpop(8), run with our arguments as whoever
 	 * runs us.  The daemon holds no code of theirs.
@@ -868,19 +864,12 @@ main(int argc, char *argv[])
 		err(1, "getcwd: the directory a relative path names");
 	if ((conf = conf_fetch(confpop_path, popd_argv, popd_cwd)) == NULL)
 		exit(1);
-	/* The core popd execs popd-full for what only it has (core.c). */
-	if ((why = options_missing(conf, 1)) != NULL) {
-		helper_path("popd-full", popd_installed, path);
-		execv(path, popd_argv);
-		err(1, "%s (popd.conf has %s)", path, why);
-	}
-
 	privsep = (geteuid() == 0);
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
 	/* authcheck reads authtab, keypop -c the pairs for the parent. */
-	find_helpers(popd_installed);
+	find_helpers(SBINDIR "/popd");
 	certs_tables(conf);
 	badtab = users_load(conf, &users);
 	if (conf_usable(conf, &users, badtab) != 0)

@@ -159,7 +159,7 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 /*
  * The path of the helper name in path (PATH_MAX long): in LIBEXECDIR if
  * we run as self, where we are installed; else in the build tree, in
- * the sibling folder of its name up to any '-' (popd/popd-full).
+ * the sibling folder of its name.
  * One that is not there ends us, saying where it was looked for.
  */
 void
@@ -172,7 +172,7 @@ helper_path(const char *name, const char *self, char *path)
 	if (self_path[0] == '\0' &&
 	    compat_exe_path(self_path, sizeof(self_path)) == -1)
 		err(1, "cannot find the path of the running %s", me);
-	/* confpop and popd-full run with popd's argv[0] (OpenBSD's way). */
+	/* confpop runs with popd's argv[0] (OpenBSD's way). */
 	installed = strcmp(self_path, self) == 0 ||
 	    strcmp(self_path, SBINDIR "/popd") == 0;
 	if (installed)
@@ -182,8 +182,7 @@ helper_path(const char *name, const char *self, char *path)
 		(void)strlcpy(top, dirname(dir), sizeof(top));
 		(void)strlcpy(dir, top, sizeof(dir));
 		(void)strlcpy(top, dirname(dir), sizeof(top));
-		r = snprintf(path, PATH_MAX, "%s/%.*s/%s", top,
-		    (int)strcspn(name, "-"), name, name);
+		r = snprintf(path, PATH_MAX, "%s/%s/%s", top, name, name);
 	}
 	if (r < 0 || r >= PATH_MAX)
 		errx(1, "helper path too long");

@@ -14,8 +14,8 @@
 # OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
 
 """codecount.py -- how many lines of C a reviewer reads to know what one
-program can do: the root code (the core popd, the parent; on a line of
-its own popd-full, which a site with LMTP or health ports runs) and
+program can do: the root code (popd, the parent, with LMTP's
+recipients and the health ports) and
 the code that runs before login (the listener and authpop, each with
 every option; on a line of its own httppop, which parses nginx's
 auth_http requests and holds no password hash).
@@ -62,7 +62,6 @@ import subprocess
 import sys
 
 ROOT = ("popd/popd",)
-ROOTFULL = ("popd/popd-full",)
 PRELOGIN = ("listener/listener", "authpop/authpop")
 PARSER = ("confpop/confpop",)
 AUTHHTTP = ("httppop/httppop",)
@@ -198,7 +197,6 @@ def main():
     top = os.path.realpath(args[0] if args else
                            os.path.join(os.path.dirname(__file__), ".."))
     for label, progs in (("root", ROOT),
-                         ("root, with every option", ROOTFULL),
                          ("popd.conf's parser, read-only (confpop -C)",
                           PARSER), ("pre-login", PRELOGIN),
                          ("pre-login, auth_http", AUTHHTTP)):

@@ -75,7 +75,6 @@ import traceback
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 POPD = os.path.join(REPO, "popd", "popd")
-POPDFULL = os.path.join(REPO, "popd", "popd-full")
 LISTENER = os.path.join(REPO, "listener", "listener")
 LMTP = os.path.join(REPO, "lmtp", "lmtp")
 CONTROL = os.path.join(REPO, "control", "control")
@@ -87,8 +86,6 @@ CONFPOP = os.path.join(REPO, "confpop", "confpop")
 PROGRAMS = ("popd", "listener", "lmtp", "control", "authpop", "wrkrpop",
             "dlvrpop", "tablepop", "routepop", "keypop", "authcheck",
             "confpop", "httppop")
-# Programs of a folder not named after it: another image of its process.
-IMAGES = ("popd/popd-full",)
 WRKRPOP = os.path.join(REPO, "wrkrpop", "wrkrpop")
 DLVRPOP = os.path.join(REPO, "dlvrpop", "dlvrpop")
 MDA = os.path.join(REPO, "mda", "mda")
@@ -1910,7 +1907,7 @@ _tests = []
 def copy_programs(top):
     """Every program of the build tree copied into top, in its folder
     (popd runs the helpers next to itself); the folders 0755."""
-    for path in ["%s/%s" % (p, p) for p in PROGRAMS] + list(IMAGES):
+    for path in ["%s/%s" % (p, p) for p in PROGRAMS]:
         os.makedirs(os.path.join(top, os.path.dirname(path)), 0o755,
                     exist_ok=True)
         shutil.copy2(os.path.join(REPO, path), os.path.join(top, path))

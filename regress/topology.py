@@ -61,9 +61,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # When each process starts, in words (the code decides: see above).
 # "always" and "if" must agree with popd.c's main.
 WHEN = {
-    "parent": "popd itself; the program popd-full, its image with "
-              "LMTP's recipients and the health ports, if popd.conf has "
-              "an lmtp or health socket or a health probe",
+    "parent": "popd itself",
     "listener": "always; one more while every one is full (8 at most)",
     "keypop": "always: one with each listener",
     "authpop": "always",

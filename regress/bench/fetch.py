@@ -184,7 +184,7 @@ def role(pid):
         comm = T.proc_comm(pid)
     except OSError:
         return "?"
-    return "other" if comm in ("popd", "popd-full", "dovecot") else comm
+    return "other" if comm in ("popd", "dovecot") else comm
 
 
 def cpu_ns(pids):

@@ -159,7 +159,7 @@ def kind(pid):
         comm = T.proc_comm(pid)
     except OSError:
         return "?"
-    return "parent" if comm in ("popd", "popd-full", "dovecot") else comm
+    return "parent" if comm in ("popd", "dovecot") else comm
 
 
 def rollup(pid):

@@ -274,7 +274,7 @@ def deb_builds_lintian_clean(srv):
     elves = [os.path.join(x, "usr/sbin", p)
              for p in ("popd", "popdpass", "popctl")] + \
         [os.path.join(x, "usr/libexec/popd", p)
-         for p in ("popd-full", "listener", "lmtp", "control", "authpop",
+         for p in ("listener", "lmtp", "control", "authpop",
                    "wrkrpop", "mda", "dlvrpop", "tablepop", "routepop",
                    "keypop", "authcheck", "confpop")]
     out = sh(["hardening-check", "--nocfprotection"] + elves,
@@ -705,7 +705,6 @@ def check_installed(c, root, v):
               "/usr/libexec/popd/listener", "/usr/libexec/popd/lmtp",
               "/usr/libexec/popd/control",
               "/usr/libexec/popd/authpop", "/usr/libexec/popd/wrkrpop",
-              "/usr/libexec/popd/popd-full",
               "/usr/libexec/popd/mda", "/usr/libexec/popd/dlvrpop",
               "/usr/libexec/popd/tablepop", "/usr/libexec/popd/routepop",
               "/usr/libexec/popd/keypop", "/usr/libexec/popd/authcheck",

@@ -477,9 +477,8 @@ def faults_under_load(srv):
         y.popd = fleetns.copy_build(tempfile.mkdtemp(
             prefix="popdupgrade.", dir=f.top))
         y.start()
-        # A backend with a health port: popd execs its popd-full.
         exe = os.readlink("/proc/%d/exe" % y.proc.pid)
-        T.expect(exe, y.popd + "-full", "the upgraded backend runs the copy")
+        T.expect(exe, y.popd, "the upgraded backend runs the copy")
         T.wait_for(lambda: f.states().get(y.addr) == "drained", timeout=10,
                    what="the router sees the upgraded %s (drained)" % y.addr)
         rc, out, err = srv.popctl("undrain", y.addr)

@@ -14,8 +14,7 @@
 
 """make install: an installed popd runs its helpers from LIBEXECDIR (the
 paths come from the build, never from the build tree; popd -n and -m
-through confpop too; popd-full, which popd execs for an lmtp socket,
-and its helpers too), and DESTDIR
+through confpop too; an lmtp socket's helper too), and DESTDIR
 stages the same layout; INSTALL.md and the manual pages name mda where
 each way of installing puts it.  Built in a copy of the tree with its own
 PREFIX so the working tree is left alone."""
@@ -70,7 +69,7 @@ def installed_popd_uses_libexecdir(srv):
         for f in ("sbin/popd", "sbin/popdpass", "sbin/popctl",
                   "man/man8/popctl.8", "libexec/popd/listener",
                   "libexec/popd/lmtp", "libexec/popd/control",
-                  "libexec/popd/authpop", "libexec/popd/popd-full",
+                  "libexec/popd/authpop",
                   "libexec/popd/wrkrpop", "libexec/popd/mda",
                   "libexec/popd/dlvrpop", "man/man8/dlvrpop.8",
                   "libexec/popd/tablepop", "man/man8/tablepop.8",
@@ -115,8 +114,8 @@ def installed_popd_uses_libexecdir(srv):
             T.expect_true(r.returncode == 0 and "passwords:" in out and
                           "alice: " in out,
                           "installed popd -m (%d)" % r.returncode, out)
-            # An lmtp socket: the installed popd execs popd-full from
-            # LIBEXECDIR, which runs its helpers from there too.
+            # An lmtp socket: the installed popd itself serves it and
+            # runs lmtp from LIBEXECDIR.
             srv.stop()
             srv.conf_extra = 'listen on socket "%s" lmtp\n' % \
                 os.path.join(srv.tmpdir, "lmtp.sock")
@@ -137,8 +136,8 @@ def installed_popd_uses_libexecdir(srv):
                  "authpop from LIBEXECDIR")
         T.expect(wexe, os.path.join(libexec, "wrkrpop"),
                  "wrkrpop from LIBEXECDIR")
-        T.expect(fexe, os.path.join(libexec, "popd-full"),
-                 "popd-full from LIBEXECDIR (an lmtp socket)")
+        T.expect(fexe, os.path.join(prefix, "sbin", "popd"),
+                 "the parent with an lmtp socket")
         T.expect(lexe, [os.path.join(libexec, "lmtp")],
                  "its lmtp from LIBEXECDIR")
         srv.stop()

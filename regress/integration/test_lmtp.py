@@ -1328,7 +1328,7 @@ def workers_limit(srv):
 
 @T.test(start=False)
 def drain_without_health_port(srv):
-    """An lmtp socket runs popd-full, but with no health port a drain
+    """With an lmtp socket but no health port a drain
     would change nothing anyone reads: popctl drain is refused."""
     start(srv)
     rc, out, err = srv.popctl("drain")

@@ -91,7 +91,7 @@ MK = os.path.join(HERE, "mk")
 OPENBSD = os.path.join(REPO, "openbsd")
 PORT = os.path.join(OPENBSD, "mail", "popd")
 
-PROGS = ("popd/popd", "popd/popd-full", "listener/listener",
+PROGS = ("popd/popd", "listener/listener",
          "lmtp/lmtp", "control/control", "authpop/authpop",
          "wrkrpop/wrkrpop", "mda/mda", "dlvrpop/dlvrpop", "popdpass/popdpass", "popctl/popctl",
          "tablepop/tablepop", "routepop/routepop", "keypop/keypop",
@@ -260,16 +260,13 @@ def source_of(obj):
 
 
 def gnu_proto_self(prog):
-    """The -DPROTO_SELF= the top Makefile builds prog's proto.c with,
-    and " -DPROTO_CORE" after it if that too (the core popd)."""
+    """The -DPROTO_SELF= the top Makefile builds prog's proto.c with."""
     for o in gnu_objects(prog):
         if re.match(r"common/proto-[a-z]+\.o$", o):
             for ln in gmake_lines("-B", o):
                 m = re.search(r"-DPROTO_SELF=(\w+)", ln)
                 if m:
-                    return m.group(1) + (" -DPROTO_CORE" if
-                                         "-DPROTO_CORE" in ln.split()
-                                         else "")
+                    return m.group(1)
     return None
 
 
@@ -440,8 +437,7 @@ def check_bsdmake():
         # The messages whose checks proto.c keeps.
         m = re.search(r"-DPROTO_SELF=(\w+)", v["CFLAGS"])
         self_ = gnu_proto_self(path)
-        got = m.group(1) + (" -DPROTO_CORE" if "-DPROTO_CORE" in
-                            v["CFLAGS"].split() else "") if m else "-"
+        got = m.group(1) if m else "-"
         if self_ is not None and got != self_:
             bad.append("%s: PROTO_SELF %s, the top Makefile %s" %
                        (name, got, self_))
