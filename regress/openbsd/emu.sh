@@ -27,7 +27,7 @@ dir=${EMU_DIR:-/tmp/popd-openbsd-emu}
 chroot=${EMU_CHROOT:-/var/popd-emu}
 tests=${*:-${EMU_TESTS:-}}
 [ -n "$tests" ] || tests="test_session.py test_reload.py test_certs.py \
-test_lmtp.py test_control.py test_popctl.py test_tables.py test_limits.py"
+test_lmtp.py test_control.py test_tables.py test_limits.py"
 
 cd "$top"
 mkdir -p "$dir"
