@@ -199,6 +199,7 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
+	static int	first;
 	unsigned long	uid, gid;
 	char		*p;
 	int		i, nx = *(int *)arg;
@@ -206,6 +207,12 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	/* A line refused at load (table.h): no ids to judge. */
 	if (info[0] == TABLE_NOLOGIN)
 		return 0;
+	/* The first maildir: on a network store, the parent probes it. */
+	if (!first && (p = strchr(info, ':')) != NULL &&
+	    (p = strchr(p + 1, ':')) != NULL && p[1] == '/') {
+		printf("=first %s %s\n", name, p + 1);
+		first = 1;
+	}
 	uid = strtoul(info, &p, 10);
 	gid = strtoul(p + 1, NULL, 10);
 	for (i = 0; i < nx; i++)
@@ -381,8 +388,8 @@ mode_table(void)
 
 	/* A usertab's daemon uids, for the parent to refuse. */
 	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
-	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
-	    NULL, &opt.nx, &t) == -1 || xbad)
+	    (opt.other & 0xf) == TABLE_USERS ? uid_line : NULL, &opt.nx,
+	    &t) == -1 || xbad)
 		exit(1);
 	/*
 	 * authtab's users not in it: its names alone, the parent's

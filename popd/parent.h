@@ -99,6 +99,8 @@ struct users {
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 	uint64_t		 nologin;	/* of authtab, refused hashes */
+	char			 first[POPD_MAXUSER + 1];	/* usertab's */
+	char			 firstpath[PATH_MAX];	/* its maildir */
 	char			 fault[256];	/* a bad table's first, for
 						   popctl reload: file:line */
 };
