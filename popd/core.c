@@ -81,6 +81,11 @@ health_stuck(int kind, size_t n)
 	stuck = n;
 }
 
+void
+health_stuck_users(char names[][POPD_MAXUSER + 1])
+{
+}
+
 size_t
 health_stuck_now(void)
 {

@@ -61,8 +61,8 @@
 #include "popd.h"
 #include "parent.h"
 
-static struct msg_health	 now = { HEALTH_UP, 0 };
-static struct msg_health	 sent = { HEALTH_UP, 0 };
+static struct msg_health	 now = { .state = HEALTH_UP };
+static struct msg_health	 sent = { .state = HEALTH_UP };
 static struct event		 pace;
 static int			 drained;
 static size_t			 stuck[2];	/* sessions, deliveries */
@@ -218,6 +218,16 @@ void
 health_stuck(int kind, size_t n)
 {
 	stuck[kind != 0] = n;
+}
+
+/* The users of sessions stuck now (login.c): the second line's. */
+void
+health_stuck_users(char names[][POPD_MAXUSER + 1])
+{
+	memcpy(now.stuck, names, sizeof(now.stuck));
+	if (memcmp(&now, &sent, sizeof(now)) != 0 &&
+	    (!event_initialized(&pace) || !evtimer_pending(&pace, NULL)))
+		health_push();
 }
 
 /* Sessions and deliveries stuck now. */

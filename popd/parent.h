@@ -168,6 +168,7 @@ void		 health_sessions(size_t);
 void		 health_drain(struct ctlans *, int);
 void		 health_stuck(int, size_t);
 size_t		 health_stuck_now(void);
+void		 health_stuck_users(char [][POPD_MAXUSER + 1]);
 void		 health_stop(void);
 void		 health_probe_start(void);
 int		 health_probe_exited(pid_t, int);
