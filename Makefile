@@ -748,7 +748,8 @@ regress/fuzz/fuzz_oldids: regress/fuzz/fuzz_oldids.c store/oldids.c \
 regress/fuzz/fuzz_healthline: regress/fuzz/fuzz_healthline.c \
     routepop/healthline.c routepop/routepop.h ${HDRS}
 	${FUZZ_CC} ${FUZZ_CFLAGS} -o $@ regress/fuzz/fuzz_healthline.c \
-	    routepop/healthline.c
+	    routepop/healthline.c common/util.c compat/compat.c \
+	    regress/fuzz/logstub.c ${PKG_LIBS} ${CRYPT_LIBS}
 FUZZ_VERDICT_SRCS=	common/pki.c common/util.c compat/compat.c \
 			regress/fuzz/logstub.c
 regress/fuzz/fuzz_verdict: regress/fuzz/fuzz_verdict.c ${FUZZ_VERDICT_SRCS} \

@@ -182,6 +182,7 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
+	static int	first;
 	unsigned long	uid, gid;
 	char		*p;
 	int		i, nx = *(int *)arg;
@@ -189,6 +190,12 @@ uid_line(void *arg, char *name, char *info, size_t line)
 	/* A line refused at load (table.h): no ids to judge. */
 	if (info[0] == TABLE_NOLOGIN)
 		return 0;
+	/* The first maildir: on a network store, the parent probes it. */
+	if (!first && (p = strchr(info, ':')) != NULL &&
+	    (p = strchr(p + 1, ':')) != NULL && p[1] == '/') {
+		printf("=first %s %s\n", name, p + 1);
+		first = 1;
+	}
 	uid = strtoul(info, &p, 10);
 	gid = strtoul(p + 1, NULL, 10);
 	for (i = 0; i < nx; i++)
@@ -348,8 +355,8 @@ mode_table(void)
 	struct table	 t;
 
 	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
-	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
-	    NULL, &opt.nx, &t) == -1 || xbad)
+	    (opt.other & 0xf) == TABLE_USERS ? uid_line : NULL, &opt.nx,
+	    &t) == -1 || xbad)
 		exit(1);
 	/* The parent's check of authtab, running meanwhile, logs bad lines. */
 	if (opt.authkind != 0 && table_scan(OTHER_FD, opt.authkind |

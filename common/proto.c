@@ -211,7 +211,12 @@ static const char *
 valid_health(const void *p)
 {
 	const struct msg_health	*m = p;
+	size_t			 i;
 
+	for (i = 0; i < HEALTH_STUCKMAX; i++)
+		if (!TERMINATED(m->stuck[i]) || (m->stuck[i][0] != '\0' &&
+		    !valid_username(m->stuck[i])))
+			return "stuck";
 	return m->state == HEALTH_UP || m->state == HEALTH_DRAINING ||
 	    m->state == HEALTH_DEGRADED ? NULL : "state";
 }

@@ -38,7 +38,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		71
+#define MSG_VERSION		72
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -274,9 +274,18 @@ struct msg_rekey {
 #define HEALTH_UP		1
 #define HEALTH_DRAINING		2
 #define HEALTH_DEGRADED		4	/* 3 is CHECK_DOWN */
+/*
+ * stuck: users with a wrkrpop stuck in the store here, the first
+ * HEALTH_STUCKMAX, "" after them: the health port's second line,
+ * "stuck NAME ...", so that routepop sends them nowhere until they are
+ * out (a second wrkrpop would wait on the first's locks).
+ */
+#define HEALTH_STUCKMAX		8
+#define HEALTH_ANSWERMAX	(32 + HEALTH_STUCKMAX * (POPD_MAXUSER + 1) + 8)
 struct msg_health {
 	uint32_t	state;		/* HEALTH_* */
 	uint32_t	sessions;
+	char		stuck[HEALTH_STUCKMAX][POPD_MAXUSER + 1];
 };
 
 /* user: no byte below 0x20 nor 0x7f; pass: no CR nor LF. */

@@ -44,7 +44,8 @@ static TAILQ_HEAD(, listen_sock)	listeners =
     TAILQ_HEAD_INITIALIZER(listeners);
 static int				spare[2] = { -1, -1 };
 /* What a health port says: "up 0" until the parent says otherwise. */
-char					 health_line_now[32] = "up 0\n";
+char					 health_line_now[HEALTH_ANSWERMAX] =
+    "up 0\n";
 
 /*
  * The socketpair first: out of descriptors, the client waits in the
@@ -110,10 +111,20 @@ void
 listener_parent_health(struct chan *c, const void *data, int fd)
 {
 	const struct msg_health	*m = data;
+	size_t			 i, len;
 
-	(void)snprintf(health_line_now, sizeof(health_line_now), "%s %u\n",
+	len = snprintf(health_line_now, sizeof(health_line_now), "%s %u\n",
 	    m->state == HEALTH_DRAINING ? "draining" :
 	    m->state == HEALTH_DEGRADED ? "degraded" : "up", m->sessions);
+	/* Its stuck users: a second line, for routepop (router.c). */
+	for (i = 0; i < HEALTH_STUCKMAX && m->stuck[i][0] != '\0'; i++) {
+		health_line_now[len - (i > 0)] = '\0';
+		(void)strlcat(health_line_now, i == 0 ? "stuck " : " ",
+		    sizeof(health_line_now));
+		(void)strlcat(health_line_now, m->stuck[i],
+		    sizeof(health_line_now));
+		len = strlcat(health_line_now, "\n", sizeof(health_line_now));
+	}
 }
 
 void

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto.h"
 #include "listener_health.h"
 
 #define HEALTH_HTTP_WAIT	2
@@ -97,7 +98,7 @@ hconn_read(int fd, short ev, void *arg)
 	struct hconn	*h = arg;
 	struct timespec	 now;
 	struct timeval	 tv;
-	char		 reply[256];
+	char		 reply[256 + HEALTH_ANSWERMAX];
 	ssize_t		 n;
 	int		 kind, len;
 

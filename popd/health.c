@@ -29,8 +29,9 @@
  * once a second, so that a busy backend does not send every listener a
  * message per login.
  *
- * With health probe USER, the line is up only while the store answers
- * a probe: every PROBE_EVERY seconds the user is looked up as a login
+ * With health probe USER, or a health port and the maildirs on a
+ * network file system (probe_pick), the line is up only while the store
+ * answers a probe: every PROBE_EVERY seconds the user is looked up as a login
  * does it, and a wrkrpop started as that user, confined as a session,
  * opens its maildir and creates and removes a file in tmp
  * (wrkrpop/report.c).  Degraded until the first probe succeeds, while
@@ -47,6 +48,9 @@
 
 #include <errno.h>
 #include <event.h>
+#ifdef __linux__
+#include <mntent.h>
+#endif
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -57,8 +61,8 @@
 #include "popd.h"
 #include "parent.h"
 
-static struct msg_health	 now = { HEALTH_UP, 0 };
-static struct msg_health	 sent = { HEALTH_UP, 0 };
+static struct msg_health	 now = { .state = HEALTH_UP };
+static struct msg_health	 sent = { .state = HEALTH_UP };
 static struct event		 pace;
 static int			 drained;
 static size_t			 stuck[2];	/* sessions, deliveries */
@@ -73,6 +77,7 @@ static struct {
 	int		 ok;		/* the latest succeeded */
 	int		 late;		/* out beyond timeout store */
 	int		 said;		/* bad as logged: -1 not yet */
+	char		 user[POPD_MAXUSER + 1];	/* "": no probe */
 } probe = { .said = -1 };
 
 static void	health_paced(int, short, void *);
@@ -123,7 +128,7 @@ health_sessions(size_t n)
 static int
 probe_bad(void)
 {
-	return conf->probe_user[0] != '\0' && (!probe.ok || probe.late);
+	return probe.user[0] != '\0' && (!probe.ok || probe.late);
 }
 
 /* The state, from the drain and the probe; sent if new. */
@@ -206,6 +211,16 @@ health_stuck(int kind, size_t n)
 	stuck[kind != 0] = n;
 }
 
+/* The users of sessions stuck now (login.c): the second line's. */
+void
+health_stuck_users(char names[][POPD_MAXUSER + 1])
+{
+	memcpy(now.stuck, names, sizeof(now.stuck));
+	if (memcmp(&now, &sent, sizeof(now)) != 0 &&
+	    (!event_initialized(&pace) || !evtimer_pending(&pace, NULL)))
+		health_push();
+}
+
 /* Sessions and deliveries stuck now. */
 size_t
 health_stuck_now(void)
@@ -225,10 +240,10 @@ probe_result(int ok, const char *what)
 	if (bad != probe.said) {
 		if (bad)
 			log_warnx("health: degraded: the store probe as %s %s",
-			    conf->probe_user, what);
+			    probe.user, what);
 		else
 			log_info("health: the store probe as %s %s: the mail "
-			    "store answers", conf->probe_user, what);
+			    "store answers", probe.user, what);
 		probe.said = bad;
 	}
 	health_state();
@@ -273,7 +288,7 @@ probe_tick(int fd, short ev, void *arg)
 {
 	time_t	t = monotime();
 
-	if (conf->probe_user[0] == '\0') {
+	if (probe.user[0] == '\0') {
 		health_state();		/* a reload took it away */
 		return;
 	}
@@ -288,12 +303,79 @@ probe_tick(int fd, short ev, void *arg)
 		return;
 	probe.began = t;
 	probe.asking = 1;
-	mailuser_find(conf->probe_user, probe_found, NULL);
+	mailuser_find(probe.user, probe_found, NULL);
+}
+
+/*
+ * Is path on a file system whose client can stop answering, a network
+ * or FUSE one?  Its type and mount point in fs and dir.  Read from the
+ * mount table: a statfs(2) of a frozen store would hang the parent.
+ */
+static int
+netfs(const char *path, char *fs, size_t fslen, char *dir, size_t dirlen)
+{
+#ifdef __linux__
+	static const char *const types[] = { "ceph", "nfs", "nfs4", "cifs",
+	    "smb3", "glusterfs", "lustre", "9p" };
+	struct mntent	*m;
+	FILE		*fp;
+	size_t		 i, len, best = 0;
+
+	if ((fp = setmntent("/proc/self/mounts", "r")) == NULL)
+		return 0;
+	fs[0] = '\0';
+	/* The longest mount point above path, the last of equals (on top). */
+	while ((m = getmntent(fp)) != NULL) {
+		len = strlen(m->mnt_dir);
+		if (len < best || strncmp(path, m->mnt_dir, len) != 0 ||
+		    (len > 1 && path[len] != '/' && path[len] != '\0'))
+			continue;
+		best = len;
+		(void)strlcpy(fs, m->mnt_type, fslen);
+		(void)strlcpy(dir, m->mnt_dir, dirlen);
+	}
+	endmntent(fp);
+	if (strncmp(fs, "fuse", 4) == 0 && strcmp(fs, "fuseblk") != 0)
+		return 1;
+	for (i = 0; i < nitems(types); i++)
+		if (strcmp(fs, types[i]) == 0)
+			return 1;
+#endif
+	return 0;
+}
+
+/*
+ * Who the probe logs in as: health probe's user, or with a health port
+ * and usertab's first maildir on a network store, its user (its tmp is
+ * where messages are written first: the probe's file is never one).
+ */
+static void
+probe_pick(void)
+{
+	char	 fs[64], dir[PATH_MAX], was[sizeof(probe.user)];
+	int	 i;
+
+	(void)strlcpy(was, probe.user, sizeof(was));
+	probe.user[0] = '\0';
+	if (conf->probe_user[0] != '\0') {
+		(void)strlcpy(probe.user, conf->probe_user, sizeof(probe.user));
+		return;
+	}
+	for (i = 0; i < nlistens && !(listens[i].flags & LISTEN_HEALTH); i++)
+		;
+	if (i == nlistens || users.first[0] == '\0' ||
+	    !netfs(users.firstpath, fs, sizeof(fs), dir, sizeof(dir)))
+		return;
+	(void)strlcpy(probe.user, users.first, sizeof(probe.user));
+	if (strcmp(was, probe.user) != 0)
+		log_info("health: the maildirs are on %s (%s): the store probe "
+		    "is on, as usertab's first user, %s (health probe names "
+		    "another)", fs, dir, probe.user);
 }
 
 /*
  * At start and after a reload: a drain the last run left, and with
- * health probe, its tick.
+ * a probe, its tick.
  */
 void
 health_probe_start(void)
@@ -308,7 +390,8 @@ health_probe_start(void)
 		    "undrain ends it", path);
 		health_state();
 	}
-	if (conf->probe_user[0] == '\0' || event_initialized(&probe.tick))
+	probe_pick();
+	if (probe.user[0] == '\0' || event_initialized(&probe.tick))
 		return;
 	health_state();		/* degraded until a probe succeeds */
 	event_set(&probe.tick, -1, EV_PERSIST, probe_tick, NULL);

@@ -542,9 +542,12 @@ store_busy_init(int pagefd)
 static void
 stuck_tick(int fd, short ev, void *arg)
 {
+	char		 names[HEALTH_STUCKMAX][POPD_MAXUSER + 1];
 	struct worker	*w;
+	size_t		 i, n = 0;
 	int		 r, login, limit;
 
+	memset(names, 0, sizeof(names));
 	RB_FOREACH(w, workertree, &workers) {
 		login = stats_state(w->page) == PAGE_LOGIN;
 		limit = conf->set.timeout.store;
@@ -561,8 +564,14 @@ stuck_tick(int fd, short ev, void *arg)
 		if (r == 1 && login)
 			(void)listener_tell(w->lpid, MSG_PARENT_KICK, w->lid,
 			    KICK_STORE);
+		for (i = 0; i < n && strcmp(names[i], w->user) != 0; i++)
+			;
+		if (w->stuck != 0 && i == n && n < HEALTH_STUCKMAX &&
+		    valid_username(w->user))
+			(void)strlcpy(names[n++], w->user, sizeof(names[0]));
 	}
 	health_stuck(0, nstuck);
+	health_stuck_users(names);
 }
 
 /* A worker's descriptor closed: child_reap reaps it on SIGCHLD. */

@@ -90,6 +90,8 @@ struct users {
 	struct stats_kinds	 kinds;		/* authtab's hashes, if read */
 	int			 kinds_read;	/* a file or the system's */
 	uint64_t		 nologin;	/* of authtab, refused hashes */
+	char			 first[POPD_MAXUSER + 1];	/* usertab's */
+	char			 firstpath[PATH_MAX];	/* its maildir */
 	char			 fault[256];	/* a bad table's first, for
 						   popctl reload: file:line */
 };
@@ -148,6 +150,7 @@ void		 health_sessions(size_t);
 void		 health_drain(struct ctlans *, int);
 void		 health_stuck(int, size_t);
 size_t		 health_stuck_now(void);
+void		 health_stuck_users(char [][POPD_MAXUSER + 1]);
 void		 health_stop(void);
 void		 health_probe_start(void);
 int		 health_probe_exited(pid_t, int);

@@ -190,6 +190,18 @@ user_line(struct checkarg *ua, char *line)
 	char		*sp;
 	long long	 n;
 
+	/* "=first NAME /PATH": usertab's first maildir (health.c). */
+	if (strncmp(line, "=first ", 7) == 0) {
+		if ((sp = strchr(line + 7, ' ')) == NULL)
+			return -1;
+		*sp++ = '\0';
+		if (!valid_username(line + 7) || *sp != '/' ||
+		    strlcpy(ua->u->firstpath, sp, sizeof(ua->u->firstpath)) >=
+		    sizeof(ua->u->firstpath))
+			return -1;
+		(void)strlcpy(ua->u->first, line + 7, sizeof(ua->u->first));
+		return 0;
+	}
 	if (strncmp(line, "=user ", 6) != 0)
 		return -1;
 	if ((sp = strchr(line + 6, ' ')) == NULL)
@@ -480,7 +492,7 @@ userauth_start(struct load *l)
 	l->sysauth = -1;
 	l->ua.file = l->ca.file = authfile;
 	l->ua.userfile = userfile;
-	l->ca.u = u;
+	l->ua.u = l->ca.u = u;
 	if (userfile != NULL)
 		u->userfd = check_file(l, CK_USER, "table", userfile,
 		    l->sysuser, u->userkind, l->afd, u->authkind);

@@ -69,6 +69,8 @@ check_read(int fd, short ev, void *arg)
 	struct backend	*b = arg;
 	ssize_t		 n;
 	uint32_t	 sessions;
+	size_t		 line;
+	char		*nl;
 	int		 state;
 
 	n = read(fd, b->buf + b->len, sizeof(b->buf) - b->len);
@@ -84,7 +86,10 @@ check_read(int fd, short ev, void *arg)
 			check_end(b, -1, 0, "not a health line (too long)");
 		return;
 	}
-	if ((state = health_line(b->buf, b->len, &sessions)) == -1)
+	nl = memchr(b->buf, '\n', b->len);
+	line = nl != NULL ? (size_t)(nl + 1 - b->buf) : b->len;
+	if ((state = health_line(b->buf, line, &sessions)) == -1 ||
+	    health_stuckline(b->buf + line, b->len - line, b->stuck) == -1)
 		check_end(b, -1, 0, "not a health line");
 	else
 		check_end(b, state, sessions, NULL);

@@ -17,6 +17,7 @@
 /*
  * healthline.c -- what a backend's health port said: "up N", "draining N" or
  * "degraded N", N at most 2^32-1.  Anything else, or more, fails the check.
+ * A second line may name its users stuck in the store (health_stuckline).
  */
 #include <sys/types.h>
 
@@ -24,7 +25,38 @@
 #include <string.h>
 
 #include "proto.h"
+#include "util.h"
 #include "routepop.h"
+
+/*
+ * The answer's second line, "stuck NAME ...": at most HEALTH_STUCKMAX
+ * user names into stuck, "" after them; none if len is 0.  A backend
+ * may lie: anything else fails the check.
+ */
+int
+health_stuckline(const char *buf, size_t len, char stuck[][POPD_MAXUSER + 1])
+{
+	char	 line[HEALTH_ANSWERMAX], *p, *name;
+	size_t	 n = 0;
+
+	memset(stuck, 0, HEALTH_STUCKMAX * sizeof(stuck[0]));
+	if (len == 0)
+		return 0;
+	if (len < 8 || len >= sizeof(line) || memcmp(buf, "stuck ", 6) != 0 ||
+	    buf[len - 1] != '\n')
+		return -1;
+	memcpy(line, buf + 6, len - 7);
+	line[len - 7] = '\0';
+	if (line[len - 8] == '\r')
+		line[len - 8] = '\0';
+	p = line;
+	while ((name = strsep(&p, " ")) != NULL) {
+		if (n == HEALTH_STUCKMAX || !valid_username(name))
+			return -1;
+		(void)strlcpy(stuck[n++], name, POPD_MAXUSER + 1);
+	}
+	return 0;
+}
 
 int
 health_line(const char *buf, size_t len, uint32_t *sessions)

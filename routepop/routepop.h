@@ -35,6 +35,7 @@ struct page_rec;
 /* healthline.c: a health port's line, parsed */
 #define HEALTH_LINEMAX		32	/* "draining 4294967295\r\n" fits */
 int		 health_line(const char *, size_t, uint32_t *);
+int		 health_stuckline(const char *, size_t, char [][POPD_MAXUSER + 1]);
 
 struct backend {
 	TAILQ_ENTRY(backend)	 entry;
@@ -53,7 +54,8 @@ struct backend {
 	socklen_t		 sslen;
 	int			 fd;		/* or -1 */
 	struct event		 ev;
-	char			 buf[HEALTH_LINEMAX];
+	char			 buf[HEALTH_ANSWERMAX];
+	char			 stuck[HEALTH_STUCKMAX][POPD_MAXUSER + 1];
 	size_t			 len;
 	int			 fails;		/* in a row */
 };

@@ -285,6 +285,18 @@ backend_usable(const struct backend *b)
 	    b->health != HEALTH_DRAINING && b->health != HEALTH_DEGRADED;
 }
 
+/* Did b's latest check name user stuck there? */
+static int
+backend_stuck(const struct backend *b, const char *user)
+{
+	size_t	 i;
+
+	for (i = 0; i < HEALTH_STUCKMAX && b->stuck[i][0] != '\0'; i++)
+		if (strcmp(b->stuck[i], user) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Of a route's value, the backend that takes user now, into addr; -1
  * if the value is no pool or no backend of it may take a user (logged).
@@ -304,6 +316,13 @@ router_pick(const char *user, const char *value, char *addr, size_t len)
 	for (i = 0; i < n; i++) {
 		b[i] = backend_get(pool[i]);
 		usable[i] = b[i] != NULL && backend_usable(b[i]);
+		/* Its wrkrpop there holds the maildrop: none elsewhere. */
+		if (b[i] != NULL && backend_stuck(b[i], user)) {
+			log_info("route for %s: a session stuck in %s's store: "
+			    "a temporary failure until it is out", user,
+			    b[i]->addr);
+			return -1;
+		}
 	}
 	if ((i = table_route_pick(user, pool, n, usable)) == -1) {
 		for (i = 0; i < n; i++)

@@ -19,7 +19,9 @@
  * reads from a backend (routepop/healthline.c): any bytes; a line that
  * parses is exactly "up N", "draining N" or "degraded N" and a line
  * end, and prints
- * back to the same bytes (CR LF aside, leading zeros aside).
+ * back to the same bytes (CR LF aside, leading zeros aside).  What
+ * follows the first line end goes to health_stuckline as check.c gives it:
+ * if it parses, at most HEALTH_STUCKMAX names, each a valid user name.
  *
  *	make regress/fuzz/fuzz_healthline && \
  *	    regress/fuzz/fuzz_healthline -max_total_time=60
@@ -32,6 +34,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "util.h"
 #include "../../routepop/routepop.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -39,11 +42,18 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char		 buf[64];
-	const char	*word;
+	char		 buf[64], stuck[HEALTH_STUCKMAX][POPD_MAXUSER + 1];
+	const char	*word, *nl;
 	uint32_t	 n = 0;
+	size_t		 i, line;
 	int		 state, len;
 
+	nl = memchr(data, '\n', size);
+	line = nl != NULL ? (size_t)(nl + 1 - (const char *)data) : size;
+	if (health_stuckline((const char *)data + line, size - line, stuck) == 0)
+		for (i = 0; i < HEALTH_STUCKMAX; i++)
+			if (stuck[i][0] != '\0' && !valid_username(stuck[i]))
+				abort();
 	if ((state = health_line((const char *)data, size, &n)) == -1)
 		return 0;
 	if (state == HEALTH_UP)

@@ -45,6 +45,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -55,6 +56,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import popdtest as T  # noqa: E402
 import test_fleet as F  # noqa: E402
+import test_stuckstore as S  # noqa: E402
 
 B1, B2, B3 = "127.0.0.21", "127.0.0.22", "127.0.0.23"
 USERS = [("alice", "pw1"), ("bob", "pw2"), ("carol", "pw3")]
@@ -566,6 +568,51 @@ def pool_failover(srv):
     rep = where(p, "erin", "pw5")
     T.expect(rep[:15], b"-ERR [SYS/TEMP]", "erin, whose pool is down")
     srv.wait_log("route for erin: no backend of")
+    p.check()
+
+
+@T.test(start=False, users=RUSERS, timeout=240)
+def stuck_user_answered_at_once(srv):
+    """Issue 87: alice's wrkrpop on her backend x stuck in the store
+    (stopped, its page busy long since): x's health answer names her on
+    a second line, and the router answers her logins at once with a
+    temporary failure instead of routing her; bob is routed as ever;
+    once her session is out, she is routed to x again."""
+    p = router(srv)
+    x = where(p, "alice", "pw1")
+    held = T.Raw(p.front, src="127.0.0.9", timeout=20)
+    held.line()
+    T.expect(F.login(held, "alice", "pw1")[0][:3], b"+OK", "alice held")
+    pid = [q for q in T.role_pids(x, "wrkrpop")
+           if T.proc_status(q)["Uid"][0] == x.users["alice"]["uid"]]
+    T.expect(len(pid), 1, "alice's one wrkrpop on %s" % x.addr)
+    os.kill(pid[0], signal.SIGSTOP)
+    try:
+        with open("/proc/%d/maps" % pid[0]) as f:
+            addr = [int(ln.split("-")[0], 16) for ln in f
+                    if "popd-stats" in ln and " rw" in ln]
+        with open("/proc/%d/mem" % pid[0], "r+b", buffering=0) as m:
+            m.seek(addr[0] + S.page_busy_offset())
+            m.write(struct.pack("=q", int(time.monotonic()) - 3600))
+        T.wait_for(lambda: health(x.addr, POOL.hport).endswith(
+                   b"\nstuck alice\n"), timeout=5,
+                   what="x's health answer names alice stuck")
+        time.sleep(1.5)     # the router's next check
+        t0 = time.monotonic()
+        rep = where(p, "alice", "pw1")
+        took = time.monotonic() - t0
+        print("# stuck alice answered %r in %.2f s" % (rep, took))
+        T.expect(rep[:15], b"-ERR [SYS/TEMP]", "alice, stuck on x")
+        srv.wait_log("route for alice: a session stuck in %s's store"
+                     % x.addr)
+        T.expect_true(not isinstance(where(p, "bob", "pw2"), bytes),
+                      "bob routed as ever")
+    finally:
+        os.kill(pid[0], signal.SIGCONT)
+    held.cmd("QUIT")
+    held.close()
+    T.wait_for(lambda: where(p, "alice", "pw1") is x, timeout=10,
+               interval=0.5, what="alice on %s again once out" % x.addr)
     p.check()
 
 

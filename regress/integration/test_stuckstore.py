@@ -353,6 +353,30 @@ def freeze_glusterfs_client(srv):
         vol.stop()
 
 
+@T.test(start=False, allow_crash=True, timeout=120)
+def probe_on_by_default_fuse(srv):
+    """Issue 87: a health port, the maildirs on a FUSE mount, no health
+    probe line: the probe is on (as usertab's first user, the log says
+    why), and a frozen client makes the line degraded."""
+    vol = gluster.Volume(mounts=1).start()
+    try:
+        hport = T.free_port()
+        srv.conf_extra = ("timeout store %ds\nlisten on %s port %d health\n"
+                          % (STORE, T.HOST, hport))
+        on_mount(srv, vol.mounts[0])
+        srv.start()
+        T.expect_true(re.search(r"health: the maildirs are on fuse\.\S+ "
+                                r"\(%s\): the store probe is on, as "
+                                r"usertab's first user, alice"
+                                % re.escape(vol.mounts[0]), srv.log()),
+                      "the log says the probe is on and why", srv.log())
+        probe_up_after_start(srv, hport, "alice")
+        probe_freeze_seen(srv, vol.client_pid(0), hport, "alice")
+    finally:
+        srv.stop()
+        vol.stop()
+
+
 @T.test(start=False, timeout=60)
 def probe_unusable_maildir(srv):
     """On local disk: the probe user's tmp not writable, then its cur
