@@ -63,8 +63,8 @@ struct count {
 static long long	xuid[3];
 static const char	*xname[3];
 /* -y: the groups no mail user may have, and what each is. */
-static long long	ygid[16];
-static const char	*ywhat[16];
+static long long	ygid[32];
+static const char	*ywhat[32];
 static int		ny;
 static int		xbad;
 /* The command line: -m's mode and what it reads. */
@@ -193,14 +193,28 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 }
 
 /*
- * A usertab's line with a daemon's uid (-x) or a group no mail user may
- * have (-y) makes it bad.
+ * A user whose hash authpop will not take, who cannot log in, the
+ * file good all the same: "=nologin LINE NAME WHY" (users.c
+ * check_line logs it, naming the file); LINE 0: a system account's,
+ * left out.
+ */
+static void
+nologin_record(const char *file, size_t line, const char *name,
+    const char *why)
+{
+	printf("=nologin %zu %s %s\n", line, name, why);
+}
+
+/*
+ * A usertab's line with a daemon's uid (-x) makes it bad; one with a
+ * group no mail user may have (-y, or below FIRST_GID), its user
+ * refused.
  */
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
 	unsigned long	uid, gid;
-	char		*p;
+	char		*p, why[128];
 	int		i, nx = *(int *)arg;
 
 	/* A line refused at load (table.h): no ids to judge. */
@@ -215,27 +229,20 @@ uid_line(void *arg, char *name, char *info, size_t line)
 			    line, name, uid, xname[i]);
 			xbad = 1;
 		}
+	/* The user alone is refused: the parent's login check says so. */
 	for (i = 0; i < ny; i++)
 		if ((long long)gid == ygid[i]) {
-			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
-			    "users groups of their own", AUTHTAB_FD, line,
-			    name, gid, ywhat[i]);
-			xbad = 1;
+			(void)snprintf(why, sizeof(why), "gid %lu, %s", gid,
+			    ywhat[i]);
+			nologin_record(NULL, line, name, why);
+			return 0;
 		}
+	if (gid < FIRST_GID) {
+		(void)snprintf(why, sizeof(why), "gid %lu, a system group's "
+		    "(below %d)", gid, FIRST_GID);
+		nologin_record(NULL, line, name, why);
+	}
 	return 0;
-}
-
-/*
- * A user whose hash authpop will not take, who cannot log in, the
- * file good all the same: "=nologin LINE NAME WHY" (users.c
- * check_line logs it, naming the file); LINE 0: a system account's,
- * left out.
- */
-static void
-nologin_record(const char *file, size_t line, const char *name,
-    const char *why)
-{
-	printf("=nologin %zu %s %s\n", line, name, why);
 }
 
 /* Nothing but what it was handed: confined as authpop is, no thread. */
@@ -379,9 +386,9 @@ mode_table(void)
 {
 	struct table	 t;
 
-	/* A usertab's daemon uids, for the parent to refuse. */
+	/* A usertab's daemon uids and refused groups (uid_line). */
 	if (table_load(AUTHTAB_FD, opt.other | TABLE_NAMES,
-	    (opt.other & 0xf) == TABLE_USERS && opt.nx + ny > 0 ? uid_line :
+	    (opt.other & 0xf) == TABLE_USERS ? uid_line :
 	    NULL, &opt.nx, &t) == -1 || xbad)
 		exit(1);
 	/*

@@ -132,13 +132,11 @@ extern const char *const	 daemon_names[DAEMON_UIDS];
 /*
  * Groups no mail user may have (startup.c): the daemon users' primary
  * groups (_pop3table's reads the table configurations, with database
- * passwords), the group that reads the shadow file, and the system's
- * groups that read disks, memory or logs or become root (SYSTEM_GROUPS),
- * each with what it is, for messages.
+ * passwords) and the group that reads the shadow file, each with what it
+ * is, for messages; and popd.conf's refuse groups, and every gid below
+ * FIRST_GID (users.c).
  */
-#define SYSTEM_GROUPS	"disk", "adm", "docker", "sudo", "wheel", "staff", \
-			"kmem", "operator", "lxd"
-#define DAEMON_GIDS	(DAEMON_UIDS + 1 + 9)
+#define DAEMON_GIDS	(DAEMON_UIDS + 1)
 extern gid_t			 daemon_gid[DAEMON_GIDS];
 extern char			 daemon_gwhat[DAEMON_GIDS][64];
 extern struct proclist		 procs;
