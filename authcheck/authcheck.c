@@ -65,6 +65,7 @@ static const char	*xname[3];
 /* -y: the groups no mail user may have, and what each is. */
 static long long	ygid[32];
 static const char	*ywhat[32];
+static int		yuser[32];	/* -z: refuse groups, the user alone */
 static int		ny;
 static int		xbad;
 /* The command line: -m's mode and what it reads. */
@@ -86,9 +87,10 @@ usage(void)
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab [3<> image]\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
-	    "[-y gid:what ...] < table [3< authtab]\n"
+	    "[-y gid:what ...] [-z gid:what ...] < table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
-	    "[-x uid:name ...] [-y gid:what ...] <> usertab [3<> authtab]\n"
+	    "[-x uid:name ...] [-y gid:what ...] [-z gid:what ...]\n"
+	    "                 <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
 }
@@ -132,7 +134,7 @@ parse_args(int argc, char *argv[])
 	int		 ch;
 
 	opt.kind = TABLE_AUTH;
-	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:z:")) != -1) {
 		switch (ch) {
 		case 'g':
 			opt.group = optarg;
@@ -168,6 +170,10 @@ parse_args(int argc, char *argv[])
 			break;
 		case 'y':
 			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
+			break;
+		case 'z':
+			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
+			yuser[ny - 1] = 1;
 			break;
 		case 'V':
 			printf("authcheck (popd) %s\n", POPD_VERSION);
@@ -206,8 +212,8 @@ nologin_record(const char *file, size_t line, const char *name,
 }
 
 /*
- * A usertab's line with a daemon's uid (-x) makes it bad; one with a
- * group no mail user may have (-y, or below FIRST_GID), its user
+ * A usertab's line with a daemon's uid (-x) or group (-y) makes it bad;
+ * one with a group of refuse groups (-z) or below FIRST_GID, its user
  * refused.
  */
 static int
@@ -229,12 +235,18 @@ uid_line(void *arg, char *name, char *info, size_t line)
 			    line, name, uid, xname[i]);
 			xbad = 1;
 		}
-	/* The user alone is refused: the parent's login check says so. */
+	/* -z's user alone is refused: the parent's login check says so. */
 	for (i = 0; i < ny; i++)
-		if ((long long)gid == ygid[i]) {
+		if ((long long)gid == ygid[i] && yuser[i]) {
 			(void)snprintf(why, sizeof(why), "gid %lu, %s", gid,
 			    ywhat[i]);
 			nologin_record(NULL, line, name, why);
+			return 0;
+		} else if ((long long)gid == ygid[i]) {
+			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
+			    "users groups of their own", AUTHTAB_FD, line,
+			    name, gid, ywhat[i]);
+			xbad = 1;
 			return 0;
 		}
 	if (gid < FIRST_GID) {

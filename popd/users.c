@@ -81,7 +81,7 @@ struct checkarg {
 	int		 bad;
 };
 
-/* "-x UID:NAME" and "-y GID:WHAT": daemons' ids and refuse groups. */
+/* "-x UID:NAME", "-y GID:WHAT", "-z GID:WHAT": daemons', refuse groups. */
 #define DAEMON_ARGS	(DAEMON_UIDS + DAEMON_GIDS + REFUSE_MAX)
 #define DAEMON_ARGLEN	(16 + sizeof(daemon_gwhat[0]))
 
@@ -332,9 +332,10 @@ load_sync(int bad, void *arg)
 }
 
 /*
- * "-x UID:NAME" for each daemon's uid and "-y GID:WHAT" for each group
- * no mail user may have (users_refused_gid), after argv[argc]: the new
- * argc.  authcheck refuses a usertab line with one, naming it.
+ * "-x UID:NAME" for each daemon's uid, "-y GID:WHAT" for each daemon's
+ * group and "-z GID:WHAT" for each of refuse groups (users_refused_gid),
+ * after argv[argc]: the new argc.  authcheck refuses a usertab with one
+ * of the first two, naming the line, and a -z line's user alone.
  */
 static int
 daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
@@ -363,7 +364,7 @@ daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 		(void)snprintf(ids[DAEMON_UIDS + DAEMON_GIDS + i],
 		    DAEMON_ARGLEN, "%u:the group %s of refuse groups",
 		    (unsigned)conf->refuse_gid[i], conf->refuse_groups[i]);
-		argv[argc++] = "-y";
+		argv[argc++] = "-z";
 		argv[argc++] = ids[DAEMON_UIDS + DAEMON_GIDS + i];
 	}
 	return argc;
