@@ -165,6 +165,13 @@ users_refused_gid(gid_t gid, char *why, size_t len)
 {
 	int	i;
 
+	for (i = 0; i < DAEMON_GIDS; i++)
+		if (daemon_gid[i] != (gid_t)-1 && gid == daemon_gid[i]) {
+			(void)snprintf(why, len, "gid %u is %s: give mail "
+			    "users groups of their own", (unsigned)gid,
+			    daemon_gwhat[i]);
+			return 1;
+		}
 	for (i = 0; i < conf->nrefuse; i++)
 		if (gid == conf->refuse_gid[i]) {
 			(void)snprintf(why, len, "gid %u is the group %s of "
@@ -177,13 +184,6 @@ users_refused_gid(gid_t gid, char *why, size_t len)
 		    "%d)", (unsigned)gid, FIRST_GID);
 		return 1;
 	}
-	for (i = 0; i < DAEMON_GIDS; i++)
-		if (daemon_gid[i] != (gid_t)-1 && gid == daemon_gid[i]) {
-			(void)snprintf(why, len, "gid %u is %s: give mail "
-			    "users groups of their own", (unsigned)gid,
-			    daemon_gwhat[i]);
-			return 1;
-		}
 	return 0;
 }
 
