@@ -192,7 +192,7 @@ HTTPPOP_LIBS=	${PROC_BASE} common/proto-httppop.o common/peers-httppop.o \
 POPDPASS_OBJS=	popdpass/popdpass.o popdpass/apps.o common/util.o \
 		common/log.o common/table.o common/settings.o common/quotarule.o \
 		compat/compat.o common/pwscheme.o common/b64.o common/apppass.o \
-		common/addr.o
+		common/addr.o common/landlock.o
 # popctl parses its command line with the control process's parser.
 POPCTL_OBJS=	popctl/popctl.o common/control_cmd.o common/addr.o
 

@@ -54,8 +54,9 @@ struct count {
 
 static long long	xuid[3];
 static const char	*xname[3];
-static long long	ygid[16];
-static const char	*ywhat[16];
+static long long	ygid[32];
+static const char	*ywhat[32];
+static int		yuser[32];	/* -z: refuse groups, the user alone */
 static int		ny;
 static int		xbad;
 static struct {
@@ -76,9 +77,10 @@ usage(void)
 	fprintf(stderr, "usage: authcheck -m apps|check|kinds|passwords [-psw] "
 	    "< authtab [3<> image]\n"
 	    "       authcheck -m table -t kind [-A kind] [-x uid:name ...] "
-	    "[-y gid:what ...] < table [3< authtab]\n"
+	    "[-y gid:what ...] [-z gid:what ...] < table [3< authtab]\n"
 	    "       authcheck -m system -r min-max [-H] [-g group] "
-	    "[-x uid:name ...] [-y gid:what ...] <> usertab [3<> authtab]\n"
+	    "[-x uid:name ...] [-y gid:what ...] [-z gid:what ...]\n"
+	    "                 <> usertab [3<> authtab]\n"
 	    "       authcheck -V\n");
 	exit(1);
 }
@@ -120,7 +122,7 @@ parse_args(int argc, char *argv[])
 	int		 ch;
 
 	opt.kind = TABLE_AUTH;
-	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:g:Hm:pr:st:Vwx:y:z:")) != -1) {
 		switch (ch) {
 		case 'g':
 			opt.group = optarg;
@@ -157,6 +159,10 @@ parse_args(int argc, char *argv[])
 		case 'y':
 			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
 			break;
+		case 'z':
+			parse_id(optarg, ygid, ywhat, &ny, nitems(ygid));
+			yuser[ny - 1] = 1;
+			break;
 		case 'V':
 			printf("authcheck (popd) %s\n", POPD_VERSION);
 			exit(0);
@@ -179,12 +185,20 @@ missing_line(void *arg, char *name, char *hash, size_t line)
 	return 0;
 }
 
+/* The file is good all the same; LINE 0: a system account's, left out. */
+static void
+nologin_record(const char *file, size_t line, const char *name,
+    const char *why)
+{
+	printf("=nologin %zu %s %s\n", line, name, why);
+}
+
 static int
 uid_line(void *arg, char *name, char *info, size_t line)
 {
 	static int	first;
 	unsigned long	uid, gid;
-	char		*p;
+	char		*p, why[128];
 	int		i, nx = *(int *)arg;
 
 	/* A line refused at load (table.h): no ids to judge. */
@@ -205,22 +219,26 @@ uid_line(void *arg, char *name, char *info, size_t line)
 			    line, name, uid, xname[i]);
 			xbad = 1;
 		}
+	/* -z's user alone is refused: the parent's login check says so. */
 	for (i = 0; i < ny; i++)
-		if ((long long)gid == ygid[i]) {
+		if ((long long)gid == ygid[i] && yuser[i]) {
+			(void)snprintf(why, sizeof(why), "gid %lu, %s", gid,
+			    ywhat[i]);
+			nologin_record(NULL, line, name, why);
+			return 0;
+		} else if ((long long)gid == ygid[i]) {
 			log_warnx("%s:%zu: user %s: gid %lu is %s: give mail "
 			    "users groups of their own", AUTHTAB_FD, line,
 			    name, gid, ywhat[i]);
 			xbad = 1;
+			return 0;
 		}
+	if (gid < FIRST_GID) {
+		(void)snprintf(why, sizeof(why), "gid %lu, a system group's "
+		    "(below %d)", gid, FIRST_GID);
+		nologin_record(NULL, line, name, why);
+	}
 	return 0;
-}
-
-/* The file is good all the same; LINE 0: a system account's, left out. */
-static void
-nologin_record(const char *file, size_t line, const char *name,
-    const char *why)
-{
-	printf("=nologin %zu %s %s\n", line, name, why);
 }
 
 static void

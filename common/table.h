@@ -48,6 +48,8 @@ extern int	(*table_hash_allowed)(const char *, int, const char **,
  * never logs in.  table_nologin is told of each.
  */
 #define TABLE_NOLOGIN	'!'
+/* Below it every gid is the system's (Debian's FIRST_GID, OpenBSD's). */
+#define FIRST_GID	1000
 extern void	(*table_nologin)(const char *, size_t, const char *,
 		    const char *);
 

@@ -46,7 +46,9 @@
 struct popd_conf *
 conf_new(void)
 {
+	static const char *const refuse[] = { REFUSE_GROUPS };
 	struct popd_conf	*conf;
+	size_t			 i;
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		return NULL;
@@ -59,6 +61,10 @@ conf_new(void)
 	/* Debian's login.defs UID_MIN and UID_MAX. */
 	conf->system_uid[0] = 1000;
 	conf->system_uid[1] = 60000;
+	for (i = 0; i < nitems(refuse); i++)
+		(void)strlcpy(conf->refuse_groups[i], refuse[i],
+		    sizeof(conf->refuse_groups[i]));
+	conf->nrefuse = nitems(refuse);
 	(void)strlcpy(conf->ctlsock, POPD_CTLSOCK, sizeof(conf->ctlsock));
 	(void)strlcpy(conf->apps_last, POPD_STATEDIR "/app-passwords.last",
 	    sizeof(conf->apps_last));
@@ -471,7 +477,8 @@ conf_check(struct popd_conf *conf)
 	struct conf_pki		*p;
 	struct conf_trusted	*t;
 	struct conf_table	*tb;
-	int			 errors = 0, n;
+	struct group		*gr;
+	int			 errors = 0, n, i;
 
 	errors += -resolve_table(conf, "authtab", conf->set.authtab,
 	    &conf->set.authsrc, &conf->authtab_where);
@@ -525,6 +532,10 @@ conf_check(struct popd_conf *conf)
 	errors += -http_check(conf);
 	errors += -lmtp_spool_check(conf);
 	errors += -ctlgroup_load(conf);
+	/* Read at each load: a group made later is refused at the reload. */
+	for (i = 0; i < conf->nrefuse; i++)
+		conf->refuse_gid[i] = (gr = getgrnam(conf->refuse_groups[i])) !=
+		    NULL ? gr->gr_gid : (gid_t)-1;
 	TAILQ_FOREACH(l, &conf->listens, entry) {
 		if (l->flags & (CONF_LISTEN_HTTP | CONF_LISTEN_LMTP |
 		    CONF_LISTEN_HEALTH))

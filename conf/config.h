@@ -156,6 +156,15 @@ TAILQ_HEAD(conf_tables, conf_table);
 TAILQ_HEAD(conf_pkis, conf_pki);
 TAILQ_HEAD(conf_trusteds, conf_trusted);
 
+/*
+ * Groups no mail user may have as its primary group by default: they read
+ * disks, memory or logs, or become root; and below FIRST_GID (table.h),
+ * none either.
+ */
+#define REFUSE_GROUPS	"disk", "adm", "docker", "sudo", "wheel", "staff", \
+			"kmem", "operator", "lxd"
+#define REFUSE_MAX	16
+
 struct popd_conf {
 	char			 file[PATH_MAX];
 	char			**files;	/* read: conf_where's names */
@@ -186,6 +195,10 @@ struct popd_conf {
 	struct conf_tables	 tables;
 	uint32_t		 system_uid[2];	/* who of the system */
 	char			 system_group[POPD_MAXUSER + 1];
+	/* refuse groups: no mail user's primary group; gids by conf_check. */
+	char			 refuse_groups[REFUSE_MAX][POPD_MAXUSER + 1];
+	gid_t			 refuse_gid[REFUSE_MAX];	/* -1: none such */
+	int			 nrefuse;
 	/*
 	 * popctl: the socket, and the group whose members may use show:
 	 * its gid and its members' uids, looked up by conf_check.

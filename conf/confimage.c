@@ -230,6 +230,11 @@ check_top(struct popd_conf *c)
 	    !TERMINATED(c->ctlsock) || c->ctlsock[0] != '/' ||
 	    !TERMINATED(c->ctlgroup) || !TERMINATED(c->probe_user))
 		return "unterminated string";
+	if (c->nrefuse < 0 || c->nrefuse > REFUSE_MAX)
+		return "refuse groups";
+	for (i = 0; i < (size_t)c->nrefuse; i++)
+		if (!TERMINATED(c->refuse_groups[i]))
+			return "unterminated string";
 	if ((why = settings_check(set)) != NULL)
 		return why;
 	/* What the grammar alone checked of the settings. */

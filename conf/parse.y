@@ -141,7 +141,7 @@ static void	 where(struct conf_where *, int);
 %token	PROXY PROXYPROTOCOL STARTTLS TIMEOUT TLS UIDLFORMAT
 %token	TRUSTED USERTAB YES ERROR SYSTEM TABLE UID GROUP
 %token	AUTHHTTP SOCKET ROUTE TICKET TICKETS LMTP CONTROL USER QUOTA LOGIN
-%token	WEAKHASHES APPPASSWORDS DELETED HEALTH HTTP LISTENERS
+%token	WEAKHASHES APPPASSWORDS DELETED HEALTH HTTP LISTENERS REFUSE GROUPS
 %token	<v.string>	STRING
 %token	<v.number>	NUMBER
 %type	<v.number>	yesno time pkipart optrusted listenkind
@@ -185,6 +185,11 @@ strnum		: STRING
 			(void)snprintf(buf, sizeof(buf), "%lld", $1);
 			$$ = token_string(buf);
 		}
+		;
+
+/* refuse groups NAME ...: the primary groups no mail user may have. */
+refuse		: STRING			{ add_refuse($1, $<lineno>1); }
+		| refuse STRING			{ add_refuse($2, $<lineno>2); }
 		;
 
 yesno		: YES				{ $$ = 1; }
@@ -257,6 +262,10 @@ main		: AUTHTAB usersrc		{
 			else
 				(void)strlcpy(conf->system_group, $3,
 				    sizeof(conf->system_group));
+		}
+		| REFUSE GROUPS			{ conf->nrefuse = 0; } refuse {
+			if (conf->nrefuse == -1)	/* "none" */
+				conf->nrefuse = 0;
 		}
 		| CONTROL SOCKET STRING		{
 			set_control("socket", $3, $<lineno>1);
@@ -507,6 +516,7 @@ static const struct keyword {
 	{ "expire",		EXPIRE },
 	{ "failure-delay",	FAILUREDELAY },
 	{ "group",		GROUP },
+	{ "groups",		GROUPS },
 	{ "health",		HEALTH },
 	{ "http",		HTTP },
 	{ "include",		INCLUDE },
@@ -530,6 +540,7 @@ static const struct keyword {
 	{ "proxy",		PROXY },
 	{ "proxy-protocol",	PROXYPROTOCOL },
 	{ "quota",		QUOTA },
+	{ "refuse",		REFUSE },
 	{ "route",		ROUTE },
 	{ "socket",		SOCKET },
 	{ "starttls",		STARTTLS },
@@ -1232,6 +1243,23 @@ add_table(const char *name, const char *spec, long long cache, int line)
 	t->cache = cache < 0 ? 0 : cache;
 	where(&t->where, line);
 	TAILQ_INSERT_TAIL(&conf->tables, t, entry);
+}
+
+/* One name of refuse groups; "none" alone: no group by name. */
+static void
+add_refuse(const char *name, int line)
+{
+	if (strcmp(name, "none") == 0 && conf->nrefuse == 0)
+		conf->nrefuse = -1;
+	else if (conf->nrefuse == -1 || strcmp(name, "none") == 0)
+		lerror(line, "refuse groups: none is alone");
+	else if (!valid_username(name))
+		lerror(line, "refuse groups: \"%s\": not a group name", name);
+	else if (conf->nrefuse == REFUSE_MAX)
+		lerror(line, "refuse groups: more than %d", REFUSE_MAX);
+	else
+		(void)strlcpy(conf->refuse_groups[conf->nrefuse++], name,
+		    sizeof(conf->refuse_groups[0]));
 }
 
 /* system uid MIN-MAX: the uids of the system's that may log in. */

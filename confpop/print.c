@@ -65,6 +65,7 @@ static void
 print_tables(FILE *fp, const struct popd_conf *conf)
 {
 	const struct conf_table		*tb;
+	int				 i;
 
 	TAILQ_FOREACH(tb, &conf->tables, entry) {
 		fprintf(fp, "table %s \"%s:%s\"", tb->name,
@@ -85,6 +86,10 @@ print_tables(FILE *fp, const struct popd_conf *conf)
 		if (conf->system_group[0] != '\0')
 			fprintf(fp, "system group %s\n", conf->system_group);
 	}
+	fprintf(fp, "refuse groups%s", conf->nrefuse == 0 ? " none" : "");
+	for (i = 0; i < conf->nrefuse; i++)
+		fprintf(fp, " %s", conf->refuse_groups[i]);
+	fputc('\n', fp);
 	if (conf->set.maildir[0] != '\0')
 		print_str(fp, "maildir ", conf->set.maildir, "\n");
 }

@@ -122,12 +122,10 @@ extern uid_t			 daemon_uid[DAEMON_UIDS]; /* the listener's,
 extern const char *const	 daemon_names[DAEMON_UIDS];
 /*
  * Groups no mail user may have (startup.c): the daemon users' (one reads
- * database passwords), shadow's, and those that read disks, memory or
- * logs or become root.
+ * database passwords) and shadow's; popd.conf's refuse groups and every
+ * gid below FIRST_GID are refused too (users.c).
  */
-#define SYSTEM_GROUPS	"disk", "adm", "docker", "sudo", "wheel", "staff", \
-			"kmem", "operator", "lxd"
-#define DAEMON_GIDS	(DAEMON_UIDS + 1 + 9)
+#define DAEMON_GIDS	(DAEMON_UIDS + 1)
 extern gid_t			 daemon_gid[DAEMON_GIDS];
 extern char			 daemon_gwhat[DAEMON_GIDS][64];
 extern struct proclist		 procs;

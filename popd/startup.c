@@ -270,12 +270,10 @@ helper_replaced(const char *path)
 void
 check_users(void)
 {
-	static const char *const sysgroups[DAEMON_GIDS - DAEMON_UIDS - 1] = {
-		SYSTEM_GROUPS };
 	struct stat	 st;
 	struct passwd	*pw;
 	struct group	*gr;
-	int		 i, n;
+	int		 i;
 
 	/* tablepop, as POPD_TABLE_USER, serves every table: usertab too. */
 	for (i = 0; i < DAEMON_UIDS; i++) {
@@ -288,14 +286,6 @@ check_users(void)
 		daemon_gid[i] = pw->pw_gid;
 		(void)snprintf(daemon_gwhat[i], sizeof(daemon_gwhat[i]),
 		    "the group of %s", daemon_names[i]);
-	}
-	/* A session with one could read disks or logs, or become root. */
-	for (i = 0; i < (int)nitems(sysgroups); i++) {
-		n = DAEMON_UIDS + 1 + i;
-		daemon_gid[n] = (gr = getgrnam(sysgroups[i])) != NULL ?
-		    gr->gr_gid : (gid_t)-1;
-		(void)snprintf(daemon_gwhat[n], sizeof(daemon_gwhat[n]),
-		    "the system group %s", sysgroups[i]);
 	}
 	/* Whoever has it reads every system account's hash. */
 	daemon_gid[DAEMON_UIDS] = (gid_t)-1;

@@ -81,8 +81,8 @@ struct checkarg {
 	int		 bad;
 };
 
-/* "-x UID:NAME" and "-y GID:WHAT", for DAEMON_UIDS + DAEMON_GIDS. */
-#define DAEMON_ARGS	(DAEMON_UIDS + DAEMON_GIDS)
+/* "-x UID:NAME", "-y GID:WHAT", "-z GID:WHAT": daemons', refuse groups. */
+#define DAEMON_ARGS	(DAEMON_UIDS + DAEMON_GIDS + REFUSE_MAX)
 #define DAEMON_ARGLEN	(16 + sizeof(daemon_gwhat[0]))
 
 /*
@@ -155,20 +155,16 @@ users_refused_uid(uid_t uid, char *why, size_t len)
 }
 
 /*
- * Is gid root's, one of popd's daemon users' groups, or the shadow
- * group's?  Then why says which, and no mail user may have it: a
- * session would run with it, and only Landlock would stand between it
- * and the secrets the group reads.
+ * Is gid a system group's (below FIRST_GID), in refuse groups, one of
+ * popd's daemon users' groups, or the shadow group's?  Then why says
+ * which, and no mail user may have it: a session would run with it, and
+ * only Landlock would stand between it and what the group reads.
  */
 int
 users_refused_gid(gid_t gid, char *why, size_t len)
 {
 	int	i;
 
-	if (gid == 0) {
-		(void)snprintf(why, len, "gid 0 is refused");
-		return 1;
-	}
 	for (i = 0; i < DAEMON_GIDS; i++)
 		if (daemon_gid[i] != (gid_t)-1 && gid == daemon_gid[i]) {
 			(void)snprintf(why, len, "gid %u is %s: give mail "
@@ -176,12 +172,55 @@ users_refused_gid(gid_t gid, char *why, size_t len)
 			    daemon_gwhat[i]);
 			return 1;
 		}
+	for (i = 0; i < conf->nrefuse; i++)
+		if (gid == conf->refuse_gid[i]) {
+			(void)snprintf(why, len, "gid %u is the group %s of "
+			    "refuse groups", (unsigned)gid,
+			    conf->refuse_groups[i]);
+			return 1;
+		}
+	if (gid < FIRST_GID) {
+		(void)snprintf(why, len, "gid %u is a system group's (below "
+		    "%d)", (unsigned)gid, FIRST_GID);
+		return 1;
+	}
 	return 0;
 }
 
 /*
- * One line of usertab's check (-A): authtab's user not in usertab
- * ("=user LINE NAME"), which makes authtab bad.
+ * "=nologin LINE NAME WHY" of file: the user stays, without a login;
+ * LINE 0: a system account, left out.  count: authtab's, or NULL.
+ */
+static int
+nologin_line(const char *file, char *line, uint64_t *count)
+{
+	const char	*errstr;
+	char		*sp, *sp2;
+	long long	 n;
+
+	if ((sp = strchr(line + 9, ' ')) == NULL ||
+	    (sp2 = strchr(sp + 1, ' ')) == NULL)
+		return -1;
+	*sp++ = '\0';
+	*sp2++ = '\0';
+	n = strtonum(line + 9, 0, LLONG_MAX, &errstr);
+	if (errstr != NULL || !valid_username(sp))
+		return -1;
+	if (n == 0)
+		log_warnx("authtab system: user %s: %s: no login", sp, sp2);
+	else {
+		log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in", file, n,
+		    sp, sp2, sp);
+		if (count != NULL)
+			(*count)++;
+	}
+	return 0;
+}
+
+/*
+ * One line of usertab's check: a user of a refused group (=nologin), or
+ * (-A) authtab's user not in usertab ("=user LINE NAME"), which makes
+ * authtab bad.
  */
 static int
 user_line(struct checkarg *ua, char *line)
@@ -190,6 +229,8 @@ user_line(struct checkarg *ua, char *line)
 	char		*sp;
 	long long	 n;
 
+	if (strncmp(line, "=nologin ", 9) == 0)
+		return nologin_line(ua->userfile, line, NULL);
 	/* "=first NAME /PATH": usertab's first maildir (health.c). */
 	if (strncmp(line, "=first ", 7) == 0) {
 		if ((sp = strchr(line + 7, ' ')) == NULL)
@@ -246,29 +287,8 @@ check_line(struct checkarg *ca, char *line)
 	long long		 n;
 	int			 weak;
 
-	/*
-	 * "=nologin LINE NAME WHY": the user stays, without a login; LINE
-	 * 0: a system account, left out.
-	 */
-	if (strncmp(line, "=nologin ", 9) == 0) {
-		if ((sp = strchr(line + 9, ' ')) == NULL ||
-		    (sp2 = strchr(sp + 1, ' ')) == NULL)
-			return -1;
-		*sp++ = '\0';
-		*sp2++ = '\0';
-		n = strtonum(line + 9, 0, LLONG_MAX, &errstr);
-		if (errstr != NULL || !valid_username(sp))
-			return -1;
-		if (n == 0)
-			log_warnx("authtab system: user %s: %s: no login", sp,
-			    sp2);
-		else {
-			log_warnx("%s:%lld: \"%s\" has %s: %s cannot log in",
-			    ca->file, n, sp, sp2, sp);
-			ca->u->nologin++;
-		}
-		return 0;
-	}
+	if (strncmp(line, "=nologin ", 9) == 0)
+		return nologin_line(ca->file, line, &ca->u->nologin);
 	if (strncmp(line, "=kind ", 6) != 0 ||
 	    (sp = strchr(line + 6, ' ')) == NULL ||
 	    (sp2 = strchr(sp + 1, ' ')) == NULL)
@@ -324,9 +344,10 @@ load_sync(int bad, void *arg)
 }
 
 /*
- * "-x UID:NAME" for each daemon's uid and "-y GID:WHAT" for each group
- * no mail user may have (users_refused_gid), after argv[argc]: the new
- * argc.  authcheck refuses a usertab line with one, naming it.
+ * "-x UID:NAME" for each daemon's uid, "-y GID:WHAT" for each daemon's
+ * group and "-z GID:WHAT" for each of refuse groups (users_refused_gid),
+ * after argv[argc]: the new argc.  authcheck refuses a usertab with one
+ * of the first two, naming the line, and a -z line's user alone.
  */
 static int
 daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
@@ -348,6 +369,15 @@ daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 		    (unsigned)daemon_gid[i], daemon_gwhat[i]);
 		argv[argc++] = "-y";
 		argv[argc++] = ids[DAEMON_UIDS + i];
+	}
+	for (i = 0; i < conf->nrefuse; i++) {
+		if (conf->refuse_gid[i] == (gid_t)-1)
+			continue;
+		(void)snprintf(ids[DAEMON_UIDS + DAEMON_GIDS + i],
+		    DAEMON_ARGLEN, "%u:the group %s of refuse groups",
+		    (unsigned)conf->refuse_gid[i], conf->refuse_groups[i]);
+		argv[argc++] = "-z";
+		argv[argc++] = ids[DAEMON_UIDS + DAEMON_GIDS + i];
 	}
 	return argc;
 }

@@ -41,6 +41,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <paths.h>
 #include <readpassphrase.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,12 @@
 #include "util.h"
 #include "version.h"
 #include "popdpass.h"
+
+#ifndef POPD_OPENBSD
+#include <sys/prctl.h>
+#include <seccomp.h>
+#include "landlock.h"
+#endif
 
 #define POPDPASS_COST	10	/* the default; popdpass(8) states it */
 #define BCRYPT_KEYMAX	72	/* bcrypt ignores the bytes after these */
@@ -252,6 +259,93 @@ apps(int argc, char *argv[])
 	if (opt.bar)
 		return app_bar(argv[0], opt.file);
 	return app_remove(argv[0], opt.revoke, opt.file);
+}
+
+/*
+ * Before any file is opened: the directories of file and key (either may
+ * be NULL), which popdpass rewrites, reads and may create files in, and
+ * the terminal if tty, nothing else of the filesystem; no exec, no
+ * socket.  OpenBSD: unveil(2) and pledge(2); Linux: no_new_privs, a
+ * Landlock layer and a seccomp allow-list.
+ */
+static void
+confine(const char *file, const char *key, int tty)
+{
+	const char	*files[2] = { file, key };
+	char		 dirs[2][PATH_MAX];
+	size_t		 i, n = 0;
+#ifdef POPD_OPENBSD
+	int		 r = 0;
+#else
+	static const int allow[] = {
+		SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
+		SCMP_SYS(openat), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
+		SCMP_SYS(statx), SCMP_SYS(lseek), SCMP_SYS(flock),
+		SCMP_SYS(fcntl), SCMP_SYS(pread64), SCMP_SYS(access),
+		SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(writev),
+		SCMP_SYS(clock_gettime), SCMP_SYS(link), SCMP_SYS(linkat),
+		SCMP_SYS(fchown), SCMP_SYS(fchmod), SCMP_SYS(fsync),
+		SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+		SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(getrandom),
+		SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap),
+		SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(futex),
+		SCMP_SYS(geteuid), SCMP_SYS(getegid), SCMP_SYS(getpid),
+		SCMP_SYS(sysinfo), SCMP_SYS(rt_sigreturn), SCMP_SYS(exit),
+		SCMP_SYS(exit_group),
+		/* readpassphrase: the terminal's modes and signals. */
+		SCMP_SYS(ioctl), SCMP_SYS(rt_sigaction),
+		SCMP_SYS(rt_sigprocmask), SCMP_SYS(kill),
+	};
+	struct ll_path		 paths[3];
+	scmp_filter_ctx		 ctx;
+#endif
+
+	for (i = 0; i < nitems(files); i++) {
+		if (files[i] == NULL)
+			continue;
+		if (strlcpy(dirs[n], files[i], PATH_MAX) >= PATH_MAX)
+			errx(1, "%s: path too long", files[i]);
+		(void)strlcpy(dirs[n], dirname(dirs[n]), PATH_MAX);
+		n++;
+	}
+#ifdef POPD_OPENBSD
+	for (i = 0; i < n && r == 0; i++)
+		r = unveil(dirs[i], "rwc");
+	if (tty && r == 0)
+		r = unveil(_PATH_TTY, "rw");
+	if (r == 0)
+		r = unveil(NULL, NULL);
+	/* A hash of the terminal's password; or files, locked, kept owned. */
+	if (r == 0 && tty)
+		r = pledge("stdio rpath wpath tty", NULL);
+	else if (r == 0)
+		r = pledge("stdio rpath wpath cpath flock fattr chown", NULL);
+	if (r == -1)
+		err(1, "confinement");
+#else
+	for (i = 0; i < n; i++) {
+		paths[i].path = dirs[i];
+		paths[i].access = LL_FS_READ_FILE | LL_FS_WRITE_FILE |
+		    LL_FS_READ_DIR | LL_FS_REMOVE_FILE | LL_FS_MAKE_REG |
+		    LL_FS_TRUNCATE;
+	}
+	if (tty) {
+		paths[n].path = _PATH_TTY;
+		paths[n++].access = LL_FS_READ_FILE | LL_FS_WRITE_FILE |
+		    LL_FS_IOCTL_DEV;
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		err(1, "no_new_privs");
+	(void)ll_restrict("popdpass", LL_FS_ALL, 1, paths, n, 1, 0);
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		errx(1, "seccomp_init");
+	for (i = 0; i < nitems(allow); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) < 0)
+			errx(1, "seccomp_rule_add");
+	if (seccomp_load(ctx) < 0)
+		errx(1, "seccomp_load");
+	seccomp_release(ctx);
+#endif
 }
 
 /* A password read and its bcrypt hash printed, after user if not NULL. */
@@ -777,13 +871,17 @@ main(int argc, char *argv[])
 	parse_args(argc, argv);
 	argc -= optind;
 	argv += optind;
-	if (opt.add != NULL || opt.revoke != NULL || opt.bar)
+	if (opt.add != NULL || opt.revoke != NULL || opt.bar) {
+		confine(opt.file, opt.keyfile, 0);
 		return apps(argc, argv);
+	}
 	if (opt.plainfile != NULL) {
 		if (argc != 0 || opt.fromstdin)
 			usage(NULL);
+		confine(opt.plainfile, NULL, 0);
 		return convert(opt.plainfile, opt.cost);
 	}
+	confine(NULL, NULL, !opt.fromstdin);
 	if (argc > 1)
 		usage("one user name at most, and never the password");
 	/* The rule authtab loading applies: fail now, not at HUP. */

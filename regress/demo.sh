@@ -40,10 +40,19 @@ if [ "$(id -u)" = 0 ]; then
 	if [ -f popd/mkusers.sh ]; then
 		sh popd/mkusers.sh
 	fi
+	# popd refuses a mail user of a system group (gid below 1000).
+	groupadd -f popdemo
+	if [ "$(getent group popdemo | cut -d: -f3)" -lt 1000 ]; then
+		groupmod -g "$(awk -F: '$3 >= 1000 && $3 < 60000 &&
+		    $3 > m { m = $3 } END { print m < 1000 ? 1000 : m + 1 }' \
+		    /etc/group)" popdemo
+	fi
 	if ! id popdemo >/dev/null 2>&1; then
-		useradd -r -M -d /nonexistent -s /usr/sbin/nologin popdemo
+		useradd -r -M -d /nonexistent -g popdemo -s /usr/sbin/nologin \
+		    popdemo
 		echo "demo: created system user popdemo"
 	fi
+	usermod -g popdemo popdemo
 	uid=$(id -u popdemo)
 	gid=$(id -g popdemo)
 else

@@ -58,6 +58,7 @@ and tests that need root call T.need_root().
 
 import collections
 import errno
+import grp
 import os
 import resource
 import poplib
@@ -319,8 +320,31 @@ class Holder:
 
 def mailuser(i):
     """passwd entry of test system user popdtest<i> (i >= 1), created
-    if missing.  Root only."""
-    return _useradd("popdtest%d" % i, "/nonexistent")
+    if missing, in a group of its own of gid >= 1000: popd refuses a
+    system group's (popd.conf(5) refuse groups).  One an older harness
+    made (useradd -r, its group's gid below 1000) gets a new gid.  Root
+    only."""
+    name = "popdtest%d" % i
+    try:
+        g = grp.getgrnam(name)
+    except KeyError:
+        subprocess.run(["groupadd", "-f", name], check=True)
+        g = grp.getgrnam(name)
+    if g.gr_gid < 1000:
+        gid = 1 + max([999] + [x.gr_gid for x in grp.getgrall()
+                               if 1000 <= x.gr_gid < 60000])
+        subprocess.run(["groupmod", "-g", str(gid), name], check=True)
+    try:
+        pe = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "-r", "-M", "-d", "/nonexistent", "-g",
+                        name, "-s", "/usr/sbin/nologin", name],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pe = pwd.getpwnam(name)
+    if pe.pw_gid != grp.getgrnam(name).gr_gid:
+        subprocess.run(["usermod", "-g", name, name], check=True)
+        pe = pwd.getpwnam(name)
+    return pe
 
 
 def rfc_size(data):

@@ -757,5 +757,33 @@ def convert_refuses_hard_links(srv):
     T.expect_true(b"hunter2-x" not in read(path), "hashed", read(path))
 
 
+@T.test(start=False)
+def convert_confined(srv):
+    """popdpass -P runs confined before it opens the file (issue 84
+    item 4): no new privileges and a seccomp filter, seen while it waits
+    for the file's lock; then it converts the file all the same."""
+    import fcntl
+    path = os.path.join(srv.tmpdir, "clear")
+    with open(path, "w") as f:
+        f.write("alice {PLAIN}hunter2-y\n")
+    held = open(path)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    p = subprocess.Popen([POPDPASS, "-c", "4", "-P", path],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    try:
+        T.wait_for(lambda: T.proc_status(p.pid)["State"].startswith("S")
+                   and T.proc_status(p.pid)["Seccomp"] == "2", 10,
+                   "popdpass waiting for the lock, confined")
+        st = T.proc_status(p.pid)
+        T.expect((st["NoNewPrivs"], st["Seccomp"]), ("1", "2"),
+                 "popdpass's NoNewPrivs and Seccomp")
+    finally:
+        held.close()
+        out, err = p.communicate(timeout=60)
+    T.expect(p.returncode, 0, "converted: " + err.decode())
+    T.expect_true(b"hunter2-y" not in read(path), "hashed", read(path))
+
+
 if __name__ == "__main__":
     T.main()

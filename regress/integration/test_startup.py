@@ -20,6 +20,7 @@ message naming file:line, before anything listens."""
 
 import grp
 import os
+import poplib
 import re
 import socket
 import subprocess
@@ -289,19 +290,44 @@ def bad_usertab_lines_refuse_their_users(srv):
 
 @T.test(start=False)
 def system_group_refused(srv):
-    """Issue 85 G4: a mail user whose group is one of the system's
-    (adm reads the logs, disk the raw disks) is refused by name: a
-    session would run with it."""
+    """Issue 85 G4: a mail user whose primary group is a system group
+    (below gid 1000) or one of refuse groups (adm reads the logs, disk
+    the raw disks; here also a group of gid >= 1000 named there) is
+    refused by name at load, and the others serve: a session would run
+    with that group.  refuse groups none leaves the gid rule."""
     uid = srv.uid("alice")
-    out = refused_with(srv, srv.usertab, "carol %d:%d:/h/carol\n"
-                       "dave %d:%d:/h/dave\n" % (
-                           uid, grp.getgrnam("adm").gr_gid,
-                           uid, grp.getgrnam("disk").gr_gid),
-                       "user carol: gid %d is the system group adm: give "
-                       "mail users groups of their own"
-                       % grp.getgrnam("adm").gr_gid)
-    T.expect_true("user dave: gid %d is the system group disk"
-                  % grp.getgrnam("disk").gr_gid in out, "dave named", out)
+    mine = grp.getgrgid(srv.gid("bob"))
+    adm, mail = grp.getgrnam("adm").gr_gid, grp.getgrnam("mail").gr_gid
+    with open(srv.usertab, "a") as f:
+        f.write("carol %d:%d:/h/carol\ndave %d:%d:/h/dave\n"
+                "erin %d:%d:/h/erin\n" % (uid, adm, uid, mine.gr_gid,
+                                           uid, mail))
+    srv.conf_extra = "refuse groups disk adm %s\n" % mine.gr_name
+    rc, out = srv.check_config()
+    T.expect(rc, 0, "popd -n: " + out)
+    for who, why in (("carol", "gid %d, the group adm of refuse groups"
+                      % adm),
+                     ("dave", "gid %d, the group %s of refuse groups"
+                      % (mine.gr_gid, mine.gr_name)),
+                     ("erin", "gid %d, a system group's (below 1000)"
+                      % mail)):
+        T.expect_true('"%s" has %s: %s cannot log in' % (who, why, who)
+                      in out, who + " named", out)
+    T.expect_true('"alice" has' not in out, "alice is not named", out)
+    srv.conf_extra = "refuse groups none\n"
+    rc, out = srv.check_config()
+    T.expect_true('"dave" has' not in out and '"carol" has gid %d, a '
+                  "system group's" % adm in out, "none: the gid rule "
+                  "alone", out)
+    # Bob is refused, alice serves.
+    srv.conf_extra = "refuse groups %s\n" % mine.gr_name
+    srv.start()
+    try:
+        srv.pop("bob", "pw2").quit()
+        T.expect_true(False, "bob refused", "bob logged in")
+    except poplib.error_proto as e:
+        T.expect_true(e.args[0].startswith(b"-ERR"), "bob refused", e)
+    srv.pop("alice", "pw1").quit()
 
 
 @T.test(start=False)

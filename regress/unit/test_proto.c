@@ -290,8 +290,8 @@ printed(const struct popd_conf *conf)
 
 /*
  * text without the lines of what only the parent knows (the table
- * statements, "system uid" and "system group", how many listeners,
- * health probe).
+ * statements, "system uid", "system group", "refuse groups", how many
+ * listeners, health probe).
  */
 static char *
 parent_only_out(char *text)
@@ -305,6 +305,7 @@ parent_only_out(char *text)
 		if (strncmp(r, "table ", 6) != 0 &&
 		    strncmp(r, "app-passwords ", 14) != 0 &&
 		    strncmp(r, "system ", 7) != 0 &&
+		    strncmp(r, "refuse ", 7) != 0 &&
 		    strncmp(r, "control ", 8) != 0 &&
 		    strncmp(r, "listeners ", 10) != 0 &&
 		    strncmp(r, "health probe ", 13) != 0) {
