@@ -15,30 +15,11 @@
  */
 
 /*
- * health.c -- what this popd's health ports say (listen ... health,
- * popd.conf(5)): "up N", "draining N", or "degraded N" while the store
- * probe fails, N its sessions logged in.  A drain wins over degraded:
- * both send new users elsewhere, and drained is the admin's word.
- * Health comes from the store, never from users (DESIGN.md invariant
- * 33): a session or delivery stuck is shown and counted (login.c,
- * recipients.c), but its page is its user's word, and a user can stop
- * his own wrkrpop, so it never marks the host degraded.  The listeners answer the checks; the parent
- * tells them the line when it changes, so that a check never waits on
- * the parent.  A change of state (popctl drain, undrain, the probe's
- * word) goes out at once; a change of the count alone at most
- * once a second, so that a busy backend does not send every listener a
- * message per login.
- *
- * With health probe USER, or a health port and the maildirs on a
- * network file system (probe_pick), the line is up only while the store
- * answers a probe: every PROBE_EVERY seconds the user is looked up as a login
- * does it, and a wrkrpop started as that user, confined as a session,
- * opens its maildir and creates and removes a file in tmp
- * (wrkrpop/report.c).  Degraded until the first probe succeeds, while
- * the latest failed, and while one has not answered within timeout
- * store.  One at a time: a probe stuck in the store cannot be killed,
- * and the next starts only once it has returned.  The parent itself
- * never touches the store.
+ * What the health ports say: "up N", "draining N" or "degraded N".  Health
+ * comes from the store, never from users (DESIGN.md invariant 33): a
+ * user can stop his own wrkrpop.  The listeners answer, so a check never
+ * waits on the parent.  One probe at a time: one stuck in the store
+ * cannot be killed.  The parent itself never touches the store.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -82,14 +63,12 @@ static struct {
 
 static void	health_paced(int, short, void *);
 
-/* A listener just started: its line before its sockets. */
 void
 health_send(struct chan *c)
 {
 	chan_send(c, MSG_PARENT_HEALTH, -1, &now, sizeof(now));
 }
 
-/* Every serving listener, then nothing for a second. */
 static void
 health_push(void)
 {
@@ -113,7 +92,6 @@ health_paced(int fd, short ev, void *arg)
 		health_push();
 }
 
-/* The sessions logged in now (login.c, as each begins and ends). */
 void
 health_sessions(size_t n)
 {
@@ -124,14 +102,12 @@ health_sessions(size_t n)
 		health_push();
 }
 
-/* Does the probe keep the line from saying up? */
 static int
 probe_bad(void)
 {
 	return probe.user[0] != '\0' && (!probe.ok || probe.late);
 }
 
-/* The state, from the drain and the probe; sent if new. */
 static void
 health_state(void)
 {
@@ -141,12 +117,7 @@ health_state(void)
 		health_push();
 }
 
-/*
- * The drain's state file, next to the control socket: a drain lasts
- * across restarts until undrain, as an admin upgrading a backend
- * expects (HAProxy's server state file), so that the fronts send it no
- * user before a login straight to it was checked.
- */
+/* A drain lasts across restarts, as an admin upgrading a backend expects. */
 static const char *
 drain_file(void)
 {
@@ -158,11 +129,7 @@ drain_file(void)
 	return path;
 }
 
-/*
- * popctl drain, undrain: only what the health ports say.  Logins are
- * still served: not sending them is the fronts' job, which they learn
- * here.  The answer counts the sessions now.
- */
+/* Logins are still served: not sending them is the fronts' job. */
 void
 health_drain(struct ctlans *a, int on)
 {
@@ -193,7 +160,6 @@ health_drain(struct ctlans *a, int on)
 	ctlans_count(a, now.sessions);
 }
 
-/* popd stops (popd.c): draining, whatever popctl said. */
 void
 health_stop(void)
 {
@@ -201,17 +167,12 @@ health_stop(void)
 	health_state();
 }
 
-/*
- * The sessions (kind 0, login.c) or deliveries (1, recipients.c) stuck
- * in the mail store now, for the metrics alone.
- */
 void
 health_stuck(int kind, size_t n)
 {
 	stuck[kind != 0] = n;
 }
 
-/* The users of sessions stuck now (login.c): the second line's. */
 void
 health_stuck_users(char names[][POPD_MAXUSER + 1])
 {
@@ -221,14 +182,12 @@ health_stuck_users(char names[][POPD_MAXUSER + 1])
 		health_push();
 }
 
-/* Sessions and deliveries stuck now. */
 size_t
 health_stuck_now(void)
 {
 	return stuck[0] + stuck[1];
 }
 
-/* The latest probe's word: the line, and one log line per change. */
 static void
 probe_result(int ok, const char *what)
 {
@@ -249,7 +208,6 @@ probe_result(int ok, const char *what)
 	health_state();
 }
 
-/* The probe's user, found as a login's: its wrkrpop, as that user. */
 static void
 probe_found(void *arg, int status, const struct mailuser *mu,
     const char *why)
@@ -282,7 +240,6 @@ probe_found(void *arg, int status, const struct mailuser *mu,
 	probe_result(0, "failed: cannot start its wrkrpop");
 }
 
-/* Every second: a probe late, or the next one due. */
 static void
 probe_tick(int fd, short ev, void *arg)
 {
@@ -306,11 +263,7 @@ probe_tick(int fd, short ev, void *arg)
 	mailuser_find(probe.user, probe_found, NULL);
 }
 
-/*
- * Is path on a file system whose client can stop answering, a network
- * or FUSE one?  Its type and mount point in fs and dir.  Read from the
- * mount table: a statfs(2) of a frozen store would hang the parent.
- */
+/* From the mount table: a statfs(2) of a frozen store would hang us. */
 static int
 netfs(const char *path, char *fs, size_t fslen, char *dir, size_t dirlen)
 {
@@ -344,11 +297,7 @@ netfs(const char *path, char *fs, size_t fslen, char *dir, size_t dirlen)
 	return 0;
 }
 
-/*
- * Who the probe logs in as: health probe's user, or with a health port
- * and usertab's first maildir on a network store, its user (its tmp is
- * where messages are written first: the probe's file is never one).
- */
+/* Its tmp is where messages are written first: the probe's file is none. */
 static void
 probe_pick(void)
 {
@@ -373,10 +322,6 @@ probe_pick(void)
 		    "another)", fs, dir, probe.user);
 }
 
-/*
- * At start and after a reload: a drain the last run left, and with
- * a probe, its tick.
- */
 void
 health_probe_start(void)
 {
@@ -400,7 +345,6 @@ health_probe_start(void)
 	probe_tick(-1, 0, NULL);
 }
 
-/* A child reaped (popd.c): 1 if it was the probe. */
 int
 health_probe_exited(pid_t pid, int status)
 {

@@ -15,26 +15,11 @@
  */
 
 /*
- * login.c -- the parent's sessions before login, and the logins.  Each
- * session the listener hands over goes to the current authpop, counted
- * against the limits where it is taken and released on every path that
- * ends it, so that no client holds more than the limits allow.  A login
- * is believed only for a session the parent handed out, with that
- * session's own socket, and the wrkrpop's ids and maildir come from the
- * parent's usertab, never from authpop: a compromised authpop can at
- * most name an existing user for its own session.
- *
- * A wrkrpop whose page says it has not waited for its client for
- * timeout store seconds (LOGIN_STORE at most before its login is
- * answered) is inside the mail store, which does not answer (a FUSE
- * client or NFS server gone, another host's client holding the
- * maildrop's caps): stuck, shown so by popctl, counted and logged
- * once.  The health line is the store probe's alone (health.c): the
- * page is its user's word.  No signal ends a process in an uninterruptible wait, so its
- * maildrop stays locked: its user's next logins are refused [IN-USE]
- * saying so, rather than sent to a wrkrpop that would hang as well.
- * The page is the worker's own word, so it can at most call itself
- * stuck, which puts at stake its user's sessions alone.
+ * Sessions before login, and the logins.  Each counts against the limits
+ * until every path that ends it.  A login is believed only for a session
+ * the parent handed out, and the ids and maildir come from our usertab,
+ * never authpop: a compromised authpop can at most name an existing user.
+ * A worker stuck in the store keeps its maildrop locked: [IN-USE] after.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -68,24 +53,12 @@
 #include "stats.h"
 #include "util.h"
 
-/*
- * The longest a login waits for its maildrop: well under a front's
- * timeout, so that a client held by another host's frozen client (a
- * CephFS cap it keeps) is answered [SYS/TEMP], never left hanging.
- */
+/* Well under a front's timeout: [SYS/TEMP], never a hanging client. */
 #define LOGIN_STORE	5
 #define FD_RESERVE	64	/* descriptors kept for children, reloads */
-/*
- * Of the descriptors sessions may hold here, the share that workers'
- * process descriptors may take: the rest stays for sessions waiting
- * for authpop.  Workers beyond it are reaped on SIGCHLD.
- */
+/* Workers' pidfds' share of the session descriptors; beyond it, SIGCHLD. */
 #define PIDFD_SHARE(budget)	((budget) / 4 * 3)
 
-/*
- * A client address, masked as limit per-address ipv4-prefix/ipv6-prefix
- * say, with its sessions before and after login.  Freed when it has none.
- */
 struct client {
 	RB_ENTRY(client)	 entry;
 	struct addrkey		 key;
@@ -94,10 +67,6 @@ struct client {
 };
 RB_HEAD(clienttree, client);
 
-/*
- * A wrkrpop: the client it serves, for limit logged-in, and for popctl
- * who it is, where the session came from and the page it counts in.
- */
 struct worker {
 	RB_ENTRY(worker)	 entry;
 	pid_t			 pid;
@@ -136,11 +105,7 @@ struct preauth {
 
 RB_HEAD(preauthtree, preauth);
 
-/*
- * LOGIN-DELAY: when each user last logged in (monotonic).  Only users of
- * usertab get here, so the tree is no larger than usertab.  A restart of
- * popd forgets it.
- */
+/* LOGIN-DELAY: only usertab's users get here, so no larger than usertab. */
 struct lastlogin {
 	RB_ENTRY(lastlogin)	 entry;
 	char			 name[POPD_MAXUSER + 1];
@@ -182,10 +147,7 @@ preauth_cmp(struct preauth *a, struct preauth *b)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/*
- * Sessions waiting for authpop hold a descriptor here each: a stalled
- * authpop must not take the ones we need for anything else.
- */
+/* A stalled authpop must not take the descriptors we need elsewhere. */
 void
 fd_budget_set(rlim_t nofile)
 {
@@ -235,7 +197,6 @@ worker_cmp(struct worker *a, struct worker *b)
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
 }
 
-/* The client peer counts against, made if new; NULL: out of memory. */
 static struct client *
 client_get(const struct peeraddr *peer)
 {
@@ -254,7 +215,6 @@ client_get(const struct peeraddr *peer)
 	return cl;
 }
 
-/* Forget a client that has no session left. */
 static void
 client_put(struct client *cl)
 {
@@ -264,7 +224,6 @@ client_put(struct client *cl)
 	free(cl);
 }
 
-/* owner's pre-login session id, out of the table (MON_ONCE), or NULL. */
 static struct preauth *
 preauth_take(struct proc *owner, uint64_t id)
 {
@@ -278,7 +237,6 @@ preauth_take(struct proc *owner, uint64_t id)
 	return pa;
 }
 
-/* A session preauth_take gave is done with: one before login less. */
 static void
 preauth_free(struct preauth *pa)
 {
@@ -298,7 +256,6 @@ session_refuse(int fd, const char *reply)
 	close(fd);
 }
 
-/* Ask listener lpid to end session lid or start TLS on it: 0 if gone. */
 static int
 listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
 {
@@ -315,12 +272,9 @@ listener_tell(pid_t lpid, uint32_t type, uint32_t lid, uint32_t why)
 }
 
 /*
- * Whether the kernel has the connection the listener names: the limits
- * per client address hang on it, and a listener taken over would fill
- * those of clients it does not serve.  On a PROXY port the connection
- * is the proxy's and the client its word, read by the listener alone:
- * nothing to check there.  A v4 client may be mapped on a v6 socket.
- * Linux only: OpenBSD's parent goes by the listener's word (compat.c).
+ * The limits per client address hang on the kernel having the connection:
+ * a listener taken over would fill those of clients it does not serve.
+ * Not on a PROXY port (the proxy's).  Linux only (compat.c).
  */
 static int
 session_connected(const struct msg_newsession *mn)
@@ -352,10 +306,6 @@ session_connected(const struct msg_newsession *mn)
 	    mn->peer.port) == 0 || errno != ENOENT;
 }
 
-/*
- * A client is ready (after its TLS handshake, or at once on a plaintext
- * port): hand the session to the current authpop, with our own id.
- */
 void
 parent_listener_session(struct chan *c, const void *data, int fd)
 {
@@ -372,7 +322,6 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 
 	if (fd == -1)
 		return;		/* lost to our shortage, logged */
-	/* authpop and wrkrpop take it as it is: a stream socket. */
 	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode) ||
 	    getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
 	    type != SOCK_STREAM) {
@@ -457,11 +406,6 @@ parent_listener_session(struct chan *c, const void *data, int fd)
 	session_refuse(fd, BUSY);
 }
 
-/*
- * A good password that gets no session, counted: its socket (pa's, if we
- * still have it) goes back to the authpop that asked, or if it is gone
- * the current one, to say why.  since: REFUSED_STUCK's time.
- */
 static void
 refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
     time_t since)
@@ -492,11 +436,8 @@ refuse(pid_t authpid, uint32_t code, int fd, const struct preauth *pa,
 }
 
 /*
- * A worker's page (a wrkrpop's, a dlvrpop's), looked at every second:
- * +1 when it has just been inside one store call for more than timeout
- * store (*stuck: since when, wall clock), -1 when it came out, else 0;
- * each logged.  The page's word is read once and checked as any
- * untrusted number.
+ * A worker's page, looked at every second: +1 just stuck in the store, -1
+ * out, else 0.  The page's word is read once, as any untrusted number.
  */
 int
 store_watch(const struct stats_page *page, time_t *stuck, int limit,
@@ -528,7 +469,6 @@ store_watch(const struct stats_page *page, time_t *stuck, int limit,
 	return 0;
 }
 
-/* A new worker's page: busy from now (it opens its maildir first). */
 int
 store_busy_init(int pagefd)
 {
@@ -538,7 +478,6 @@ store_busy_init(int pagefd)
 	    offsetof(struct stats_page, busy)) == sizeof(busy) ? 0 : -1;
 }
 
-/* Every second: which wrkrpops are stuck in the store, which came out. */
 static void
 stuck_tick(int fd, short ev, void *arg)
 {
@@ -556,11 +495,7 @@ stuck_tick(int fd, short ev, void *arg)
 		r = store_watch(w->page, &w->stuck, limit, "wrkrpop", w->pid,
 		    "of", w->user);
 		nstuck += r;
-		/*
-		 * Its client waits for the answer to its login: the listener
-		 * gives it [SYS/TEMP].  The page's word puts at stake only
-		 * the session of the wrkrpop that wrote it.
-		 */
+		/* The page's word puts at stake only its own session. */
 		if (r == 1 && login)
 			(void)listener_tell(w->lpid, MSG_PARENT_KICK, w->lid,
 			    KICK_STORE);
@@ -574,7 +509,6 @@ stuck_tick(int fd, short ev, void *arg)
 	health_stuck_users(names);
 }
 
-/* A worker's descriptor closed: child_reap reaps it on SIGCHLD. */
 static void
 worker_to_sigchld(struct worker *w)
 {
@@ -586,11 +520,8 @@ worker_to_sigchld(struct worker *w)
 }
 
 /*
- * A wrkrpop with a process descriptor exited: reap it, that one alone
- * (child_reap leaves it to us).  The event is not persistent: a worker
- * traced when it exits (strace -p) is a zombie only its tracer reaps,
- * and the descriptor reads all that time.  The kernel then sends us
- * SIGCHLD: the worker is child_reap's from here on, by pid.
+ * Not persistent: a traced worker (strace -p) is a zombie only its tracer
+ * reaps, and the descriptor reads all that time; SIGCHLD reaps it then.
  */
 static void
 worker_exited(int fd, short ev, void *arg)
@@ -663,7 +594,6 @@ worker_add(pid_t pid, const struct preauth *pa, const char *user,
 	}
 }
 
-/* Since when a session of user is stuck in the store, or 0. */
 static time_t
 stuck_since(const char *user)
 {
@@ -677,11 +607,7 @@ stuck_since(const char *user)
 	return 0;
 }
 
-/*
- * A wrkrpop for the session, as the user mailuser.c found: the ids and
- * path come from our own usertab, or from the parent's own question to
- * usertab's database table, never from authpop.
- */
+/* The ids and path come from our own usertab, never from authpop. */
 static void
 spawn_worker(pid_t authpid, const struct msg_login *ml,
     const struct preauth *pa, int fd, const struct mailuser *u,
@@ -721,7 +647,6 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		return;
 	}
 
-	/* Its client, and what logged in, for the record of each message. */
 	memset(&who, 0, sizeof(who));
 	who.peer = pa->peer;
 	who.junk = *junk;
@@ -737,16 +662,14 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 		log_warn("wrkrpop for %s: its page", u->name);
 	if ((pid = mailuser_spawn(0, u, &who, fd, pagefd,
 	    npidfds < PIDFD_SHARE(fd_budget) ? &pidfd : NULL)) == -1) {
-		/* mailuser_spawn said why. */
 		stats_page_free(page);
 		refuse(authpid, REFUSED_TEMP, fd, pa, 0);
 		return;
 	}
 	close(fd);
 	/*
-	 * Up, out of the way: a child spawned next copies the descriptors
-	 * below its own and not these (child.c).  Where there is no room
-	 * up there it stays, and only costs the next spawns a copy.
+	 * Up: a child spawned next copies the descriptors below its own
+	 * only (child.c).  Without room it stays, costing spawns a copy.
 	 */
 	if (pidfd != -1 && pidfd < pidfd_floor &&
 	    (moved = fcntl(pidfd, F_DUPFD_CLOEXEC, pidfd_floor)) != -1) {
@@ -758,7 +681,6 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	    (int)pid, (unsigned)u->uid, (unsigned)u->gid, u->maildir);
 }
 
-/* A login while mailuser.c finds the user: still counted before login. */
 struct login_wait {
 	pid_t			 authpid;	/* the authpop that asked */
 	struct msg_login	 ml;
@@ -767,10 +689,7 @@ struct login_wait {
 	struct mailuser		 mu;		/* found: its junk asked */
 };
 
-/*
- * The user's junk folder (userjunk.c), or a table that cannot say:
- * [SYS/TEMP], never a session that hides the folder the user expects.
- */
+/* A table that cannot say: [SYS/TEMP], never a session hiding the folder. */
 static void
 login_junk(void *arg, int status, const struct conf_junk *junk)
 {
@@ -787,7 +706,6 @@ login_junk(void *arg, int status, const struct conf_junk *junk)
 	free(w);
 }
 
-/* Who the user is, or why nobody: the client is told TEMP or PERM. */
 static void
 login_found(void *arg, int status, const struct mailuser *mu,
     const char *why)
@@ -818,7 +736,6 @@ login_found(void *arg, int status, const struct mailuser *mu,
 	free(w);
 }
 
-/* A good password: only for a session of this authpop's, with its socket. */
 void
 parent_authpop_login(struct chan *c, const void *data, int fd)
 {
@@ -834,7 +751,6 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		    (unsigned long long)ml->id);
 		goto bad;
 	}
-	/* Lost to our own shortage of descriptors (logged). */
 	if (fd == -1)
 		goto refused;
 	if (fstat(fd, &st) == -1 || st.st_dev != pa->dev ||
@@ -874,7 +790,6 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 		close(fd);
 }
 
-/* A session authpop closed may be unknown to us already. */
 void
 parent_authpop_closed(struct chan *c, const void *data, int fd)
 {
@@ -883,7 +798,6 @@ parent_authpop_closed(struct chan *c, const void *data, int fd)
 	preauth_free(preauth_take(c->arg, mi->id));
 }
 
-/* A draining authpop's knowledge of addresses, for the current one. */
 void
 parent_authpop_penalty(struct chan *c, const void *data, int fd)
 {
@@ -894,11 +808,7 @@ parent_authpop_penalty(struct chan *c, const void *data, int fd)
 		    sizeof(struct msg_penalty));
 }
 
-/*
- * A draining authpop's session that waits for a command: to the current
- * authpop, with its own socket only, as a login is.  Without one (it
- * died, or is the one that drains), the client is told to come back.
- */
+/* With its own socket only, as a login is. */
 void
 parent_authpop_handback(struct chan *c, const void *data, int fd)
 {
@@ -909,7 +819,6 @@ parent_authpop_handback(struct chan *c, const void *data, int fd)
 	struct stat			 st;
 
 	if ((pa = preauth_take(c->arg, mh->id)) != NULL && fd == -1) {
-		/* Lost to our own shortage of descriptors (logged). */
 		preauth_free(pa);
 		return;
 	}
@@ -945,7 +854,6 @@ parent_authpop_handback(struct chan *c, const void *data, int fd)
 	chan_send(&auth->chan, MSG_PARENT_SESSION, fd, &ms, sizeof(ms));
 }
 
-/* STLS: the session ends for authpop; the listener hands a new one. */
 void
 parent_authpop_stls(struct chan *c, const void *data, int fd)
 {
@@ -966,14 +874,12 @@ parent_authpop_stls(struct chan *c, const void *data, int fd)
 	preauth_free(pa);
 }
 
-/* Where a wrkrpop reaped through its descriptor goes, as any child. */
 void
 login_reaped_to(void (*fn)(pid_t, int))
 {
 	reaped_to = fn;
 }
 
-/* A wrkrpop reaped: its counters' page (or NULL), for counters.c's totals. */
 struct stats_page *
 worker_reaped(pid_t pid, int status)
 {
@@ -1010,14 +916,12 @@ worker_reaped(pid_t pid, int status)
 	return page;
 }
 
-/* The sessions logged in now (supervise.c, stopping). */
 size_t
 login_sessions(void)
 {
 	return nworkers;
 }
 
-/* popctl's view of the sessions handed to authpop and logged in. */
 void
 login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 {
@@ -1045,10 +949,7 @@ login_walk(void (*fn)(const struct sessview *, void *), void *arg)
 	}
 }
 
-/*
- * popctl's kick user: the listener ends each of user's sessions as a
- * dropped connection (no DELE applied).  How many were asked to end.
- */
+/* A dropped connection: no DELE applied. */
 int
 login_kick_user(const char *user)
 {
@@ -1062,7 +963,6 @@ login_kick_user(const char *user)
 	return n;
 }
 
-/* The sessions of an authpop that died are gone with it. */
 void
 preauth_clear(struct proc *owner)
 {

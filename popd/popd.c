@@ -15,42 +15,10 @@
  */
 
 /*
- * popd.c -- the popd parent.  It runs as root, never reads a byte from a
- * client, binds the listening sockets, starts and supervises its
- * children, and starts one wrkrpop per login and one dlvrpop per
- * maildir in delivery with exactly the uid, gid and path usertab gives
- * the user (mailuser.c).
- *
- * This file starts the parent with the configuration the command line
- * names (flags.c) once startup.c has checked it, and reloads it on
- * SIGHUP or popctl reload.  popd -n and -m exec confpop (confpop/),
- * which checks and prints the configuration or writes the migration
- * report: the daemon holds none of their code.  The parent's other jobs
- * have files of their own, which parent.h lists from the bottom up.
- *
- * popd/ holds the parent alone, all of it root's: every child is a
- * program of its own in LIBEXECDIR, with a folder of its own in the tree
- * (listener/, lmtp/, control/, authpop/, wrkrpop/, dlvrpop/).
- *
- * Children (what each may send is declared in proto.c; the parent's
- * handlers are in supervise.c's from_*[] tables, and msg.c checks every
- * message against its declaration):
- *	listener	LIBEXECDIR/listener	supervised, restarted
- *	lmtp		LIBEXECDIR/lmtp		supervised, if an LMTP socket
- *	control		LIBEXECDIR/control	supervised, if a control socket
- *	authpop		LIBEXECDIR/authpop	supervised; a reload's new one
- *						takes over once ready
- *	tablepop	LIBEXECDIR/tablepop	supervised, always: it serves
- *						usertab and every table; a
- *						reload's new one takes over,
- *						the old drains
- *	routepop	LIBEXECDIR/routepop	supervised, if popd.conf has
- *						a route (auth_http's router)
- *	keypop		LIBEXECDIR/keypop	one with each listener
- *	wrkrpop		LIBEXECDIR/wrkrpop	one per session, as the user
- *	dlvrpop		LIBEXECDIR/dlvrpop	one per maildir in delivery,
- *						as its user, kept warm
- *	log relay	(syslog.c)		every child's stderr
+ * The popd parent: runs as root, never reads a client's byte, binds the
+ * sockets, and supervises the children (proto.c declares what each may
+ * send, supervise.c handles it), one wrkrpop per login and one dlvrpop
+ * per maildir in delivery, each as the user usertab gives.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -83,10 +51,7 @@
 #include "lookup.h"
 #include "version.h"
 
-/*
- * Seconds a reload's authpop may take to serve before the current one
- * reads the reload's tables (a million users load in about one).
- */
+/* A million users load in about a second. */
 #define RELOAD_AUTHWAIT		5
 
 static void		restart_needed(const char *, ...)
@@ -98,7 +63,6 @@ static struct popd_args	 args;
 static char		**popd_argv;
 static char		 popd_cwd[PATH_MAX] = "/";
 
-/* A copy of the NULL-terminated v. */
 static char **
 strv_copy(char *const v[])
 {
@@ -116,11 +80,8 @@ strv_copy(char *const v[])
 }
 
 /*
- * What the parent and its children may exec, for good (Landlock, unveil):
- * our helpers, and OpenSMTPD's table programs (TABLEDIR, and programs
- * named by their path at start: a reload cannot add one).  A program
- * that is a script, named by its path or by its backend, needs its
- * interpreter too: the kernel execs that.
+ * What the parent and children may exec, for good (Landlock, unveil): a
+ * reload cannot add a program.  A script needs its interpreter too.
  */
 static const char *const *
 exec_paths(const struct popd_conf *c)
@@ -143,7 +104,6 @@ exec_paths(const struct popd_conf *c)
 		/* TABLEDIR's are there already; a script's interpreter not. */
 		if (strcmp(t->backend, "proc") == 0)
 			paths[n++] = t->program;
-		/* confpop read it (conf/config.c table_files_ok). */
 		for (i = 0; t->interp[0] != '\0' && i < n; i++)
 			if (strcmp(paths[i], t->interp) == 0)
 				break;
@@ -155,7 +115,6 @@ exec_paths(const struct popd_conf *c)
 	return paths;
 }
 
-/* The directory of the file a symbolic link leads to; NULL if none. */
 static const char *
 link_dir(const char *path)
 {
@@ -171,12 +130,8 @@ link_dir(const char *path)
 }
 
 /*
- * What the parent reads on SIGHUP (not popd.conf: confpop -C, whose
- * exec leaves unveil behind, does), and the pki files it follows
- * (certs.c): for unveil(2) on OpenBSD.  A pki file that is a symbolic
- * link (certbot's live/ -> archive/) is unveiled as named, and the
- * directory of its target too: a renewal points the link at a new file
- * there.
+ * What SIGHUP reads, for unveil(2).  A pki symlink (certbot's live/) is
+ * unveiled with its target's directory: a renewal points it at a new file.
  */
 static const char *const *
 conf_files(const struct popd_conf *c)
@@ -222,10 +177,6 @@ conf_files(const struct popd_conf *c)
 	return files;
 }
 
-/*
- * What the parent creates or removes: its sockets (bind.c), and appsdir,
- * the directory of the app passwords' state file (or NULL).
- */
 static const char *const *
 made_paths(const struct popd_conf *c, const char *appsdir)
 {
@@ -244,12 +195,8 @@ made_paths(const struct popd_conf *c, const char *appsdir)
 }
 
 /*
- * SIGHUP: read the configuration, the tables and the pki files again
- * and, if all is good, start new children with them; the old ones
- * drain, sessions in progress are not cut.  Anything wrong keeps the
- * whole old configuration.  The authchecks check the tables while the
- * event loop serves logins with the old ones (users_load_start).  One
- * reload at a time: a SIGHUP meanwhile makes another one after it.
+ * SIGHUP: new children with the new configuration; the old ones drain.
+ * Anything wrong keeps the whole old configuration.  One reload at a time.
  */
 struct waiter {
 	TAILQ_ENTRY(waiter)	 entry;
@@ -257,10 +204,6 @@ struct waiter {
 };
 TAILQ_HEAD(waiters, waiter);
 
-/*
- * popctl reload: the answers waiting for the reload under way (waiting)
- * and for the one after it (after); why: the first error of a reload.
- */
 static struct reloading {
 	int			 busy, again;
 	int			 follow;	/* the tables alone */
@@ -279,10 +222,6 @@ static struct reloading {
 	.after = TAILQ_HEAD_INITIALIZER(rl.after),
 };
 
-/*
- * popctl reload: as SIGHUP, but answered once the reload is over, with
- * what was reloaded or its first error.  One under way: the next one.
- */
 static void
 reload_control(struct ctlans *a)
 {
@@ -294,7 +233,6 @@ reload_control(struct ctlans *a)
 		return;
 	}
 	w->a = a;
-	/* reload() makes them the ones waiting. */
 	TAILQ_INSERT_TAIL(&rl.after, w, entry);
 	if (rl.busy)
 		rl.again = 1;
@@ -302,11 +240,7 @@ reload_control(struct ctlans *a)
 		reload();
 }
 
-/*
- * The reload is over: ok (why NULL) or why not, to all who asked.  One
- * that took effect but for changes only a restart applies ends with an
- * error after its record, which lists them: popctl exits 1.
- */
+/* Changes only a restart applies end the reload in error: popctl exits 1. */
 static void
 reload_answer(const char *why)
 {
@@ -332,10 +266,6 @@ reload_answer(const char *why)
 	}
 }
 
-/*
- * The tables of c, each file named once ("authtab, usertab and app
- * passwords"), for the log; files: those followed on disk alone.
- */
 static const char *
 tables_named(const struct popd_conf *c, int files)
 {
@@ -374,10 +304,7 @@ tables_named(const struct popd_conf *c, int files)
 	return buf;
 }
 
-/*
- * The sockets bound at startup, as root: what a reload cannot change
- * (conf_changes).  Not their lines: the file goes with the configuration.
- */
+/* The sockets bound at startup: a reload cannot change them. */
 static struct conf_listen	*bound;
 static size_t			 nbound;
 static char			 boundctl[PATH_MAX];
@@ -410,7 +337,6 @@ listen_same(const struct conf_listen *a, const struct conf_listen *b)
 	    strcmp(a->user, b->user) == 0 && strcmp(a->pki, b->pki) == 0;
 }
 
-/* "listen on 1.2.3.4 port 995" or "listen on socket /path". */
 static const char *
 listen_text(const struct conf_listen *l)
 {
@@ -425,7 +351,6 @@ listen_text(const struct conf_listen *l)
 	return buf;
 }
 
-/* One change a reload cannot apply: logged, and for popctl. */
 static void
 restart_needed(const char *fmt, ...)
 {
@@ -444,11 +369,7 @@ restart_needed(const char *fmt, ...)
 		    "%s%s", len > 0 ? "\n" : "", line);
 }
 
-/*
- * Say which changes of n a reload cannot apply, logged and listed in
- * popctl's answer: the sockets stay those bound at startup.  Against
- * what was bound, so that a second reload still says.
- */
+/* Against what was bound, so that a second reload still says. */
 static void
 conf_changes(const struct popd_conf *n)
 {
@@ -485,7 +406,6 @@ conf_changes(const struct popd_conf *n)
 		    "restart", nlisteners);
 }
 
-/* A reload is in effect: new sessions get its settings and tables. */
 static void
 reloaded(void)
 {
@@ -507,7 +427,6 @@ reloaded(void)
 	reload_answer(NULL);
 }
 
-/* The reload is over: the one asked for meanwhile, if any. */
 static void
 reload_next(void)
 {
@@ -518,7 +437,6 @@ reload_next(void)
 	}
 }
 
-/* The reload's new tablepop did not serve (why): nothing changes. */
 static void
 reload_fail(const char *why)
 {
@@ -532,11 +450,7 @@ reload_fail(const char *why)
 	reload_next();
 }
 
-/*
- * A new tablepop with the reload's configuration and tables, or NULL.
- * The backends count again (routepop/router.c): a new gen, kept if it
- * fails, so that no restart takes it.
- */
+/* A new gen, kept if it fails, so that no restart takes it. */
 static struct proc *
 reload_tablepop(void)
 {
@@ -554,11 +468,7 @@ reload_tablepop(void)
 	return t;
 }
 
-/*
- * The reload's authpop is not serving RELOAD_AUTHWAIT seconds after it
- * started: the one that serves reads the reload's tables now, so that
- * no password the reload revoked works for longer.
- */
+/* So that no password the reload revoked works for longer. */
 static void
 reload_authwait(int fd, short ev, void *arg)
 {
@@ -572,11 +482,6 @@ reload_authwait(int fd, short ev, void *arg)
 	users_send_tables(p);
 }
 
-/*
- * The reload's configuration and tables are ours, and its new processes
- * start (its tablepop started already, if any); tables followed on
- * disk: the tables alone (rl.nconf is conf), and a new authpop alone.
- */
 static void
 reload_commit(void)
 {
@@ -611,10 +516,8 @@ reload_commit(void)
 	}
 	rl.followed = rl.follow;
 	/*
-	 * Said once the new authpop serves (reload_takeover); then the
-	 * older ones get the new tables (proc_takeover).  Read at once,
-	 * they would stop serving while it loads: no login for 0.6 s with
-	 * a million users.
+	 * Read at once, the older authpops would stop serving while loading:
+	 * no login for 0.6 s with a million users.
 	 */
 	if (fresh[KIND_AUTHPOP] != NULL &&
 	    successor[KIND_AUTHPOP] == fresh[KIND_AUTHPOP]) {
@@ -629,10 +532,6 @@ reload_commit(void)
 	reload_next();
 }
 
-/*
- * supervise.c: the reload's new tablepop, or its new authpop, serves
- * (why NULL) or died.
- */
 static void
 reload_takeover(const char *why)
 {
@@ -655,7 +554,6 @@ reload_takeover(const char *why)
 	}
 }
 
-/* Tables and certificates checked (error: conf_usable's): over. */
 static void
 reload_checked(int error, const char *why)
 {
@@ -684,11 +582,8 @@ reload_checked(int error, const char *why)
 		conf_free(rl.nconf);
 	} else {
 		/*
-		 * The new tablepop loads the file tables while the previous
-		 * one answers, and only then the new authpop authtab: one
-		 * table at a time in two copies (the reload's peak memory).
-		 * One that cannot start, or dies before it is ready, fails
-		 * the reload and the previous one serves on.
+		 * One table at a time in two copies bounds the reload's peak
+		 * memory.  A failure keeps the previous one serving.
 		 */
 		if ((rl.tables = current[KIND_TABLE] != NULL) &&
 		    (t = reload_tablepop()) == NULL)
@@ -703,10 +598,6 @@ reload_checked(int error, const char *why)
 	reload_next();
 }
 
-/*
- * The new tables are checked (badtab: what is bad); then the
- * certificates, unless the tables alone are reloaded (rl.follow).
- */
 static void
 reload_done(int badtab, void *arg)
 {
@@ -756,12 +647,7 @@ reload(void)
 	users_load_start(nconf, &rl.nusers, NULL, reload_done, NULL);
 }
 
-/*
- * certs.c: a table file changed on disk, and stayed so from one look to
- * the next: a reload of the tables alone, with the configuration in
- * force (popd.conf may be half edited), on a reload's path.  -1 while a
- * reload is under way: the next look tries again.
- */
+/* popd.conf may be half edited: the tables alone, as configured now. */
 int
 reload_tables(void)
 {
@@ -777,7 +663,6 @@ reload_tables(void)
 	return 0;
 }
 
-/* A child reaped (child.c): whose it was. */
 static void
 child_exited(pid_t pid, int status)
 {
@@ -794,7 +679,6 @@ child_exited(pid_t pid, int status)
 	stop_check();
 }
 
-/* Stopping, the sessions drained or out of time: exit. */
 static void
 stop_now(void)
 {
@@ -847,10 +731,7 @@ main(int argc, char *argv[])
 	log_init(1, LOG_MAIL);
 	flags_parse(argc, argv, &args, "popd");
 	helper_path("confpop", SBINDIR "/popd", confpop_path);
-	/*
-	 * popd -n and -m: confpop(8), run with our arguments as whoever
-	 * runs us.  The daemon holds no code of theirs.
-	 */
+	/* popd -n and -m: confpop(8), as whoever runs us. */
 	if (args.noaction || args.report) {
 		execv(confpop_path, argv);
 		err(1, "%s", confpop_path);
@@ -868,7 +749,6 @@ main(int argc, char *argv[])
 	/* Check everything before daemonizing, so errors reach the admin. */
 	if (privsep)
 		check_users();
-	/* authcheck reads authtab, keypop -c the pairs for the parent. */
 	find_helpers(SBINDIR "/popd");
 	certs_tables(conf);
 	badtab = users_load(conf, &users);

@@ -15,16 +15,10 @@
  */
 
 /*
- * recipients.c -- the parent's side of LMTP.  The lmtp process (lmtp/)
- * parses what the MTA says and names recipients; here the parent
- * decides who they are at RCPT (mailuser.c, as for a login) and their
- * quota (userquota.c), and keeps that under a ref for the transaction.
- * The lmtp process keeps the delivery workers (lmtp/lmtp_pool.c): when
- * it needs one for a recipient's maildir, it names the ref, and the
- * parent starts a dlvrpop with its own copy of the ids, the maildir and
- * the limit, and hands the lmtp process the channel.  The parent reads
- * nothing the workers say; it reaps them, and kills one when the lmtp
- * process asks (timeout delivery: it cannot signal another user).
+ * The parent's side of LMTP: it decides who each recipient is at RCPT
+ * and starts the dlvrpops with its own copy of the ids, maildir and limit.
+ * It reads nothing the workers say, and kills one when the lmtp process
+ * asks (timeout delivery: it cannot signal another user).
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -49,14 +43,9 @@
 #include "util.h"
 
 /*
- * A recipient the parent found at RCPT, kept for its transaction: a
- * dlvrpop started for its ref gets these ids, this maildir and this
- * limit, whatever the lmtp process says.  The entry goes when the
- * transaction ends, delivered or not (MSG_LMTP_FORGET), or with the
- * lmtp process.  An lmtp process holds at most lmtp-sessions times
- * recipients of them, what its sessions can have at once: a session
- * stays until its delivery is over, its client there or not, and its
- * recipients are forgotten before its DATA is answered.
+ * A dlvrpop started for its ref gets these, whatever the lmtp process
+ * says.  At most lmtp-sessions times recipients per lmtp process: a
+ * session's recipients are forgotten before its DATA is answered.
  */
 struct rcptref {
 	RB_ENTRY(rcptref)	 entry;
@@ -76,13 +65,7 @@ RB_GENERATE_STATIC(rcptreftree, rcptref, entry, rcptref_cmp);
 static struct rcptreftree	 rcptrefs = RB_INITIALIZER(&rcptrefs);
 static uint64_t			 nextref = 1;
 
-/*
- * RCPT TO: the keys the lmtp process names (lmtp_rcpt_keys: the address
- * as given, without a +detail, its local part), tried in this order,
- * each only if the one before is not a user.  One table question per
- * key; DATA asks none.  A table that cannot answer is a temporary
- * failure, never an unknown user.
- */
+/* A table that cannot answer is a temporary failure, never unknown. */
 struct rcpt_wait {
 	pid_t			 lmtppid;
 	struct msg_rcpt		 mr;
@@ -91,7 +74,6 @@ struct rcpt_wait {
 	struct quota_limit	 lim;
 };
 
-/* A dlvrpop started for an lmtp process, until it is reaped. */
 struct dlvrpop {
 	LIST_ENTRY(dlvrpop)	 entry;
 	pid_t			 pid;
@@ -111,7 +93,6 @@ rcptref_cmp(struct rcptref *a, struct rcptref *b)
 	return a->ref < b->ref ? -1 : a->ref > b->ref;
 }
 
-/* The ref of pid's transaction, or NULL; taken out of the tree. */
 static struct rcptref *
 rcptref_find(pid_t pid, uint64_t ref, int take)
 {
@@ -137,11 +118,6 @@ rcptref_free(struct rcptref *r)
 	free(r);
 }
 
-/*
- * A new lmtp process p: its slot, zeroed, in the page of what each lmtp
- * process spools (proto.h), made once.  Without one p counts only its
- * own spool.
- */
 void
 recipients_lmtp_new(struct proc *p)
 {
@@ -184,7 +160,6 @@ recipients_lmtp_new(struct proc *p)
 		p->spoolslot = i + 1;
 }
 
-/* The lmtp process p is gone, and its transactions with it. */
 void
 recipients_lmtp_gone(struct proc *p)
 {
@@ -249,7 +224,6 @@ rcpt_reply(struct rcpt_wait *w, uint32_t status, const struct mailuser *mu)
 	free(w);
 }
 
-/* The recipient's limit (none: all 0): the lmtp process checks it. */
 static void
 rcpt_limit(void *arg, int status, const struct quota_limit *lim)
 {
@@ -323,7 +297,6 @@ parent_lmtp_rcpt(struct chan *c, const void *data, int fd)
 	mailuser_find(w->mr.key[0], rcpt_found, w);
 }
 
-/* A transaction ended, delivered or not: its recipients are forgotten. */
 void
 parent_lmtp_forget(struct chan *c, const void *data, int fd)
 {
@@ -343,11 +316,7 @@ parent_lmtp_forget(struct chan *c, const void *data, int fd)
 	}
 }
 
-/*
- * Every second: which dlvrpops are inside one store call for more than
- * timeout store (login.c's store_watch), which came out.  lmtp's
- * timeout delivery has the parent kill one, which may not end it.
- */
+/* lmtp's timeout delivery has the parent kill one, which may not end it. */
 static void
 dlvrpops_tick(int fd, short ev, void *arg)
 {
@@ -360,11 +329,7 @@ dlvrpops_tick(int fd, short ev, void *arg)
 	health_stuck(1, nstuck);
 }
 
-/*
- * A dlvrpop for ref's maildir, as its user, under its limit: its channel
- * to the lmtp process, or MSG_PARENT_NODLVRPOP.  At most twice limit
- * delivery-workers per lmtp process, counting those not reaped yet.
- */
+/* At most twice limit delivery-workers per lmtp process, unreaped too. */
 void
 parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 {
@@ -443,7 +408,6 @@ parent_lmtp_dlvrpop(struct chan *c, const void *data, int fd)
 	chan_send(c, MSG_PARENT_NODLVRPOP, -1, &out, sizeof(out));
 }
 
-/* A dlvrpop of this lmtp process, past timeout delivery or broken. */
 void
 parent_lmtp_kill(struct chan *c, const void *data, int fd)
 {
@@ -460,7 +424,6 @@ parent_lmtp_kill(struct chan *c, const void *data, int fd)
 	    (int)m->pid);
 }
 
-/* SIGCHLD: 1 if pid was a dlvrpop. */
 int
 dlvrpops_exited(pid_t pid, int status)
 {

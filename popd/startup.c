@@ -14,12 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * startup.c -- what the parent checks before it serves, and confpop
- * (popd -n and -m) the same way: the daemon users and the chroot, where
- * the helpers are, and a configuration's tables and certificates.  popd.c
- * checks a reload's tables and certificates here too.
- */
+/* What the parent and confpop check before serving, and a reload too. */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
@@ -41,7 +36,6 @@
 #include "settings.h"
 #include "lookup.h"
 
-/* A conf_usable_start under way. */
 static struct usable {
 	struct users	 *u;
 	int		  badtab, badfile, error;
@@ -50,7 +44,6 @@ static struct usable {
 
 static char	self_path[PATH_MAX];
 
-/* The errors of the tables badtab says (users_load's) are logged. */
 void
 conf_tables_errors(struct popd_conf *c, int badtab)
 {
@@ -74,13 +67,7 @@ conf_tables_errors(struct popd_conf *c, int badtab)
 		    "loaded", c->set.junk_users);
 }
 
-/*
- * Tables and certificates of c: the tables loaded (u, and badtab: what
- * users_load returned), every pki read and checked (certs.c) and kept in
- * c.  Errors are logged with the statement that names each file; -1 for
- * the tables, -2 for the certificates (u is then freed).  Before the
- * event loop only: it waits on an event base of its own.
- */
+/* Before the event loop only: it waits on an event base of its own. */
 int
 conf_usable(struct popd_conf *c, struct users *u, int badtab)
 {
@@ -107,10 +94,6 @@ conf_usable_done(int badpki, const char *why)
 		usable.done(usable.error, why);
 }
 
-/*
- * The certificate and key files of pki open as regular files, or an
- * error names each that does not and its pki statement.
- */
 static int
 pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
 {
@@ -129,12 +112,7 @@ pki_files_ok(const struct popd_conf *c, const struct conf_pki *pki)
 	return r;
 }
 
-/*
- * conf_usable on base (NULL: the event loop's): done(error, why), unless
- * NULL, once every keypop -c is over, why the first certificate error
- * logged meanwhile (those before this returns are the caller's to
- * catch).  One at a time.
- */
+/* One at a time. */
 void
 conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
     struct event_base *base, void (*done)(int, const char *))
@@ -156,12 +134,7 @@ conf_usable_start(struct popd_conf *c, struct users *u, int badtab,
 	certs_batch_go(b);
 }
 
-/*
- * The path of the helper name in path (PATH_MAX long): in LIBEXECDIR if
- * we run as self, where we are installed; else in the build tree, in
- * the sibling folder of its name.
- * One that is not there ends us, saying where it was looked for.
- */
+/* In LIBEXECDIR if we run as self, else the build tree; missing ends us. */
 void
 helper_path(const char *name, const char *self, char *path)
 {
@@ -197,7 +170,6 @@ helper_path(const char *name, const char *self, char *path)
 	    "in LIBEXECDIR %s", path, me, self_path, self, LIBEXECDIR);
 }
 
-/* Each helper's file as popd found it at start (helper_replaced). */
 static struct {
 	const char	*path;
 	dev_t		 dev;
@@ -205,7 +177,6 @@ static struct {
 	struct timespec	 mtim;
 } helper_ids[12];
 
-/* The paths of every helper the parent runs; self: helper_path's. */
 void
 find_helpers(const char *self)
 {
@@ -241,11 +212,7 @@ find_helpers(const char *self)
 	}
 }
 
-/*
- * Whether path, a helper, is no longer the file popd started with (an
- * upgrade, a rebuild): then the parent may not exec it, for it may exec
- * only the inodes it started with (sandbox_parent).
- */
+/* The parent may exec only the inodes it started with (sandbox_parent). */
 int
 helper_replaced(const char *path)
 {
@@ -266,7 +233,6 @@ helper_replaced(const char *path)
 	    st.st_mtim.tv_nsec != helper_ids[i].mtim.tv_nsec;
 }
 
-/* The daemon users and the chroot: each missing says how. */
 void
 check_users(void)
 {
@@ -303,10 +269,8 @@ check_users(void)
 		errx(1, "%s must be a directory owned by root and writable "
 		    "by root only", CHROOTDIR);
 	/*
-	 * Without CAP_SETPCAP (a container's capabilities, popd(8)), a
-	 * mail user's process keeps root's capabilities, permitted, from
-	 * its exec to its first act, which drops them with root's real uid
-	 * (proc.c), and then proves it holds none.
+	 * Without CAP_SETPCAP (a container's, popd(8)) a mail user's process
+	 * keeps root's capabilities until its first act drops them (proc.c).
 	 */
 	if (compat_spawn_ready() == -1) {
 		child_noroot = 0;

@@ -15,14 +15,9 @@
  */
 
 /*
- * supervise.c -- the parent's supervised children: the listeners,
- * authpop, httppop, the lmtp and the control process, tablepop,
- * routepop.  Each is spawned (child.c) with its channel on a fixed fd,
- * and restarted when it dies, so that a crash costs its sessions, not
- * the service; after a reload the new one takes over and the previous
- * one drains.  Here too is what the parent takes from each kind
- * (proc_kinds[]: the handlers).  The mail users' processes are
- * mailuser.c's: they end with their session or their idle time.
+ * The supervised children: restarted when one dies, so that a crash costs
+ * its sessions, not the service; after a reload the new one takes over
+ * and the previous one drains.  proc_kinds[]: what each may say to us.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -52,27 +47,15 @@
 
 /* Listeners at most, for more connections too (config.h). */
 #define LISTENER_MAX	LISTENERS_MAX
-/*
- * Stopping: how long the LMTP sessions in progress, and the control
- * process's last write of the app passwords' last uses, may take.
- */
 #define STOP_LMTP_WAIT	5
 
 static void		parent_listener_full(struct chan *, const void *, int);
 
-/*
- * Stopping (shutdown_drain): 1 while sessions drain, 2 once the rest
- * were told to end; what to call when that phase has nothing left.
- */
 static int		 stopping;
 static void		(*stop_done)(void);
 static struct event	 stop_ev;
 
-/*
- * What the parent does with each message a child sends it (proto.c
- * declares them; msg.c checks every one, and a message that breaks its
- * declaration ends that child).
- */
+/* A message that breaks its declaration (msg.c) ends that child. */
 static const struct msg_handler from_listener[] = {
 	{ MSG_LISTENER_SESSION,	parent_listener_session },
 	{ MSG_LISTENER_FULL,	parent_listener_full },
@@ -118,10 +101,8 @@ const struct proc_kind	 proc_kinds[KIND_MAX] = {
 static struct event	 restart_ev[KIND_MAX];
 static struct event	 fill_ev;	/* listeners_fill */
 
-/* popd.c's: a reload's new authpop took over (NULL) or died (why). */
 static void		(*reload_hook)(const char *);
 
-/* The listener's index of a pki name ("" is the first). */
 static uint32_t
 conf_pki_index(const struct popd_conf *c, const char *name)
 {
@@ -136,7 +117,6 @@ conf_pki_index(const struct popd_conf *c, const char *name)
 	return 0;
 }
 
-/* A new tablepop's configuration: lookup.c's tables, users.c's files. */
 static void
 table_conf(struct chan *c)
 {
@@ -167,11 +147,7 @@ table_conf(struct chan *c)
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
 
-/*
- * A new routepop's configuration: the route file opened as root
- * (users.c), and the page where the backends' states outlive it
- * (routepop/router.c), which root makes once and never reads.
- */
+/* The route page (router.c) outlives routepop; root makes it, never reads. */
 static void
 route_conf(struct chan *c)
 {
@@ -192,7 +168,6 @@ route_conf(struct chan *c)
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
 
-/* Which child serves a socket of these LISTEN_* flags. */
 static enum proc_id
 listen_kind(int flags)
 {
@@ -205,10 +180,6 @@ listen_kind(int flags)
 	return KIND_LISTENER;
 }
 
-/*
- * lmtp, httppop and control run for sockets of theirs, routepop for a
- * route, keypop never by itself; the others always (tablepop: usertab).
- */
 int
 proc_wanted(enum proc_id id)
 {
@@ -232,7 +203,6 @@ proc_eof(struct chan *c)
 	log_debug("%s closed its channel", proc_str(c->peer));
 }
 
-/* A malformed message: the child is ended, and restarted once reaped. */
 static void
 proc_bad(struct chan *c)
 {
@@ -243,10 +213,6 @@ proc_bad(struct chan *c)
 		(void)kill(p->pid, SIGKILL);
 }
 
-/*
- * The fork+exec of a child of kind id, conffd (or -1) its POPD_CONF_FD,
- * and its channel, in procs.  NULL (logged) if it could not start.
- */
 static struct proc *
 proc_exec(enum proc_id id, int conffd)
 {
@@ -260,7 +226,6 @@ proc_exec(enum proc_id id, int conffd)
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		log_warn("cannot start %s", name);
-	/* Titles say "popd: listener" (proc.c); child_spawn logs why. */
 	else if ((p->pid = child_spawn(proc_path[id], id == KIND_LISTENER ||
 	    id == KIND_LMTP || id == KIND_CONTROL ? "popd" : name, sp[1],
 	    conffd, name, NULL, NULL)) == -1) {
@@ -281,12 +246,7 @@ proc_exec(enum proc_id id, int conffd)
 	return p;
 }
 
-/*
- * A listener's keypop (keypop.8), the one process sent the pki keys
- * (certs.c), in the pki statements' order: it signs for the listener
- * given *lfd, its end of their channel, and ends with it.  NULL (logged)
- * if it cannot start or a key cannot be read now.
- */
+/* A listener's keypop (keypop.8): the one process that holds the keys. */
 static struct proc *
 keypop_spawn(int *lfd)
 {
@@ -342,13 +302,7 @@ keypop_spawn(int *lfd)
 	return NULL;
 }
 
-/*
- * p gets a channel to peer, and peer the other end (naming p), in the
- * messages of peer's kind: control asks the listeners, authpop and
- * routepop itself, httppop asks routepop, routepop and authpop ask
- * tablepop.  Each end closes with its process, and the parent relays
- * none of it.
- */
+/* Each end closes with its process; the parent relays none of it. */
 static void
 proc_link(struct proc *p, struct proc *peer)
 {
@@ -380,7 +334,6 @@ proc_link(struct proc *p, struct proc *peer)
 	chan_send(&peer->chan, types[peer->id][1], sp[1], &m, sizeof(m));
 }
 
-/* A new child and what it is sent; a listener serves slot's sockets. */
 static struct proc *
 proc_spawn(enum proc_id id, int slot)
 {
@@ -389,7 +342,6 @@ proc_spawn(enum proc_id id, int slot)
 	const char		*name = proc_str(proc_kinds[id].proc);
 	int			 i, conffd = -1, pagefd, sent = 0, hs;
 
-	/* The listener's keypop first: its channel is the listener's fd 4. */
 	if (id == KIND_LISTENER && keypop_spawn(&conffd) == NULL)
 		return NULL;
 	/* The image of authtab that authcheck wrote: the authpops map it. */
@@ -436,7 +388,6 @@ proc_spawn(enum proc_id id, int slot)
 	if (sent == -1)
 		goto fail;
 
-	/* The listener's sockets, httppop's (auth_http) and lmtp's. */
 	for (i = 0; i < nlistens; i++) {
 		if (listen_kind(listens[i].flags) != id ||
 		    (id == KIND_LISTENER && listens[i].slot != -1 &&
@@ -469,7 +420,6 @@ proc_spawn(enum proc_id id, int slot)
 	return NULL;
 }
 
-/* After a reload: p takes no new work, and exits once it has none. */
 static void
 proc_drain(struct proc *p)
 {
@@ -479,10 +429,7 @@ proc_drain(struct proc *p)
 	chan_send(&p->chan, MSG_PARENT_DRAIN, -1, NULL, 0);
 }
 
-/*
- * One listener for each slot but the current one's (0), started with it
- * and a second after one dies: the clients steered to its sockets wait.
- */
+/* Started a second after one dies: clients steered to its sockets wait. */
 static void
 listeners_fill(int fd, short ev, void *arg)
 {
@@ -503,7 +450,6 @@ listeners_fill(int fd, short ev, void *arg)
 	}
 }
 
-/* p becomes the current one of its kind; the one before it drains. */
 static void
 proc_takeover(struct proc *p)
 {
@@ -513,10 +459,8 @@ proc_takeover(struct proc *p)
 	if (successor[p->id] == p)
 		successor[p->id] = NULL;
 	/*
-	 * The control process's peers: every listener, the current authpop
-	 * and routepop, and the draining authpops, which still report the
-	 * app passwords they check (control.c).  tablepop's: every authpop,
-	 * the current routepop; routepop's: every httppop.
+	 * Draining authpops still report the app passwords they check
+	 * (control.c): they stay the control process's peers.
 	 */
 	if (p->id == KIND_AUTHPOP || p->id == KIND_ROUTE)
 		proc_link(p, current[KIND_CONTROL]);
@@ -539,18 +483,14 @@ proc_takeover(struct proc *p)
 	if (p->id == KIND_AUTHPOP)
 		proc_link(current[KIND_HTTP], p);
 	/*
-	 * A reload's authpop: the older ones get its tables first, which
-	 * they read only for the sessions they keep (authpop's verify.c),
-	 * and nothing after the drain, which the previous one may exit at.
+	 * The older authpops get its tables first, for the sessions they keep
+	 * (authpop's verify.c), and nothing after the drain they may exit at.
 	 */
 	if (p->id == KIND_AUTHPOP && p->announce)
 		users_send_tables(p);
 	if (prev != NULL && prev != p)
 		proc_drain(prev);
-	/*
-	 * A new configuration (prev): every other listener drains too, and
-	 * the other slots start anew.  A restart after a crash leaves them.
-	 */
+	/* A restart after a crash leaves the other slots. */
 	if (p->id == KIND_LISTENER) {
 		TAILQ_FOREACH(q, &procs, entry)
 			if (q->id == p->id && q != p && !q->draining &&
@@ -564,11 +504,7 @@ proc_takeover(struct proc *p)
 	}
 }
 
-/*
- * Start a supervised child, the current one of its kind at once, or an
- * authpop or tablepop that replaces one once it is ready (parent_ready);
- * the one it replaces drains.  NULL (logged): the current one serves on.
- */
+/* NULL (logged): the current one serves on. */
 struct proc *
 proc_start(enum proc_id id)
 {
@@ -601,7 +537,6 @@ proc_restart(int fd, short ev, void *arg)
 		evtimer_add(&restart_ev[id], &tv);
 }
 
-/* Before the first child: hook is told how a reload's authpop fares. */
 void
 supervise_init(void (*hook)(const char *))
 {
@@ -614,10 +549,6 @@ supervise_init(void (*hook)(const char *))
 	evtimer_set(&fill_ev, listeners_fill, NULL);
 }
 
-/*
- * One more listener on the sockets of why (the last to say it is full, or
- * one that died) if none of those serving them takes connections.
- */
 static void
 listeners_check(const struct proc *why)
 {
@@ -650,11 +581,7 @@ listeners_check(const struct proc *why)
 		q->extra = 1;
 }
 
-/*
- * A listener is full (its descriptors), or takes connections again: when
- * all on its sockets are, one more starts (the machine is the limit, not
- * a process), never restarted, drained at the next reload.
- */
+/* One more listener when all are full: the machine is the limit. */
 static void
 parent_listener_full(struct chan *c, const void *data, int fd)
 {
@@ -666,7 +593,6 @@ parent_listener_full(struct chan *c, const void *data, int fd)
 		listeners_check(p);
 }
 
-/* A reload took away what a kind is for: its current one drains. */
 void
 proc_retire(enum proc_id id)
 {
@@ -678,7 +604,6 @@ proc_retire(enum proc_id id)
 	proc_drain(p);
 }
 
-/* An authpop or tablepop has loaded its tables: a successor takes over. */
 void
 parent_ready(struct chan *c, const void *data, int fd)
 {
@@ -691,7 +616,6 @@ parent_ready(struct chan *c, const void *data, int fd)
 	}
 }
 
-/* Reaped: forget it, and restart it unless it was draining. */
 void
 proc_exited(struct proc *p, int status)
 {
@@ -702,10 +626,8 @@ proc_exited(struct proc *p, int status)
 	restart = (current[p->id] == p) && stop_done == NULL;
 	if (successor[p->id] == p && p->id == KIND_TABLE) {
 		/*
-		 * The reload's configuration is not in effect until it
-		 * serves (popd.c reload_takeover): the reload fails, and
-		 * the previous tablepop serves on with the tables of the
-		 * configuration that stays.
+		 * The reload's configuration is not in effect until it serves
+		 * (reload_takeover): the previous tablepop serves on.
 		 */
 		successor[p->id] = NULL;
 		if (p->announce)
@@ -763,10 +685,7 @@ shutdown_children(void)
 		(void)kill(p->pid, SIGTERM);
 }
 
-/*
- * Stopping: what the phase waits for (stop_check).  Not a connection
- * before login, which has nothing to lose and may idle for minutes.
- */
+/* Not a connection before login: nothing to lose, may idle for minutes. */
 static size_t
 stop_left(void)
 {
@@ -779,12 +698,7 @@ stop_left(void)
 	return n;
 }
 
-/*
- * The drain over (arg NULL) or its time out: every child but lmtp ends,
- * lmtp's sessions and the control process's last write of the app
- * passwords' last uses get STOP_LMTP_WAIT s more, 1 s once the drain's
- * time is spent (docker stop's 10 s).  Then done.
- */
+/* 1 s once the drain's time is spent (docker stop's 10 s). */
 static void
 stop_next(int fd, short ev, void *arg)
 {
@@ -813,7 +727,6 @@ stop_next(int fd, short ev, void *arg)
 		evtimer_add(&stop_ev, &tv);
 }
 
-/* A child reaped while stopping: its phase may be over. */
 void
 stop_check(void)
 {
@@ -821,12 +734,7 @@ stop_check(void)
 		stop_next(-1, 0, NULL);
 }
 
-/*
- * popd stops (the first SIGTERM): the listeners and lmtp drain, taking
- * nothing new, and each session runs to its QUIT and UPDATE, an LMTP
- * transaction to its end, for timeout drain at most.  A killed session
- * removes nothing.
- */
+/* A killed session removes nothing. */
 void
 shutdown_drain(void (*done)(void))
 {

@@ -15,22 +15,11 @@
  */
 
 /*
- * users.c -- the tables as the parent keeps them: descriptors.  It opens
- * each file table as root (usertab, quota users, junk users, route) and has
- * authcheck check it as _pop3auth, as tablepop will load it; then tablepop
- * parses and serves it (lookup.c), and the parent checks each answer again
- * as a database's: no root process parses them.  The authchecks all run at
- * once, read from the event loop (users_load_start): a reload keeps serving
- * logins meanwhile.  authtab's check writes what it loaded as an image
- * (common/tabimage.c) into a file of no name made here, which every authpop
- * maps, checking it: authpop parses no authtab.  At a reload every authpop
- * still serving, draining ones too, is handed the new authtab and app
- * passwords' images (users_send_tables) and takes them before its next
- * check, so that no attempt after the reload checks a revoked password.
- *
- * The system's accounts are written as files first, by authcheck -m system,
- * then served as files are.  A file of app passwords is checked by
- * authcheck -m apps, which writes its image as authtab's.
+ * The file tables, opened as root and checked by authcheck as _pop3auth;
+ * tablepop parses and serves them: no root process parses them.  Every
+ * authpop maps authtab's image and is handed the new one at a reload
+ * before its next check, so that no later attempt checks a revoked
+ * password.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -53,10 +42,6 @@
 #include "proto.h"
 #include "table.h"
 
-/*
- * An authcheck under way: what it says is read as it comes (check_read)
- * and its verdict taken when it ends (check_end).
- */
 struct check {
 	struct load	*load;
 	pid_t		 pid;		/* 0: not running */
@@ -70,10 +55,6 @@ struct check {
 	char		 first[256];	/* its first message */
 };
 
-/*
- * What one authcheck fills in: authtab's (file) kinds of hashes, or
- * usertab's (userfile) daemon uids and authtab's users not in it (bad).
- */
 struct checkarg {
 	struct users	*u;
 	const char	*file;
@@ -81,15 +62,9 @@ struct checkarg {
 	int		 bad;
 };
 
-/* "-x UID:NAME", "-y GID:WHAT", "-z GID:WHAT": daemons', refuse groups. */
 #define DAEMON_ARGS	(DAEMON_UIDS + DAEMON_GIDS + REFUSE_MAX)
 #define DAEMON_ARGLEN	(16 + sizeof(daemon_gwhat[0]))
 
-/*
- * users_load_start's, until its authchecks end.  They all run at once,
- * usertab's and authtab's after the system's accounts are written, each
- * within the same AUTHTAB_WAIT seconds.
- */
 enum { CK_ROUTE, CK_APPS, CK_QUOTA, CK_JUNK, CK_SYSTEM, CK_USER, CK_AUTH,
     CK_MAX };
 
@@ -114,7 +89,6 @@ struct load {
 	char			 fault[256];	/* users.fault's */
 };
 
-/* What each check's failure makes bad (CK_SYSTEM's: set by system_start). */
 static const int badbits[CK_MAX] = {
 	USERS_BADROUTE, USERS_BADAPPS, USERS_BADQUOTA, USERS_BADJUNK, 0,
 	USERS_BADUSERTAB, USERS_BADAUTHTAB
@@ -122,7 +96,6 @@ static const int badbits[CK_MAX] = {
 
 static void	check_read(int, short, void *);
 
-/* l's first fault, for popctl reload: "file: why" or a check's line. */
 static void
 load_fault(struct load *l, const char *file, const char *why)
 {
@@ -135,10 +108,6 @@ load_fault(struct load *l, const char *file, const char *why)
 	}
 }
 
-/*
- * Is uid one of popd's daemon users'?  Then why says whose, and no mail
- * user may have it.
- */
 int
 users_refused_uid(uid_t uid, char *why, size_t len)
 {
@@ -155,10 +124,8 @@ users_refused_uid(uid_t uid, char *why, size_t len)
 }
 
 /*
- * Is gid a system group's (below FIRST_GID), in refuse groups, one of
- * popd's daemon users' groups, or the shadow group's?  Then why says
- * which, and no mail user may have it: a session would run with it, and
- * only Landlock would stand between it and what the group reads.
+ * No mail user may have it: a session would run with it, and only
+ * Landlock would stand between it and what the group reads.
  */
 int
 users_refused_gid(gid_t gid, char *why, size_t len)
@@ -187,10 +154,6 @@ users_refused_gid(gid_t gid, char *why, size_t len)
 	return 0;
 }
 
-/*
- * "=nologin LINE NAME WHY" of file: the user stays, without a login;
- * LINE 0: a system account, left out.  count: authtab's, or NULL.
- */
 static int
 nologin_line(const char *file, char *line, uint64_t *count)
 {
@@ -217,11 +180,6 @@ nologin_line(const char *file, char *line, uint64_t *count)
 	return 0;
 }
 
-/*
- * One line of usertab's check: a user of a refused group (=nologin), or
- * (-A) authtab's user not in usertab ("=user LINE NAME"), which makes
- * authtab bad.
- */
 static int
 user_line(struct checkarg *ua, char *line)
 {
@@ -257,7 +215,6 @@ user_line(struct checkarg *ua, char *line)
 	return 0;
 }
 
-/* A kind's name, kept for good: u->kinds points to it. */
 static const char *
 kind_name(const char *name)
 {
@@ -274,10 +231,6 @@ kind_name(const char *name)
 	return names[n++];
 }
 
-/*
- * One line of authcheck's check: a count of a kind of hash, or a user
- * who cannot log in; or -1.
- */
 static int
 check_line(struct checkarg *ca, char *line)
 {
@@ -307,7 +260,6 @@ check_line(struct checkarg *ca, char *line)
 	return 0;
 }
 
-/* u holds nothing. */
 static void
 users_init(struct users *u)
 {
@@ -329,7 +281,6 @@ users_free(struct users *u)
 	users_init(u);
 }
 
-/* ev, set, on l's event base. */
 static void
 load_event(struct load *l, struct event *ev)
 {
@@ -343,12 +294,6 @@ load_sync(int bad, void *arg)
 	*(int *)arg = bad;
 }
 
-/*
- * "-x UID:NAME" for each daemon's uid, "-y GID:WHAT" for each daemon's
- * group and "-z GID:WHAT" for each of refuse groups (users_refused_gid),
- * after argv[argc]: the new argc.  authcheck refuses a usertab with one
- * of the first two, naming the line, and a -z line's user alone.
- */
 static int
 daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 {
@@ -382,13 +327,6 @@ daemon_args(char **argv, int argc, char ids[][DAEMON_ARGLEN])
 	return argc;
 }
 
-/*
- * "authcheck -m mode" on the authtab fd, its stdout to out, its stderr to
- * err; kind's TABLE_PASSWD, _SKIP and _WEAK are its flags.  Mode "table":
- * fd is another table, of table.h's kind (a usertab's: -x), and authfd,
- * unless -1, authtab (of authkind's flags), whose users must be in it
- * (-A), for its fd 3.  The pid, or -1 (logged).
- */
 pid_t
 authtab_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
     int out, int err)
@@ -433,7 +371,6 @@ authtab_spawn(const char *mode, int fd, int kind, int authfd, int authkind,
 	return pid;
 }
 
-/* l's check i, pid, saying on out what it finds in file. */
 static void
 check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 {
@@ -452,11 +389,7 @@ check_watch(struct load *l, int i, pid_t pid, int out, const char *file)
 	l->running++;
 }
 
-/*
- * l's check i of file, of kind, opened as root unless fd is given, by
- * "authcheck -m mode" (authtab_spawn's): its descriptor, for tablepop,
- * or -1 (logged, fd closed, i's table bad).  No root process parses it.
- */
+/* No root process parses it. */
 static int
 check_file(struct load *l, int i, const char *mode, const char *file,
     int fd, int kind, int authfd, int authkind)
@@ -490,11 +423,6 @@ check_file(struct load *l, int i, const char *mode, const char *file,
 	return -1;
 }
 
-/*
- * usertab and authtab, of a file or the system's (written by then), at
- * once: usertab's check finds authtab's users in usertab, authtab on its
- * fd 3 (table.c), while authtab's counts its kinds of hash.
- */
 static void
 userauth_start(struct load *l)
 {
@@ -538,12 +466,7 @@ userauth_start(struct load *l)
 	    u->authkind, l->img, 0);
 }
 
-/*
- * usertab system, authtab system: authcheck -m system, as _pop3auth,
- * writes the system's users as a usertab, and for authtab system their
- * hashes as an authtab, into files of no name made here: the parent
- * reads neither database.  Their checks start once it is done.
- */
+/* Into files of no name made here: the parent reads neither database. */
 static void
 system_start(struct load *l)
 {
@@ -594,7 +517,6 @@ system_start(struct load *l)
 	check_watch(l, CK_SYSTEM, pid, p[0], "system accounts");
 }
 
-/* The system's accounts are written, or not: usertab and authtab. */
 static void
 system_written(struct load *l)
 {
@@ -611,10 +533,7 @@ system_written(struct load *l)
 	userauth_start(l);
 }
 
-/*
- * ck's authcheck has said all, or its time is up (child_wait kills it):
- * its table is bad unless it said "=ok" and nothing wrong.
- */
+/* Bad unless it said "=ok" and nothing wrong. */
 static void
 check_end(struct check *ck)
 {
@@ -631,7 +550,6 @@ check_end(struct check *ck)
 		load_fault(l, ck->first, NULL);
 }
 
-/* Every check has ended, or the time is up: authpops map the images. */
 static void
 load_end(struct load *l)
 {
@@ -647,10 +565,7 @@ load_end(struct load *l)
 	u->authimg = l->img;
 	u->appsimg = l->appimg;
 	u->kinds_read = l->afd != -1;
-	/*
-	 * Kept good, authtab's file itself only when no name opens it
-	 * again: the system accounts', for confpop's popd -nv and -m.
-	 */
+	/* Kept good for confpop's popd -nv and -m: the system accounts'. */
 	if (bad != 0) {
 		users_free(u);
 		(void)strlcpy(u->fault, l->fault, sizeof(u->fault));
@@ -662,7 +577,6 @@ load_end(struct load *l)
 	free(l);
 }
 
-/* AUTHTAB_WAIT is over (or nothing was to be checked). */
 static void
 load_timeout(int fd, short ev, void *arg)
 {
@@ -675,10 +589,7 @@ load_timeout(int fd, short ev, void *arg)
 	load_end(l);
 }
 
-/*
- * Whether l logged msg already: a file that two checks read (a
- * passwd-file as authtab and usertab) has its faults said once.
- */
+/* A file two checks read (a passwd-file as authtab and usertab): once. */
 static int
 check_said(struct load *l, const char *msg)
 {
@@ -694,11 +605,7 @@ check_said(struct load *l, const char *msg)
 	return 0;
 }
 
-/*
- * What an authcheck says, as it comes: "=" lines to user_line or
- * check_line, its messages logged.  A table's warnings ("=ok" after
- * them) leave it good.
- */
+/* A table's warnings ("=ok" after them) leave it good. */
 static void
 check_read(int fd, short ev, void *arg)
 {
@@ -730,7 +637,6 @@ check_read(int fd, short ev, void *arg)
 		if (strcmp(line, "=ok") == 0)
 			ck->ok = 1;
 		else if (line[0] == '=') {
-			/* A record no other mode says. */
 			if ((i == CK_USER ? user_line(&l->ua, line) :
 			    i == CK_AUTH ? check_line(&l->ca, line) : -1) == -1)
 				ck->bad = 1;
@@ -755,11 +661,6 @@ check_read(int fd, short ev, void *arg)
 	memmove(ck->buf, line, ck->have);
 }
 
-/*
- * The tables of c into u, each file opened as root and checked by an
- * authcheck, all at once, on base (NULL: the event loop's); then
- * done(bad, arg), bad's USERS_BAD* the tables refused (u then empty).
- */
 void
 users_load_start(const struct popd_conf *c, struct users *u,
     struct event_base *base, void (*done)(int, void *), void *arg)
@@ -816,7 +717,6 @@ users_load_start(const struct popd_conf *c, struct users *u,
 		fatal("evtimer_add");
 }
 
-/* users_load_start before any event loop, on an event base of its own. */
 int
 users_load(const struct popd_conf *c, struct users *u)
 {
@@ -832,12 +732,7 @@ users_load(const struct popd_conf *c, struct users *u)
 	return bad;
 }
 
-/*
- * A reload's tables for every authpop but fresh, which read them itself:
- * the images of authtab (none: an empty file) and of a file of app
- * passwords; app passwords in no file are tablepop's to ask.  Each
- * authpop takes them before any line a client sends after this.
- */
+/* Each authpop takes them before any line a client sends after this. */
 void
 users_send_tables(const struct proc *fresh)
 {
