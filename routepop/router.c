@@ -15,20 +15,10 @@
  */
 
 /*
- * router.c -- routepop's routes and backends, as routepop(8) says: the
- * route table maps a user name, or else the domain after its last '@',
- * to one literal IP address or a pool of them.  A file is read from the
- * descriptor the parent opened as root (and checked, for popd -n and
- * reloads); a database table is asked through tablepop (routepop.c).
- *
- * The backends, as the routes name them: what check.c last saw on
- * each one's health port, which popctl drained, and how many users were
- * routed to each.  Of a pool, the user's backend is the one of those
- * that take users with the highest hash (table_route_pick).  Their
- * states are kept in a page the parent made once and gives every
- * routepop (MSG_PARENT_ROUTEPAGE), and never reads: a routepop
- * restarted after a crash takes them all back; one started by a reload
- * keeps the drains and the last checks of the backends still named.
+ * routepop's routes and backends.  The backends' states live in a page
+ * the parent made once and never reads: a routepop restarted after a
+ * crash takes them all back; one started by a reload keeps the drains
+ * and the last checks of the backends still named.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -73,7 +63,6 @@ static int			 routefd = -1;
 static struct route_page	*page;
 static uint64_t			 page_gen;
 
-/* b's state into the page, where it takes the next place if new. */
 static void
 backend_keep(struct backend *b)
 {
@@ -100,11 +89,7 @@ backend_keep(struct backend *b)
 	b->k->users = b->users;
 }
 
-/*
- * The backend of that address, added if new; NULL: out of memory, or
- * as many as the page holds already (a database's values, each a new
- * backend checked every second, are bounded so).
- */
+/* The page bounds a database's values, each a backend checked every second. */
 static struct backend *
 backend_get(const char *addr)
 {
@@ -139,7 +124,6 @@ backend_get(const char *addr)
 	return b;
 }
 
-/* MSG_PARENT_CONF_ROUTE: the route file, read once we run as ourselves. */
 void
 router_file(struct chan *c, const void *data, int fd)
 {
@@ -150,7 +134,6 @@ router_file(struct chan *c, const void *data, int fd)
 	routefd = fd;
 }
 
-/* MSG_PARENT_ROUTEPAGE: the backends' page, and the configuration's gen. */
 void
 router_page(struct chan *c, const void *data, int fd)
 {
@@ -172,12 +155,7 @@ router_page(struct chan *c, const void *data, int fd)
 	close(fd);
 }
 
-/*
- * Before the sandbox, as ourselves: the route file's table, and the
- * backends as the page left them.  A reload's (another gen) count
- * again; without health checks none is checked; a file's keep only
- * those it names (a database's stay until popd restarts).
- */
+/* A reload's (another gen) count again; a database's stay until restart. */
 void
 router_start(const struct conf_settings *s)
 {
@@ -254,7 +232,6 @@ router_start(const struct conf_settings *s)
 	}
 }
 
-/* After a reload: a newer routepop keeps the page from now on. */
 void
 router_drain(void)
 {
@@ -265,7 +242,6 @@ router_drain(void)
 	page = NULL;
 }
 
-/* The value the route file has for user, or else its domain; NULL. */
 const char *
 router_lookup(const char *user)
 {
@@ -277,7 +253,6 @@ router_lookup(const char *user)
 	return v;
 }
 
-/* Does b take new users? */
 static int
 backend_usable(const struct backend *b)
 {
@@ -285,7 +260,6 @@ backend_usable(const struct backend *b)
 	    b->health != HEALTH_DRAINING && b->health != HEALTH_DEGRADED;
 }
 
-/* Did b's latest check name user stuck there? */
 static int
 backend_stuck(const struct backend *b, const char *user)
 {
@@ -298,10 +272,8 @@ backend_stuck(const struct backend *b, const char *user)
 }
 
 /*
- * Of a route's value, the backend that takes user now, into addr; -1
- * if the value is no pool or no backend of it may take a user (logged).
- * Degraded backends (their store probe fails) take users only when no other of the pool can: better a
- * login on a backend whose store may answer for this user than none.
+ * Degraded backends take users only when no other of the pool can: better
+ * a backend whose store may answer for this user than none.
  */
 int
 router_pick(const char *user, const char *value, char *addr, size_t len)
@@ -341,11 +313,6 @@ router_pick(const char *user, const char *value, char *addr, size_t len)
 	return 0;
 }
 
-/*
- * A check of b (check.c): state HEALTH_* or CHECK_DOWN, and the line's
- * sessions.  Its state changes are logged, and the end of the last
- * session of one that drains (on its own, or by popctl here).
- */
 void
 router_state(struct backend *b, int state, uint32_t sessions)
 {
@@ -375,10 +342,6 @@ router_state(struct backend *b, int state, uint32_t sessions)
 	backend_keep(b);
 }
 
-/*
- * A backend as show backends and drain print it (control/print.c):
- * what its last check said, and how long ago; b NULL: none.
- */
 static void
 backend_rec(struct chan *c, uint64_t req, const struct backend *b, int more)
 {
@@ -398,7 +361,6 @@ backend_rec(struct chan *c, uint64_t req, const struct backend *b, int more)
 	chan_send(c, MSG_ROUTE_BACKENDS, -1, &m, sizeof(m));
 }
 
-/* popctl show backends: each, in the order first named. */
 void
 router_control_backends(struct chan *c, const void *data, int fd)
 {
@@ -413,7 +375,6 @@ router_control_backends(struct chan *c, const void *data, int fd)
 		backend_rec(c, q->req, b, TAILQ_NEXT(b, entry) != NULL);
 }
 
-/* popctl drain BACKEND, undrain BACKEND: the parent allowed it. */
 void
 router_control_drain(struct chan *c, const void *data, int fd)
 {
