@@ -164,7 +164,6 @@ lastlogin_cmp(struct lastlogin *a, struct lastlogin *b)
 	return strcmp(a->name, b->name);
 }
 
-/* RFC 2449 LOGIN-DELAY: 1 if user's last login is too recent; else noted. */
 static int
 login_too_soon(const char *user)
 {
@@ -656,7 +655,6 @@ spawn_worker(pid_t authpid, const struct msg_login *ml,
 	else
 		(void)strlcpy(who.cred, ml->expiry != 0 ? "ticket" :
 		    "password", sizeof(who.cred));
-	/* Without a page the session serves uncounted (logged). */
 	if ((page = stats_page_new(&pagefd)) != NULL &&
 	    store_busy_init(pagefd) == -1)
 		log_warn("wrkrpop for %s: its page", u->name);
@@ -777,7 +775,6 @@ parent_authpop_login(struct chan *c, const void *data, int fd)
 	w->ml = *ml;
 	w->pa = pa;
 	w->fd = fd;
-	/* Still before login (preauth_free): counted as such. */
 	mailuser_find(ml->user, login_found, w);
 	return;
  refused:

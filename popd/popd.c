@@ -397,7 +397,6 @@ conf_changes(const struct popd_conf *n)
 	if (strcmp(boundctl, n->ctlsock) != 0)
 		restart_needed("control socket %s: popd keeps %s until a "
 		    "restart", n->ctlsock, boundctl);
-	/* The sockets that steer each client to one listener (bind.c). */
 	if (boundlisteners != n->listeners || (nlisteners > 1 &&
 	    (boundv4 != n->set.per_address.ipv4_prefix ||
 	    boundv6 != n->set.per_address.ipv6_prefix)))
@@ -548,7 +547,6 @@ reload_takeover(const char *why)
 	if (why == NULL)
 		reloaded();	/* the older authpops have its tables */
 	else {
-		/* The current authpop serves on: the tables. */
 		users_send_tables(NULL);
 		reload_answer(why);
 	}
@@ -737,7 +735,6 @@ main(int argc, char *argv[])
 		err(1, "%s", confpop_path);
 	}
 	log_setverbose(verbose);
-	/* Configuration errors are "file:line: message", as in smtpd -n. */
 	log_procinit("");
 	popd_argv = strv_copy(argv);
 	if (flags_relative(&args) && getcwd(popd_cwd, sizeof(popd_cwd)) ==
