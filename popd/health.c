@@ -15,11 +15,9 @@
  */
 
 /*
- * What the health ports say: "up N", "draining N" or "degraded N".  Health
- * comes from the store, never from users (DESIGN.md invariant 33): a
- * user can stop his own wrkrpop.  The listeners answer, so a check never
- * waits on the parent.  One probe at a time: one stuck in the store
- * cannot be killed.  The parent itself never touches the store.
+ * What the health ports say.  Health comes from the store, never from users
+ * (DESIGN.md invariant 33): a user can stop his own wrkrpop.  One probe at
+ * a time: one stuck in the store cannot be killed.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

@@ -15,11 +15,9 @@
  */
 
 /*
- * Sessions before login, and the logins.  Each counts against the limits
- * until every path that ends it.  A login is believed only for a session
- * the parent handed out, and the ids and maildir come from our usertab,
- * never authpop: a compromised authpop can at most name an existing user.
- * A worker stuck in the store keeps its maildrop locked: [IN-USE] after.
+ * Sessions before login, and the logins.  A login is believed only for a
+ * session the parent handed out; the ids and maildir come from our usertab:
+ * a compromised authpop can at most name an existing user.
  */
 #include <sys/types.h>
 #include <sys/queue.h>

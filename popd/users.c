@@ -15,11 +15,9 @@
  */
 
 /*
- * The file tables, opened as root and checked by authcheck as _pop3auth;
- * tablepop parses and serves them: no root process parses them.  Every
- * authpop maps authtab's image and is handed the new one at a reload
- * before its next check, so that no later attempt checks a revoked
- * password.
+ * The file tables, opened as root, checked by authcheck as _pop3auth and
+ * parsed by tablepop alone.  A reload hands every authpop authtab's new
+ * image before its next check: no later attempt checks a revoked password.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
