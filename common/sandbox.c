@@ -15,22 +15,11 @@
  */
 
 /*
- * sandbox.c -- the confinement of every popd process, one function per
- * role.  Each sandbox_<role>() holds the OpenBSD promises (pledge(2),
- * unveil(2)) and their Linux equivalent (no_new_privs, a Landlock
- * ruleset made by landlock.c, a seccomp allow-list) side by side, so
- * that what a role may do is changed in one place for both systems.
- * Every failure is fatal: a process that cannot be confined must not
- * run.  The only tolerated degradation is a Linux kernel without
- * Landlock (or one too old for a role); it is logged, never silent, and
- * seccomp still applies.
- *
- * Call order in every role: load what it needs, chroot, drop ids, then
- * sandbox_<role>() as the last step before the event loop.  Core dumps
- * are off in every role, which holds a password, a TLS key or mail:
- * the child roles switch them off once in their prologue (proc.c),
- * after the id change that would reset the dumpable flag; the parent
- * and mda, which have no prologue, here.
+ * The confinement of every popd process, one sandbox_<role>() per role,
+ * holding pledge/unveil and the Linux equivalent (no_new_privs, Landlock,
+ * seccomp) side by side.  Every failure is fatal; only a kernel without
+ * Landlock is tolerated, logged.  Called last, after chroot and the id
+ * drop; core dumps go off here for the parent and mda (proc.c: others).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -91,35 +80,13 @@ sb_pledge(const char *role, const char *promises)
 #endif /* Linux */
 
 /*
- * The parent: root, no network I/O, never parses client bytes.  It
- * forks and execs the listener, lmtp, control and authpop (programs of
- * LIBEXECDIR, as root, to drop to their users themselves) and one
- * wrkrpop per login after setgroups/setresgid/setresuid, passes
- * descriptors between them, and rereads the tables (and certificates)
- * on SIGHUP.  exec: the helper programs it may run (never popd
- * itself); rd: files it rereads.
- *
- * Linux: Landlock layers and seccomp filters are inherited across
- * execve(2), so whatever the parent's layer refuses, every child is
- * refused too -- and each wrkrpop needs read/write/create/rename on a
- * maildir named by usertab, which SIGHUP may change.  So the parent's
- * Landlock layer handles only what no popd process ever needs besides
- * exec: EXECUTE (allowed on the helpers and ld.so), making devices,
- * fifos, sockets and symlinks, device ioctls; TCP bind/connect (the
- * listening sockets are bound before); signals and abstract sockets
- * outside its own domain.  It must handle REFER too, and grant it
- * everywhere: a layer that does not handle REFER refuses every rename
- * across directories (EXDEV) to all its descendants, which would stop
- * each wrkrpop's new/ -> cur/ moves; so ABI 1 means no parent layer.
- * The EXECUTE rules hold the helpers' inodes, not their names: a helper
- * replaced on disk (an upgrade, a rebuild) cannot be exec'd by a running
- * parent (EACCES) until popd is restarted -- it only ever runs the very
- * binaries it started with.  Reading and writing files stay with DAC:
- * the parent is root, and it is the one process that must reach every
- * user's uid.  Its seccomp filter is a deny-list (an allow-list would
- * have to foresee getpwnam, NSS modules and every reload path of a
- * root process): what kills is what no popd process needs and what
- * would turn a root compromise into a kernel one.
+ * Linux: Landlock and seccomp are inherited across execve(2), and each
+ * wrkrpop needs a maildir usertab may change, so the parent's layer handles
+ * only what no popd process needs (EXECUTE but on the helpers' inodes,
+ * mknod, device ioctls, TCP bind/connect, signals out of its domain); it
+ * must handle and grant REFER, else every rename across directories fails
+ * (EXDEV) below it, so ABI 1 means no layer.  Seccomp is a deny-list:
+ * an allow-list would have to foresee NSS and every reload path.
  */
 void
 sandbox_parent(const char *const exec[], const char *const rd[],
@@ -133,29 +100,17 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 		sb_unveil(exec[i], "x");
 	for (i = 0; rd != NULL && rd[i] != NULL; i++)
 		sb_unveil(rd[i], "r");
-	/*
-	 * The sockets it made, removed at a clean exit (bind_unlink), and
-	 * the directory of its state file (app passwords' last use).
-	 */
+	/* Its sockets, removed at exit, and the state file's directory. */
 	for (i = 0; rm != NULL && rm[i] != NULL; i++)
 		sb_unveil(rm[i], "rwc");
-	/*
-	 * shm_mkstemp(3) and shm_unlink: the configuration images,
-	 * certificate and counter pages it makes after the sandbox.
-	 */
+	/* shm_mkstemp(3): configuration images, certificate and counters. */
 	sb_unveil("/tmp", "rwc");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: channels, and pipes from authcheck and keypop -c; rpath:
-	 * tables and certificates on SIGHUP and as they change (certs.c);
-	 * proc exec: one process per role and per login; id: the
-	 * workers' setgroups/setresgid/setresuid; sendfd recvfd: the
-	 * listening and session sockets travel through the parent; unix:
-	 * getpeereid(2) and SO_TYPE on the sockets of popctl's clients
-	 * (pledge allows socket options only with unix or inet); cpath:
-	 * unlink(2) of its own sockets at exit, unveiled alone, and the
-	 * state file made if missing; wpath: that file, opened read-write
-	 * for the control process, which writes it.
+	 * stdio: channels, pipes; rpath: tables and certificates on SIGHUP;
+	 * proc exec id: a process per role and login; sendfd recvfd: sockets;
+	 * unix: getpeereid(2) and SO_TYPE on popctl's clients; cpath: unlink
+	 * of its sockets, the state file made; wpath: that file for control.
 	 */
 	sb_pledge("parent",
 	    "stdio rpath wpath cpath proc exec id sendfd recvfd unix");
@@ -167,13 +122,7 @@ sandbox_parent(const char *const exec[], const char *const rd[],
 #endif
 }
 
-/*
- * The listener: _pop3d in an empty chroot, the one process that reads
- * bytes from the network.  It holds the listening sockets, the TLS
- * context (key loaded before) and one socketpair per session.  After
- * setup it needs no file, no exec, no new connection: it accepts,
- * relays, and creates a socketpair per session to pass to the parent.
- */
+/* The one process that reads the network: no file, exec or connect. */
 void
 sandbox_listener(void)
 {
@@ -181,58 +130,42 @@ sandbox_listener(void)
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: relaying, socketpair; inet: accept(2) and socket options
-	 * on the TCP sockets; sendfd: session sockets to the parent;
-	 * recvfd: listening sockets from the parent.
+	 * inet: accept(2) and socket options; sendfd: sessions to the parent;
+	 * recvfd: the listening sockets.
 	 */
 	sb_pledge("listener", "stdio inet sendfd recvfd");
 #else
 	static const int allow[] = {
-		/* New sessions on the listening sockets we were passed. */
 		SCMP_SYS(accept), SCMP_SYS(accept4),
 		SCMP_SYS(getsockopt), SCMP_SYS(setsockopt),
 		SCMP_SYS(getpeername), SCMP_SYS(getsockname),
-		/* Plaintext relayed between descriptors it already holds. */
 		SCMP_SYS(splice),
 	};
 	scmp_filter_ctx	ctx;
 	int		abi;
 
 	ctx = sc_nofile("listener", allow, nitems(allow), &abi);
-	/* One socketpair per session; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
 	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "listener", "socketpair");
 	sc_load(ctx, "listener", abi);
 #endif
 }
 
-/*
- * The lmtp process: _pop3d in an empty chroot, reading what the MTA
- * sends.  It holds the LMTP listening sockets (unix or loopback TCP) and
- * its channel to the parent; per message it creates one anonymous file
- * (memfd), writes the message, seals it and passes it on.  No file by
- * name, no new socket, no exec, no fork.
- */
+/* Spools each message to a sealed memfd: no named file, socket or exec. */
 void
 sandbox_lmtp(void)
 {
 #ifdef POPD_OPENBSD
-	/*
-	 * The spool is shm_mkstemp(3): a file in /tmp, unlinked at once.
-	 * The chroot (CHROOTDIR) must hold a /tmp for it.
-	 */
+	/* The spool is shm_mkstemp(3): CHROOTDIR must hold a /tmp. */
 	sb_unveil("/tmp", "rwc");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: the sessions and the spool; inet and unix: accept(2) on
-	 * the TCP and unix LMTP sockets; recvfd: those sockets from the
-	 * parent; sendfd: each spooled message to the parent; rpath wpath
-	 * cpath: shm_mkstemp and shm_unlink in /tmp, unveiled alone.
+	 * inet unix: accept(2) on the LMTP sockets; recvfd: those; sendfd: each
+	 * spool; rpath wpath cpath: shm_mkstemp in /tmp, unveiled alone.
 	 */
 	sb_pledge("lmtp", "stdio rpath wpath cpath inet unix sendfd recvfd");
 #else
 	static const int allow[] = {
-		/* New sessions on the listening sockets we were passed. */
 		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockopt),
 		/* One sealed spool per message (fcntl is common). */
 		SCMP_SYS(memfd_create),
@@ -246,11 +179,8 @@ sandbox_lmtp(void)
 }
 
 /*
- * The control process: _pop3d in an empty chroot, reading popctl's
- * requests.  It holds the control socket and its clients, and passes
- * each client's socket to the parent with its request.  No file, no
- * new socket (not even a socketpair: the parent must only ever get
- * sockets that popctl's users connected), no exec, no fork.
+ * No new socket, not even a socketpair: the parent must only get sockets
+ * that popctl's users connected.
  */
 void
 sandbox_control(int statefd)
@@ -259,15 +189,12 @@ sandbox_control(int statefd)
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: the clients and the channel, and pwrite, ftruncate and
-	 * fsync on the state file the parent opened; unix: accept(2) on
-	 * the control socket; recvfd: that socket and the file from the
-	 * parent; sendfd: each client's socket to the parent.
+	 * stdio: pwrite, ftruncate, fsync on the state file; unix: accept(2);
+	 * recvfd: that socket and file; sendfd: each client to the parent.
 	 */
 	sb_pledge("control", "stdio unix recvfd sendfd");
 #else
 	static const int allow[] = {
-		/* Clients on the socket we were passed. */
 		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(getsockopt),
 	};
 	/* The app passwords' state file, rewritten in place: that fd only. */
@@ -287,19 +214,13 @@ sandbox_control(int statefd)
 #endif
 }
 
-/*
- * keypop: the listener's user in an empty chroot, holding the private
- * keys.  It has its two channels (the parent's, its listener's) and
- * needs nothing else: no file, no socket, no descriptor passing, no
- * exec, no fork; it reads a request, signs, answers.
- */
+/* keypop holds the private keys: its two channels and nothing else. */
 void
 sandbox_keypop(void)
 {
 #ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
-	/* stdio: its channels; nothing more. */
 	sb_pledge("keypop", "stdio");
 #else
 	scmp_filter_ctx	ctx;
@@ -314,12 +235,8 @@ sandbox_keypop(void)
 }
 
 /*
- * keypop -c: the key process's check of one keypair for the parent,
- * as the listener's user in an empty chroot, for a moment, with the
- * pair on two descriptors from the parent and a pipe for its verdict.
- * libtls parses the pair and shakes hands with itself over a
- * socketpair: no file, no network, no descriptor passing, no exec, no
- * fork.  keypop's signing mode gets neither pread nor socketpair.
+ * keypop -c: libtls checks a keypair by a handshake with itself over a
+ * socketpair; signing mode gets neither pread nor socketpair.
  */
 void
 sandbox_keycheck(void)
@@ -338,7 +255,6 @@ sandbox_keycheck(void)
 	int		abi;
 
 	ctx = sc_nofile("keypop -c", allow, nitems(allow), &abi);
-	/* Its handshake with itself; AF_UNIX only. */
 	sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair),
 	    1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX)), "keypop -c", "socketpair");
 	sc_load(ctx, "keypop -c", abi);
@@ -346,16 +262,9 @@ sandbox_keycheck(void)
 }
 
 /*
- * confpop -C: popd.conf and the files it names read and checked for the
- * parent (conf_fetch), as root, since they may be root's alone, but for
- * reading only: of root's capabilities, CAP_DAC_READ_SEARCH alone (none
- * where it is not held, as in a container: then the files' modes must
- * let root read them, popd(8)); a
- * Landlock layer that handles every right but reading; a seccomp filter
- * with the parent's deny-list that refuses every open for writing, every
- * change to a file, exec, binding a socket and a signal to another
- * process.  NSS may still ask its daemons.  It is the parent's first
- * child, before the parent's own sandbox, and at each reload under it.
+ * confpop -C reads root's files for the parent, read-only: only
+ * CAP_DAC_READ_SEARCH kept, Landlock handles every right but reading, and
+ * seccomp refuses writing opens, changes, exec, bind and foreign signals.
  */
 void
 sandbox_confpop(void)
@@ -422,13 +331,8 @@ sandbox_confpop(void)
 }
 
 /*
- * routepop: POPD_USER in an empty chroot, auth_http's router.  It holds
- * its channels (to the parent, and to httppop, tablepop and control,
- * which the parent passes), the route file read before, and with a
- * health port one TCP socket per check in progress: it connects to the
- * backends its routes name, at that port, reads one line and closes.
- * No file, no listening, no exec, no fork; TCP connect only to that
- * port (Landlock ABI 4: the kernel's check), none without one.
+ * routepop: TCP connect only to the health port (Landlock ABI 4), none
+ * without one; no file, listening or exec.
  */
 void
 sandbox_routepop(int port)
@@ -436,15 +340,11 @@ sandbox_routepop(int port)
 #ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
-	/*
-	 * stdio: the channels and the reads; inet: socket(2), connect(2)
-	 * for the checks; recvfd: its channels, from the parent.
-	 */
+	/* inet: socket(2) and connect(2) for the checks. */
 	sb_pledge("routepop", port != 0 ? "stdio inet recvfd" :
 	    "stdio recvfd");
 #else
 	static const int allow[] = {
-		/* A nonblocking connect's outcome. */
 		SCMP_SYS(getsockopt),
 	};
 	scmp_filter_ctx	ctx;
@@ -463,25 +363,10 @@ sandbox_routepop(int port)
 }
 
 /*
- * tablepop: POPD_TABLE_USER, no chroot, the parent of OpenSMTPD's table
- * programs (table-sqlite, table-mysql, table-ldap...): it forks, execs,
- * signals and reaps them, and talks to them over the socketpair and pipe
- * it makes for each.  exec: those programs (and a script's interpreter).
- *
- * The programs inherit what tablepop's confinement is on Linux (a
- * seccomp filter and a Landlock layer stay across execve), and they
- * need what their databases need: their configuration and database
- * files (DAC decides: they run as POPD_TABLE_USER), TCP and unix
- * sockets to the database server, DNS.  So tablepop's rules are the
- * parent's kind: its Landlock layer grants EXECUTE on the programs
- * alone, and handles and denies making devices, fifos, sockets and
- * symlinks, device ioctls, TCP bind, signals and abstract sockets
- * outside its own domain (REFER handled and granted, as for the
- * parent); its seccomp filter is the parent's deny-list (sc_deny).
- * Neither the programs nor tablepop can exec anything else, reach
- * another process, or bind a port.  On OpenBSD the programs start
- * unpledged and without tablepop's unveil, as smtpd's do: no
- * execpromises are set.
+ * tablepop runs OpenSMTPD's table programs, which inherit its Linux
+ * confinement and need their databases (files by DAC, sockets, DNS): so
+ * its rules are the parent's kind (EXECUTE on the programs alone, REFER
+ * granted, sc_deny).  On OpenBSD they start unpledged, as smtpd's do.
  */
 void
 sandbox_tablepop(const char *const exec[])
@@ -493,11 +378,8 @@ sandbox_tablepop(const char *const exec[])
 		sb_unveil(exec[i], "x");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: the channel, the programs' socketpairs and pipes (dup2
-	 * onto their 0-2, closefrom); proc: fork, kill and wait for them,
-	 * setsid and setrlimit (no core) in the child; exec: execve of
-	 * the programs, unveiled alone; recvfd: the channels to authpop
-	 * and routepop, from the parent.
+	 * stdio: socketpairs, pipes, dup2; proc: fork, kill, wait, setsid,
+	 * setrlimit; exec: the programs, unveiled alone; recvfd: its channels.
 	 */
 	sb_pledge("tablepop", "stdio proc exec recvfd");
 #else
@@ -507,15 +389,9 @@ sandbox_tablepop(const char *const exec[])
 }
 
 /*
- * authpop: _pop3auth in an empty chroot, holding the password hashes
- * (read before) and seeing every password typed.  It needs nothing on
- * disk after startup (the parent restarts it to reload authtab), no
- * network beyond the session sockets it is handed (and nginx's auth_http
- * connections, which httppop accepted and read), no exec, no fork.
- * It may start threads (the bcrypt workers) after the sandbox: clone(2)
- * is allowed with CLONE_THREAD only.  Call it before creating threads
- * if at all possible: Landlock (before ABI 8) restricts the calling
- * thread only, while the seccomp filter is synced to all threads.
+ * authpop sees every password typed.  Its bcrypt threads start after the
+ * sandbox (clone(2) with CLONE_THREAD only); call it before any thread:
+ * Landlock before ABI 8 restricts the calling thread alone.
  */
 void
 sandbox_authpop(void)
@@ -523,11 +399,7 @@ sandbox_authpop(void)
 #ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
-	/*
-	 * stdio: the session sockets and the bcrypt worker threads;
-	 * recvfd: session sockets from the parent; sendfd: back to the
-	 * parent after a login.
-	 */
+	/* sendfd recvfd: the session sockets to and from the parent. */
 	sb_pledge("authpop", "stdio sendfd recvfd");
 #else
 	static const int allow[] = {
@@ -550,19 +422,13 @@ sandbox_authpop(void)
 #endif
 }
 
-/*
- * authcheck: _pop3auth in an empty chroot, for a moment, reading a
- * table on the descriptors the parent opened and writing what it read
- * into the file of no name the parent made (tabimage.c), its answers
- * on a pipe: authpop's confinement without threads, plus pread(2).
- */
+/* authcheck: authpop's confinement without threads, plus pread(2). */
 void
 sandbox_authcheck(void)
 {
 #ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
-	/* stdio: the descriptors it was handed. */
 	sb_pledge("authcheck", "stdio");
 #else
 	static const int allow[] = {
@@ -577,30 +443,17 @@ sandbox_authcheck(void)
 #endif
 }
 
-/*
- * httppop: the listener's user in an empty chroot, reading and answering
- * nginx's auth_http requests.  It holds the auth_http listening sockets
- * (unix or TCP), the connections it reads a request head from and
- * answers, and its channels (the parent's, and authpop's and
- * tablepop's, which the parent passes): it accepts, checks the peer,
- * parses, asks authpop and tablepop, and answers.  No password hash, no
- * file at all, no new socket, no exec, no fork.
- */
+/* httppop answers nginx's auth_http: no hash, no file, socket or exec. */
 void
 sandbox_httppop(void)
 {
 #ifdef POPD_OPENBSD
 	sb_unveil("/", "");
 	sb_unveil(NULL, NULL);
-	/*
-	 * stdio: the connections and channels; inet and unix: accept(2)
-	 * on the auth_http sockets; recvfd: those sockets and authpop's
-	 * and tablepop's channels from the parent.  It passes none.
-	 */
+	/* inet unix: accept(2); recvfd: sockets, channels.  It passes none. */
 	sb_pledge("httppop", "stdio inet unix recvfd");
 #else
 	static const int allow[] = {
-		/* Connections on the sockets we were passed; the peer's uid. */
 		SCMP_SYS(accept4), SCMP_SYS(getsockopt),
 	};
 	scmp_filter_ctx	ctx;
@@ -612,10 +465,7 @@ sandbox_httppop(void)
 }
 
 #ifndef POPD_OPENBSD
-/*
- * wrkrpop, mda, dlvrpop: the same rights beneath one maildir, no more.
- * No new privileges, then the Landlock layer; the ABI used.
- */
+/* wrkrpop, mda, dlvrpop: the same rights beneath one maildir. */
 static int
 sb_maildir_fs(const char *role, const char *maildir)
 {
@@ -647,7 +497,6 @@ static const int sc_maildir[] = {
 	 */
 };
 
-/* Their seccomp rules, kill(2) and tgkill(2) to pid alone. */
 static scmp_filter_ctx
 sc_maildir_rules(const char *role, pid_t pid, const int *extra,
     size_t nextra)
@@ -677,10 +526,8 @@ static const int sc_wrkrpop_extra[] = {
 };
 
 /*
- * wrkrpop's filter for the process pid as libseccomp builds it, written
- * to fd as BPF (seccomp_export_bpf): for common/mkfilter, which makes
- * sc_wrkrpop.h of it at build time, and for the test that proves the
- * two the same (regress/unit/test_scfilter.c).  -1 with errno.
+ * wrkrpop's filter as BPF, for common/mkfilter (sc_wrkrpop.h) and
+ * test_scfilter.c, which proves the two the same.
  */
 int
 sandbox_wrkrpop_export(pid_t pid, int fd)
@@ -701,15 +548,9 @@ sandbox_wrkrpop_export(pid_t pid, int fd)
 
 #ifndef SANDBOX_MKFILTER
 /*
- * wrkrpop's filter for the process pid, made from the one common/mkfilter
- * exported at build time (sc_wrkrpop.h): its instructions with pid
- * where kill(2) and tgkill(2) compare their first argument, the only
- * place one process's filter differs from another's.  A session so
- * loads its filter ready, instead of having libseccomp add its rules
- * and generate the BPF again each time (a ninth of a session's CPU on
- * the 2-core VM: regress/bench/RESULTS.md); test_scfilter proves it
- * byte for byte the one libseccomp would have built.  The number of
- * instructions in prog (n of them at least), or -1 with errno.
+ * The prebuilt filter with pid patched into kill(2) and tgkill(2), the
+ * only difference between processes: building it per session cost a
+ * ninth of a session's CPU (regress/bench/RESULTS.md).
  */
 _Static_assert(nitems(sc_wrkrpop_prog) <= BPF_MAXINSNS,
     "wrkrpop's filter is longer than the kernel takes");
@@ -741,11 +582,7 @@ sandbox_wrkrpop_bpf(pid_t pid, struct sock_filter *prog, size_t n)
 	return nitems(sc_wrkrpop_prog);
 }
 
-/*
- * Load prog as seccomp_load() does with SCMP_FLTATR_CTL_TSYNC: on every
- * thread or none (a positive return names a thread it could not sync).
- * no_new_privs is set already (sb_nnp).
- */
+/* As seccomp_load() with TSYNC: every thread or none. */
 static void
 sc_load_bpf(const char *role, struct sock_filter *prog, size_t n)
 {
@@ -765,25 +602,14 @@ sc_load_bpf(const char *role, struct sock_filter *prog, size_t n)
 #endif /* !SANDBOX_MKFILTER */
 #endif /* !POPD_OPENBSD */
 
-/*
- * wrkrpop: one per session, as the mail user, exec'd with the session
- * socket on fd 3.  Called once the maildrop is opened and locked: from
- * then on it reads, writes, creates, renames and deletes beneath its
- * own maildir, and talks on the session socket.  No network, no exec,
- * no fork, no other user's mail.
- */
+/* wrkrpop: called once the maildrop is opened and locked. */
 void
 sandbox_wrkrpop(const char *maildir)
 {
 #ifdef POPD_OPENBSD
-	/* rwc: messages, popcache and locks; no x. */
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
-	/*
-	 * stdio: the session socket; rpath wpath cpath: the maildir
-	 * (UPDATE renames and unlinks, popcache rewrites); flock: the
-	 * session lock and popcache.lock.
-	 */
+	/* rpath wpath cpath: UPDATE, popcache; flock: the session lock. */
 	sb_pledge("wrkrpop", "stdio rpath wpath cpath flock");
 #elif defined(SANDBOX_MKFILTER)
 	fatalx("wrkrpop: common/mkfilter has no filter to load");
@@ -792,7 +618,6 @@ sandbox_wrkrpop(const char *maildir)
 	int			abi, n;
 
 	abi = sb_maildir_fs("wrkrpop", maildir);
-	/* sc_maildir_rules with sc_wrkrpop_extra, built at build time. */
 	if ((n = sandbox_wrkrpop_bpf(getpid(), prog, nitems(prog))) == -1)
 		fatal("wrkrpop: seccomp: the prebuilt filter");
 	sc_load_bpf("wrkrpop", prog, n);
@@ -800,12 +625,7 @@ sandbox_wrkrpop(const char *maildir)
 #endif
 }
 
-/*
- * mda: run by the MTA as the mail user with the message on stdin.
- * Called after the target maildir has been opened (and created): from
- * then on it writes the message into tmp/, moves it into new/ and
- * appends to popcache, and nothing else.
- */
+/* mda: called once the target maildir is opened (and created). */
 void
 sandbox_mda(const char *maildir)
 {
@@ -813,11 +633,7 @@ sandbox_mda(const char *maildir)
 	sb_nocore("mda");
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
-	/*
-	 * As wrkrpop, without a socket of its own: the message comes on
-	 * stdin; popd's control socket, if there, is connected already
-	 * and only written to (stdio).
-	 */
+	/* stdin is the message; popd's control socket is only written to. */
 	sb_pledge("mda", "stdio rpath wpath cpath flock");
 #else
 	static const int extra[] = {
@@ -829,25 +645,16 @@ sandbox_mda(const char *maildir)
 #endif
 }
 
-/*
- * dlvrpop: one per maildir, as the mail user, exec'd by the parent with
- * its channel on fd 3, reused for many messages.  Called once the
- * maildir is created and opened: from then on it reads the spooled
- * messages it is handed (fstat, F_GET_SEALS, pread), writes them into
- * tmp/, links them into new/, appends to popcache, and talks to the
- * parent.  No network, no exec, no fork, no other user's mail.
- */
+/* dlvrpop: called once the maildir is created and opened. */
 void
 sandbox_dlvrpop(const char *maildir)
 {
 #ifdef POPD_OPENBSD
-	/* rwc: messages, popcache and its lock; no x. */
 	sb_unveil(maildir, "rwc");
 	sb_unveil(NULL, NULL);
 	/*
-	 * stdio: the channel, reading the spooled message; rpath wpath
-	 * cpath: tmp/, new/, popcache, and cur/ for MSG_LMTP_DLVCHECK;
-	 * flock: popcache.lock; recvfd: the messages from the parent.
+	 * rpath wpath cpath: tmp/, new/, popcache, cur/ for MSG_LMTP_DLVCHECK;
+	 * flock: popcache.lock; recvfd: the messages.
 	 */
 	sb_pledge("dlvrpop", "stdio rpath wpath cpath flock recvfd");
 #else
@@ -856,10 +663,6 @@ sandbox_dlvrpop(const char *maildir)
 #endif
 }
 
-/*
- * One line naming the confinement in force (after sandbox_<role>()) or
- * available (before), for the startup log (Linux: sandbox_linux.c).
- */
 #ifdef POPD_OPENBSD
 const char *
 sandbox_describe(void)

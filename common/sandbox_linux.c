@@ -15,10 +15,8 @@
  */
 
 /*
- * sandbox_linux.c -- the Linux half of sandbox.c's helpers:
- * no_new_privs, the seccomp allow-lists and deny-list every role starts
- * from, and the rules of the processes that run programs (exec_only).
- * The roles' own rules stay in sandbox.c, beside their OpenBSD promises.
+ * The Linux helpers of sandbox.c: no_new_privs, the seccomp lists every
+ * role starts from, exec_only.  The roles' own rules stay in sandbox.c.
  */
 #if !defined(__OpenBSD__) && !defined(POPD_EMU_OPENBSD)
 #include <sys/types.h>
@@ -42,11 +40,7 @@
 
 static char	sandbox_desc[128];
 
-/*
- * no_new_privs: nothing exec'd later can gain privileges (setuid bits,
- * file capabilities), and it lets an unprivileged process install
- * Landlock and seccomp.  It is inherited across fork and exec.
- */
+/* Lets an unprivileged process install Landlock and seccomp. */
 void
 sb_nnp(const char *role)
 {
@@ -57,19 +51,11 @@ sb_nnp(const char *role)
 }
 
 /*
- * seccomp.  Each role gets an allow-list; anything else kills the whole
- * process (SCMP_ACT_KILL_PROCESS), so a violation is loud: the kernel
- * logs it and the supervisor and the tests see the death.  A few calls
- * fail softly instead, where library code may try them on its own and
- * copes with a refusal:
- *  - socket/connect: glibc's syslog() reconnects to /dev/log after
- *    syslogd restarts (the log socket is opened with LOG_NDELAY before
- *    the sandbox);
- *  - open/openat in the roles with no filesystem: a lazy lookup by libc
- *    gets EACCES rather than a dead daemon (Landlock refuses it anyway);
- *  - mmap/mprotect with PROT_EXEC (W^X after startup; dlopen fails);
- *  - clone3: glibc tries it first and falls back to clone(2), whose
- *    flags seccomp can inspect (struct clone_args is out of its reach).
+ * Anything off a role's allow-list kills the process, so a violation is
+ * loud.  A few calls fail softly where libraries try them and cope:
+ * socket/connect (syslog() reconnecting to /dev/log), open in roles with
+ * no filesystem, PROT_EXEC mappings (W^X), and clone3 (glibc falls back
+ * to clone(2), whose flags seccomp can inspect).
  */
 #define SB_SOFT_ERRNO	EPERM
 
@@ -98,30 +84,19 @@ sc_allow(scmp_filter_ctx ctx, const char *role, const int *nrs, size_t n)
 	}
 }
 
-/*
- * What every confined child needs, whatever its role: memory (malloc,
- * libevent, libtls), time (log lines, timeouts), the event loop, the
- * descriptors it already holds (including passing and receiving them
- * over its channels), signals it handles, and exiting.
- */
 static const int sc_common[] = {
-	/* I/O on descriptors already open. */
 	SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write), SCMP_SYS(writev),
 	SCMP_SYS(close), SCMP_SYS(fstat), SCMP_SYS(newfstatat),
 	SCMP_SYS(lseek),
 	SCMP_SYS(fcntl), SCMP_SYS(dup), SCMP_SYS(dup3),
-	/* Channels and sessions: messages, descriptor passing, syslog. */
 	SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
 	SCMP_SYS(recvfrom), SCMP_SYS(shutdown),
-	/* Memory: malloc, libevent, libtls (mmap/mprotect: see below). */
 	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(madvise), SCMP_SYS(futex),
-	/* The event loop and timeouts. */
 	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_pwait2),
 	SCMP_SYS(epoll_ctl), SCMP_SYS(poll), SCMP_SYS(ppoll),
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
 	SCMP_SYS(nanosleep), SCMP_SYS(clock_nanosleep),
-	/* Signals handled through libevent, restarting syscalls. */
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall),
 	/* Log lines carry the pid; libtls/libcrypt ask for entropy. */
@@ -135,13 +110,8 @@ static const int sc_common[] = {
 
 #ifdef __SANITIZE_ADDRESS__
 /*
- * A build with AddressSanitizer (make sanitize, never an installed
- * one): its runtime sets and removes each thread's alternate signal
- * stack, at exit too, and a report names the program (readlink(2) of
- * /proc/self/exe, which Landlock or the chroot may refuse).  Nothing
- * else it does is allowed: its reports are written to stderr, and
- * LeakSanitizer, which would need ptrace(2), is off (compat.c
- * __asan_default_options).
+ * make sanitize only: ASan's alternate signal stacks and its readlink of
+ * /proc/self/exe; LeakSanitizer (ptrace) is off.
  */
 static const int sc_sanitizer[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(readlink),
@@ -161,21 +131,12 @@ sc_init(const char *role, uint32_t defaction)
 	/* Every thread, including ones started before the sandbox. */
 	sc_check(seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1), role,
 	    "tsync");
-	/*
-	 * A binary tree of syscall numbers, not a list: every syscall of
-	 * a RETR is checked in a few comparisons.  The same rules either
-	 * way: an older libseccomp without it only costs time.
-	 */
+	/* A binary tree: a few comparisons per syscall of a RETR. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) != 0)
 		log_debug("%s: seccomp: no binary tree filter", role);
 	return ctx;
 }
 
-/*
- * The rules every confined child shares besides sc_common: W^X memory,
- * soft refusals for syslog reconnects, signals only to itself (abort(3),
- * pthread_kill), terminal queries on stderr with -d.
- */
 void
 sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp, pid_t pid)
 {
@@ -195,10 +156,7 @@ sc_child_base(scmp_filter_ctx ctx, const char *role, int tcp, pid_t pid)
 	    SCMP_SYS(mprotect), 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC,
 	    PROT_EXEC)), role, "mprotect exec");
 
-	/*
-	 * tcp: TCP sockets, and connect(2) (Landlock names the port); a
-	 * syslog reconnect still fails softly.
-	 */
+	/* tcp: Landlock names the port; a syslog reconnect fails softly. */
 	if (tcp) {
 		sc_check(seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 		    SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_INET)), role,
@@ -247,7 +205,6 @@ sb_describe(int abi, const char *role)
 		    role != NULL ? " for " : "", role != NULL ? role : "");
 }
 
-/* Load the filter, and say what confines us: seccomp, and Landlock abi. */
 void
 sc_load(scmp_filter_ctx ctx, const char *role, int abi)
 {
@@ -267,9 +224,8 @@ sc_nofs(scmp_filter_ctx ctx, const char *role)
 }
 
 /*
- * Into *arg, the path of this program's ELF interpreter (ld.so), which
- * execve(2) opens for execution too; none for a static binary.  The
- * helpers are built by the same toolchain, so they share it.
+ * ld.so, which execve(2) opens for execution too; the helpers share it,
+ * being built by the same toolchain.  None for a static binary.
  */
 static int
 elf_interp_cb(struct dl_phdr_info *info, size_t size, void *arg)
@@ -284,14 +240,6 @@ elf_interp_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;	/* the first object is the program itself */
 }
 
-/*
- * The start of a role with no file and no network of its own (the
- * listener, lmtp, control, keypop and keypop -c): no_new_privs; a
- * Landlock layer that handles every filesystem right with no rule (no
- * file at all), *abi its ABI; a seccomp filter that kills, with the
- * common set, no file, and the n calls of allow.  The role adds its own
- * rules, then sc_load.
- */
 scmp_filter_ctx
 sc_nofile(const char *role, const int *allow, size_t n, int *abi)
 {
@@ -307,9 +255,8 @@ sc_nofile(const char *role, const int *allow, size_t n, int *abi)
 }
 
 /*
- * The deny-list of the processes that run programs they do not know
- * (the parent, tablepop): what no popd process and no table program
- * needs, and what would turn a compromise into a kernel one, kills.
+ * For processes that run programs they do not know: only what would turn
+ * a compromise into a kernel one kills.
  */
 void
 sc_deny(scmp_filter_ctx ctx, const char *role)
@@ -367,14 +314,7 @@ sc_deny(scmp_filter_ctx ctx, const char *role)
 	    SCMP_SYS(clone3), 0), role, "clone3");
 }
 
-/*
- * The parent's kind of rules, and tablepop's (which its table programs
- * inherit): a Landlock layer that grants EXECUTE on exec alone (and the
- * ELF interpreter), handles and denies making devices, fifos, sockets
- * and symlinks and device ioctls, TCP bind (and connect too, unless
- * tcp), scopes signals and abstract sockets (REFER handled and granted);
- * then the seccomp deny-list (sc_deny).
- */
+/* The parent's and tablepop's rules; their table programs inherit them. */
 void
 exec_only(const char *role, const char *const exec[], int tcp)
 {
@@ -407,10 +347,6 @@ exec_only(const char *role, const char *const exec[], int tcp)
 	sc_load(ctx, role, abi);
 }
 
-/*
- * One line naming the confinement in force (after sandbox_<role>()) or
- * available (before), for the startup log.
- */
 const char *
 sandbox_describe(void)
 {

@@ -14,12 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * settings.c -- the defaults and ranges of popd.conf's settings,
- * declared once: the grammar (conf/parse.y) checks what it reads against
- * them, popd -n -v prints from them, and every child checks the
- * configuration it receives with them.
- */
+/* The defaults and ranges of popd.conf's settings, declared once. */
 #include <sys/types.h>
 
 #include <errno.h>
@@ -35,10 +30,7 @@
 #include "compat.h"
 #include "settings.h"
 
-/*
- * Every default, in one place; popd.conf(5) lists each next to its
- * keyword.  What is not here is 0 or "": off, or none.
- */
+/* What is not here is 0 or "": off, or none. */
 const struct conf_settings settings_defaults = {
 	.authtab = "/etc/mail/authtab",
 	.usertab = "/etc/mail/usertab",
@@ -153,7 +145,6 @@ conf_knob(enum conf_knob_kind kind, const char *name)
 	return NULL;
 }
 
-/* The whole table, for printing. */
 const struct conf_knob *
 conf_knobs(size_t *n)
 {
@@ -162,9 +153,8 @@ conf_knobs(size_t *n)
 }
 
 /*
- * What is wrong with a configuration a child received (MSG_PARENT_CONF),
- * or NULL: every string ends inside its buffer, every number is in the
- * grammar's range.  Only a parent broken or not ours fails it.
+ * Every string ends inside its buffer, every number is in the grammar's
+ * range: only a parent broken or not ours fails it.
  */
 const char *
 settings_check(const void *p)
@@ -211,7 +201,6 @@ settings_check(const void *p)
 	return NULL;
 }
 
-/* What a session's wrkrpop reads of set, for its MSG_PARENT_WORKER. */
 void
 settings_worker(const struct conf_settings *set, struct conf_worker *w)
 {
@@ -225,11 +214,7 @@ settings_worker(const struct conf_settings *set, struct conf_worker *w)
 	w->bad_commands = set->limit.bad_commands;
 }
 
-/*
- * What is wrong with a wrkrpop's settings as it receives them, or NULL:
- * each number in the range settings_check allows (the knobs above), a
- * uidl-format that ends inside its buffer and that the grammar takes.
- */
+/* A wrkrpop's settings, checked as settings_check would. */
 const char *
 settings_check_worker(const struct conf_worker *w)
 {
@@ -266,10 +251,8 @@ settings_subdir_ok(const char *subdir)
 }
 
 /*
- * junk's folder, as IMAP names it and Dovecot's Maildir++ layout keeps
- * it (".NAME" in the maildir): printable, no blank (one word in logs
- * and the journal), no '/', not hidden, not INBOX itself; no empty
- * level of Maildir++'s hierarchy ("a..b", "a."), so never "..".
+ * junk's folder (".NAME" in the maildir): one word in logs and the
+ * journal, no '/', not hidden, not INBOX, no empty Maildir++ level.
  */
 int
 settings_folder_ok(const char *name)
@@ -311,12 +294,9 @@ settings_junk_ok(const struct conf_junk *j)
 }
 
 /*
- * A junk setting in words, as popd.conf's statement has them and a
- * junk users table gives them (its file, or a database's answer: both
- * outside bytes): "FOLDER merge [tag [subject PREFIX]]", or "none".
- * PREFIX is the rest after "subject" and its blanks, between double
- * quotes if it has some at its end (a table file's line loses those).
- * Into j, or -1 with why in err (NULL: nowhere) and j none.
+ * "FOLDER merge [tag [subject PREFIX]]" or "none", from popd.conf or a
+ * table (outside bytes).  PREFIX may be quoted to keep trailing blanks,
+ * which a table file's line loses.
  */
 int
 junk_spec_parse(const char *spec, struct conf_junk *j, char *err,
@@ -377,10 +357,6 @@ junk_spec_format(const struct conf_junk *j, char *buf, size_t len)
 	    j->subject, j->tag == JUNK_TAG_SUBJECT ? "\"" : "");
 }
 
-/*
- * A user's maildir into out: "<home>/<subdir>", or home alone when subdir
- * is NULL or "" (settings_subdir_ok).  0, or -1 (ENAMETOOLONG).
- */
 int
 settings_maildir(char *out, size_t outlen, const char *home,
     const char *subdir)
@@ -399,11 +375,8 @@ settings_maildir(char *out, size_t outlen, const char *home,
 }
 
 /*
- * The uidl-format setting, Dovecot's pop3_uidl_format, as Dovecot expands
- * it: %u the UID, %v the UIDVALIDITY, %f the file's unique name (up to
- * ':'), %% a percent sign; a width ("%08") and X or x (hexadecimal,
- * lowercase both) may come before u and v.  Returns the length, or -1
- * for a format popd does not know or a result longer than a UIDL may be.
+ * Dovecot's pop3_uidl_format, expanded as Dovecot does; -1 for a format
+ * popd does not know or a result longer than a UIDL may be.
  */
 int
 settings_uidl(const char *fmt, unsigned long uid, unsigned long uidv,
@@ -454,10 +427,7 @@ settings_uidl(const char *fmt, unsigned long uid, unsigned long uidv,
 	return n;
 }
 
-/*
- * Whether settings_uidl knows fmt, and its UIDLs are not empty and fit
- * UIDL_MAX for the largest UID and UIDVALIDITY and a typical name.
- */
+/* UIDL_MAX must hold the largest UID and UIDVALIDITY. */
 int
 settings_uidl_ok(const char *fmt)
 {

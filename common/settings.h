@@ -15,13 +15,8 @@
  */
 
 /*
- * settings.h -- popd.conf(5)'s settings as every process receives them:
- * one typed struct, its defaults and the range of each number, declared
- * once (settings.c).  The parent builds it from popd.conf (conf/parse.y,
- * conf/config.c) and sends it to each child (MSG_PARENT_CONF); a child
- * checks it with settings_check() and reads its values from it.  A
- * worker gets only what a session reads (struct conf_worker).  A
- * setting lives here, in settings.c and in conf/parse.y, nowhere else.
+ * popd.conf(5)'s settings as every process receives them (MSG_PARENT_CONF).
+ * A setting lives here, in settings.c and in conf/parse.y, nowhere else.
  */
 #ifndef POPD_SETTINGS_H
 #define POPD_SETTINGS_H
@@ -39,26 +34,15 @@
 #define UIDL_DEFAULT_FORMAT	"%08Xu%08Xv"	/* Dovecot's pop3_uidl_format */
 #define LMTP_MAXRCPT		100	/* per transaction: RFC 5321 4.5.3.1.8 */
 
-/*
- * Where authtab and usertab come from: a file (the path), a database
- * table whose backend the parent runs (the table's name: authpop asks
- * the parent for each password hash, the parent looks up each user it
- * starts a wrkrpop for), or the system's accounts, which the parent
- * reads and hands authpop as a file of its own (POPD_CONF_FD), or
- * Dovecot's passwd-file (the path), each process reading the columns
- * it uses.
- */
+/* Where authtab and usertab come from: TABSRC_PASSWD is Dovecot's form. */
 #define TABSRC_FILE		0
 #define TABSRC_LOOKUP		1
 #define TABSRC_SYSTEM		2
 #define TABSRC_PASSWD		3	/* a file in Dovecot's passwd-file form */
 
 /*
- * junk: a Maildir++ folder whose messages follow INBOX's in a maildrop
- * (its name as IMAP shows it, "" = none), and what RETR and TOP add to
- * them: JUNK_TAG_* (subject: the prefix).  popd.conf's is every user's
- * default; the parent sends each session the one it decided for its
- * user (junk users: MSG_PARENT_WORKER's).
+ * junk: a Maildir++ folder whose messages follow INBOX's ("" = none), and
+ * what RETR and TOP add to them.
  */
 struct conf_junk {
 	char			 folder[CONF_FOLDERLEN];
@@ -68,9 +52,8 @@ struct conf_junk {
 #define JUNK_SPECMAX		(2 * CONF_FOLDERLEN + 32)	/* formatted */
 
 /*
- * Seconds beyond timeout lookup, by which tablepop answers on its own,
- * that the parent and authpop wait for an answer to their questions
- * before they take tablepop for stuck.
+ * Grace beyond timeout lookup, by which tablepop answers on its own,
+ * before the parent and authpop take tablepop for stuck.
  */
 #define LOOKUP_SLACK		1
 
@@ -132,32 +115,18 @@ struct conf_settings {
 	int			 last;		/* RFC 1725 LAST */
 	int			 weak_hashes;	/* read weak kinds (pwscheme.h) */
 	char			 uidl_format[CONF_FMTLEN]; /* Dovecot's */
-	/*
-	 * nginx's auth_http (httppop answers it): each user's backend from
-	 * route (a file, or a database table's name; "" = none), with a
-	 * port per protocol, and the key of the tickets that let a backend
-	 * trust the router's check ("" = none).
-	 */
+	/* auth_http: each user's backend, and the router's ticket key. */
 	char			 route[PATH_MAX];
 	int			 routesrc;	/* TABSRC_FILE or _LOOKUP */
 	int			 route_port[3];	/* ROUTE_POP3, _IMAP, _SMTP */
 	int			 route_health;	/* backends' health port, 0:
 						   no checks (routepop) */
 	char			 ticket_key[PATH_MAX];
-	/*
-	 * App passwords (apppass.h): the key of their hashes ("" = none),
-	 * and their file, whose image authpop maps ("" = a database table,
-	 * apps_table, which tablepop asks for authpop).
-	 */
+	/* App passwords: apps_file "" means the table apps_table. */
 	char			 app_key[PATH_MAX];
 	char			 apps_file[PATH_MAX];
 	char			 apps_table[PATH_MAX];
-	/*
-	 * Quotas (quota.h): the default limit of every user, 0 for none
-	 * of a kind; each user's own from quota_users (a file, or a
-	 * database table's name asked with K_ALIAS; "" = none), which
-	 * wins; and how LMTP refuses a recipient over quota.
-	 */
+	/* Quotas: a user's own (quota_users, K_ALIAS) wins over the default. */
 	struct {
 		uint64_t	 bytes;
 		uint64_t	 msgs;
@@ -165,11 +134,7 @@ struct conf_settings {
 		int		 userssrc;	/* TABSRC_FILE, _LOOKUP, _PASSWD */
 		int		 temporary;	/* 452 4.2.2, not 552 5.2.2 */
 	}			 quota;
-	/*
-	 * junk: every user's, unless junk_users (a file, or a database
-	 * table's name asked with K_ALIAS; "" = none) has the user's own;
-	 * the parent alone reads it (popd/userjunk.c).
-	 */
+	/* junk_users: read by the parent alone (popd/userjunk.c). */
 	struct conf_junk	 junk;
 	char			 junk_users[PATH_MAX];
 	int			 junk_userssrc;	/* TABSRC_FILE or _LOOKUP */
@@ -183,10 +148,7 @@ struct conf_settings {
 #define TICKET_KEYMAX		4096
 #define TICKET_KEYSIZES		"32 to 4096 bytes"
 
-/*
- * What a session's wrkrpop reads of the settings: sent with its session
- * (MSG_PARENT_WORKER, proto.h) rather than all of struct conf_settings.
- */
+/* What a session's wrkrpop reads, sent with it (MSG_PARENT_WORKER). */
 struct conf_worker {
 	char			 uidl_format[CONF_FMTLEN];
 	int			 last, expire, login_delay;
@@ -200,12 +162,9 @@ struct conf_worker {
 #define ROUTE_SMTP		2
 
 /*
- * The range of every number in struct conf_settings, declared once in
- * settings.c's table: the grammar checks what it reads against it, the
- * children check the configuration they receive (settings_check),
- * and conf_print() prints the "timeout NAME", "limit NAME" and "limit
- * per-address NAME" statements from it.  KNOB_OTHER: a number with a
- * statement of its own (expire, login-delay, failure-delay, last).
+ * The range of every number in struct conf_settings, declared once
+ * (settings.c): the grammar, settings_check and conf_print use it.
+ * KNOB_OTHER: a number with a statement of its own.
  */
 enum conf_knob_kind { KNOB_TIMEOUT, KNOB_LIMIT, KNOB_PERADDR, KNOB_OTHER };
 struct conf_knob {

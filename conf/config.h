@@ -14,10 +14,7 @@
  * OR IN CONNECTION WITH THE USE OR PERFORMANCE OF THIS SOFTWARE.
  */
 
-/*
- * config.h -- popd.conf(5): the configuration the grammar (parse.y)
- * builds, and the checks and printing that need all of it (config.c).
- */
+/* popd.conf(5) as the grammar (parse.y) builds it. */
 #ifndef POPD_CONFIG_H
 #define POPD_CONFIG_H
 
@@ -42,10 +39,7 @@
 /* parse_config() options */
 #define CONF_NOCHECK		0x01	/* syntax only: skip conf_check() */
 
-/*
- * conf_listen flags: the listening socket's own (proto.h's LISTEN_*,
- * which bind.c passes on as they are), and STARTTLS, which is none.
- */
+/* Listen flags: proto.h's LISTEN_*, and STARTTLS, which is none. */
 #define CONF_LISTEN_TLS		LISTEN_TLS	/* implicit TLS (RFC 8314) */
 #define CONF_LISTEN_STARTTLS	0x100	/* plaintext with STLS (RFC 2595) */
 #define CONF_LISTEN_PROXY	LISTEN_PROXY	/* a PROXY protocol header */
@@ -75,11 +69,8 @@ struct conf_listen {
 };
 
 /*
- * What a pki's files looked like (certs.c): stat(2) of each file and
- * lstat(2) of its name, so that a renamed file, a rewritten one and a
- * symbolic link pointed elsewhere (certbot's live/ -> archive/) differ.
- * The tables a reload reads are looked at the same way (certs_tables):
- * authtab, usertab and the app passwords.
+ * stat(2) of each file and lstat(2) of its name, so that a renamed file, a
+ * rewritten one and a symlink pointed elsewhere (certbot's live/) differ.
  */
 #define LOOK_FILES	3
 struct pki_look {
@@ -129,10 +120,6 @@ struct conf_trusted {
 	struct conf_where	 where;
 };
 
-/*
- * A table statement: "file" (config is the path) or a backend program
- * that the parent runs (lookup.c).
- */
 #define CONF_MAXCACHE		300	/* seconds */
 #define POPD_MAXTABLES		16	/* table statements */
 /*
@@ -156,11 +143,7 @@ TAILQ_HEAD(conf_tables, conf_table);
 TAILQ_HEAD(conf_pkis, conf_pki);
 TAILQ_HEAD(conf_trusteds, conf_trusted);
 
-/*
- * Groups no mail user may have as its primary group by default: they read
- * disks, memory or logs, or become root; and below FIRST_GID (table.h),
- * none either.
- */
+/* Groups that read disks, memory or logs, become root, or are < FIRST_GID. */
 #define REFUSE_GROUPS	"disk", "adm", "docker", "sudo", "wheel", "staff", \
 			"kmem", "operator", "lxd"
 #define REFUSE_MAX	16
@@ -175,11 +158,7 @@ struct popd_conf {
 	struct conf_where	 route_where;
 	struct conf_where	 quota_where;
 	struct conf_where	 ticket_where;
-	/*
-	 * App passwords: a file of records, or a database table's name
-	 * asked with the alias service ("" = none), and the state file of
-	 * their last use.
-	 */
+	/* App passwords: a file or a database table, and a last-use file. */
 	char			 apps[PATH_MAX];
 	int			 appssrc;	/* TABSRC_FILE or _LOOKUP */
 	char			 apps_last[PATH_MAX];
@@ -199,10 +178,7 @@ struct popd_conf {
 	char			 refuse_groups[REFUSE_MAX][POPD_MAXUSER + 1];
 	gid_t			 refuse_gid[REFUSE_MAX];	/* -1: none such */
 	int			 nrefuse;
-	/*
-	 * popctl: the socket, and the group whose members may use show:
-	 * its gid and its members' uids, looked up by conf_check.
-	 */
+	/* popctl show: the group's gid and members' uids, by conf_check. */
 	char			 ctlsock[PATH_MAX];
 	struct conf_where	 ctlsock_where;
 	char			 ctlgroup[POPD_MAXUSER + 1];	/* "": none */

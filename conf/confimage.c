@@ -15,22 +15,11 @@
  */
 
 /*
- * confimage.c -- the configuration as confpop -C hands it to the parent,
- * which holds no parser of popd.conf: confpop reads and checks the
- * files, and writes this image of what it built (conf_image); the parent
- * (conf_fetch, child.c) reads it back (conf_unimage) as it reads any
- * less privileged process's message, checking every string, count,
- * range and name it relies on.  Both are the same build: the image is
- * the structs as they are, in a head's order, each pointer an index.
- *
- *	struct conf_imghead
- *	struct popd_conf		(pointers: none)
- *	nfiles names, each a NUL-terminated string
- *	nlistens struct conf_listen, npkis struct conf_pki, ntrusted and
- *	    nproxies struct conf_trusted, ntables struct conf_table
- *	nctluids uid_t
- *
- * A conf_where's file travels as 1 + its index in files, 0 for none.
+ * The configuration from confpop -C to the parent, which holds no parser:
+ * the parent reads the image as any less privileged process's message,
+ * checking every string, count, range and name.  Both sides are the same
+ * build, so the image is the structs as they are, each pointer an index;
+ * a conf_where's file travels as 1 + its index in files, 0 for none.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -53,7 +42,6 @@ struct conf_imghead {
 	uint32_t	 ntables, nctluids;
 };
 
-/* The conf_wheres of struct popd_conf itself. */
 static const size_t wheres[] = {
 	offsetof(struct popd_conf, authtab_where),
 	offsetof(struct popd_conf, usertab_where),
@@ -68,13 +56,11 @@ static const size_t wheres[] = {
 	offsetof(struct popd_conf, probe_where),
 };
 
-/* Where an image is read from, and how much of it is left. */
 struct img {
 	const uint8_t	*p;
 	size_t		 left;
 };
 
-/* w's file as its index (see above). */
 static void
 where_out(const struct popd_conf *c, struct conf_where *w)
 {
@@ -171,7 +157,6 @@ conf_image(FILE *fp, const struct popd_conf *c)
 	return r | fflush(fp);
 }
 
-/* size bytes from the image, or NULL if it holds fewer. */
 static const void *
 take(struct img *m, size_t size)
 {
@@ -184,7 +169,6 @@ take(struct img *m, size_t size)
 	return p;
 }
 
-/* An entry of a list, size bytes, copied from the image; NULL: why. */
 static void *
 take_entry(struct img *m, size_t size, const char **why)
 {
@@ -202,7 +186,6 @@ take_entry(struct img *m, size_t size, const char **why)
 	return memcpy(e, s, size);
 }
 
-/* Whether a table source names a database table, when it names one. */
 static int
 looked_up(const struct popd_conf *c, const char *name, int src)
 {
@@ -213,10 +196,8 @@ looked_up(const struct popd_conf *c, const char *name, int src)
 }
 
 /*
- * What is wrong with struct popd_conf as read, its lists checked first, or
- * NULL: strings end inside their buffers, numbers are in range, and what
- * conf_check made sure of that the image shows (a listener, each table
- * named) holds.
+ * Also what conf_check made sure of that the image shows (a listener,
+ * each table named): the parent relies on it.
  */
 static const char *
 check_top(struct popd_conf *c)

@@ -15,19 +15,11 @@
  */
 
 /*
- * parse.y -- the popd.conf(5) grammar and its lexer.
- *
- * The shape is that of the OpenBSD daemons' parse.y: a hand-written
- * lexer with macros ("name = value", "$name", -D name=value), include
- * files, quoted strings and backslash-newline continuation; errors print
- * "file:line: message" and parsing goes on to the end, so that the admin
- * sees every mistake at once.  parse_config() returns a whole new
- * configuration or NULL.
- *
- * Every file is opened with open_regular(): a FIFO would hang the parent.
- * A NUL byte is an error wherever it is (it would end a word unseen), and
- * so is a macro value with a newline (it would start a statement of its
- * own, and reset the bound on expansions within a line).
+ * The popd.conf(5) grammar and lexer, shaped as the OpenBSD daemons'.
+ * Parsing goes on after an error so the admin sees every mistake at once.
+ * Files are opened with open_regular(): a FIFO would hang the parent.  A
+ * NUL byte is an error (it would end a word unseen), and so is a macro
+ * with a newline (it would reset the bound on expansions within a line).
  */
 %{
 #include <sys/types.h>
@@ -597,10 +589,8 @@ lerror(int line, const char *fmt, ...)
 }
 
 /*
- * yacc's syntax errors, with the token where the grammar went wrong (the
- * lookahead, yychar): 'syntax error near "word"', or the statement's
- * first word if no keyword is.  After the lexer's own message about a
- * token, a second one would only be noise.
+ * Names the statement's first word if no keyword is; after the lexer's
+ * own message about a token, a second one would only be noise.
  */
 void
 yyerror(const char *msg)
@@ -676,11 +666,7 @@ unget(int c)
 	return 0;
 }
 
-/*
- * The next character; a backslash before a newline joins the lines.  A
- * NUL byte is reported (once a line) and read as a space, so that the
- * rest of the line is still checked.
- */
+/* A NUL byte is reported once a line and read as a space. */
 static int
 lgetc(void)
 {
@@ -894,11 +880,7 @@ file_error(int line, const char *path, const char *why)
 	}
 }
 
-/*
- * Open a file; an include file's relative name is taken from the
- * directory of the file that includes it.  A file that is already open
- * (an include loop) is refused.
- */
+/* An include loop is refused; relative names follow the includer. */
 static struct file *
 pushfile(const char *name, int line)
 {
@@ -1144,10 +1126,8 @@ set_path(char *dst, const char *what, const char *path, int line)
 }
 
 /*
- * authtab and usertab: one statement each.  A second one would replace
- * the first unseen, so it is an error that names both.  A file's path,
- * the name of a table statement's table (resolved by conf_check: the
- * table may come later), or "system".
+ * A second authtab or usertab would replace the first unseen.  A table's
+ * name is resolved by conf_check: the table may come later.
  */
 static void
 set_table(char *dst, int *src, struct conf_where *w, const char *what,
@@ -1170,11 +1150,8 @@ set_table(char *dst, int *src, struct conf_where *w, const char *what,
 }
 
 /*
- * table NAME BACKEND:CONFIG, as in smtpd.conf(5): "file:/path" is an
- * authtab or usertab file, "passwd-file:/path" Dovecot's passwd-file
- * (both at once, and quotas), any other backend one of OpenSMTPD's table
- * programs (TABLEDIR/table-BACKEND, or an absolute path) that the parent
- * runs with CONFIG as its argument.  cache: seconds, -1 for "cache 0".
+ * Any backend but "file" and "passwd-file" is an OpenSMTPD table program
+ * the parent runs.  cache: seconds, -1 for "cache 0".
  */
 static void
 add_table(const char *name, const char *spec, long long cache, int line)
@@ -1284,10 +1261,6 @@ set_system_uid(const char *arg, int line)
 	}
 }
 
-/*
- * control socket PATH, control group NAME: popctl's socket, and who may
- * use its show commands (conf_check looks the group up).
- */
 static void
 set_control(const char *what, const char *arg, int line)
 {
@@ -1322,10 +1295,7 @@ set_control(const char *what, const char *arg, int line)
 	}
 }
 
-/*
- * health probe USER: the mail user whose maildir the parent's store
- * probes use (health.c); the name is usertab's to know, as a login's.
- */
+/* The name is usertab's to know, as a login's. */
 static void
 set_probe(const char *what, const char *user, int line)
 {
@@ -1452,10 +1422,6 @@ set_day(int *dst, const char *knob, const char *what, long long v, int line)
 		*dst = v;
 }
 
-/*
- * failure-delay first [max]: the wait before the reply to a failed
- * login, doubling per failure of the address up to max; 0 turns it off.
- */
 static void
 set_failure_delay(long long first, long long max, int line)
 {
@@ -1497,11 +1463,6 @@ where(struct conf_where *w, int line)
 	w->line = line;
 }
 
-/*
- * listen on ADDR [port N] tls|starttls|auth-http|lmtp|health ..., or listen
- * on socket PATH auth-http|lmtp [group NAME] [user NAME] (path not NULL,
- * addr "").
- */
 static void
 add_listen(const char *addr, const char *path, int line)
 {
@@ -1580,10 +1541,7 @@ add_listen(const char *addr, const char *path, int line)
 	memset(&lopts, 0, sizeof(lopts));
 }
 
-/*
- * The words of a quota or junk statement, up to QUOTA_ARGS of them; a
- * table's name keeps its '<' '>'.
- */
+/* A table's name keeps its '<' '>'. */
 #define QUOTA_ARGS	5
 static char	qargs[QUOTA_ARGS][PATH_MAX + 2];
 static int	nqargs;
@@ -1639,11 +1597,6 @@ join_qargs(char *spec, size_t size, const char *what, int line)
 	return 0;
 }
 
-/*
- * quota SIZE [messages N] | messages N | none: every user's limit;
- * quota users FILE | <table>: each user's own; quota full temporary |
- * permanent: how LMTP refuses a recipient over quota.
- */
 static void
 set_quota(int line)
 {
@@ -1678,11 +1631,6 @@ set_quota(int line)
 	conf->set.quota.msgs = lim.msgs;
 }
 
-/*
- * junk FOLDER merge [tag [subject PREFIX]] | none: the folder's messages
- * after INBOX's in every maildrop, tagged by RETR and TOP if asked; junk
- * users FILE | <table>: each user's own, in the same words.
- */
 static void
 set_junk(int line)
 {

@@ -15,20 +15,10 @@
  */
 
 /*
- * popdpass -- print a bcrypt hash, or a whole authtab(5) line, for a
- * password typed twice on the terminal or read from standard input
- * (see popdpass(8)).
- *
- * The password lives only in two static buffers that an atexit handler
- * wipes, so every exit path, errors included, leaves no copy behind.
- * Standard input is read with read(2), one byte at a time, so that no
- * stdio buffer keeps a copy and nothing after the first line is taken.
- *
- * With -P it hashes the passwords in clear of a table in place
- * (convert), and wipes the buffers that held them; with -A, -R and -B
- * it makes, revokes and bars app passwords (apps.c).  A file of them,
- * or -P's table, is changed under flock(2), so that two runs do not
- * lose each other's line, and replaced whole by rename(2), so that
+ * popdpass(8).  The password lives only in two static buffers an atexit
+ * handler wipes, so no exit path leaves a copy; stdin is read one byte
+ * at a time so no stdio buffer keeps one.  A file it changes is locked
+ * (two runs keep each other's lines) and replaced whole by rename(2), so
  * popd never reads half of one.
  */
 #include <sys/types.h>
@@ -81,7 +71,6 @@ static struct {
 	int		 bar;		/* -B */
 } opt;
 
-/* why, if not NULL, is said first. */
 __dead static void
 usage(const char *why)
 {
@@ -238,7 +227,6 @@ check_user(const char *user)
 		    user, POPD_MAXUSER);
 }
 
-/* -A, -R or -B, for the one user of argv (apps.c). */
 static int
 apps(int argc, char *argv[])
 {
@@ -262,11 +250,8 @@ apps(int argc, char *argv[])
 }
 
 /*
- * Before any file is opened: the directories of file and key (either may
- * be NULL), which popdpass rewrites, reads and may create files in, and
- * the terminal if tty, nothing else of the filesystem; no exec, no
- * socket.  OpenBSD: unveil(2) and pledge(2); Linux: no_new_privs, a
- * Landlock layer and a seccomp allow-list.
+ * Before any file is opened: only the directories of file and key and the
+ * terminal, no exec, no socket.
  */
 static void
 confine(const char *file, const char *key, int tty)
@@ -348,7 +333,6 @@ confine(const char *file, const char *key, int tty)
 #endif
 }
 
-/* A password read and its bcrypt hash printed, after user if not NULL. */
 static int
 new_hash(const char *user)
 {
@@ -375,21 +359,13 @@ new_hash(const char *user)
 }
 
 /*
- * -P: a table of passwords in clear, Dovecot's {PLAIN}, {CLEAR} and
- * {CLEARTEXT} ones, rewritten with a bcrypt hash in place of each such
- * password, in the table's own format: an authtab ("user {PLAIN}secret"
- * or "user:{PLAIN}secret") gets a bare "$2b$" hash, which OpenSMTPD
- * reads too; Dovecot's passwd-file ("user:{PLAIN}secret:uid:gid:...",
- * known by a line of three fields or more) gets "{BLF-CRYPT}$2b$...",
- * which Dovecot reads whatever its passdb's default scheme.  Only the
- * password changes: every other byte stays, and a line that is not
- * converted stays as it is, named on standard error with why (the exit
- * is then 1).  Each new line is read back as popd reads the table
- * before it is kept, and the new file as a whole before it replaces
- * the old one.
+ * -P: each {PLAIN}, {CLEAR} or {CLEARTEXT} password becomes a bcrypt hash
+ * in the table's own form (a bare "$2b$" in an authtab, which OpenSMTPD
+ * reads too; "{BLF-CRYPT}$2b$" in a passwd-file, whatever Dovecot's
+ * default scheme).  Every other byte stays; each line and then the whole
+ * file are read back as popd reads them before the old one is replaced.
  */
 
-/* A converted line: its number and its password field now. */
 struct convline {
 	size_t	 line;
 	char	*val;
@@ -403,10 +379,6 @@ struct convert {
 	const char	*file;
 };
 
-/*
- * Whether p, a line of clen bytes (its end trimmed), has the fields of
- * Dovecot's passwd-file: the user name, ':' and two more fields at least.
- */
 static int
 passwd_line(const char *p, size_t clen)
 {
@@ -420,11 +392,6 @@ passwd_line(const char *p, size_t clen)
 	return memchr(colon + 1, ':', clen - (colon + 1 - p)) != NULL;
 }
 
-/*
- * The password field of content as popd reads the table (passwd: a
- * passwd-file): its start and length, the user's name into name; -1 if
- * the line has none (a comment, a blank line...).
- */
 static int
 password_field(const char *content, int passwd, char *name, size_t namelen,
     size_t *start, size_t *len)
@@ -455,10 +422,6 @@ password_field(const char *content, int passwd, char *name, size_t namelen,
 	return 0;
 }
 
-/*
- * NULL if line (its end trimmed), as popd reads the table, is name's
- * with the password field val and a hash authpop takes; else why not.
- */
 static const char *
 load_check(char *line, int passwd, const char *name, const char *val,
     char *why, size_t whylen)
@@ -488,12 +451,7 @@ load_check(char *line, int passwd, const char *name, const char *val,
 	return NULL;
 }
 
-/*
- * Line lineno of file, p (clen bytes, its end trimmed), converted: 1
- * with its new password field in val, replacing *flen bytes at *start;
- * 0 if it holds no password in clear; -1 if it holds one that is not
- * converted (said).
- */
+/* 1: converted; 0: no password in clear; -1: one not converted (said). */
 static int
 convert_line(const char *file, size_t lineno, const char *p, size_t clen,
     int passwd, int cost, char *val, size_t vallen, size_t *start,
@@ -565,7 +523,6 @@ convert_line(const char *file, size_t lineno, const char *p, size_t clen,
 	return ret;
 }
 
-/* table_scan's function over the new file: what each line holds. */
 static int
 conv_seen(void *arg, char *key, char *val, size_t lineno)
 {
@@ -606,10 +563,7 @@ conv_check(const char *tmp, void *arg)
 	return ok;
 }
 
-/*
- * *buf, of which len bytes are used, grown from *cap to ncap bytes.  Not
- * realloc: the bytes may be passwords (-P), and the old ones are wiped.
- */
+/* Not realloc: the bytes may be passwords, and the old ones are wiped. */
 static void
 grow(char **buf, size_t len, size_t *cap, size_t ncap)
 {
@@ -625,7 +579,6 @@ grow(char **buf, size_t len, size_t *cap, size_t ncap)
 	*cap = ncap;
 }
 
-/* n bytes of p after the olen of *out (*ocap), which grows. */
 static void
 put(char **out, size_t *olen, size_t *ocap, const char *p, size_t n)
 {
@@ -637,7 +590,6 @@ put(char **out, size_t *olen, size_t *ocap, const char *p, size_t n)
 	*olen += n;
 }
 
-/* The end of the line at p: past its newline; clen, its trimmed length. */
 char *
 line_end(char *p, char *end, size_t *clen)
 {
@@ -743,9 +695,8 @@ fsync_dir(const char *path)
 }
 
 /*
- * The file of app passwords, locked: its fd, and st.  create: make it
- * (empty, 0600) if missing.  A run that waited for the lock while
- * another replaced the file holds the old one: it opens the new.
+ * A run that waited for the lock while another replaced the file holds
+ * the old one: it opens the new.
  */
 int
 lock_file(const char *file, int create, struct stat *st)
@@ -787,7 +738,6 @@ lock_file(const char *file, int create, struct stat *st)
 	}
 }
 
-/* The whole of file, open as fd, in a buffer of its own: *len bytes. */
 char *
 read_all(const char *file, int fd, size_t *len)
 {
@@ -812,10 +762,8 @@ read_all(const char *file, int fd, size_t *len)
 }
 
 /*
- * file replaced by buf, written to a temporary file in its directory
- * with file's owner and mode (st), fsync'd and renamed over it, so that
- * popd reads either the old file or the new one, whole.  check, if not
- * NULL, reads the temporary file first and says whether it may stand.
+ * Via a temporary file with file's owner and mode, fsync'd and renamed,
+ * so that popd reads either the old file or the new one, whole.
  */
 void
 replace(const char *file, const struct stat *st, const char *buf,

@@ -15,12 +15,9 @@
  */
 
 /*
- * report.c -- popd -m, for one maildir: which UIDLs popd would keep from
- * the POP3 server before it (oldids.c) at its first open, and which get
- * popd's own.  popd starts a wrkrpop per usertab user as that user, with
- * WORKER_REPORT and its standard output as the session descriptor; it
- * reads, confined like a session, writes one line there and exits.
- * Nothing in the maildir is written.
+ * popd -m for one maildir: which UIDLs popd would keep from the previous
+ * POP3 server (oldids.c) and which get its own.  Run as a wrkrpop with
+ * WORKER_REPORT, confined like a session; nothing in the maildir is written.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -86,10 +83,7 @@ job_sandbox(void *arg)
 	sandbox_wrkrpop(job_path);
 }
 
-/*
- * The prologue of a job run instead of a session (here, undelete.c):
- * open(arg) as the mail user, then confined to path as a session is.
- */
+/* For jobs run instead of a session (here, undelete.c). */
 void
 job_start(const char *user, const char *path, void (*open)(void *),
     void *arg)
@@ -107,10 +101,6 @@ job_start(const char *user, const char *path, void (*open)(void *),
 	proc_prologue(&ps);
 }
 
-/*
- * What deleted keep holds, after the journal: how many, or whether the
- * message find names is one, with the command that puts it back.
- */
 static void
 report_kept(struct report *r, const char *find)
 {
@@ -179,13 +169,10 @@ report_main(const char *user, const char *path, const char *fmt)
 }
 
 /*
- * The parent's health probe (popd/health.c), confined as a session: does
- * the store answer for this maildir?  new, cur and tmp must be directories;
- * a file is created in tmp, written, synced, read back and removed (the
- * data goes where the messages' does: a CephFS OSD, not its MDS alone).
- * Exits 0, or after a log line saying what failed 2 when the mount is
- * gone (ESHUTDOWN: a CephFS client evicted; ENOTCONN: a FUSE client
- * dead), else 1; nothing else is read or written.
+ * The parent's health probe: a file in tmp is written, synced, read back
+ * and removed, so the data reaches a CephFS OSD, not its MDS alone.  Exit
+ * 2 when the mount is gone (ESHUTDOWN: a CephFS client evicted; ENOTCONN:
+ * a FUSE client dead), else 1 on failure.
  */
 __dead void
 probe_main(const char *user, const char *path)
@@ -223,11 +210,6 @@ probe_main(const char *user, const char *path)
 	exit(0);
 }
 
-/*
- * popctl show user: the maildir's journal summed up on the report
- * descriptor (journal.c), or the removals of the message find names;
- * opened and confined as for the report above.
- */
 __dead void
 report_journal(const char *user, const char *path, const char *find)
 {
@@ -243,7 +225,6 @@ report_journal(const char *user, const char *path, const char *find)
 	exit(0);
 }
 
-/* "user: path: what", one line on the report descriptor, and exit. */
 static void
 report_done(int status, const char *fmt, ...)
 {
