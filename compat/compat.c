@@ -704,7 +704,7 @@ int
 compat_tcp_exists(int af, const void *local, uint16_t lport,
     const void *peer, uint16_t pport)
 {
-#ifdef __linux__
+#if defined(__linux__) && !defined(POPD_OPENBSD)
 	struct {
 		struct nlmsghdr		nh;
 		struct inet_diag_req_v2	r;

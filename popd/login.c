@@ -289,7 +289,8 @@ session_connected(const struct msg_newsession *mn)
 	    mn->peer.a, mn->peer.port) == 0)
 		return 1;
 	if (errno != ENOENT) {
-		log_warn("the kernel's TCP connections");
+		if (errno != ENOSYS)	/* OpenBSD: the listener's word */
+			log_warn("the kernel's TCP connections");
 		return 1;
 	}
 	if (mn->peer.af != AF_INET)
