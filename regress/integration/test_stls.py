@@ -202,11 +202,13 @@ def converted(data):
 
 
 def wire(data):
-    """RETR's reply on the wire: status, dot-stuffed lines, terminator."""
+    """RETR's reply on the wire: status, dot-stuffed lines (a dot after
+    a bare CR too: crlf.c), terminator."""
     conv = converted(data)
     lines = conv[:-2].split(b"\r\n") if conv else []
     return (b"+OK %d octets\r\n" % len(conv) +
-            b"".join((b"." + ln if ln.startswith(b".") else ln) + b"\r\n"
+            b"".join(re.sub(rb"\r\.", b"\r..", b"." + ln
+                            if ln.startswith(b".") else ln) + b"\r\n"
                      for ln in lines) + b".\r\n")
 
 
