@@ -142,6 +142,16 @@ def forged_addresses_fill_no_quota(srv):
             held.append(forge_session(chan, ("127.0.0.2", 40000 + i),
                                       (T.HOST, srv.port), 900 + i))
         chan.close()
+        if "confinement: pledge+unveil" in srv.log():
+            # OpenBSD's parent has no lookup in its pledge (compat.c):
+            # it goes by the listener's word, quietly (openbsd/README).
+            time.sleep(2)
+            T.expect_true("the kernel's TCP connections" not in srv.log()
+                          and "does not have" not in srv.log(),
+                          "OpenBSD: no lookup, no warning", srv.log())
+            for h in held:
+                h.close()
+            return
         T.wait_for(lambda: srv.log().count("the listener named a "
                                            "connection the kernel does "
                                            "not have") >= 1, 10,
