@@ -45,7 +45,8 @@ A skip is only for what cannot be done here, and the summary lists each
 with its reason; a program the tests need that could be installed and
 was not is a failure (the tests install theirs: popdtest.NotInstalled).
 
-Arguments: names (or substrings) of test files to run only those;
+Arguments: names (or substrings) of test files to run only those, or
+FILE.py:TEST,TEST to run only those tests of FILE.py;
 -j N: run the C programs N at a time (each works in a directory of its
 own and times nothing), and the integration files of PARALLEL N at a
 time after the others (which still run one at a time, alone).
@@ -88,7 +89,15 @@ names = []      # the arguments that are not options
 
 
 def selected(path):
-    return not names or any(w in path for w in names)
+    return not names or any(w.split(":")[0] in path for w in names)
+
+
+def chosen(path):
+    """The tests of an integration file that FILE.py:TEST,TEST names
+    chose ([]: all of them)."""
+    base = os.path.basename(path) + ":"
+    return [t for w in names if w.startswith(base)
+            for t in w[len(base):].split(",") if t]
 
 
 def execute(argv, cwd=REPO, env=None):
@@ -224,7 +233,9 @@ def fuzz_smoke():
         print("=== make fuzz-smoke FUZZ_PROGS=%s" % prog, flush=True)
         t0 = time.monotonic()
         try:
-            p = subprocess.run(["make", "fuzz-smoke", "FUZZ_PROGS=" + prog],
+            # Each target's seeds, then 5 s of search: CI's 60 minutes.
+            p = subprocess.run(["make", "fuzz-smoke", "FUZZ_TIME=5",
+                                "FUZZ_PROGS=" + prog],
                                cwd=REPO, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, timeout=TIMEOUT)
             out = p.stdout.decode(errors="replace")
@@ -344,14 +355,14 @@ def main():
         if not selected(t):
             continue
         if jobs > 1 and os.path.basename(t) in PARALLEL:
-            together.append([sys.executable, t])
+            together.append([sys.executable, t] + chosen(t))
         else:
-            run(os.path.relpath(t, REPO), [sys.executable, t])
+            run(os.path.relpath(t, REPO), [sys.executable, t] + chosen(t))
         # make openbsd-test (emu.sh) runs each file once: CI's 60 minutes.
         if os.path.basename(t) in TWO_LISTENERS and \
                 "POPDTEST_CHROOT" not in os.environ:
             run(os.path.relpath(t, REPO) + " (listeners 2)",
-                [sys.executable, t],
+                [sys.executable, t] + chosen(t),
                 env=dict(os.environ, POPDTEST_LISTENERS="2"))
     if together:
         run_parallel(together, jobs, False)

@@ -26,14 +26,16 @@
  *	    regress/fuzz/fuzz_healthhttp -max_total_time=60
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "../../listener/listener_health.h"
 
-char	health_line_now[32] = "up 0\n";
+char	health_line_now[HEALTH_ANSWERMAX] = "up 0\n";
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int

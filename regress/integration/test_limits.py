@@ -403,7 +403,8 @@ def _hash_users(srv, cost=10):
                    "cost10": T.make_hash("pw10", cost), "sha512": sha})
 
 
-@T.test(start=False, conf_extra="failure-delay 0", timeout=180)
+@T.test(start=False, conf_extra="failure-delay 0", timeout=180,
+        listeners=1)
 def constant_time_failures(srv):
     _hash_users(srv)
     srv.start()
@@ -427,7 +428,8 @@ def constant_time_failures(srv):
                   med)
 
 
-@T.test(start=False, conf_extra="failure-delay 0", timeout=400)
+@T.test(start=False, conf_extra="failure-delay 0", timeout=400,
+        listeners=1)
 def constant_time_failures_under_load(srv):
     """Both cores busy (eight processes spinning, started after popd
     timed its hashes, each in a session of its own so that the
