@@ -46,10 +46,9 @@ TAILQ_HEAD(hostq, host);
  * addresses', and its failures, one forgiven per HOST_DECAY.
  */
 struct host {
-	RB_ENTRY(host)		 entry;
+	struct addrnode		 node;
 	TAILQ_ENTRY(host)	 turn;		/* in a ready queue, or idle */
 	struct hostq		*rq;		/* that ready queue */
-	struct addrkey		 key;
 	struct sessq		 waiting;	/* its queue */
 	struct sessq		 familiar;	/* checks that skip it */
 	struct sessq		 famrun;	/* those at the workers */
@@ -60,7 +59,6 @@ struct host {
 	int			 where;		/* H_NONE, H_READY, H_IDLE */
 	struct event		 wake;		/* at next, if waiting */
 };
-RB_HEAD(hosttree, host);
 #define H_NONE		0
 #define H_READY		1
 #define H_IDLE		2
@@ -84,15 +82,12 @@ struct pair {
 RB_HEAD(pairtree, pair);
 TAILQ_HEAD(pairq, pair);
 
-static int	host_cmp(struct host *, struct host *);
 static void	(*gone_cb)(struct session *, int);
-RB_PROTOTYPE_STATIC(hosttree, host, entry, host_cmp)
-RB_GENERATE_STATIC(hosttree, host, entry, host_cmp)
 static int	pair_cmp(struct pair *, struct pair *);
 RB_PROTOTYPE_STATIC(pairtree, pair, entry, pair_cmp)
 RB_GENERATE_STATIC(pairtree, pair, entry, pair_cmp)
 
-static struct hosttree	 hosts = RB_INITIALIZER(&hosts);
+static struct addrtree	 hosts = RB_INITIALIZER(&hosts);
 static struct hostq	 ready = TAILQ_HEAD_INITIALIZER(ready);
 static struct hostq	 ready_failing = TAILQ_HEAD_INITIALIZER(ready_failing);
 static struct hostq	 idle = TAILQ_HEAD_INITIALIZER(idle);
@@ -104,12 +99,6 @@ struct event		 kick_ev;	/* jobs_dispatch, from the loop */
 
 /* Wrong passwords are kept only as SipHash-2-4 under a key of ours. */
 static uint64_t		 mackey[2];
-
-static int
-host_cmp(struct host *a, struct host *b)
-{
-	return addrkey_cmp(&a->key, &b->key);
-}
 
 static int
 pair_cmp(struct pair *a, struct pair *b)
@@ -238,19 +227,16 @@ host_wake(int fd, short ev, void *arg)
 static struct host *
 host_find(const struct addrkey *key, int create)
 {
-	struct host	 k, *h;
+	struct host	*h;
 
-	k.key = *key;
-	if ((h = RB_FIND(hosttree, &hosts, &k)) != NULL || !create)
+	if ((h = addrtree_get(&hosts, key, 0)) != NULL || !create)
 		return h;
-	if ((h = calloc(1, sizeof(*h))) == NULL)
+	if ((h = addrtree_get(&hosts, key, sizeof(*h))) == NULL)
 		fatal("%s", __func__);
-	h->key = *key;
 	TAILQ_INIT(&h->waiting);
 	TAILQ_INIT(&h->familiar);
 	TAILQ_INIT(&h->famrun);
 	evtimer_set(&h->wake, host_wake, h);
-	RB_INSERT(hosttree, &hosts, h);
 	return h;
 }
 
@@ -293,8 +279,7 @@ host_put(struct host *h)
 		nidle--;
 	}
 	evtimer_del(&h->wake);
-	RB_REMOVE(hosttree, &hosts, h);
-	free(h);
+	addrtree_del(&hosts, h);
 }
 
 /*
@@ -322,7 +307,7 @@ host_enqueue(struct session *s)
 	int		 familiar = 0;
 
 	s->familiar = 0;
-	if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
+	if ((p = pair_get(&h->node.key, s->user, 0)) != NULL) {
 		familiar = p->familiar > 0 && t - p->familiar < PAIR_FAMILIAR;
 		pair_done(p);
 	}
@@ -347,7 +332,7 @@ host_pick(struct host *h, double t)
 
 	TAILQ_FOREACH(s, &h->waiting, qentry) {
 		fails = 0;
-		if ((p = pair_get(&h->key, s->user, 0)) != NULL) {
+		if ((p = pair_get(&h->node.key, s->user, 0)) != NULL) {
 			decay(&p->fails, &p->lastfail, t);
 			fails = p->fails > 0;
 			pair_done(p);
@@ -382,7 +367,7 @@ host_success(struct host *h, const char *user, double t)
 	struct session	*s;
 
 	decay(&h->fails, &h->lastfail, t);
-	if ((p = pair_get(&h->key, user, 1)) == NULL)
+	if ((p = pair_get(&h->node.key, user, 1)) == NULL)
 		return;
 	decay(&p->fails, &p->lastfail, t);
 	if (p->fails > 0) {
@@ -424,7 +409,7 @@ host_failure(struct host *h, const char *user, int known, uint64_t passmac,
 		s->familiar = 0;
 	}
 	decay(&h->fails, &h->lastfail, t);
-	if ((p = pair_get(&h->key, user, 1)) != NULL) {
+	if ((p = pair_get(&h->node.key, user, 1)) != NULL) {
 		decay(&p->fails, &p->lastfail, t);
 		p->familiar = 0;
 		p->known = known;
@@ -548,17 +533,17 @@ host_export(struct chan *c)
 {
 	struct msg_penalty	 m;
 	struct penalty_rec	*r;
-	struct host		*h;
+	struct host		*h, *hnext;
 	struct pair		*p;
 	double			 t = auth_now();
 
 	memset(&m, 0, sizeof(m));
-	RB_FOREACH(h, hosttree, &hosts) {
+	ADDRTREE_FOREACH_SAFE(h, &hosts, hnext) {
 		decay(&h->fails, &h->lastfail, t);
 		if (h->fails == 0)
 			continue;
 		r = export_rec(c, &m);
-		r->key = h->key;
+		r->key = h->node.key;
 		r->fails = h->fails;
 		r->lastfail = h->lastfail;
 		r->next = h->next;
@@ -636,7 +621,7 @@ host_list(struct chan *c, uint64_t req)
 {
 	struct msg_penalties	 m;
 	struct penalty_row	*r;
-	struct host		*h;
+	struct host		*h, *hnext;
 	struct pair		*p;
 	double			 t = auth_now();
 	uint32_t		 n;
@@ -645,13 +630,13 @@ host_list(struct chan *c, uint64_t req)
 	m.req = req;
 	m.v4bits = auth_set.per_address.ipv4_prefix;
 	m.v6bits = auth_set.per_address.ipv6_prefix;
-	RB_FOREACH(h, hosttree, &hosts) {
+	ADDRTREE_FOREACH_SAFE(h, &hosts, hnext) {
 		decay(&h->fails, &h->lastfail, t);
 		n = queued(&h->waiting, NULL) + queued(&h->familiar, NULL);
-		if ((h->fails == 0 && n == 0) || h->key.af == 0)
+		if ((h->fails == 0 && n == 0) || h->node.key.af == 0)
 			continue;
 		r = list_row(c, &m);
-		r->key = h->key;
+		r->key = h->node.key;
 		r->fails = h->fails;
 		r->delay = host_delay(h->fails);
 		r->queued = n;
@@ -679,8 +664,8 @@ host_forget(const struct netaddr *net)
 
 	bits = net->af == AF_INET ? auth_set.per_address.ipv4_prefix :
 	    auth_set.per_address.ipv6_prefix;
-	RB_FOREACH_SAFE(h, hosttree, &hosts, hnext) {
-		if (!addrkey_in(&h->key, bits, net))
+	ADDRTREE_FOREACH_SAFE(h, &hosts, hnext) {
+		if (!addrkey_in(&h->node.key, bits, net))
 			continue;
 		if (h->fails > 0)
 			n++;
@@ -691,8 +676,7 @@ host_forget(const struct netaddr *net)
 			TAILQ_REMOVE(&idle, h, turn);
 			nidle--;
 			evtimer_del(&h->wake);
-			RB_REMOVE(hosttree, &hosts, h);
-			free(h);
+			addrtree_del(&hosts, h);
 			continue;
 		}
 		if (h->where == H_READY && h->rq == &ready_failing) {

@@ -331,6 +331,36 @@ addrkey_cmp(const struct addrkey *a, const struct addrkey *b)
 	return memcmp(a->a, b->a, sizeof(a->a));
 }
 
+static int
+addrnode_cmp(struct addrnode *a, struct addrnode *b)
+{
+	return addrkey_cmp(&a->key, &b->key);
+}
+
+RB_GENERATE(addrtree, addrnode, entry, addrnode_cmp)
+
+/* size 0 only finds; else a new node is that many zeroes.  NULL: ENOMEM. */
+void *
+addrtree_get(struct addrtree *t, const struct addrkey *k, size_t size)
+{
+	struct addrnode	 key, *n;
+
+	key.key = *k;
+	if ((n = RB_FIND(addrtree, t, &key)) != NULL || size == 0)
+		return n;
+	if ((n = calloc(1, size)) != NULL) {
+		n->key = *k;
+		RB_INSERT(addrtree, t, n);
+	}
+	return n;
+}
+
+void
+addrtree_del(struct addrtree *t, void *n)
+{
+	free(RB_REMOVE(addrtree, t, n));
+}
+
 const char *
 addrkey_str(const struct addrkey *k, int v4bits, int v6bits, char *buf,
     size_t len)

@@ -23,6 +23,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/tree.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,17 @@ struct addrkey {
 	unsigned char	 a[16];
 };
 
+/* State per client address, in a struct that begins with its addrnode. */
+struct addrnode {
+	RB_ENTRY(addrnode)	 entry;
+	struct addrkey		 key;
+};
+RB_HEAD(addrtree, addrnode);
+RB_PROTOTYPE(addrtree, addrnode, entry, addrnode_cmp)
+#define ADDRTREE_FOREACH_SAFE(v, t, tv)					\
+	for ((v) = (void *)RB_MIN(addrtree, t); (v) != NULL &&		\
+	    ((tv) = (void *)RB_NEXT(addrtree, t, (void *)(v)), 1); (v) = (tv))
+
 /* addr.c */
 int	addr_split(const char *, const char *, char *, size_t, char *, size_t,
 	    const char **);
@@ -69,6 +81,8 @@ void	addr_key(const struct peeraddr *, int, int, struct addrkey *);
 int	addrkey_cmp(const struct addrkey *, const struct addrkey *);
 int	addrkey_in(const struct addrkey *, int, const struct netaddr *);
 const char *addrkey_str(const struct addrkey *, int, int, char *, size_t);
+void	*addrtree_get(struct addrtree *, const struct addrkey *, size_t);
+void	 addrtree_del(struct addrtree *, void *);
 int	utc_parse(const char *, time_t *);
 
 #endif

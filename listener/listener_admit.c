@@ -22,10 +22,7 @@
  */
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/tree.h>
 #include <netinet/in.h>
-
-#include <stdlib.h>
 
 #include "log.h"
 #include "addr.h"
@@ -34,15 +31,13 @@
 #include "listener.h"
 
 struct source {
-	RB_ENTRY(source)	 entry;
-	struct addrkey		 key;
+	struct addrnode		 node;
 	unsigned int		 nconn;
 	unsigned int		 nhs;
 	TAILQ_HEAD(, admit)	 waiting;	/* hs_wait's, in order */
 };
-RB_HEAD(sourcetree, source);
 
-static struct sourcetree		clients = RB_INITIALIZER(&clients);
+static struct addrtree			clients = RB_INITIALIZER(&clients);
 static TAILQ_HEAD(, admit)		handshakes =
     TAILQ_HEAD_INITIALIZER(handshakes);
 static unsigned int			nhandshakes;
@@ -55,18 +50,10 @@ admit_init(const struct conf_settings *conf)
 	set = conf;
 }
 
-static int
-source_cmp(struct source *a, struct source *b)
-{
-	return addrkey_cmp(&a->key, &b->key);
-}
-
-RB_GENERATE_STATIC(sourcetree, source, entry, source_cmp)
-
 static const char *
 source_str(const struct source *c, char *buf, size_t len)
 {
-	return addrkey_str(&c->key, set->per_address.ipv4_prefix,
+	return addrkey_str(&c->node.key, set->per_address.ipv4_prefix,
 	    set->per_address.ipv6_prefix, buf, len);
 }
 
@@ -77,20 +64,19 @@ source_str(const struct source *c, char *buf, size_t len)
 int
 client_admit(struct admit *a, const struct peeraddr *peer)
 {
-	struct source	 key, *c;
+	struct addrkey	 key;
+	struct source	*c;
 	char		 buf[INET6_ADDRSTRLEN + 8];
 
 	addr_key(peer, set->per_address.ipv4_prefix,
-	    set->per_address.ipv6_prefix, &key.key);
-	if ((c = RB_FIND(sourcetree, &clients, &key)) == NULL) {
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			log_warn("%s: client", a->addr);
-			return -1;
-		}
-		c->key = key.key;
+	    set->per_address.ipv6_prefix, &key);
+	if ((c = addrtree_get(&clients, &key, sizeof(*c))) == NULL) {
+		log_warn("%s: client", a->addr);
+		return -1;
+	}
+	if (c->nconn == 0)	/* new: a source goes when its last does */
 		TAILQ_INIT(&c->waiting);
-		RB_INSERT(sourcetree, &clients, c);
-	} else if (c->nconn >= (unsigned int)(set->per_address.handshakes +
+	else if (c->nconn >= (unsigned int)(set->per_address.handshakes +
 	    set->per_address.sessions + set->per_address.logged_in)) {
 		STAT_INC(STAT_REFUSED_ADDR_CONNECTIONS);
 		log_rate(&rate_conn, "%s: refused: %u connections from %s "
@@ -115,10 +101,8 @@ client_leave(struct admit *a)
 	if (c == NULL)
 		return;
 	a->client = NULL;
-	if (--c->nconn == 0) {
-		RB_REMOVE(sourcetree, &clients, c);
-		free(c);
-	}
+	if (--c->nconn == 0)
+		addrtree_del(&clients, c);
 }
 
 /* first: its turn came and was taken again, so it waits at the front. */

@@ -58,12 +58,10 @@
 #define PIDFD_SHARE(budget)	((budget) / 4 * 3)
 
 struct client {
-	RB_ENTRY(client)	 entry;
-	struct addrkey		 key;
+	struct addrnode		 node;
 	unsigned int		 prelogin;
 	unsigned int		 loggedin;
 };
-RB_HEAD(clienttree, client);
 
 struct worker {
 	RB_ENTRY(worker)	 entry;
@@ -118,16 +116,13 @@ static struct lastlogintree lastlogins = RB_INITIALIZER(&lastlogins);
 static int	preauth_cmp(struct preauth *, struct preauth *);
 RB_PROTOTYPE_STATIC(preauthtree, preauth, entry, preauth_cmp)
 RB_GENERATE_STATIC(preauthtree, preauth, entry, preauth_cmp)
-static int	client_cmp(struct client *, struct client *);
-RB_PROTOTYPE_STATIC(clienttree, client, entry, client_cmp)
-RB_GENERATE_STATIC(clienttree, client, entry, client_cmp)
 static int	worker_cmp(struct worker *, struct worker *);
 RB_PROTOTYPE_STATIC(workertree, worker, entry, worker_cmp)
 RB_GENERATE_STATIC(workertree, worker, entry, worker_cmp)
 
 static struct preauthtree preauths = RB_INITIALIZER(&preauths);
 static size_t		 npreauth;
-static struct clienttree clients = RB_INITIALIZER(&clients);
+static struct addrtree	 clients = RB_INITIALIZER(&clients);
 static struct workertree workers = RB_INITIALIZER(&workers);
 static size_t		 nworkers;
 static size_t		 nstuck;	/* workers stuck in the store */
@@ -183,12 +178,6 @@ login_too_soon(const char *user)
 }
 
 static int
-client_cmp(struct client *a, struct client *b)
-{
-	return addrkey_cmp(&a->key, &b->key);
-}
-
-static int
 worker_cmp(struct worker *a, struct worker *b)
 {
 	return a->pid < b->pid ? -1 : a->pid > b->pid;
@@ -197,18 +186,13 @@ worker_cmp(struct worker *a, struct worker *b)
 static struct client *
 client_get(const struct peeraddr *peer)
 {
-	struct client	 key, *cl;
+	struct addrkey	 key;
+	struct client	*cl;
 
 	addr_key(peer, conf->set.per_address.ipv4_prefix,
-	    conf->set.per_address.ipv6_prefix, &key.key);
-	if ((cl = RB_FIND(clienttree, &clients, &key)) != NULL)
-		return cl;
-	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+	    conf->set.per_address.ipv6_prefix, &key);
+	if ((cl = addrtree_get(&clients, &key, sizeof(*cl))) == NULL)
 		log_warn("%s", __func__);
-		return NULL;
-	}
-	cl->key = key.key;
-	RB_INSERT(clienttree, &clients, cl);
 	return cl;
 }
 
@@ -217,8 +201,7 @@ client_put(struct client *cl)
 {
 	if (cl == NULL || cl->prelogin > 0 || cl->loggedin > 0)
 		return;
-	RB_REMOVE(clienttree, &clients, cl);
-	free(cl);
+	addrtree_del(&clients, cl);
 }
 
 static struct preauth *

@@ -423,6 +423,51 @@ test_key(void)
 	key_text("junk", 32, 64, "unknown");
 }
 
+/* The trees of per-address state: one node per client, freed by the user. */
+struct counted {
+	struct addrnode	 node;
+	int		 n;
+};
+
+static void
+test_tree(void)
+{
+	static const char	*peers[] = { "[2001:db8::2]:1", "192.0.2.9:1",
+	    "[2001:db8::3]:9", "192.0.2.1:1", "192.0.2.9:2" };
+	struct addrtree		 t = RB_INITIALIZER(&t);
+	struct counted		*c, *next, *first;
+	struct peeraddr		 p;
+	struct addrkey		 k;
+	size_t			 i;
+	int			 nodes = 0, total = 0, last = 0;
+
+	for (i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		CHECK_INT(peer_parse(peers[i], &p), 0);
+		addr_key(&p, 32, 64, &k);
+		if (i == 0)
+			CHECK(addrtree_get(&t, &k, 0) == NULL,
+			    "a lookup created %s", peers[i]);
+		c = addrtree_get(&t, &k, sizeof(*c));
+		CHECK(c != NULL && addrtree_get(&t, &k, 0) == c,
+		    "%s: not found after its creation", peers[i]);
+		c->n++;
+	}
+	first = (struct counted *)RB_MIN(addrtree, &t);
+	CHECK(first->node.key.af == AF_INET && first->n == 1 &&
+	    first->node.key.a[3] == 1, "192.0.2.1 is not the first node");
+	ADDRTREE_FOREACH_SAFE(c, &t, next) {
+		CHECK(c->node.key.af >= last, "af %d after %d", c->node.key.af,
+		    last);
+		last = c->node.key.af;
+		nodes++;
+		total += c->n;
+		addrtree_del(&t, c);
+	}
+	CHECK_INT(nodes, 3);	/* 192.0.2.1, 192.0.2.9 twice, one /64 */
+	CHECK_INT(total, 5);
+	CHECK(RB_EMPTY(&t), "nodes left after deleting each");
+}
+
 int
 main(void)
 {
@@ -431,5 +476,6 @@ main(void)
 	test_match();
 	test_key();
 	test_peer();
+	test_tree();
 	return unit_done();
 }
