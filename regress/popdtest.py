@@ -1988,7 +1988,8 @@ def main(users=None, subdir=None, extra_args=None, cost=4):
     if unknown:
         sys.exit("no such test: " + ", ".join(sorted(unknown)))
     for name, fn, opts in mine:
-        # listeners=1: it measures authpop, the same behind any listener.
+        # listeners=1: authpop's timing and per-address delays, which a
+        # second listener cannot change (an address is steered to one).
         if (args and name not in args) or \
                 (opts.get("listeners") == 1 and LISTENERS > 1):
             continue

@@ -47,9 +47,10 @@ was not is a failure (the tests install theirs: popdtest.NotInstalled).
 
 Arguments: names (or substrings) of test files to run only those, or
 FILE.py:TEST,TEST to run only those tests of FILE.py;
--j N: run the C programs N at a time (each works in a directory of its
-own and times nothing), and the integration files of PARALLEL N at a
-time after the others (which still run one at a time, alone).
+-j N: run the C programs N at a time (2 without -j: each works in a
+directory of its own and times nothing), and the integration files of
+PARALLEL N at a time after the others (which still run one at a time,
+alone).
 """
 
 import concurrent.futures
@@ -166,7 +167,8 @@ def account(label, counts_checks, out, rc, took):
 def run_parallel(progs, jobs, counts_checks):
     """The programs ([argv]) N at a time; each one's output whole, in
     order."""
-    labels = [os.path.relpath(argv[-1], REPO) for argv in progs]
+    labels = [os.path.relpath(argv[0] if len(argv) == 1 else argv[1], REPO)
+              for argv in progs]
     print("=== %d %s, %d at a time: %s" % (
         len(progs), "programs" if counts_checks else "files", jobs,
         " ".join(labels)), flush=True)
@@ -210,55 +212,65 @@ def fuzz_targets():
     return r.stdout.decode().split()
 
 
+def fuzz_one(prog):
+    """make fuzz-smoke of one target: its output, whether it passed, why
+    not, and its seconds.  Each target's seeds, then 5 s of search."""
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(["make", "fuzz-smoke", "FUZZ_TIME=5",
+                            "FUZZ_PROGS=" + prog],
+                           cwd=REPO, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=TIMEOUT)
+        out = p.stdout.decode(errors="replace")
+        ok, why = p.returncode == 0, "exit %d" % p.returncode
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace")
+        ok, why = False, "timed out"
+    return out, ok, why, time.monotonic() - t0
+
+
 def fuzz_smoke():
-    """make fuzz-smoke, one target at a time: each is a test of its own,
-    or a named skip when it cannot be built or run here."""
+    """make fuzz-smoke, two targets at a time (each builds from sources
+    alone and uses one CPU): each is a test of its own, or a named skip
+    when it cannot be built or run here."""
     cc = os.environ.get("FUZZ_CC", "clang")
     targets = fuzz_targets() if has_make_target("fuzz-smoke") else None
     if targets is None:
         if selected("fuzz-smoke"):
             skip("fuzz-smoke", "no fuzz-smoke target in the Makefile")
         return
+    todo = []
     for prog in targets:
-        name = os.path.basename(prog)
-        label = "fuzz-smoke " + name
+        label = "fuzz-smoke " + os.path.basename(prog)
         if not (selected("fuzz-smoke") or selected(prog)):
             continue
         if shutil.which(cc) is None:
             missing(label, "%s is not installed" % cc)
-            continue
-        if not os.path.exists(os.path.join(REPO, prog + ".c")):
+        elif not os.path.exists(os.path.join(REPO, prog + ".c")):
             skip(label, "no source %s.c" % prog)
-            continue
-        print("=== make fuzz-smoke FUZZ_PROGS=%s" % prog, flush=True)
-        t0 = time.monotonic()
-        try:
-            # Each target's seeds, then 5 s of search: CI's 60 minutes.
-            p = subprocess.run(["make", "fuzz-smoke", "FUZZ_TIME=5",
-                                "FUZZ_PROGS=" + prog],
-                               cwd=REPO, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, timeout=TIMEOUT)
-            out = p.stdout.decode(errors="replace")
-            ok = p.returncode == 0
-            why = "exit %d" % p.returncode
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode(errors="replace")
-            ok, why = False, "timed out"
-        if not ok and re.search(r"clang_rt\.fuzzer|unsupported option "
-                                r"'-fsanitize=fuzzer", out):
-            missing(label, "%s cannot link libFuzzer (-fsanitize=fuzzer)"
-                    % cc)
-            continue
-        # Only the tail and the totals: fuzzers are chatty.
-        lines = out.splitlines()
-        stats = [ln for ln in lines
-                 if ln.startswith(("stat::number_of_executed_units",
-                                   "stat::average_exec_per_sec"))]
-        sys.stdout.write("\n".join(lines[-15:] if not ok else stats) + "\n")
-        outcome(label, ok, why, t0)
+        else:
+            todo.append(prog)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        for prog, (out, ok, why, took) in zip(todo,
+                                              pool.map(fuzz_one, todo)):
+            label = "fuzz-smoke " + os.path.basename(prog)
+            print("=== make fuzz-smoke FUZZ_PROGS=%s" % prog, flush=True)
+            if not ok and re.search(r"clang_rt\.fuzzer|unsupported option "
+                                    r"'-fsanitize=fuzzer", out):
+                missing(label, "%s cannot link libFuzzer "
+                        "(-fsanitize=fuzzer)" % cc)
+                continue
+            # Only the tail and the totals: fuzzers are chatty.
+            lines = out.splitlines()
+            stats = [ln for ln in lines
+                     if ln.startswith(("stat::number_of_executed_units",
+                                       "stat::average_exec_per_sec"))]
+            sys.stdout.write("\n".join(lines[-15:] if not ok else stats) +
+                             "\n")
+            outcome(label, ok, why, took)
 
 
-def outcome(label, ok, why, t0):
+def outcome(label, ok, why, took):
     """One make-run test's line, counted: ok, or FAIL and why."""
     if ok:
         total["passed"] += 1
@@ -267,7 +279,15 @@ def outcome(label, ok, why, t0):
         total["failed"] += 1
         failures.append("%s: %s" % (label, why))
         print("FAIL %s: %s" % (label, why))
-    print("--- %s: %.1fs" % (label, time.monotonic() - t0), flush=True)
+    print("--- %s: %.1fs" % (label, took), flush=True)
+
+
+def in_git():
+    """A copy build takes the sources git knows: a tarball's tree has
+    none."""
+    return subprocess.run(["git", "ls-files", "--error-unmatch", "Makefile"],
+                          cwd=REPO, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
 
 
 def copy_build(label):
@@ -281,10 +301,7 @@ def copy_build(label):
     if not has_make_target(label):
         skip(label, "no %s target in the Makefile" % label)
         return
-    # Its copy takes the sources git knows: a tarball's tree has none.
-    if subprocess.run(["git", "ls-files", "--error-unmatch", "Makefile"],
-                      cwd=REPO, stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL).returncode != 0:
+    if not in_git():
         skip(label, "not a git checkout: make %s cannot tell sources "
              "from build outputs" % label)
         return
@@ -305,7 +322,25 @@ def copy_build(label):
     if not ok and not keep:
         keep = lines[-30:]
     sys.stdout.write("".join(ln + "\n" for ln in keep))
-    outcome(label, ok, why, t0)
+    outcome(label, ok, why, time.monotonic() - t0)
+
+
+def prebuild():
+    """The copies of make sanitize and make openbsd-test built at nice 19
+    while the integration files run (they mostly wait): CI's 60
+    minutes.  Their own runs later find the builds done, or redo and
+    report what failed here."""
+    want = [(label, script) for label, script in
+            (("sanitize", "regress/sanitize.sh"),
+             ("openbsd-test", "regress/openbsd/emu.sh"))
+            if selected(label) and has_make_target(label)]
+    if not want or not in_git():
+        return None
+    cmd = "; ".join("sh %s -b" % script for _, script in want)
+    return subprocess.Popen(["nice", "-n", "19", "sh", "-c", cmd], cwd=REPO,
+                            stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def options(argv):
@@ -344,11 +379,11 @@ def main():
     sb = os.path.join(REGRESS, "sandbox", "sbtest")
     if os.access(sb, os.X_OK) and selected(sb):
         progs.append([sb])
-    if jobs > 1 and progs:
-        run_parallel(progs, jobs, True)
-    else:
-        for argv in progs:
-            run(os.path.relpath(argv[0], REPO), argv, counts_checks=True)
+    # The C programs each work in a directory of their own and time
+    # nothing: two at a time at least.
+    if progs:
+        run_parallel(progs, max(jobs, 2), True)
+    prebuilt = prebuild()
     together = []
     for t in sorted(glob.glob(os.path.join(REGRESS, "integration",
                                            "test_*.py"))):
@@ -367,6 +402,8 @@ def main():
     if together:
         run_parallel(together, jobs, False)
     fuzz_smoke()
+    if prebuilt is not None:
+        prebuilt.wait()
     copy_build("sanitize")
     copy_build("openbsd-test")
     print()

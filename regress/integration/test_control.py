@@ -432,7 +432,9 @@ def hostile_clients(srv):
         stop.set()
         th.join(30)
     T.expect_true(flooded[0] > 0, "the flood ran", flooded[0])
-    T.expect_true(loaded < 3 * base + 0.05, "login %.3f s under load, "
+    # Starved, it would wait seconds; a shared CPU (or make openbsd-test's
+    # judged calls) adds tens of milliseconds.
+    T.expect_true(loaded < 3 * base + 0.15, "login %.3f s under load, "
                   "%.3f s unloaded" % (loaded, base))
 
     for c in held:

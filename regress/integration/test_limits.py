@@ -351,7 +351,8 @@ def _login_ok(srv, src, user):
     return ok
 
 
-@T.test(conf_extra="failure-delay 1s 15s", timeout=60)
+@T.test(conf_extra="failure-delay 1s 15s", timeout=60,
+        listeners=1)
 def failure_delay_grows_per_address(srv):
     # New guesses each time: a retry of the same wrong password is a
     # stale client's and is not counted again (stale_password_counted_once).
@@ -517,7 +518,8 @@ def sprayer_first_guesses_bounded(srv):
         r.close()
 
 
-@T.test(conf_extra="failure-delay 1s 4s", timeout=90)
+@T.test(conf_extra="failure-delay 1s 4s", timeout=90,
+        listeners=1)
 def burst_for_one_user_keeps_no_place(srv):
     """Issue 37: eight wrong passwords for alice sent at once from one
     address, then at once bob (no failure, not familiar) from it: which
@@ -629,7 +631,8 @@ def _sprayers(srv, src, n, stop, names=("nobody",), counter=None):
     return ths
 
 
-@T.test(conf_extra="failure-delay 1s 15s", timeout=120)
+@T.test(conf_extra="failure-delay 1s 15s", timeout=120,
+        listeners=1)
 def shared_address_good_user_not_held(srv):
     """Four connections on one address spray wrong passwords back to
     back; a user behind the same address (NAT) who logged in from it
@@ -664,7 +667,8 @@ def shared_address_good_user_not_held(srv):
                   n)
 
 
-@T.test(conf_extra="failure-delay 1s 4s", timeout=120)
+@T.test(conf_extra="failure-delay 1s 4s", timeout=120,
+        listeners=1)
 def shared_address_first_login_bounded(srv):
     """A user's first login from an address where another client keeps
     failing for one user name waits at most the longest failure delay,
@@ -685,7 +689,8 @@ def shared_address_first_login_bounded(srv):
                   took)
 
 
-@T.test(conf_extra="failure-delay 1s 15s", timeout=90)
+@T.test(conf_extra="failure-delay 1s 15s", timeout=90,
+        listeners=1)
 def stale_password_counted_once(srv):
     """A client with a stale saved password retries it every few
     seconds: counted once, its delay does not grow, and its address's
@@ -710,7 +715,8 @@ def stale_password_counted_once(srv):
     r.close()
 
 
-@T.test(conf_extra="failure-delay 1s 15s", timeout=120)
+@T.test(conf_extra="failure-delay 1s 15s", timeout=120,
+        listeners=1)
 def failure_state_survives_reload(srv):
     """A reload (sites reload after every password change) neither
     forgives a sprayer its delay nor forgets a regular user's address."""
@@ -735,7 +741,8 @@ def failure_state_survives_reload(srv):
 
 
 @T.test(conf_extra="failure-delay 1s 15s\nlimit per-address sessions 32\n"
-        "limit per-address handshakes 4", timeout=180)
+        "limit per-address handshakes 4", timeout=180,
+        listeners=1)
 def many_users_of_a_penalized_address(srv):
     """50 clients of one address log in at once while that address is
     penalized: each gets in or gets a clear -ERR [SYS/TEMP] or

@@ -17,7 +17,7 @@
 # (compat.h POPD_OPENBSD: pledge, unveil, shm_mkstemp, no seals, argv[0])
 # over regress/openbsd/emu/emu.c in a copy of the tree (EMU_DIR), never
 # this one, then the promise table's unit test and EMU_TESTS (or the
-# arguments) run against that build.
+# arguments) run against that build; -b: only the copy and its build.
 # The chroot (EMU_CHROOT) has the tmp/ that lmtp's shm_mkstemp needs,
 # as the port's has.  openbsd/README: what it emulates, what it cannot.
 set -eu
@@ -25,6 +25,11 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 dir=${EMU_DIR:-/tmp/popd-openbsd-emu}
 chroot=${EMU_CHROOT:-/var/popd-emu}
+build_only=0
+if [ "${1:-}" = -b ]; then		# build only
+	build_only=1
+	shift
+fi
 tests=${*:-${EMU_TESTS:-}}
 # Of certs and limits, what OpenBSD's runtime changes: files unveiled and
 # shm pages made after the sandbox, descriptors at the class's limit,
@@ -72,5 +77,6 @@ cc -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
 make -s -j2 CHROOTDIR="$chroot" SCFILTER= \
     EMU_CFLAGS="-DPOPD_EMU_OPENBSD -include $dir/regress/openbsd/emu/emu.h" \
     EMU_LDFLAGS="$dir/regress/openbsd/emu/emu.o" all regress/mkhash
+[ "$build_only" = 0 ] || exit 0
 regress/openbsd/emu/test_emu
 POPDTEST_CHROOT="$chroot" python3 regress/run.py $tests
