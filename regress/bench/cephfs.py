@@ -148,8 +148,9 @@ def stage(top, sizes, nfetch, failover):
             else int(name[1:])
         MB.build(md, n, pe.pw_uid, pe.pw_gid)
         users[name] = n
-        print("  staged %s in %.1fs" % (name, time.monotonic() - t0),
-              flush=True)
+        if name[0] in "md":
+            print("  staged %s in %.1fs" % (name, time.monotonic() - t0),
+                  flush=True)
     return users
 
 
@@ -368,10 +369,10 @@ class Failover:
         h.login(self.held, PW)
         self.held_n = int(h.ok("STAT").split()[1])
         self.logged = len(self.srv.log())
-        for f in (self._logins, self._health):
-            t = threading.Thread(target=f, daemon=True)
+        self.loops = [threading.Thread(target=f, daemon=True)
+                      for f in (self._logins, self._health)]
+        for t in self.loops:
             t.start()
-            self.threads.append(t)
         time.sleep(2)       # logins before the kill: the usual answer
 
     def _logins(self):
@@ -423,11 +424,11 @@ class Failover:
     def finish(self):
         """Waits for every login, then the held session's STAT, RETR 2,
         QUIT and every user's STAT: a summary, also printed."""
-        self.threads[0].join()
-        for t in self.threads[2:]:
+        self.loops[0].join()
+        for t in self.threads:
             t.join(CLIENT_TIMEOUT + 130)
         self.done.set()
-        self.threads[1].join(10)
+        self.loops[1].join(10)
         try:
             self.h.settimeout(60)
             after = [self.h.cmd(c).decode(errors="replace")[:40]
