@@ -39,6 +39,17 @@ at once (`ceph mds fail`), and without the `mds fail` (the mon waits for
 the beacon grace, 8 s here): the time until a file created through
 each mount is seen through the other.
 
+--failover-logins (issue 87): what a client sees during each takeover,
+popd running the guide's settings (doc/fleet.md: `timeout store 20s`, a
+health port, `health probe` as a user of its own).  From 2 s before the
+kill until 5 s after the takeover, a login every 0.5 s (TLS, USER/PASS,
+STAT, UIDL, QUIT; a client that gives up after 10 s, nginx's `timeout`
+in the guide), each as the next of 32 users of 10 messages: when it
+began after the kill, how long its PASS waited, and its answer.  A
+session logged in before the kill sends RETR 1 a second after it and
+STAT, RETR 2, QUIT after the takeover; the health line is read every
+0.25 s; every user's STAT is checked at the end (nothing lost).
+
 -n STORE=SIZES gives one store maildrops of other sizes (GlusterFS
 copied 38 to 171 files/s here, CephFS 98 to 460, by the load: 100,000
 messages take 4 to 45 min; -n glusterfs=2000,20000).
@@ -50,12 +61,13 @@ or SIGTERM.
 
     python3 regress/bench/cephfs.py [-n 2000,100000] [-n STORE=SIZES]
         [-r 3] [-t 5] [-f 300] [-j 8] [--stores local,glusterfs,cephfs]
-        [--deadline S]
+        [--deadline S] [--failover-logins]
 """
 
 import argparse
 import os
 import random
+import re
 import shutil
 import signal
 import smtplib
@@ -83,6 +95,9 @@ client_cache_size = 262144
 [mds]
 mds_cache_memory_limit = 1G
 """
+POOL = 32               # --failover-logins: its users, l0 to l31
+POOL_N = 10             # their messages
+CLIENT_TIMEOUT = 10     # nginx's `timeout 10s` in doc/fleet.md
 
 
 class Deadline(Exception):
@@ -107,12 +122,15 @@ def _abort_mounts():
         sharedfs.abort_fuse(sharedfs.fuse_conns(eng.mounts))
 
 
-def stage(top, sizes, nfetch):
+def stage(top, sizes, nfetch, failover):
     """The maildrops under top, owned by the mail users popdtest.py's
     Server will give these names (by their order): mN (mailbox.py's, N
-    messages), f (nfetch of fetch.py's mixed set), d (empty, for LMTP).
-    {name: messages}, in that order."""
+    messages), f (nfetch of fetch.py's mixed set), d (empty, for LMTP);
+    if failover, p (empty: the store probe's), h and l0 to l31 (POOL_N
+    messages each).  {name: messages}, in that order."""
     names = ["m%d" % n for n in sizes] + ["f", "d"]
+    if failover:
+        names += ["p", "h"] + ["l%d" % i for i in range(POOL)]
     users = {}
     for i, name in enumerate(names, 1):
         pe = T.mailuser(i)
@@ -126,11 +144,13 @@ def stage(top, sizes, nfetch):
             print("  staged f: %d messages, %.1f MB on the wire" % (
                 nfetch, octets / 1e6), flush=True)
             continue
-        n = 0 if name == "d" else int(name[1:])
+        n = {"d": 0, "p": 0}.get(name[0], POOL_N) if name[0] != "m" \
+            else int(name[1:])
         MB.build(md, n, pe.pw_uid, pe.pw_gid)
         users[name] = n
-        print("  staged %s in %.1fs" % (name, time.monotonic() - t0),
-              flush=True)
+        if name[0] in "md":
+            print("  staged %s in %.1fs" % (name, time.monotonic() - t0),
+                  flush=True)
     return users
 
 
@@ -164,12 +184,17 @@ def copy_in(src, top, names, jobs, timeout):
     return time.monotonic() - t0, len(files)
 
 
-def server(top, users, names):
+def server(top, users, names, guide):
     """A started popd whose users (in stage()'s order) have their
-    maildirs under top, those not named in names none."""
+    maildirs under top, those not named in names none; if guide, with
+    doc/fleet.md's settings for CephFS (its health port srv.hport)."""
     srv = T.Server(users=[(u, PW) for u in users], cost=4)
     srv.sock = os.path.join(srv.tmpdir, "lmtp.sock")
     srv.conf_extra = 'listen on socket "%s" lmtp\n' % srv.sock
+    if guide:
+        srv.hport = T.free_port()
+        srv.conf_extra += ("timeout store 20s\nlisten on %s port %d health"
+                           "\nhealth probe p\n" % (T.HOST, srv.hport))
     lines = ""
     for name in users:
         u = srv.users[name]
@@ -246,20 +271,232 @@ def seen_both_ways(eng, tag, timeout=120):
     return time.monotonic() - t0
 
 
-def takeover(eng, fail):
+def takeover(eng, fail, watch=None):
     """The active MDS killed -9 (then failed at once if fail): seconds
-    until both mounts work again."""
+    until both mounts work again.  watch (a Failover) is told when."""
     name = eng.active_mds()
     t0 = time.monotonic()
     eng._kill("mds." + name)
+    if watch:
+        watch.killed(t0)
     if fail:
         eng.ceph("mds", "fail", name)
     seen_both_ways(eng, "%s%d" % (name, fail))
     t = time.monotonic() - t0
+    if watch:
+        watch.back(t)
     eng.daemon("ceph-mds", "-i", name)
     T.wait_for(lambda: name in eng.standbys(), timeout=30, interval=0.5,
                what="mds.%s a standby again" % name)
     return t
+
+
+def login_once(port, user):
+    """One poll as a client that gives up CLIENT_TIMEOUT s after its
+    connect: TLS, USER/PASS, STAT, UIDL, QUIT.  A record: start
+    (monotonic), pass (seconds its PASS waited), answer (PASS's, or why
+    none), step reached, count (STAT's and UIDL's)."""
+    t0 = time.monotonic()
+    rec = {"start": t0, "user": user, "step": "connect", "answer": ""}
+    c = None
+
+    def step(name):
+        rec["step"] = name
+        left = CLIENT_TIMEOUT - (time.monotonic() - t0)
+        if left <= 0:
+            raise TimeoutError()
+        c.settimeout(left)
+
+    try:
+        c = T.Raw(port, timeout=CLIENT_TIMEOUT)
+        step("greeting")
+        c.line()
+        step("USER")
+        c.ok("USER " + user)
+        step("PASS")
+        tp = time.monotonic()
+        r = c.cmd("PASS " + PW)
+        rec["answered"] = time.monotonic()
+        rec["pass"] = rec["answered"] - tp
+        rec["answer"] = r.decode(errors="replace")
+        if r.startswith(b"+OK"):
+            step("STAT")
+            n = int(c.ok("STAT").split()[1])
+            step("UIDL")
+            c.ok("UIDL")
+            rec["count"] = (n, len(c.multiline()))
+            step("QUIT")
+            c.ok("QUIT")
+            rec["step"] = "done"
+    except TimeoutError:
+        rec["answer"] = "timeout (%s)" % rec["step"]
+    except (OSError, EOFError, T.ProtoError) as e:
+        rec["answer"] = "%s (%s): %s" % (type(e).__name__, rec["step"], e)
+    finally:
+        if c is not None:
+            c.close()
+    rec["total"] = time.monotonic() - t0
+    return rec
+
+
+def kind(rec):
+    a = rec["answer"]
+    if rec["step"] == "done":
+        return "+OK"
+    for k in ("[SYS/TEMP]", "[IN-USE]"):
+        if a.startswith("-ERR " + k):
+            return k
+    return "-ERR other" if a.startswith("-ERR") else \
+        "hung" if a.startswith("timeout") else "failed"
+
+
+class Failover:
+    """What clients of srv see around an MDS takeover (--failover-logins):
+    start(), takeover(eng, fail, watch), finish()."""
+
+    AFTER = 5           # seconds of logins after the takeover
+
+    def __init__(self, srv, pool, held, tag):
+        self.srv, self.pool, self.held, self.tag = srv, pool, held, tag
+        self.recs, self.health, self.threads = [], [], []
+        self.kill = self.kill_wall = self.end = self.takeover = None
+        self.done = threading.Event()
+        self.retr = None
+
+    def start(self):
+        h = self.h = T.Raw(self.srv.port, timeout=120)
+        h.line()
+        h.login(self.held, PW)
+        self.held_n = int(h.ok("STAT").split()[1])
+        self.logged = len(self.srv.log())
+        self.loops = [threading.Thread(target=f, daemon=True)
+                      for f in (self._logins, self._health)]
+        for t in self.loops:
+            t.start()
+        time.sleep(2)       # logins before the kill: the usual answer
+
+    def _logins(self):
+        t0, i = time.monotonic(), 0
+        while self.end is None or time.monotonic() < self.end:
+            user = self.pool[i % len(self.pool)]
+            t = threading.Thread(target=lambda u=user: self.recs.append(
+                login_once(self.srv.port, u)), daemon=True)
+            t.start()
+            self.threads.append(t)
+            i += 1
+            time.sleep(max(0, t0 + i * 0.5 - time.monotonic()))
+
+    def _health(self):
+        while not self.done.is_set():
+            try:
+                w = T.health_line(self.srv.hport).split()
+                w = w[0] if w else "empty"
+            except OSError as e:
+                w = type(e).__name__
+            if not self.health or self.health[-1][1] != w:
+                self.health.append((time.monotonic(), w))
+            self.done.wait(0.25)
+
+    def killed(self, t0):
+        self.kill, self.kill_wall = t0, time.time()
+        t = threading.Thread(target=self._retr, daemon=True)
+        t.start()
+        self.threads.append(t)
+
+    def _retr(self):
+        """RETR 1 of the session open since before the kill, a second
+        after it: when it was answered, and how."""
+        time.sleep(max(0, self.kill + 1 - time.monotonic()))
+        t = time.monotonic()
+        try:
+            r = self.h.cmd("RETR 1")
+            if r.startswith(b"+OK"):
+                self.h.block()
+            self.retr = (t - self.kill, time.monotonic() - t,
+                         r.decode(errors="replace")[:60])
+        except (OSError, EOFError) as e:
+            self.retr = (t - self.kill, time.monotonic() - t, repr(e))
+
+    def back(self, t):
+        self.takeover = t
+        self.end = time.monotonic() + self.AFTER
+
+    def finish(self):
+        """Waits for every login, then the held session's STAT, RETR 2,
+        QUIT and every user's STAT: a summary, also printed."""
+        self.loops[0].join()
+        for t in self.threads:
+            t.join(CLIENT_TIMEOUT + 130)
+        self.done.set()
+        self.loops[1].join(10)
+        try:
+            self.h.settimeout(60)
+            after = [self.h.cmd(c).decode(errors="replace")[:40]
+                     for c in ("STAT", "RETR 2")]
+            if after[1].startswith("+OK"):
+                self.h.block()
+            after.append(self.h.cmd("QUIT").decode(errors="replace")[:40])
+        except (OSError, EOFError) as e:
+            after = [repr(e)]
+        self.h.close()
+        lost = self._counts()
+        return self._report(after, lost)
+
+    def _counts(self):
+        """Users whose STAT is not what was staged (tried for 60 s:
+        a worker stuck in the store holds its user's maildrop)."""
+        want = dict.fromkeys(self.pool, POOL_N)
+        want[self.held] = self.held_n
+        t0 = time.monotonic()
+        while want and time.monotonic() - t0 < 60:
+            for user in list(want):
+                r = login_once(self.srv.port, user)
+                if r["step"] == "done" and r["count"] == (want[user],) * 2:
+                    del want[user]
+            time.sleep(1)
+        return want
+
+    def _report(self, after, lost):
+        k0 = self.kill
+        recs = sorted(self.recs, key=lambda r: r["start"])
+        print("  logins around the MDS takeover (%s, %.1f s; the kill at "
+              "%s): began after the kill, PASS waited, answer" % (
+                  self.tag, self.takeover, time.strftime(
+                      "%H:%M:%S", time.gmtime(self.kill_wall))))
+        for r in recs:
+            print("    %+5.1f s %-4s %5s  %s" % (
+                r["start"] - k0, r["user"], "%.2f" % r["pass"]
+                if "pass" in r else "-", r["answer"][:70]), flush=True)
+        # In flight: begun before the takeover's end, not answered
+        # before the kill.
+        flight = [r for r in recs if r["start"] - k0 < self.takeover and
+                  r.get("answered", k0 + 1) > k0]
+        kinds = {}
+        for r in flight:
+            p = round(r.get("pass", r["total"]), 1)
+            n, lo, hi = kinds.get(kind(r), (0, p, p))
+            kinds[kind(r)] = (n + 1, min(lo, p), max(hi, p))
+        oks = [r["answered"] - k0 for r in recs
+               if r["start"] >= k0 and kind(r) == "+OK"]
+        late = [r for r in recs if kind(r) == "hung" or
+                r.get("pass", 0) > 7]
+        bad = [r for r in recs if kind(r) == "+OK" and
+               r["count"] != (POOL_N, POOL_N)]
+        s = {"tag": self.tag, "takeover": self.takeover,
+             "in_flight": len(flight), "kinds (n, PASS waited)": kinds,
+             "worst_pass": max([r.get("pass", 0) for r in recs] + [0]),
+             "worst_total": max(r["total"] for r in recs),
+             "first_ok": min(oks) if oks else None,
+             "over_7s": len(late), "wrong_count": len(bad),
+             "health": [(round(t - k0, 1), w) for t, w in self.health],
+             "held_retr1": self.retr, "held_after": after,
+             "lost": lost, "attempts": len(recs)}
+        for k, v in s.items():
+            print("  %s: %r" % (k, v), flush=True)
+        for ln in self.srv.log()[self.logged:].splitlines():
+            if re.search(r"store|health|stuck", ln):
+                print("    log: " + ln[:160])
+        return s
 
 
 def one_store(store, a, src, users, sizes):
@@ -274,14 +511,15 @@ def one_store(store, a, src, users, sizes):
         os.makedirs(top)
         os.chmod(top, 0o755)
     r = {}
-    names = ["m%d" % n for n in sizes] + ["f", "d"]
+    names = [u for u in users if u[0] != "m" or int(u[1:]) in sizes]
     if eng is not None:
         t, nf = copy_in(src, top, names, a.j, a.deadline)
         r["copy"] = (t, nf)
         print("  %s: %d files copied in %.0fs (%.0f/s)" % (store, nf, t,
                                                          nf / t),
               flush=True)
-    srv = server(top, users, names)
+    guide = a.failover_logins and store == "cephfs"
+    srv = server(top, users, names, guide)
     try:
         for n in sizes:
             r["open%d" % n] = opens(srv, n, a.r)
@@ -291,9 +529,22 @@ def one_store(store, a, src, users, sizes):
         r["fetch"] = fetch(srv, users["f"], a.r,
                            eng.client_pids()[0] if eng else None)
         r["lmtp"] = lmtp(srv, "d", a.t)
-        if store == "cephfs":
-            r["takeover_fail"] = takeover(eng, True)
-            r["takeover_grace"] = takeover(eng, False)
+        for k, fail in (("fail", True), ("grace", False)):
+            if store != "cephfs":
+                break
+            w = None
+            if guide:
+                w = Failover(srv, [u for u in users if u[0] == "l"], "h",
+                             k)
+                w.start()
+            try:
+                r["takeover_" + k] = takeover(eng, fail, w)
+            except BaseException:
+                if w:
+                    w.end = time.monotonic()    # its logins stop
+                raise
+            if w:
+                r["logins_" + k] = w.finish()
         print("  %s: %r" % (store, r), flush=True)
     finally:
         srv.stop()
@@ -312,6 +563,8 @@ def main():
     ap.add_argument("-j", type=int, default=8, help="cp processes")
     ap.add_argument("--stores", default="local,glusterfs,cephfs")
     ap.add_argument("--deadline", type=int, default=3600)
+    ap.add_argument("--failover-logins", action="store_true",
+                    help="logins during the MDS takeovers (issue 87)")
     a = ap.parse_args()
     stores = a.stores.split(",")
     sizes = dict.fromkeys(stores, [2000, 100000])
@@ -335,7 +588,7 @@ def main():
     os.chmod(src, 0o755)
     res = {}
     try:
-        users = stage(src, every, a.f)
+        users = stage(src, every, a.f, a.failover_logins)
         # The shared stores first: local disk serves the staged copy.
         for store in sorted(stores, key=lambda s: s == "local"):
             res[store] = one_store(store, a, src, users, sizes[store])
