@@ -470,6 +470,11 @@ def lmtp_quota_full_temporary(srv):
              "deferred, not refused")
 
 
+def fresh_rcpt(srv, user):
+    """rcpt's code on a new connection, after a reload."""
+    return rcpt(L.hello_after_reload(srv), user)[0]
+
+
 @T.test(start=False, users=THREE)
 def quota_users_file_overrides(srv):
     """The quota users file's line wins over the default: alice (none)
@@ -500,10 +505,12 @@ def quota_users_file_overrides(srv):
              "show quota carol")
     with open(qf, "w") as f:
         f.write("alice 10K\n")
+    c.s.close()
     srv.reload()
-    T.wait_for(lambda: rcpt(L.Lmtp(srv), "alice")[0] == 552, 10,
+    T.wait_for(lambda: fresh_rcpt(srv, "alice") == 552, 10,
                "alice's new quota after the reload")
-    T.expect(rcpt(L.Lmtp(srv), "bob")[0], 250, "bob back to the default")
+    T.wait_for(lambda: fresh_rcpt(srv, "bob") == 250, 10,
+               "bob back to the default")
 
 
 @T.test(start=False)
