@@ -38,7 +38,7 @@
  * to the types or payloads below, then run make msg-update
  * (regress/unit/test_msgsum fails on a change without a bump).
  */
-#define MSG_VERSION		72
+#define MSG_VERSION		73
 #define MSG_MAXPAYLOAD		49152	/* struct conf_settings fits */
 #define MSG_MAXFDS		8	/* received (and closed) at most */
 
@@ -944,10 +944,14 @@ struct msg_spoolpage {
 	uint32_t	slot;
 };
 
-/* gen tells a routepop a reload from a restart.  The parent never reads it. */
+/*
+ * gen tells a routepop a reload from its own restart; run, a restart of
+ * popd (only the drains are kept then).  The parent never reads the page.
+ */
 #define ROUTEPAGE_SIZE		(320 * 1024)	/* bytes */
 struct msg_routepage {
 	uint64_t	gen;
+	uint64_t	run;
 };
 
 #define VERBOSE_MAX		5

@@ -56,25 +56,17 @@ apps_start(void)
 void
 apps_send_last(struct chan *c)
 {
-	int	 fd, flags;
+	int	 fd;
 
 	if (conf->apps[0] == '\0')
 		return;
-	/* Never a link, FIFO or device the directory's owner swapped in. */
-	if ((fd = open(conf->apps_last, O_RDWR | O_CREAT | O_EXCL |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) == -1 &&
-	    errno == EEXIST)
-		fd = compat_open_regular(conf->apps_last, O_RDWR | O_NOFOLLOW);
-	if (fd == -1 && errno == EFTYPE) {
+	if ((fd = state_open(conf->apps_last)) == -1 && errno == EFTYPE) {
 		log_warnx("app-passwords last %s: not a regular file, not "
 		    "kept", conf->apps_last);
 		return;
 	}
-	if (fd == -1 || (flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+	if (fd == -1) {
 		log_warn("app-passwords last %s: not kept", conf->apps_last);
-		if (fd != -1)
-			close(fd);
 		return;
 	}
 	chan_send(c, MSG_PARENT_APPSLAST, fd, NULL, 0);

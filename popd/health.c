@@ -121,10 +121,7 @@ drain_file(void)
 {
 	static char	path[PATH_MAX];
 
-	if (conf->ctlsock[0] == '\0' || snprintf(path, sizeof(path),
-	    "%s.drained", conf->ctlsock) >= (int)sizeof(path))
-		return NULL;
-	return path;
+	return state_path(path, sizeof(path), STATE_DRAINED);
 }
 
 /* Logins are still served: not sending them is the fronts' job. */

@@ -21,8 +21,11 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "popd.h"
 #include "parent.h"
@@ -70,4 +73,35 @@ send_dup(struct chan *c, uint32_t type, int fd, const void *data,
 		return -1;
 	chan_send(c, type, fd, data, len);
 	return 0;
+}
+
+/* SOCKET.ext, next to the control socket; NULL without a socket. */
+const char *
+state_path(char *buf, size_t len, const char *ext)
+{
+	if (conf->ctlsock[0] == '\0' || snprintf(buf, len, "%s%s",
+	    conf->ctlsock, ext) >= (int)len)
+		return NULL;
+	return buf;
+}
+
+/* Root's state file: made 0600; never a link, FIFO or device swapped in. */
+int
+state_open(const char *path)
+{
+	int	 fd, flags, e;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC, 0600)) == -1 && errno == EEXIST)
+		fd = compat_open_regular(path, O_RDWR | O_NOFOLLOW);
+	if (fd == -1)
+		return -1;
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }

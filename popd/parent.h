@@ -133,6 +133,10 @@ extern struct proc		*current[KIND_MAX];
 extern struct proc		*successor[KIND_MAX];
 struct proc	*proc_alive(enum proc_id, pid_t);
 int		 send_dup(struct chan *, uint32_t, int, const void *, size_t);
+#define STATE_DRAINED	".drained"	/* popctl drain: health.c */
+#define STATE_BACKENDS	".backends"	/* the router's page: supervise.c */
+const char	*state_path(char *, size_t, const char *);
+int		 state_open(const char *);
 
 /* tlskeys.c: the listeners' TLS session ticket keys. */
 void		 tickets_start(int);
@@ -318,6 +322,7 @@ void		 parent_ready(struct chan *, const void *, int);
 void		 shutdown_children(void);
 void		 shutdown_drain(void (*)(void));
 void		 stop_check(void);
+void		 route_page_keep(void);
 
 /* certs.c */
 #define CERTS_WARN	(14 * 24 * 3600)	/* warnings before expiry */

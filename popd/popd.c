@@ -180,13 +180,19 @@ conf_files(const struct popd_conf *c)
 static const char *const *
 made_paths(const struct popd_conf *c, const char *appsdir)
 {
-	static const char	 *paths[MAX_LISTEN + 3];
+	static const char	 *paths[MAX_LISTEN + 5];
+	static char		  drained[PATH_MAX], backends[PATH_MAX];
 	const struct conf_listen *l;
 	size_t			  n = 0;
 
 	paths[n++] = c->ctlsock;
+	/* The state files beside it, made and removed after confinement. */
+	if (state_path(drained, sizeof(drained), STATE_DRAINED) != NULL)
+		paths[n++] = drained;
+	if (state_path(backends, sizeof(backends), STATE_BACKENDS) != NULL)
+		paths[n++] = backends;
 	TAILQ_FOREACH(l, &c->listens, entry)
-		if (l->path[0] != '\0' && n < MAX_LISTEN + 1)
+		if (l->path[0] != '\0' && n < MAX_LISTEN + 3)
 			paths[n++] = l->path;
 	if (appsdir != NULL)
 		paths[n++] = appsdir;
@@ -681,6 +687,7 @@ static void
 stop_now(void)
 {
 	shutdown_children();
+	route_page_keep();
 	bind_unlink();
 	exit(0);
 }

@@ -19,6 +19,7 @@
  * its sessions, not the service; after a reload the new one takes over
  * and the previous one drains.  proc_kinds[]: what each may say to us.
  */
+#include <sys/param.h>
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/mman.h>
@@ -28,6 +29,7 @@
 #include <errno.h>
 #include <event.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -147,24 +149,92 @@ table_conf(struct chan *c)
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
 
-/* The route page (router.c) outlives routepop; root makes it, never reads. */
+/*
+ * The route page (router.c) outlives routepop; root makes it and never
+ * reads it.  Its bytes go to SOCKET.backends as popd stops and come back
+ * at the next start, so that popctl's drains outlast a restart; routepop
+ * checks them as any input, and holds no file that it could grow.
+ */
+static int		 route_pagefd = -1;
+
+/* Opaque bytes, the page's size at most: a short file leaves zeroes. */
+static int
+page_copy(int to, int from)
+{
+	char	 buf[16384];
+	off_t	 off;
+	ssize_t	 n;
+
+	for (off = 0; off < ROUTEPAGE_SIZE; off += n)
+		if ((n = pread(from, buf, MIN(sizeof(buf), (size_t)
+		    (ROUTEPAGE_SIZE - off)), off)) <= 0 ||
+		    pwrite(to, buf, n, off) != n)
+			return n == 0 ? 0 : -1;
+	return 0;
+}
+
+static void
+route_page(void)
+{
+	char		 buf[PATH_MAX];
+	const char	*path;
+	int		 fd;
+
+	if ((route_pagefd = compat_page_create("popd-backends",
+	    ROUTEPAGE_SIZE)) == -1) {
+		log_warn("routepop: the backends' page");
+		return;
+	}
+	if ((path = state_path(buf, sizeof(buf), STATE_BACKENDS)) == NULL)
+		return;
+	if ((fd = compat_open_regular(path, O_RDONLY | O_NOFOLLOW)) == -1) {
+		if (errno != ENOENT)
+			log_warn("routepop: %s: drains not kept", path);
+		return;
+	}
+	if (page_copy(route_pagefd, fd) == -1)
+		log_warn("routepop: %s: drains not kept", path);
+	close(fd);
+}
+
+/* As popd stops: routepop, gone or going, writes no more. */
+void
+route_page_keep(void)
+{
+	char		 buf[PATH_MAX];
+	const char	*path;
+	int		 fd;
+
+	if (route_pagefd == -1 || (path = state_path(buf, sizeof(buf),
+	    STATE_BACKENDS)) == NULL)
+		return;
+	if ((fd = state_open(path)) == -1 || page_copy(fd, route_pagefd) ==
+	    -1 || ftruncate(fd, ROUTEPAGE_SIZE) == -1)
+		log_warn("%s: the next start forgets the drains", path);
+	if (fd != -1)
+		close(fd);
+}
+
 static void
 route_conf(struct chan *c)
 {
-	static int		 pagefd = -1;
+	static uint64_t		 run;
 	struct msg_routepage	 m;
 
 	chan_send(c, MSG_PARENT_CONF, -1, &conf->set, sizeof(conf->set));
 	if (users.routefd != -1 && send_dup(c, MSG_PARENT_CONF_ROUTE,
 	    users.routefd, NULL, 0) == -1)
 		log_warn("routepop: the route file");
-	if (pagefd == -1 && (pagefd = compat_page_create("popd-backends",
-	    ROUTEPAGE_SIZE)) == -1)
-		log_warn("routepop: the backends' page");
+	if (route_pagefd == -1)
+		route_page();
+	while (run == 0)
+		arc4random_buf(&run, sizeof(run));
 	memset(&m, 0, sizeof(m));
 	m.gen = conf_gen;
-	if (pagefd != -1)
-		(void)send_dup(c, MSG_PARENT_ROUTEPAGE, pagefd, &m, sizeof(m));
+	m.run = run;
+	if (route_pagefd != -1)
+		(void)send_dup(c, MSG_PARENT_ROUTEPAGE, route_pagefd, &m,
+		    sizeof(m));
 	chan_send(c, MSG_PARENT_CONF_END, -1, NULL, 0);
 }
 

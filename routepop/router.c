@@ -18,7 +18,8 @@
  * routepop's routes and backends.  The backends' states live in a page
  * the parent made once and never reads: a routepop restarted after a
  * crash takes them all back; one started by a reload keeps the drains
- * and the last checks of the backends still named.
+ * and the last checks of the backends still named; one of a new popd
+ * (the page as the last one stopped) keeps the drains alone.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
@@ -50,9 +51,10 @@ struct page_rec {
 };
 struct route_page {
 	uint64_t		 gen;
+	uint64_t		 run;
 	uint32_t		 n;
 	uint32_t		 pad;
-	struct page_rec		 rec[(ROUTEPAGE_SIZE - 16) /
+	struct page_rec		 rec[(ROUTEPAGE_SIZE - 24) /
 				    sizeof(struct page_rec)];
 };
 
@@ -61,7 +63,7 @@ static const struct conf_settings *set;
 static struct table		 routes;
 static int			 routefd = -1;
 static struct route_page	*page;
-static uint64_t			 page_gen;
+static uint64_t			 page_gen, page_run;
 
 static void
 backend_keep(struct backend *b)
@@ -142,6 +144,7 @@ router_page(struct chan *c, const void *data, int fd)
 	void				*p;
 
 	page_gen = m->gen;
+	page_run = m->run;
 	if (fd == -1)
 		return;		/* our shortage of descriptors: logged */
 	if (page != NULL)
@@ -166,7 +169,7 @@ router_start(const struct conf_settings *s)
 	time_t		 now = 0;
 	size_t		 i;
 	uint32_t	 n;
-	int		 k, np, file, reload = 0;
+	int		 k, np, file, reload = 0, restart = 0;
 
 	set = s;
 	file = set->routesrc == TABSRC_FILE;
@@ -187,7 +190,9 @@ router_start(const struct conf_settings *s)
 			fatal("%s", __func__);
 		memcpy(old, page, sizeof(*old));
 		reload = old->gen != page_gen;
+		restart = old->run != page_run;
 		page->gen = page_gen;
+		page->run = page_run;
 		page->n = 0;
 		n = old->n < nitems(old->rec) ? old->n : nitems(old->rec);
 		now = monotime();
@@ -198,18 +203,23 @@ router_start(const struct conf_settings *s)
 		if (memchr(r->addr, '\0', sizeof(r->addr)) == NULL ||
 		    table_route_split(r->addr, pool) != 1 ||
 		    strcmp(pool[0], r->addr) != 0 || r->drained > 1 ||
-		    r->health > HEALTH_DEGRADED || r->checked < 0 ||
-		    r->checked > now || (b = backend_get(r->addr)) ==
-		    NULL)
+		    (restart ? !r->drained : r->health > HEALTH_DEGRADED ||
+		    r->checked < 0 || r->checked > now) ||
+		    (b = backend_get(r->addr)) == NULL)
 			continue;
 		b->drained = r->drained;
+		b->named = !file;
+		if (restart) {
+			log_info("backend %s drained, as popctl drain left it: "
+			    "popctl undrain ends it", b->addr);
+			continue;
+		}
 		b->users = reload ? 0 : r->users;
 		if (set->route_health != 0) {
 			b->health = r->health;
 			b->sessions = r->sessions;
 			b->checked = r->checked;
 		}
-		b->named = !file;
 	}
 	free(old);
 	for (i = 0; file && i < routes.n; i++) {

@@ -621,7 +621,8 @@ def drain_on_the_router(srv):
     """popctl drain BACKEND on the router: no new login goes there, its
     session goes on; show backends says draining, then drained once the
     backend's last session ended (its health line), and the log says
-    so; undrain takes it back."""
+    so; a restart of the router's popd keeps the drain (SOCKET.backends);
+    undrain takes it back, and a restart after it keeps that."""
     p = router(srv)
     x = where(p, "alice", "pw1")
     # A session of alice on x, held through nginx.
@@ -644,9 +645,24 @@ def drain_on_the_router(srv):
     T.wait_for(lambda: states(srv)[x.addr] == "drained", timeout=5,
                what="show backends: %s drained" % x.addr)
     srv.wait_log("backend %s drained: its last session ended" % x.addr)
+    srv.stop()
+    srv.start()
+    srv.wait_log("backend %s drained, as popctl drain left it" % x.addr)
+    T.wait_for(lambda: [states(srv).get(a) for a in (B1, B2, B3)] ==
+               ["drained" if a == x.addr else "up" for a in (B1, B2, B3)],
+               what="show backends after a restart: only %s drained"
+               % x.addr)
+    T.expect_true(where(p, "alice", "pw1") is not x, "alice not on %s "
+                  "after the restart" % x.addr)
     rc, out, err = srv.popctl("undrain", x.addr)
     T.expect((rc, out), (0, "%s up\n" % x.addr), "popctl undrain")
     T.expect(where(p, "alice", "pw1"), x, "alice back on %s" % x.addr)
+    srv.stop()
+    srv.start()
+    T.wait_for(lambda: states(srv).get(x.addr) == "up",
+               what="%s up after undrain and a restart" % x.addr)
+    T.expect(where(p, "alice", "pw1"), x, "alice on %s after the restart"
+             % x.addr)
     rc, out, err = srv.popctl("drain", "192.0.2.99")
     T.expect((rc, out.strip(), err.strip()), (1, "", "popctl: no route "
              "names that backend"), "drain of an unknown backend")

@@ -46,7 +46,8 @@ connections_refused_before_tls,per_address_handshakes,\
 total_handshakes_cut_the_oldest,per_address_logged_in,\
 gone_clients_checks_dropped,revocation_on_old_connections,\
 failure_state_survives_reload,descriptor_shortage,\
-accept_pauses_without_descriptors,more_listeners_when_one_is_full"
+accept_pauses_without_descriptors,more_listeners_when_one_is_full \
+test_popctl.py:drain_survives_restart"
 
 cd "$top"
 mkdir -p "$dir"

@@ -969,7 +969,7 @@ main(void)
 	    .users = 5 };
 	const struct msg_ctlbackend	 cb_more = { .req = 1, .addr = "::1",
 	    .more = 2 };
-	const struct msg_routepage	 kept = { 2 };
+	const struct msg_routepage	 kept = { .gen = 2, .run = 7 };
 	const uint32_t	 PR = sizeof(struct msg_penalties);
 	const uint32_t	 TK = sizeof(struct msg_ticket);
 	const uint32_t	 RK = sizeof(struct msg_rekey);
