@@ -209,11 +209,8 @@ router_start(const struct conf_settings *s)
 			continue;
 		b->drained = r->drained;
 		b->named = !file;
-		if (restart) {
-			log_info("backend %s drained, as popctl drain left it: "
-			    "popctl undrain ends it", b->addr);
+		if (restart)
 			continue;
-		}
 		b->users = reload ? 0 : r->users;
 		if (set->route_health != 0) {
 			b->health = r->health;
@@ -233,9 +230,12 @@ router_start(const struct conf_settings *s)
 		page->n = 0;
 	TAILQ_FOREACH_SAFE(b, &backends, entry, next) {
 		b->k = NULL;
-		if (b->named)
+		if (b->named) {
 			backend_keep(b);
-		else {
+			if (restart && b->drained)
+				log_info("backend %s drained, as popctl drain "
+				    "left it: popctl undrain ends it", b->addr);
+		} else {
 			TAILQ_REMOVE(&backends, b, entry);
 			free(b);
 		}

@@ -958,7 +958,8 @@ def drain_survives_restart(srv):
     from the start, show backends says drained.  The control socket is
     outside /tmp, as /var/run/popd.sock is: on OpenBSD the confined
     parent makes the state files beside it only if it unveiled them (make
-    openbsd-test runs this)."""
+    openbsd-test runs this).  A garbage SOCKET.backends of 1 MB, or a
+    FIFO there, changes no route and is logged."""
     import shutil
     import tempfile
     import test_authhttp as H
@@ -995,6 +996,20 @@ def drain_survives_restart(srv):
         restart("up", "up")
         T.expect(os.path.exists(srv.ctlsock + ".drained"), False,
                  "undrain removed SOCKET.drained")
+        # Root copies the page's size at most, unparsed; routepop checks.
+        page = srv.ctlsock + ".backends"
+        with open(page, "wb") as f:
+            f.write(os.urandom(1 << 20))
+        restart("up", "up")
+        srv.stop()
+        T.expect(os.path.getsize(page), 320 * 1024, "SOCKET.backends "
+                 "written back at the page's size")
+        os.unlink(page)
+        os.mkfifo(page)
+        restart("up", "up")
+        srv.wait_log("%s: drains not kept" % page)
+        srv.stop()
+        srv.wait_log("%s: the next start forgets the drains" % page)
     finally:
         srv.stop()
         shutil.rmtree(d, ignore_errors=True)
